@@ -1,0 +1,100 @@
+//! # threadkit: Python's threading model, in Rust
+//!
+//! threadkit gives Rust the model of Python's `threading` and `_thread` modules: named
+//! threads in a live registry ([`enumerate`], [`current_thread`], [`active_count`]), `join`
+//! with timeouts, daemon threads and a process that waits for the others at exit, an
+//! excepthook for panics, and a [`Lock`] as cheap as the best Rust locks. And it lets you see
+//! inside a running program: every blocked thread records what it waits on, who holds it,
+//! and the line of code that blocked ([`Thread::waiting`]).
+//!
+//! ## A tour
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use threadkit::{Lock, Thread};
+//!
+//! let print_lock = Arc::new(Lock::new());
+//! let mut workers = Vec::new();
+//! for (name, delay) in [("Thread-A", 1), ("Thread-B", 2)] {
+//!     let lock = print_lock.clone();
+//!     let t = Thread::builder().name(name).target(move || {
+//!         let _g = lock.guard(); // Python's `with lock:`
+//!         threadkit::sleep(Duration::from_millis(delay));
+//!         println!("{} done", threadkit::current_thread().name());
+//!     });
+//!     t.start()?;
+//!     workers.push(t);
+//! }
+//! assert!(threadkit::enumerate().len() >= 1);
+//! for t in &workers {
+//!     t.join()?;
+//!     assert!(!t.is_alive());
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Coming from Python
+//!
+//! | Python | threadkit |
+//! |---|---|
+//! | `_thread.start_new_thread(f, args)` | [`thread::start_new_thread`]`(move \|\| f(args))?` |
+//! | `_thread.allocate_lock()`, `_thread.exit()`, `_thread.stack_size(n)` | [`thread::allocate_lock`], [`thread::exit`], [`thread::stack_size`]`(Some(n))?` |
+//! | `threading.Thread(target=f, name=n, daemon=d)` | `Thread::builder().name(n).daemon(d).target(f)` ([`Builder`]) |
+//! | subclass `Thread`, override `run` | `impl` [`Run`] `for MyThread`, [`Thread::from_run`]`(my)` |
+//! | `t.start()` / `t.join()` / `t.join(timeout)` | [`t.start()?`](Thread::start) / [`t.join()?`](Thread::join) / [`t.join_timeout(d)?`](Thread::join_timeout) (true if it ended) |
+//! | `is_alive()`, `name`, `ident`, `native_id`, `daemon` | [`is_alive()`](Thread::is_alive), [`name()`](Thread::name)/[`set_name()`](Thread::set_name), [`ident()`](Thread::ident), [`native_id()`](Thread::native_id), [`is_daemon()`](Thread::is_daemon)/[`set_daemon()`](Thread::set_daemon) |
+//! | `active_count()`, `current_thread()`, `enumerate()`, `main_thread()` | [`active_count()`], [`current_thread()`], [`enumerate()`], [`main_thread()`] |
+//! | `get_ident()`, `get_native_id()` | [`get_ident()`], [`get_native_id()`] |
+//! | `threading.excepthook = f` | [`set_excepthook`]`(f)`, [`reset_excepthook`], [`default_excepthook`] |
+//! | interpreter exit waits for non-daemon threads | the same, at process exit; [`shutdown`] to wait explicitly |
+//! | `time.sleep(s)` | [`sleep`]`(Duration)` (shows up as a wait in dumps) |
+//! | `lock = threading.Lock()` | [`Lock::new()`](Lock::new) (`const`: may be a `static`) |
+//! | `lock.acquire()`, `acquire(False)`, `acquire(timeout=t)` | [`acquire()`](Lock::acquire), [`try_acquire()`](Lock::try_acquire), [`acquire_timeout(t)`](Lock::acquire_timeout) |
+//! | `lock.release()`, `lock.locked()`, `with lock:` | [`release()?`](Lock::release), [`locked()`](Lock::locked), `let _g = lock.`[`guard()`](Lock::guard)`;` |
+//! | a lock around data | [`Mutex<T>`] |
+//!
+//! ## Timeouts
+//!
+//! One rule everywhere: a timeout is a [`Duration`](std::time::Duration). Zero polls once
+//! without blocking; any duration is valid, and one too large to add to `Instant::now()`
+//! waits forever. Infinite waits are separate methods (`acquire()` beside
+//! `acquire_timeout(d)` and `try_acquire()`), so there are no sentinel values. A timed wait
+//! never reports a timeout early.
+//!
+//! ## Errors, panics, exit
+//!
+//! - Misuse that Python answers with `RuntimeError` returns an error value here, whose message
+//!   names the thread and the primitive ([`StartError`], [`JoinError`], [`ReleaseError`],
+//!   [`SetDaemonError`], [`thread::StackSizeError`]). threadkit never panics for it.
+//! - A panic in a thread is Python's uncaught exception: it ends that thread only, goes to the
+//!   excepthook (by default `Exception in thread NAME:` and the message on stderr), and
+//!   [`Thread::join`] returns it as [`JoinError::Panicked`]. Guards release on unwind; nothing
+//!   is poisoned.
+//! - When `main` returns (or `std::process::exit` is called), the process waits for every live
+//!   non-daemon thread threadkit started, as Python does. Daemon threads and
+//!   [`thread::start_new_thread`] threads are not waited for.
+//!
+//! ## Seeing inside
+//!
+//! A thread that blocks in threadkit (lock, join, start, sleep) writes what it waits on into
+//! its registry entry just before it parks, and clears it when it wakes; the fast paths write
+//! nothing. [`Thread::waiting`] reads it: the [`WaitKind`], the object, its holder, the caller's
+//! source line (`#[track_caller]`) and since when. [`Lock::holder`] tells who holds a lock.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+mod primitive;
+mod sync;
+mod sys;
+pub mod thread;
+mod threading;
+
+pub use sync::{
+    Lock, LockGuard, MappedMutexGuard, Mutex, MutexGuard, ReleaseError, WaitInfo, WaitKind, sleep,
+};
+pub use threading::{
+    Builder, JoinError, Run, SetDaemonError, StartError, Thread, ThreadPanic, active_count,
+    current_thread, default_excepthook, enumerate, get_ident, get_native_id, main_thread,
+    reset_excepthook, set_excepthook, shutdown,
+};

@@ -1,0 +1,12 @@
+//! The one switch between std and loom.
+//!
+//! Every atomic the crate's algorithms use is imported from here, so that building with
+//! `RUSTFLAGS="--cfg loom"` swaps in loom's model-checked versions without touching the
+//! algorithms. Registry bookkeeping that is not part of any algorithm under test uses std
+//! directly.
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{AtomicU32, Ordering};
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicU32, Ordering};

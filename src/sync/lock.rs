@@ -1,0 +1,515 @@
+//! [`Lock`]: the raw lock every other primitive builds on, as Python's `threading.Lock`.
+
+use std::fmt;
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use parking_lot_core::{SpinWait, UnparkResult};
+
+use super::error::ReleaseError;
+use super::wait::{self, Blocked, WaitKind};
+use crate::Thread;
+use crate::primitive::{AtomicU32, Ordering};
+use crate::threading::registry;
+
+/// Set while the lock is held.
+const LOCKED: u32 = 0b01;
+/// Set while threads are parked (or about to park) waiting for the lock.
+const PARKED: u32 = 0b10;
+/// The holder's small thread number sits above the two flag bits.
+const OWNER_SHIFT: u32 = 2;
+
+/// A lock, as Python's `threading.Lock`: one word, not owned (any thread may release it),
+/// not reentrant, with blocking, non-blocking and timed acquisition.
+///
+/// Uncontended, `acquire` is one compare-exchange and `release` one swap; neither allocates,
+/// reads the clock or touches global state. A thread that must wait spins briefly, then parks,
+/// and while parked its registry entry records the lock, its holder and the caller's source
+/// line (see [`Thread::waiting`](crate::Thread::waiting)).
+///
+/// For data protected by a lock, use [`Mutex<T>`](crate::Mutex), built on this type.
+///
+/// # Fairness
+///
+/// Not fair, as Python's: a releasing thread wakes one waiter, but a running thread may take
+/// the lock first. Throughput wins; starvation is possible under constant contention.
+///
+/// # Differences from Python
+///
+/// - `acquire(blocking=False)` is [`try_acquire`](Lock::try_acquire), `acquire(timeout=t)` is
+///   [`acquire_timeout`](Lock::acquire_timeout); `with lock:` is [`guard`](Lock::guard).
+/// - [`release`](Lock::release) of an unlocked lock returns [`ReleaseError`] instead of raising
+///   `RuntimeError`.
+/// - [`holder`](Lock::holder) tells who acquired it: Python cannot.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use threadkit::{Lock, Thread};
+///
+/// let lock = Arc::new(Lock::new());
+/// let mut threads = Vec::new();
+/// for i in 0..2 {
+///     let lock = lock.clone();
+///     let t = Thread::new(move || {
+///         let _g = lock.guard(); // serialises the printing, as in the tutorial
+///         println!("thread {i} has the lock");
+///     });
+///     t.start()?;
+///     threads.push(t);
+/// }
+/// for t in threads {
+///     t.join()?;
+/// }
+/// assert!(!lock.locked());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Lock {
+    /// | bits | meaning |
+    /// |---|---|
+    /// | 0 `LOCKED` | held |
+    /// | 1 `PARKED` | threads are parked or about to park; only cleared under the parking-lot queue lock, or by a release that then wakes a waiter |
+    /// | 2..32 | the holder's small thread number (0 when unlocked) |
+    ///
+    /// `PARKED` without `LOCKED` means: free, and a woken waiter is on its way to take it.
+    state: AtomicU32,
+}
+
+impl Lock {
+    /// A new, unlocked lock. `const`, so it can be a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static PRINT: threadkit::Lock = threadkit::Lock::new();
+    /// let _g = PRINT.guard();
+    /// assert!(PRINT.locked());
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        Lock {
+            state: AtomicU32::new(0),
+        }
+    }
+
+    /// A new, unlocked lock.
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        Lock {
+            state: AtomicU32::new(0),
+        }
+    }
+
+    /// Acquires the lock, blocking until it is free.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// lock.acquire();
+    /// assert!(lock.locked());
+    /// lock.release()?;
+    /// # Ok::<(), threadkit::ReleaseError>(())
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn acquire(&self) {
+        if !self.try_acquire_fast() {
+            self.acquire_slow(None, Location::caller());
+        }
+    }
+
+    /// Acquires the lock if it is free, without blocking; true if it did. Python's
+    /// `acquire(blocking=False)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// assert!(lock.try_acquire());
+    /// assert!(!lock.try_acquire());
+    /// ```
+    #[inline]
+    pub fn try_acquire(&self) -> bool {
+        if self.try_acquire_fast() {
+            return true;
+        }
+        let me = registry::current_number() << OWNER_SHIFT;
+        let mut s = self.state.load(Ordering::Relaxed);
+        while s & LOCKED == 0 {
+            match self.state.compare_exchange_weak(
+                s,
+                s | LOCKED | me,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(x) => s = x,
+            }
+        }
+        false
+    }
+
+    /// Acquires the lock, waiting at most `timeout`; true if it did. Zero polls once; a
+    /// timeout too large for the clock waits forever. Never gives up early.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let lock = threadkit::Lock::new();
+    /// assert!(lock.acquire_timeout(Duration::from_millis(5)));
+    /// assert!(!lock.acquire_timeout(Duration::from_millis(5))); // held by us: not reentrant
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn acquire_timeout(&self, timeout: Duration) -> bool {
+        if self.try_acquire_fast() {
+            return true;
+        }
+        if timeout.is_zero() {
+            return self.try_acquire();
+        }
+        match wait::deadline(timeout) {
+            Some(t) => self.acquire_slow(Some(t), Location::caller()),
+            None => self.acquire_slow(None, Location::caller()),
+        }
+    }
+
+    /// Releases the lock. Any thread may release it, not only the one that acquired it.
+    ///
+    /// # Errors
+    ///
+    /// [`ReleaseError`] if the lock was not locked; nothing changes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// lock.acquire();
+    /// assert!(lock.release().is_ok());
+    /// let err = lock.release().unwrap_err();
+    /// assert!(err.to_string().contains("release unlocked Lock"));
+    /// ```
+    #[inline]
+    pub fn release(&self) -> Result<(), ReleaseError> {
+        let old = self.state.swap(0, Ordering::Release);
+        if old & PARKED != 0 {
+            self.release_slow();
+        }
+        if old & LOCKED == 0 {
+            return Err(ReleaseError::new("Lock", self.addr()));
+        }
+        Ok(())
+    }
+
+    /// Releases a lock the caller knows is held (a guard's drop).
+    #[inline]
+    pub(crate) fn release_held(&self) {
+        if self.state.swap(0, Ordering::Release) & PARKED != 0 {
+            self.release_slow();
+        }
+    }
+
+    /// True while the lock is held. A snapshot: it may change right after.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// assert!(!lock.locked());
+    /// let _g = lock.guard();
+    /// assert!(lock.locked());
+    /// ```
+    #[inline]
+    pub fn locked(&self) -> bool {
+        self.state.load(Ordering::Relaxed) & LOCKED != 0
+    }
+
+    /// Acquires the lock and returns a guard that releases it when dropped, also during a
+    /// panic: Python's `with lock:`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// {
+    ///     let _g = lock.guard();
+    ///     assert!(lock.locked());
+    /// }
+    /// assert!(!lock.locked());
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn guard(&self) -> LockGuard<'_> {
+        self.acquire();
+        LockGuard { lock: self }
+    }
+
+    /// A guard if the lock is free right now, else `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// let g = lock.try_guard();
+    /// assert!(g.is_some());
+    /// assert!(lock.try_guard().is_none());
+    /// ```
+    #[inline]
+    pub fn try_guard(&self) -> Option<LockGuard<'_>> {
+        self.try_acquire().then_some(LockGuard { lock: self })
+    }
+
+    /// A guard if the lock could be acquired within `timeout`, else `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let lock = threadkit::Lock::new();
+    /// let _g = lock.guard_timeout(Duration::from_millis(1)).expect("free");
+    /// assert!(lock.guard_timeout(Duration::from_millis(1)).is_none());
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn guard_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
+        self.acquire_timeout(timeout)
+            .then_some(LockGuard { lock: self })
+    }
+
+    /// The thread that acquired the lock, if it is held by a thread that is still alive.
+    /// A snapshot, for diagnostics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// assert!(lock.holder().is_none());
+    /// lock.acquire();
+    /// assert_eq!(lock.holder(), Some(threadkit::current_thread()));
+    /// ```
+    pub fn holder(&self) -> Option<Thread> {
+        let s = self.state.load(Ordering::Relaxed);
+        if s & LOCKED == 0 {
+            return None;
+        }
+        registry::lookup(s >> OWNER_SHIFT)
+    }
+
+    fn addr(&self) -> usize {
+        std::ptr::from_ref(self).addr()
+    }
+
+    #[inline]
+    fn try_acquire_fast(&self) -> bool {
+        let me = registry::current_number() << OWNER_SHIFT;
+        self.state
+            .compare_exchange_weak(0, LOCKED | me, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Spins while nobody is parked, then parks until woken or `deadline`. True once held.
+    #[cold]
+    #[inline(never)]
+    fn acquire_slow(
+        &self,
+        deadline: Option<Instant>,
+        location: &'static Location<'static>,
+    ) -> bool {
+        let me = registry::current_number() << OWNER_SHIFT;
+        let mut spin = SpinWait::new();
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & LOCKED == 0 {
+                match self.state.compare_exchange_weak(
+                    s,
+                    s | LOCKED | me,
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return true,
+                    Err(x) => s = x,
+                }
+                continue;
+            }
+            if s & PARKED == 0 && spin.spin() {
+                s = self.state.load(Ordering::Relaxed);
+                continue;
+            }
+            if s & PARKED == 0 {
+                if let Err(x) = self.state.compare_exchange_weak(
+                    s,
+                    s | PARKED,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    s = x;
+                    continue;
+                }
+            }
+            let on = Blocked {
+                kind: WaitKind::Lock,
+                object: self.addr(),
+                owner: s >> OWNER_SHIFT,
+                location,
+            };
+            let validate = || {
+                let s = self.state.load(Ordering::Relaxed);
+                s & LOCKED != 0 && s & PARKED != 0
+            };
+            let timed_out = |_, was_last_thread| {
+                if was_last_thread {
+                    self.state.fetch_and(!PARKED, Ordering::Relaxed);
+                }
+            };
+            if let parking_lot_core::ParkResult::TimedOut =
+                wait::park(self.addr(), on, deadline, validate, timed_out)
+            {
+                return false;
+            }
+            spin.reset();
+            s = self.state.load(Ordering::Relaxed);
+        }
+    }
+
+    /// A release saw `PARKED` (and cleared it with the swap): wake one waiter, and set
+    /// `PARKED` again, under the queue lock, if more remain.
+    #[cold]
+    #[inline(never)]
+    fn release_slow(&self) {
+        let callback = |result: UnparkResult| {
+            if result.have_more_threads {
+                self.state.fetch_or(PARKED, Ordering::Relaxed);
+            }
+            parking_lot_core::DEFAULT_UNPARK_TOKEN
+        };
+        // SAFETY: the key is our own address; the callback neither panics nor calls into the
+        // parking lot.
+        unsafe { parking_lot_core::unpark_one(self.addr(), callback) };
+    }
+}
+
+impl Default for Lock {
+    fn default() -> Self {
+        Lock::new()
+    }
+}
+
+impl fmt::Debug for Lock {
+    /// `Lock { locked: true, holder: Some(7) }`: never blocks.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.state.load(Ordering::Relaxed);
+        let mut d = f.debug_struct("Lock");
+        d.field("locked", &(s & LOCKED != 0));
+        if s & LOCKED != 0 {
+            d.field("holder", &(s >> OWNER_SHIFT));
+        }
+        d.finish()
+    }
+}
+
+/// Releases its [`Lock`] when dropped (also while unwinding from a panic). Made by
+/// [`Lock::guard`], [`Lock::try_guard`] and [`Lock::guard_timeout`].
+///
+/// Python lets any thread release a `Lock`, so a guard may be sent to and dropped by another
+/// thread.
+///
+/// # Examples
+///
+/// ```
+/// let lock = threadkit::Lock::new();
+/// let g = lock.guard();
+/// drop(g);
+/// assert!(!lock.locked());
+/// ```
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct LockGuard<'a> {
+    lock: &'a Lock,
+}
+
+impl LockGuard<'_> {
+    /// The guarded lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::Lock::new();
+    /// let g = lock.guard();
+    /// assert!(std::ptr::eq(g.lock(), &lock));
+    /// ```
+    pub fn lock(&self) -> &Lock {
+        self.lock
+    }
+}
+
+impl Drop for LockGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.lock.release_held();
+    }
+}
+
+impl fmt::Debug for LockGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LockGuard")
+            .field("lock", self.lock)
+            .finish()
+    }
+}
+
+// SAFETY: `lock` acquires the lock (blocking until it is free) before returning a guard and
+// `try_lock`/`try_lock_for`/`try_lock_until` return one only once they hold it, so at most one
+// guard exists at a time; `unlock` is only called with that guard. Acquire/Release orderings on
+// the state word order the critical sections. Guards may cross threads (GuardSend) because a
+// `Lock` may be released by any thread.
+unsafe impl lock_api::RawMutex for Lock {
+    #[allow(clippy::declare_interior_mutable_const)]
+    const INIT: Lock = Lock::new();
+
+    type Guard = lock_api::GuardSend;
+
+    #[inline]
+    #[track_caller]
+    fn lock(&self) -> Self::Guard {
+        self.acquire();
+        lock_api::GuardSend::new()
+    }
+
+    #[inline]
+    fn try_lock(&self) -> Option<Self::Guard> {
+        self.try_acquire().then(lock_api::GuardSend::new)
+    }
+
+    #[inline]
+    unsafe fn unlock(&self, _guard: Self::Guard) {
+        self.release_held();
+    }
+
+    #[inline]
+    fn is_locked(&self) -> bool {
+        self.locked()
+    }
+}
+
+// SAFETY: as for `RawMutex`: the timed forms return a guard only once the lock is held.
+unsafe impl lock_api::RawMutexTimed for Lock {
+    type Duration = Duration;
+    type Instant = Instant;
+
+    #[inline]
+    #[track_caller]
+    fn try_lock_for(&self, timeout: Duration) -> Option<Self::Guard> {
+        self.acquire_timeout(timeout).then(lock_api::GuardSend::new)
+    }
+
+    #[inline]
+    #[track_caller]
+    fn try_lock_until(&self, deadline: Instant) -> Option<Self::Guard> {
+        let got = self.try_acquire_fast()
+            || (Instant::now() < deadline && self.acquire_slow(Some(deadline), Location::caller()))
+            || self.try_acquire();
+        got.then(lock_api::GuardSend::new)
+    }
+}

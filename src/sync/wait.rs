@@ -1,0 +1,254 @@
+//! The one cold blocking path: record what the thread waits on, park, clear the record.
+//!
+//! Every primitive that blocks (locks, joins, sleeps, and every primitive built later) parks
+//! through [`park`], so that a thread dump can tell, for any blocked thread, what it waits on,
+//! who holds it, where in the user's code the wait started and since when. Fast paths never
+//! come here: the record costs a clock read and a short critical section, paid only by a
+//! thread that is about to sleep anyway.
+//!
+//! # Timeouts
+//!
+//! One rule for the whole crate: a timeout is a [`Duration`]; zero polls once without
+//! blocking; any duration is accepted, and one too large to add to [`Instant::now`] waits
+//! forever instead of panicking. A timed wait never returns "timed out" early.
+
+use std::fmt;
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use parking_lot_core::{DEFAULT_PARK_TOKEN, ParkResult};
+
+use crate::Thread;
+use crate::threading::registry;
+use crate::threading::thread::locked;
+
+/// What a blocked thread waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WaitKind {
+    /// Acquiring a [`Lock`](crate::Lock) (or a [`Mutex`](crate::Mutex)).
+    Lock,
+    /// Joining a thread: the object is that thread's entry.
+    Join,
+    /// Waiting in [`Thread::start`](crate::Thread::start) for the new thread to run.
+    Start,
+    /// [`sleep`].
+    Sleep,
+}
+
+impl fmt::Display for WaitKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            WaitKind::Lock => "lock",
+            WaitKind::Join => "join",
+            WaitKind::Start => "start",
+            WaitKind::Sleep => "sleep",
+        };
+        f.write_str(s)
+    }
+}
+
+/// What a primitive tells the wait path about the wait it is starting.
+#[derive(Clone, Copy)]
+pub(crate) struct Blocked {
+    pub(crate) kind: WaitKind,
+    /// The primitive's address: its identity in dumps.
+    pub(crate) object: usize,
+    /// The holder's small thread number, 0 when unknown or meaningless.
+    pub(crate) owner: u32,
+    pub(crate) location: &'static Location<'static>,
+}
+
+/// The record kept in the waiting thread's registry entry while it is parked.
+#[derive(Clone, Copy)]
+pub(crate) struct WaitRecord {
+    on: Blocked,
+    since: Instant,
+}
+
+/// A snapshot of what a thread is blocked on, from [`Thread::waiting`](crate::Thread::waiting).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use threadkit::{Thread, WaitKind};
+///
+/// let t = Thread::new(|| threadkit::sleep(Duration::from_millis(200)));
+/// t.start()?;
+/// let info = loop {
+///     if let Some(info) = t.waiting() { break info; }
+///     std::thread::yield_now();
+/// };
+/// assert_eq!(info.kind(), WaitKind::Sleep);
+/// assert!(info.location().file().ends_with(".rs"));
+/// t.join()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct WaitInfo {
+    rec: WaitRecord,
+}
+
+impl WaitInfo {
+    pub(crate) fn from_record(rec: WaitRecord) -> Self {
+        WaitInfo { rec }
+    }
+
+    /// The kind of wait.
+    pub fn kind(&self) -> WaitKind {
+        self.rec.on.kind
+    }
+
+    /// The address of the object waited on: the same for every thread waiting on it.
+    pub fn object(&self) -> usize {
+        self.rec.on.object
+    }
+
+    /// The thread that held the object when the wait began (a lock's holder, the thread being
+    /// joined), if known and still alive.
+    pub fn owner(&self) -> Option<Thread> {
+        registry::lookup(self.rec.on.owner)
+    }
+
+    /// The caller's source location of the blocking call.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.rec.on.location
+    }
+
+    /// When the wait began.
+    pub fn since(&self) -> Instant {
+        self.rec.since
+    }
+}
+
+impl fmt::Debug for WaitInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitInfo")
+            .field("kind", &self.kind())
+            .field("object", &format_args!("{:#x}", self.object()))
+            .field("owner", &self.rec.on.owner)
+            .field("location", &format_args!("{}", self.location()))
+            .field("waited", &self.since().elapsed())
+            .finish()
+    }
+}
+
+/// The deadline for a timeout that starts now; `None` means "wait forever".
+#[inline]
+pub(crate) fn deadline(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
+/// Parks the calling thread on `key` until unparked, `deadline` passes, or `validate`
+/// (run under the parking lot's queue lock) says not to sleep. While parked, the thread's
+/// registry entry says what it waits on.
+///
+/// `timed_out(key, was_last_thread)` runs under the queue lock when the deadline passes.
+/// Neither callback may panic or call into the parking lot.
+#[cold]
+#[inline(never)]
+pub(crate) fn park(
+    key: usize,
+    on: Blocked,
+    deadline: Option<Instant>,
+    validate: impl FnOnce() -> bool,
+    timed_out: impl FnOnce(usize, bool),
+) -> ParkResult {
+    let rec = WaitRecord {
+        on,
+        since: Instant::now(),
+    };
+    let entry = registry::current_ptr();
+    // SAFETY: a non-null entry pointer stays valid for the calling thread's lifetime (see
+    // `registry::current_handle`).
+    let entry = unsafe { entry.as_ref() };
+    if let Some(e) = entry {
+        *locked(&e.wait) = Some(rec);
+    }
+    // SAFETY: the callbacks are the caller's; the contract above (no panic, no parking-lot
+    // calls) is the one parking_lot_core asks for. `before_sleep` does nothing.
+    let result = unsafe {
+        parking_lot_core::park(
+            key,
+            validate,
+            || {},
+            timed_out,
+            DEFAULT_PARK_TOKEN,
+            deadline,
+        )
+    };
+    if let Some(e) = entry {
+        *locked(&e.wait) = None;
+    }
+    result
+}
+
+/// Wakes every thread parked on `key`.
+#[inline]
+pub(crate) fn unpark_all(key: usize) -> usize {
+    // SAFETY: no callback runs; waking threads parked on any key is always sound.
+    unsafe { parking_lot_core::unpark_all(key, parking_lot_core::DEFAULT_UNPARK_TOKEN) }
+}
+
+/// Sleeps the calling thread for `duration`, as Python's `time.sleep`, and shows up as a
+/// [`WaitKind::Sleep`] wait in [`Thread::waiting`](crate::Thread::waiting) meanwhile.
+///
+/// Zero yields the processor once; a duration too large for the clock sleeps forever. Never
+/// returns early.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let start = Instant::now();
+/// threadkit::sleep(Duration::from_millis(10));
+/// assert!(start.elapsed() >= Duration::from_millis(10));
+/// ```
+#[track_caller]
+pub fn sleep(duration: Duration) {
+    if duration.is_zero() {
+        std::thread::yield_now();
+        return;
+    }
+    let until = deadline(duration);
+    let anchor = 0u8;
+    let key = std::ptr::from_ref(&anchor).addr();
+    let on = Blocked {
+        kind: WaitKind::Sleep,
+        object: key,
+        owner: 0,
+        location: Location::caller(),
+    };
+    loop {
+        park(key, on, until, || true, |_, _| {});
+        match until {
+            Some(t) if Instant::now() >= t => return,
+            _ => {}
+        }
+    }
+}
+
+/// Spins a little while `cond` holds, then parks on `key` until it stops holding. The waker
+/// must change what `cond` reads before calling [`unpark_all`] on `key`. Returns false if
+/// `deadline` passed first (a deadline already past polls `cond` once).
+pub(crate) fn wait_while(
+    key: usize,
+    on: Blocked,
+    deadline: Option<Instant>,
+    cond: impl Fn() -> bool,
+) -> bool {
+    let mut spin = parking_lot_core::SpinWait::new();
+    loop {
+        if !cond() {
+            return true;
+        }
+        if deadline.is_some_and(|t| Instant::now() >= t) {
+            return false;
+        }
+        if !spin.spin() {
+            park(key, on, deadline, &cond, |_, _| {});
+        }
+    }
+}

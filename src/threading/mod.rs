@@ -1,0 +1,19 @@
+//! Python's `threading` module: threads, their registry, the excepthook and the exit-time
+//! wait for non-daemon threads.
+
+pub(crate) mod builder;
+pub(crate) mod error;
+pub(crate) mod excepthook;
+pub(crate) mod lifecycle;
+pub(crate) mod registry;
+pub(crate) mod shutdown;
+pub(crate) mod thread;
+
+pub use builder::Builder;
+pub use error::{JoinError, SetDaemonError, StartError, ThreadPanic};
+pub use excepthook::{default_excepthook, reset_excepthook, set_excepthook};
+pub use registry::{
+    active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
+};
+pub use shutdown::shutdown;
+pub use thread::{Run, Thread};

@@ -1,0 +1,387 @@
+//! The live registry: one entry per thread that threadkit knows, found from the thread itself
+//! through a thread-local pointer and from everywhere else through a global table.
+//!
+//! # Who has an entry
+//!
+//! | thread | entry created | visible in [`enumerate`] | leaves the table |
+//! |---|---|---|---|
+//! | started by [`Thread::start`] | by the parent, before `start` returns | yes | when the thread ends, after its thread-locals are dropped |
+//! | started by `thread::start_new_thread` | by the parent | once it calls [`current_thread`] | when it ends |
+//! | the main thread | on first use, from any thread | yes | never |
+//! | any other thread | the first time it blocks, takes a lock or asks for [`current_thread`] | once it calls [`current_thread`] (named `Dummy-N`) | when it ends (a thread-local destructor) |
+//!
+//! # The small thread number
+//!
+//! Each entry has a number, unique among live threads and reused after a thread ends (oldest
+//! freed first, so a number is not handed out again soon). It is what a [`Lock`](crate::Lock)'s
+//! state word stores as its holder, and what wait records store as an owner. The calling
+//! thread's number is cached in a `const` thread-local: reading it is one TLS load.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::thread::{Inner, Kind, Thread};
+use crate::sys;
+
+/// The number stored for a thread that can no longer get an entry (it is running its
+/// thread-local destructors). Lock owners with this number are reported as unknown.
+pub(crate) const ANONYMOUS: u32 = (1 << 30) - 1;
+
+/// The global table: slot `n - 1` holds the entry of thread number `n`.
+struct Table {
+    slots: Vec<Option<Arc<Inner>>>,
+    free: VecDeque<u32>,
+    live: usize,
+}
+
+static TABLE: Mutex<Table> = Mutex::new(Table {
+    slots: Vec::new(),
+    free: VecDeque::new(),
+    live: 0,
+});
+
+fn table() -> std::sync::MutexGuard<'static, Table> {
+    // The table's invariants hold between statements, so a panic elsewhere cannot break them.
+    TABLE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Process-wide counter behind the default names `Thread-N` and `Dummy-N` (shared, as in
+/// Python).
+static NAME_COUNTER: AtomicU64 = AtomicU64::new(1);
+/// Source of idents: unique, non-zero, never reused.
+static IDENT_COUNTER: AtomicU64 = AtomicU64::new(1);
+
+pub(crate) fn next_name(prefix: &str) -> String {
+    format!("{prefix}-{}", NAME_COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+pub(crate) fn next_ident() -> u64 {
+    IDENT_COUNTER.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Puts `inner` in the table and gives it a number.
+pub(crate) fn insert(inner: &Arc<Inner>) -> u32 {
+    let mut t = table();
+    let number = match t.free.pop_front() {
+        Some(n) => {
+            t.slots[n as usize - 1] = Some(inner.clone());
+            n
+        }
+        None => {
+            t.slots.push(Some(inner.clone()));
+            t.slots.len() as u32
+        }
+    };
+    debug_assert!(
+        number < ANONYMOUS,
+        "more live threads than the lock word can name"
+    );
+    t.live += 1;
+    inner.number.store(number, Ordering::Release);
+    number
+}
+
+/// Takes `inner` out of the table and frees its number.
+pub(crate) fn remove(inner: &Inner) {
+    let number = inner.number.load(Ordering::Acquire);
+    if number == 0 || number == ANONYMOUS {
+        return;
+    }
+    let mut t = table();
+    let slot = &mut t.slots[number as usize - 1];
+    if slot.as_deref().is_some_and(|e| std::ptr::eq(e, inner)) {
+        *slot = None;
+        t.free.push_back(number);
+        t.live -= 1;
+    }
+}
+
+/// The entry of thread number `number`, if that thread is alive.
+pub(crate) fn lookup(number: u32) -> Option<Thread> {
+    if number == 0 || number == ANONYMOUS {
+        return None;
+    }
+    let t = table();
+    t.slots
+        .get(number as usize - 1)?
+        .as_ref()
+        .map(|inner| Thread::from_inner(inner.clone()))
+}
+
+/// Every entry in the table, visible or not (for dumps).
+pub(crate) fn all() -> Vec<Thread> {
+    let t = table();
+    t.slots
+        .iter()
+        .flatten()
+        .map(|inner| Thread::from_inner(inner.clone()))
+        .collect()
+}
+
+thread_local! {
+    /// The calling thread's entry, borrowed from [`OWNER`] (or from [`MAIN`] on the main
+    /// thread). Null until the thread first needs it, and again once [`OWNER`] is dropped.
+    static CURRENT: Cell<*const Inner> = const { Cell::new(std::ptr::null()) };
+    /// The calling thread's number, 0 when unknown: the one TLS load a lock's fast path makes.
+    static NUMBER: Cell<u32> = const { Cell::new(0) };
+    /// Owns the entry of a thread that is not the main thread; dropping it ends the thread's
+    /// life in the registry.
+    static OWNER: Owner = const { Owner(RefCell::new(None)) };
+}
+
+/// The thread-local owner of an entry. Its destructor runs when the thread exits: for threads
+/// that threadkit starts it is registered before user code runs, so (destructors running in
+/// reverse order of registration) the thread is marked finished only after the user's own
+/// thread-locals have been dropped.
+struct Owner(RefCell<Option<Arc<Inner>>>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        if let Some(inner) = self.0.borrow_mut().take() {
+            CURRENT.with(|c| c.set(std::ptr::null()));
+            NUMBER.with(|n| n.set(0));
+            inner.finish();
+        }
+    }
+}
+
+static MAIN: OnceLock<Arc<Inner>> = OnceLock::new();
+
+/// The main thread's entry, created on first use from whichever thread asks first.
+pub(crate) fn main_inner() -> &'static Arc<Inner> {
+    MAIN.get_or_init(|| {
+        let inner = Arc::new(Inner::new_bound(Kind::Main, "MainThread".into(), false));
+        inner.ident.store(next_ident(), Ordering::Relaxed);
+        inner.native_id.store(main_native_id(), Ordering::Relaxed);
+        insert(&inner);
+        inner
+    })
+}
+
+fn main_native_id() -> u64 {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        std::process::id() as u64
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        // Only exact when the first caller is the main thread itself; corrected below when the
+        // main thread binds.
+        sys::native_id()
+    }
+}
+
+/// The calling thread's number, for lock words and wait records. One TLS load when known.
+#[inline]
+pub(crate) fn current_number() -> u32 {
+    let n = NUMBER.with(Cell::get);
+    if n != 0 { n } else { bind_current().1 }
+}
+
+/// The calling thread's entry pointer, binding the thread first if needed. Null only for a
+/// thread that is running its thread-local destructors.
+#[inline]
+pub(crate) fn current_ptr() -> *const Inner {
+    let p = CURRENT.with(Cell::get);
+    if !p.is_null() { p } else { bind_current().0 }
+}
+
+/// Binds a child thread that threadkit started to the entry its parent made.
+pub(crate) fn bind_started(inner: Arc<Inner>) {
+    let ptr = Arc::as_ptr(&inner);
+    let number = inner.number.load(Ordering::Acquire);
+    OWNER.with(|o| *o.0.borrow_mut() = Some(inner));
+    CURRENT.with(|c| c.set(ptr));
+    NUMBER.with(|n| n.set(number));
+}
+
+/// First contact of a thread threadkit did not start: the main thread binds to [`MAIN`]; any
+/// other gets an invisible dummy entry owned by a thread-local.
+#[cold]
+#[inline(never)]
+fn bind_current() -> (*const Inner, u32) {
+    if sys::is_main_thread() {
+        let main = main_inner();
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        main.native_id.store(sys::native_id(), Ordering::Relaxed);
+        let number = main.number.load(Ordering::Acquire);
+        CURRENT.with(|c| c.set(Arc::as_ptr(main)));
+        NUMBER.with(|n| n.set(number));
+        return (Arc::as_ptr(main), number);
+    }
+    let inner = Arc::new(Inner::new_bound(Kind::Dummy, next_name("Dummy"), true));
+    inner.ident.store(next_ident(), Ordering::Relaxed);
+    inner.native_id.store(sys::native_id(), Ordering::Relaxed);
+    let ptr = Arc::as_ptr(&inner);
+    let installed = OWNER
+        .try_with(|o| {
+            let mut slot = o.0.borrow_mut();
+            if slot.is_none() {
+                insert(&inner);
+                *slot = Some(inner);
+                true
+            } else {
+                false
+            }
+        })
+        .unwrap_or(false);
+    if !installed {
+        // Too late in this thread's life for a destructor: no entry, an anonymous number.
+        return (std::ptr::null(), ANONYMOUS);
+    }
+    let number = NUMBER.with(|n| {
+        // SAFETY: `ptr` points into the Arc that OWNER now holds for this thread's lifetime.
+        let number = unsafe { &*ptr }.number.load(Ordering::Acquire);
+        n.set(number);
+        number
+    });
+    CURRENT.with(|c| c.set(ptr));
+    (ptr, number)
+}
+
+/// The calling thread's entry as a handle, or `None` while its thread-locals are being torn
+/// down.
+pub(crate) fn current_handle() -> Option<Thread> {
+    let p = current_ptr();
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: `p` came from `Arc::as_ptr` of an Arc kept alive by OWNER or MAIN for as long as
+    // CURRENT holds it (OWNER's destructor nulls CURRENT before dropping its Arc), so bumping
+    // the strong count and rebuilding an Arc from it is sound.
+    let inner = unsafe {
+        Arc::increment_strong_count(p);
+        Arc::from_raw(p)
+    };
+    Some(Thread::from_inner(inner))
+}
+
+/// Runs `f` on the calling thread's entry without touching its reference count, if the
+/// thread has one.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Inner) -> R) -> Option<R> {
+    let p = current_ptr();
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: as in `current_handle`, the entry outlives this call on this thread.
+    Some(f(unsafe { &*p }))
+}
+
+/// The calling thread, as Python's `threading.current_thread()`.
+///
+/// Costs a thread-local read and an `Arc` clone. A thread threadkit did not start gets a
+/// dummy entry the first time it asks (named `Dummy-N`, daemon, not joinable), listed by
+/// [`enumerate`] until it ends.
+///
+/// # Examples
+///
+/// ```
+/// let me = threadkit::current_thread();
+/// assert!(me.is_alive());
+/// let t = threadkit::Thread::builder().name("child").target(|| {
+///     assert_eq!(threadkit::current_thread().name(), "child");
+/// });
+/// t.start()?;
+/// t.join()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn current_thread() -> Thread {
+    match current_handle() {
+        Some(t) => {
+            if !t.inner.visible.load(Ordering::Relaxed) {
+                t.inner.visible.store(true, Ordering::Relaxed);
+            }
+            t
+        }
+        // The thread is tearing down its thread-locals: hand out an unregistered dummy.
+        None => Thread::from_inner(Arc::new(Inner::new_bound(
+            Kind::Dummy,
+            next_name("Dummy"),
+            true,
+        ))),
+    }
+}
+
+/// The main thread (the one that runs `main`), as Python's `threading.main_thread()`.
+///
+/// # Examples
+///
+/// ```
+/// let main = threadkit::main_thread();
+/// assert_eq!(main.name(), "MainThread");
+/// assert!(!main.is_daemon());
+/// ```
+pub fn main_thread() -> Thread {
+    Thread::from_inner(main_inner().clone())
+}
+
+/// Every live thread that [`enumerate`] would list right now: those threadkit started, the
+/// main thread, and other threads that have called [`current_thread`].
+///
+/// # Examples
+///
+/// ```
+/// let t = threadkit::Thread::new(|| {});
+/// t.start()?;
+/// assert!(threadkit::enumerate().contains(&threadkit::main_thread()));
+/// t.join()?;
+/// assert!(!threadkit::enumerate().contains(&t));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn enumerate() -> Vec<Thread> {
+    main_inner();
+    let t = table();
+    t.slots
+        .iter()
+        .flatten()
+        .filter(|inner| inner.visible.load(Ordering::Relaxed))
+        .map(|inner| Thread::from_inner(inner.clone()))
+        .collect()
+}
+
+/// How many threads [`enumerate`] would list, as Python's `threading.active_count()`.
+///
+/// # Examples
+///
+/// ```
+/// assert!(threadkit::active_count() >= 1); // at least the main thread
+/// ```
+pub fn active_count() -> usize {
+    main_inner();
+    let t = table();
+    t.slots
+        .iter()
+        .flatten()
+        .filter(|inner| inner.visible.load(Ordering::Relaxed))
+        .count()
+}
+
+/// The calling thread's [`ident`](Thread::ident), as Python's `threading.get_ident()`:
+/// unique in the process, never reused, never zero.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(Some(threadkit::get_ident()), threadkit::current_thread().ident());
+/// ```
+pub fn get_ident() -> u64 {
+    with_current(|inner| inner.ident.load(Ordering::Relaxed)).unwrap_or(0)
+}
+
+/// The kernel's id for the calling thread, as Python's `threading.get_native_id()`.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(Some(threadkit::get_native_id()), threadkit::current_thread().native_id());
+/// ```
+pub fn get_native_id() -> u64 {
+    sys::native_id()
+}
+
+/// The calling thread's entry pointer if it is bound, without binding it.
+pub(crate) fn peek_current() -> *const Inner {
+    CURRENT.with(Cell::get)
+}
