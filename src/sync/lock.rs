@@ -338,16 +338,16 @@ impl Lock {
                 s = self.state.load(Ordering::Relaxed);
                 continue;
             }
-            if s & PARKED == 0 {
-                if let Err(x) = self.state.compare_exchange_weak(
+            if s & PARKED == 0
+                && let Err(x) = self.state.compare_exchange_weak(
                     s,
                     s | PARKED,
                     Ordering::Relaxed,
                     Ordering::Relaxed,
-                ) {
-                    s = x;
-                    continue;
-                }
+                )
+            {
+                s = x;
+                continue;
             }
             let on = Blocked {
                 kind: WaitKind::Lock,

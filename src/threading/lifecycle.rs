@@ -229,11 +229,11 @@ fn trampoline(inner: Arc<Inner>, target: Target) {
     inner.state.store(state::ALIVE, Ordering::Release);
     wait::unpark_all(inner.state_key());
 
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(target)) {
-        if !payload.is::<ThreadExit>() {
-            let report = excepthook::report(&inner, payload.as_ref());
-            *locked(&inner.panic) = Some(report.clone());
-            excepthook::call(&Thread::from_inner(inner.clone()), &report);
-        }
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(target))
+        && !payload.is::<ThreadExit>()
+    {
+        let report = excepthook::report(&inner, payload.as_ref());
+        *locked(&inner.panic) = Some(report.clone());
+        excepthook::call(&Thread::from_inner(inner.clone()), &report);
     }
 }

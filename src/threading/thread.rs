@@ -419,7 +419,7 @@ impl Thread {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn waiting(&self) -> Option<WaitInfo> {
-        let rec = self.inner.wait.try_lock().ok()?.clone()?;
+        let rec = (*self.inner.wait.try_lock().ok()?)?;
         Some(WaitInfo::from_record(rec))
     }
 
