@@ -85,6 +85,7 @@
 #![warn(missing_docs)]
 
 mod primitive;
+pub mod queue;
 mod sync;
 mod sys;
 pub mod thread;
@@ -93,6 +94,9 @@ mod threading;
 pub use sync::{
     Lock, LockGuard, MappedMutexGuard, Mutex, MutexGuard, ReleaseError, WaitInfo, WaitKind, sleep,
 };
+// The primitives of issue 3 (RLock, Condition, Semaphore, BoundedSemaphore, Event, Barrier,
+// Timer, Local): each file's public items.
+pub use sync::{barrier::*, condition::*, event::*, local::*, rlock::*, semaphore::*, timer::*};
 pub use threading::{
     Builder, JoinError, Run, SetDaemonError, StartError, Thread, ThreadPanic, active_count,
     current_thread, default_excepthook, enumerate, get_ident, get_native_id, main_thread,

@@ -34,6 +34,22 @@ pub enum WaitKind {
     Start,
     /// [`sleep`].
     Sleep,
+    /// Acquiring an `RLock`.
+    RLock,
+    /// Waiting on a `Condition` (or re-acquiring its lock after a wait).
+    Condition,
+    /// Acquiring a `Semaphore` or `BoundedSemaphore`.
+    Semaphore,
+    /// Waiting for an `Event` to be set.
+    Event,
+    /// Waiting at a `Barrier` for the other parties.
+    Barrier,
+    /// A queue `get` waiting for an item.
+    QueueGet,
+    /// A queue `put` waiting for room.
+    QueuePut,
+    /// A queue `join` waiting for every item to be marked done.
+    QueueJoin,
 }
 
 impl fmt::Display for WaitKind {
@@ -43,6 +59,14 @@ impl fmt::Display for WaitKind {
             WaitKind::Join => "join",
             WaitKind::Start => "start",
             WaitKind::Sleep => "sleep",
+            WaitKind::RLock => "rlock",
+            WaitKind::Condition => "condition",
+            WaitKind::Semaphore => "semaphore",
+            WaitKind::Event => "event",
+            WaitKind::Barrier => "barrier",
+            WaitKind::QueueGet => "queue get",
+            WaitKind::QueuePut => "queue put",
+            WaitKind::QueueJoin => "queue join",
         };
         f.write_str(s)
     }
