@@ -179,6 +179,22 @@ pub(crate) fn park(
     validate: impl FnOnce() -> bool,
     timed_out: impl FnOnce(usize, bool),
 ) -> ParkResult {
+    park_with(key, on, deadline, validate, || {}, timed_out)
+}
+
+/// [`park`] with a `before_sleep` callback: it runs once the thread is in the wait queue (so no
+/// wake-up sent from now on can be missed) and before it sleeps. It may call the parking lot's
+/// unpark functions (to release a lock that wakes someone) but must not park or panic.
+#[cold]
+#[inline(never)]
+pub(crate) fn park_with(
+    key: usize,
+    on: Blocked,
+    deadline: Option<Instant>,
+    validate: impl FnOnce() -> bool,
+    before_sleep: impl FnOnce(),
+    timed_out: impl FnOnce(usize, bool),
+) -> ParkResult {
     let rec = WaitRecord {
         on,
         since: Instant::now(),
@@ -190,13 +206,13 @@ pub(crate) fn park(
     if let Some(e) = entry {
         *locked(&e.wait) = Some(rec);
     }
-    // SAFETY: the callbacks are the caller's; the contract above (no panic, no parking-lot
-    // calls) is the one parking_lot_core asks for. `before_sleep` does nothing.
+    // SAFETY: the callbacks are the caller's, under the contract above, which is the one
+    // parking_lot_core asks for.
     let result = unsafe {
         parking_lot_core::park(
             key,
             validate,
-            || {},
+            before_sleep,
             timed_out,
             DEFAULT_PARK_TOKEN,
             deadline,
