@@ -259,7 +259,7 @@ impl Lock {
     /// ```
     #[inline]
     pub fn try_guard(&self) -> Option<LockGuard<'_>> {
-        self.try_acquire().then_some(LockGuard { lock: self })
+        self.try_acquire().then(|| LockGuard { lock: self })
     }
 
     /// A guard if the lock could be acquired within `timeout`, else `None`.
@@ -275,8 +275,9 @@ impl Lock {
     #[inline]
     #[track_caller]
     pub fn guard_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
+        // `then`, not `then_some`: a guard built eagerly would release the lock on drop.
         self.acquire_timeout(timeout)
-            .then_some(LockGuard { lock: self })
+            .then(|| LockGuard { lock: self })
     }
 
     /// The thread that acquired the lock, if it is held by a thread that is still alive.
