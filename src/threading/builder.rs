@@ -137,8 +137,8 @@ impl Builder {
     }
 }
 
-/// The daemon flag of the calling thread, without registering it: Python's default for new
-/// threads.
+/// The daemon flag of the calling thread: Python's default for new threads. A thread
+/// threadkit did not start gets an (unlisted) entry here, which counts as daemon.
 fn inherited_daemon() -> bool {
     registry::with_current(|inner| inner.daemon.load(Ordering::Acquire)).unwrap_or(true)
 }

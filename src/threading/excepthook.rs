@@ -74,6 +74,10 @@ pub fn reset_excepthook() {
 ///
 /// (and a backtrace when `RUST_BACKTRACE` asked for one) to stderr in one write.
 ///
+/// # Panics
+///
+/// Only if stderr cannot be written, as `eprint!`; the caller catches it.
+///
 /// # Examples
 ///
 /// ```
@@ -100,7 +104,9 @@ pub fn default_excepthook(thread: &Thread, panic: &ThreadPanic) {
             text.push('\n');
         }
     }
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    // One `eprint!` (a single write of the whole text): it keeps lines of concurrent reports
+    // apart, and goes through the test harness's output capture like any `eprintln!`.
+    eprint!("{text}");
 }
 
 /// Calls the current excepthook, catching a panic inside it.
