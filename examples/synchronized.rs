@@ -49,7 +49,7 @@ struct MyThread {
 
 impl MyThread {
     /// Python's `myThread(threadID, name, counter)`: a new, unstarted thread.
-    fn new(thread_id: u32, name: &str, counter: u32) -> Thread {
+    fn new_thread(thread_id: u32, name: &str, counter: u32) -> Thread {
         Thread::builder().name(name).run(MyThread {
             thread_id,
             name: name.to_string(),
@@ -79,8 +79,8 @@ fn print_time(thread_name: &str, delay: u32, mut counter: u32) {
 
 fn main() -> Result<(), Box<dyn Error>> {
     // Create new threads
-    let thread1 = MyThread::new(1, "Thread-1", 1);
-    let thread2 = MyThread::new(2, "Thread-2", 2);
+    let thread1 = MyThread::new_thread(1, "Thread-1", 1);
+    let thread2 = MyThread::new_thread(2, "Thread-2", 2);
 
     // Start new threads
     thread1.start()?;

@@ -54,7 +54,7 @@ struct MyThread {
 
 impl MyThread {
     /// Python's `myThread(threadID, name, counter)`: a new, unstarted thread.
-    fn new(thread_id: u32, name: &str, counter: u32) -> Thread {
+    fn new_thread(thread_id: u32, name: &str, counter: u32) -> Thread {
         Thread::builder().name(name).run(MyThread {
             thread_id,
             name: name.to_string(),
@@ -88,8 +88,8 @@ fn main() -> Result<(), StartError> {
     let set_exit_flag = std::env::args().any(|a| a == "--exit-flag");
 
     // Create new threads
-    let thread1 = MyThread::new(1, "Thread-1", 1);
-    let thread2 = MyThread::new(2, "Thread-2", 2);
+    let thread1 = MyThread::new_thread(1, "Thread-1", 1);
+    let thread2 = MyThread::new_thread(2, "Thread-2", 2);
 
     // Start new threads
     thread1.start()?;

@@ -2,8 +2,9 @@
 //! lines and their shape, how many there are, the orderings the program guarantees, and exit
 //! status 0.
 //!
-//! The examples must be built: `cargo test` builds them; after `cargo test --test examples`
-//! alone, run `cargo build --examples` first.
+//! The examples must be built: `cargo test` builds them, `cargo test --test examples` alone
+//! does not (run `cargo build --examples` first). A binary older than one of its sources
+//! fails the test with that advice rather than testing old code.
 //!
 //! Only orderings that the programs enforce (a thread's own order, a lock, a join) or that a
 //! margin of at least 200 ms of scaled delay protects are asserted, so a stalled VM cannot
@@ -12,6 +13,7 @@
 mod common;
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -61,9 +63,42 @@ fn position(lines: &[String], wanted: &str) -> usize {
         .unwrap_or_else(|| panic!("no line {wanted:?} in {lines:#?}"))
 }
 
+/// The path of example `name`'s binary, after checking that it was built after every source
+/// it was built from (the list cargo writes beside it, in `NAME.d`).
+fn example(name: &str) -> PathBuf {
+    let path = common::example_path(name);
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let built = modified(&path).expect("the example's file time is available");
+    if let Ok(deps) = std::fs::read_to_string(path.with_extension("d")) {
+        // `target: source source ...`, spaces inside paths escaped as `\ `.
+        let sources = deps
+            .lines()
+            .next()
+            .and_then(|l| l.split_once(": "))
+            .map(|(_, s)| s);
+        let sources = sources.unwrap_or_default().replace("\\ ", "\0");
+        for source in sources.split_whitespace().map(|s| s.replace('\0', " ")) {
+            let source = Path::new(&source);
+            assert!(
+                modified(source).is_none_or(|m| m <= built),
+                "example {name} is older than {}: run `cargo build --examples` (or plain \
+                 `cargo test`) first",
+                source.display()
+            );
+        }
+    }
+    path
+}
+
+/// Runs example `name` with time scale `scale` set in the environment.
+fn run(name: &str, scale: f64) -> Output {
+    example(name);
+    common::run_example(name, scale)
+}
+
 /// Runs an example with `args` and `THREADKIT_TIME_SCALE` set to `env_scale` (or unset).
 fn run_with(name: &str, args: &[&str], env_scale: Option<&str>) -> (Output, Duration) {
-    let mut cmd = Command::new(common::example_path(name));
+    let mut cmd = Command::new(example(name));
     cmd.args(args);
     match env_scale {
         Some(s) => cmd.env("THREADKIT_TIME_SCALE", s),
@@ -91,7 +126,7 @@ fn ctime_shape_is_checked_exactly() {
 /// Program 1: ten `Thread-N: <ctime>` lines, five per thread, and exit status 0.
 #[test]
 fn start_new_thread_prints_five_lines_per_thread() {
-    let out = common::run_example("start_new_thread", 0.01);
+    let out = run("start_new_thread", 0.01);
     assert_success(&out);
     let lines = common::stdout_lines(&out);
     for line in &lines {
@@ -114,10 +149,11 @@ fn start_new_thread_prints_five_lines_per_thread() {
 /// few milliseconds.
 #[cfg(unix)]
 #[test]
+#[allow(clippy::zombie_processes)] // reaped with wait4, which also reports its CPU time
 fn start_new_thread_main_does_not_spin() {
     use std::io::Read;
 
-    let mut child = Command::new(common::example_path("start_new_thread"))
+    let mut child = Command::new(example("start_new_thread"))
         .env("THREADKIT_TIME_SCALE", "0.05")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -157,7 +193,7 @@ fn start_new_thread_main_does_not_spin() {
 fn thread_subclass_waits_for_workers_after_main_returns() {
     // Thread-1 prints every 50 ms and ends after 250 ms; Thread-2 every 100 ms, ending at
     // 500 ms. "Exiting Main Thread" comes at most a thread start after 0 ms.
-    let out = common::run_example("thread_subclass", 0.05);
+    let out = run("thread_subclass", 0.05);
     assert_success(&out);
     let lines = common::stdout_lines(&out);
 
@@ -249,7 +285,7 @@ fn thread_subclass_exit_flag_ends_workers_early() {
 /// "Exiting Main Thread" is last.
 #[test]
 fn synchronized_keeps_each_threads_lines_together() {
-    let out = common::run_example("synchronized", 0.02);
+    let out = run("synchronized", 0.02);
     assert_success(&out);
     let lines = common::stdout_lines(&out);
     assert_eq!(lines.len(), 9, "{}", describe(&out));
