@@ -17,8 +17,8 @@ use std::hint::black_box;
 use std::sync::{Arc, Barrier, mpsc};
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use threadkit::queue::{PriorityQueue, Queue};
 
 /// The bound of the bounded runs.
@@ -40,7 +40,9 @@ where
 {
     let consumers = rxs.len();
     let start = Barrier::new(producers + consumers + 1);
-    let share = |total: u64, n: usize, i: usize| total / n as u64 + u64::from((i as u64) < total % n as u64);
+    let share = |total: u64, n: usize, i: usize| {
+        total / n as u64 + u64::from((i as u64) < total % n as u64)
+    };
     std::thread::scope(|s| {
         for p in 0..producers {
             let (tx, start) = (tx.clone(), &start);
@@ -194,7 +196,14 @@ fn fifo_group(g: &mut BenchmarkGroup<'_, WallTime>, p: usize, c: usize, bound: O
                 None => crossbeam_channel::unbounded(),
             };
             let rxs = (0..c).map(|_| rx.clone()).collect();
-            run(n, p, tx, rxs, |t, v| t.send(v).unwrap(), |r| r.recv().unwrap())
+            run(
+                n,
+                p,
+                tx,
+                rxs,
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
         })
     });
     g.bench_function("flume", |b| {
@@ -204,7 +213,14 @@ fn fifo_group(g: &mut BenchmarkGroup<'_, WallTime>, p: usize, c: usize, bound: O
                 None => flume::unbounded(),
             };
             let rxs = (0..c).map(|_| rx.clone()).collect();
-            run(n, p, tx, rxs, |t, v| t.send(v).unwrap(), |r| r.recv().unwrap())
+            run(
+                n,
+                p,
+                tx,
+                rxs,
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
         })
     });
     if c == 1 {
@@ -212,13 +228,27 @@ fn fifo_group(g: &mut BenchmarkGroup<'_, WallTime>, p: usize, c: usize, bound: O
             Some(k) => g.bench_function("std_mpsc", |b| {
                 b.iter_custom(|n| {
                     let (tx, rx) = mpsc::sync_channel(k);
-                    run(n, p, tx, vec![rx], |t, v| t.send(v).unwrap(), |r| r.recv().unwrap())
+                    run(
+                        n,
+                        p,
+                        tx,
+                        vec![rx],
+                        |t, v| t.send(v).unwrap(),
+                        |r| r.recv().unwrap(),
+                    )
                 })
             }),
             None => g.bench_function("std_mpsc", |b| {
                 b.iter_custom(|n| {
                     let (tx, rx) = mpsc::channel();
-                    run(n, p, tx, vec![rx], |t, v| t.send(v).unwrap(), |r| r.recv().unwrap())
+                    run(
+                        n,
+                        p,
+                        tx,
+                        vec![rx],
+                        |t, v| t.send(v).unwrap(),
+                        |r| r.recv().unwrap(),
+                    )
                 })
             }),
         };
@@ -231,7 +261,14 @@ fn priority_group(g: &mut BenchmarkGroup<'_, WallTime>, p: usize, c: usize, boun
         b.iter_custom(|n| {
             let q = PriorityQueue::new(cap);
             let rxs = (0..c).map(|_| q.clone()).collect();
-            run(n, p, q, rxs, |q, v| q.put(scramble(v)).unwrap(), |q| q.get().unwrap())
+            run(
+                n,
+                p,
+                q,
+                rxs,
+                |q, v| q.put(scramble(v)).unwrap(),
+                |q| q.get().unwrap(),
+            )
         })
     });
     g.bench_function("parking_lot", |b| {

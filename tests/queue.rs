@@ -35,7 +35,11 @@ fn wait_for_block(t: &Thread, kind: WaitKind) -> (usize, u32, &'static str) {
         if let Some(info) = t.waiting()
             && info.kind() == kind
         {
-            return (info.object(), info.location().line(), info.location().file());
+            return (
+                info.object(),
+                info.location().line(),
+                info.location().file(),
+            );
         }
         assert!(start.elapsed() < PATIENCE, "thread never blocked in {kind}");
         std::thread::yield_now();
@@ -258,7 +262,10 @@ fn put_timeout_never_early_and_hands_back_item() {
     assert!(took >= d, "timed out early: {took:?}");
     assert!(took < d + LATE, "timed out late: {took:?}");
     assert!(matches!(err, PutTimeoutError::Timeout { item: 7, .. }));
-    assert!(err.to_string().contains("full PriorityQueue at 0x"), "{err}");
+    assert!(
+        err.to_string().contains("full PriorityQueue at 0x"),
+        "{err}"
+    );
     assert_eq!(q.qsize(), 1);
     assert_eq!(q.unfinished_tasks(), 1);
 }
@@ -296,13 +303,20 @@ fn errors_debug_and_display_without_item_debug() {
     let q = Queue::new(1);
     q.put(Opaque(0)).unwrap();
     let full = q.try_put(Opaque(1)).unwrap_err();
-    let timeout = q.put_timeout(Opaque(2), Duration::from_millis(1)).unwrap_err();
+    let timeout = q
+        .put_timeout(Opaque(2), Duration::from_millis(1))
+        .unwrap_err();
     q.shutdown();
     let put = q.put(Opaque(3)).unwrap_err();
     let try_put = q.try_put(Opaque(4)).unwrap_err();
-    let put_t = q.put_timeout(Opaque(5), Duration::from_millis(1)).unwrap_err();
+    let put_t = q
+        .put_timeout(Opaque(5), Duration::from_millis(1))
+        .unwrap_err();
     for (e, text) in [
-        (Box::new(full) as Box<dyn std::error::Error>, "put_nowait on full Queue"),
+        (
+            Box::new(full) as Box<dyn std::error::Error>,
+            "put_nowait on full Queue",
+        ),
         (Box::new(timeout), "put timed out on full Queue"),
         (Box::new(put), "put on shut-down Queue"),
         (Box::new(try_put), "put_nowait on shut-down Queue"),
@@ -331,7 +345,11 @@ fn task_done_overuse_is_an_error_and_changes_nothing() {
     assert_eq!(q.unfinished_tasks(), 0);
     assert_eq!(q.qsize(), 2, "task_done does not take items");
     q.put(3).unwrap();
-    assert_eq!(q.unfinished_tasks(), 1, "the failed call did not go below zero");
+    assert_eq!(
+        q.unfinished_tasks(),
+        1,
+        "the failed call did not go below zero"
+    );
 }
 
 #[test]
@@ -355,7 +373,10 @@ fn task_done_error_names_the_calling_thread() {
 #[test]
 fn join_returns_when_every_task_is_done() {
     let q = Queue::new(0);
-    assert!(q.join_timeout(Duration::ZERO), "nothing put: join returns at once");
+    assert!(
+        q.join_timeout(Duration::ZERO),
+        "nothing put: join returns at once"
+    );
     q.join();
     for i in 0..3 {
         q.put(i).unwrap();
@@ -417,7 +438,11 @@ fn shutdown_gets_drain_then_fail_puts_fail() {
     let e = q.get().unwrap_err();
     assert_eq!(e.queue(), q.id());
     assert!(q.try_get().unwrap_err().is_shut_down());
-    assert!(q.get_timeout(Duration::from_secs(60)).unwrap_err().is_shut_down());
+    assert!(
+        q.get_timeout(Duration::from_secs(60))
+            .unwrap_err()
+            .is_shut_down()
+    );
     assert_eq!(q.unfinished_tasks(), 2);
 }
 
@@ -442,7 +467,10 @@ fn shutdown_wakes_blocked_getters() {
     for g in &getters {
         let (object, _, file) = wait_for_block(g, WaitKind::QueueGet);
         assert_eq!(object, q.id().addr());
-        assert!(file.ends_with("queue.rs"), "the wait names the caller's file: {file}");
+        assert!(
+            file.ends_with("queue.rs"),
+            "the wait names the caller's file: {file}"
+        );
     }
     q.shutdown();
     for g in &getters {
@@ -485,7 +513,11 @@ fn shutdown_wakes_blocked_putters_and_hands_items_back() {
     let mut back: Vec<i32> = rx.try_iter().collect();
     back.sort();
     assert_eq!(back, [1, 2]);
-    assert_eq!(q.get().unwrap(), 0, "the item put before the shutdown is delivered");
+    assert_eq!(
+        q.get().unwrap(),
+        0,
+        "the item put before the shutdown is delivered"
+    );
 }
 
 #[test]
@@ -692,7 +724,10 @@ fn debug_shows_state() {
     assert!(s.contains("maxsize: 3") && s.contains("qsize: 1") && s.contains("unfinished: 1"));
     assert!(s.contains("shut_down: false"), "{s}");
     let s = format!("{:?}", SimpleQueue::<Opaque>::new());
-    assert!(s.starts_with("SimpleQueue {") && !s.contains("maxsize"), "{s}");
+    assert!(
+        s.starts_with("SimpleQueue {") && !s.contains("maxsize"),
+        "{s}"
+    );
 }
 
 #[test]

@@ -225,7 +225,11 @@ fn stress<Q: Stressed>(maxsize: usize, producers: u64, consumers: u64, shutdown_
         put.extend(p);
         refused.extend(r);
     }
-    assert_eq!(refused.len(), producers as usize, "every producer was stopped by a refusal");
+    assert_eq!(
+        refused.len(),
+        producers as usize,
+        "every producer was stopped by a refusal"
+    );
     let mut out: Vec<u64> = got_rx.iter().flatten().collect();
     assert!(out.len() >= shutdown_after);
     out.extend(&drained);
@@ -236,12 +240,19 @@ fn stress<Q: Stressed>(maxsize: usize, producers: u64, consumers: u64, shutdown_
     assert_eq!(a.xor, b.xor, "xor checksum");
     let outs: HashSet<u64> = out.iter().copied().collect();
     assert_eq!(outs.len(), out.len(), "no item delivered twice");
-    assert!(put.iter().all(|i| outs.contains(i)), "every item put came out");
+    assert!(
+        put.iter().all(|i| outs.contains(i)),
+        "every item put came out"
+    );
     assert!(
         refused.iter().all(|i| !outs.contains(i)),
         "a refused item never came out"
     );
-    assert_eq!(q.unfinished(), 0, "every item got was done, every drained one counted");
+    assert_eq!(
+        q.unfinished(),
+        0,
+        "every item got was done, every drained one counted"
+    );
 }
 
 #[test]

@@ -264,7 +264,13 @@ impl<B: Buffer> Core<B> {
         let maxsize = self.maxsize;
         let ready = |s: &State<B>| s.shut_down || s.buf.len() < maxsize;
         let hint = || self.len.load(Ordering::Relaxed) < maxsize;
-        match self.wait_until(st, (PUT, WaitKind::QueuePut, location), deadline, ready, Some(hint)) {
+        match self.wait_until(
+            st,
+            (PUT, WaitKind::QueuePut, location),
+            deadline,
+            ready,
+            Some(hint),
+        ) {
             Ok(st) if !st.shut_down => {
                 self.push(st, item);
                 Ok(())
@@ -324,7 +330,13 @@ impl<B: Buffer> Core<B> {
         };
         let ready = |s: &State<B>| s.shut_down || s.buf.len() != 0;
         let hint = || self.len.load(Ordering::Relaxed) != 0;
-        match self.wait_until(st, (GET, WaitKind::QueueGet, location), deadline, ready, Some(hint)) {
+        match self.wait_until(
+            st,
+            (GET, WaitKind::QueueGet, location),
+            deadline,
+            ready,
+            Some(hint),
+        ) {
             Ok(mut st) => match st.buf.pop() {
                 Some(item) => {
                     self.took(st);
@@ -384,8 +396,14 @@ impl<B: Buffer> Core<B> {
         };
         let ready = |s: &State<B>| s.unfinished == 0;
         let hint = None::<fn() -> bool>;
-        self.wait_until(st, (JOIN, WaitKind::QueueJoin, location), deadline, ready, hint)
-            .is_ok()
+        self.wait_until(
+            st,
+            (JOIN, WaitKind::QueueJoin, location),
+            deadline,
+            ready,
+            hint,
+        )
+        .is_ok()
     }
 
     // ----- shutdown --------------------------------------------------------------------
@@ -511,9 +529,7 @@ impl<B: Buffer> Core<B> {
         };
         // SAFETY: as in `wake_one`; the filter and callback neither panic nor call into the
         // parking lot.
-        unsafe {
-            parking_lot_core::unpark_filter(self.key(bit), |_| FilterOp::Unpark, callback)
-        };
+        unsafe { parking_lot_core::unpark_filter(self.key(bit), |_| FilterOp::Unpark, callback) };
     }
 
     /// Everything `Debug` shows, without blocking: `None` if the lock is held.

@@ -130,5 +130,5 @@ impl<T> Default for Queue<T> {
     }
 }
 
-shared_api!(Queue, "Queue::new(0)", );
-tracked_api!(Queue, );
+shared_api!(Queue, "Queue::new(0)",);
+tracked_api!(Queue,);

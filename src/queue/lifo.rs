@@ -93,5 +93,5 @@ impl<T> Default for LifoQueue<T> {
     }
 }
 
-shared_api!(LifoQueue, "LifoQueue::new(0)", );
-tracked_api!(LifoQueue, );
+shared_api!(LifoQueue, "LifoQueue::new(0)",);
+tracked_api!(LifoQueue,);

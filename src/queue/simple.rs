@@ -68,4 +68,4 @@ impl<T> Default for SimpleQueue<T> {
     }
 }
 
-shared_api!(SimpleQueue, "SimpleQueue::new()", );
+shared_api!(SimpleQueue, "SimpleQueue::new()",);
