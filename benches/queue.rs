@@ -3,7 +3,7 @@
 //! Each group moves the same items from P producer threads to C consumer threads through
 //! one queue; one criterion iteration is one item (put and got). Peers: crossbeam-channel,
 //! flume, std mpsc (single consumer only, so 1P1C only) and a parking_lot `Mutex<VecDeque>`
-//! + two `Condvar`s written here, notifying only when a thread waits (the strongest simple
+//! with two `Condvar`s written here, notifying only when a thread waits (the strongest simple
 //! lock-based queue). threadkit's queues keep their task accounting (the unfinished count
 //! behind `task_done`/`join`) on, as always.
 //!

@@ -327,7 +327,7 @@ fn handoff_through_one_slot_in_order() {
     // Per consumer, each producer's items arrive in increasing order (FIFO).
     for got in &per_consumer {
         for p in 0..producers {
-            let seqs: Vec<u64> = got.iter().filter(|&&i| i >> 32 == p).map(|&i| i).collect();
+            let seqs: Vec<u64> = got.iter().filter(|&&i| i >> 32 == p).copied().collect();
             assert!(seqs.windows(2).all(|w| w[0] < w[1]), "FIFO per producer");
         }
     }
