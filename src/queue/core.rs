@@ -601,8 +601,8 @@ macro_rules! shared_api {
             /// Puts `item` at the queue's end (for a bounded queue, waiting while it is full).
             ///
             /// Counts one more unfinished task (see `task_done`, on the queues that have it).
-            /// While it waits, the calling thread shows a [`WaitKind::QueuePut`]
-            /// (crate::WaitKind::QueuePut) wait with this line in
+            /// While it waits, the calling thread shows a
+            /// [`WaitKind::QueuePut`](crate::WaitKind::QueuePut) wait with this line in
             /// [`Thread::waiting`](crate::Thread::waiting).
             ///
             /// # Errors
@@ -1097,3 +1097,48 @@ macro_rules! tracked_api {
     };
 }
 pub(crate) use tracked_api;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use super::*;
+
+    struct Show<'a>(&'a Core<VecDeque<u8>>);
+
+    impl fmt::Debug for Show<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.0.debug_fields(f, "Queue")
+        }
+    }
+
+    #[test]
+    fn debug_never_blocks_while_locked() {
+        let core = Core::<VecDeque<u8>>::new("Queue", 4);
+        core.put(1, Wait::Poll, Location::caller()).unwrap();
+        let open = format!("{:?}", Show(&core));
+        assert!(
+            open.contains("qsize: 1") && open.contains("maxsize: 4"),
+            "{open}"
+        );
+        let held = core.locked();
+        let shut = format!("{:?}", Show(&core)); // would deadlock if Debug took the lock
+        assert!(
+            shut.contains("<locked>") && shut.contains("maxsize: 4"),
+            "{shut}"
+        );
+        drop(held);
+        assert!(!core.lock.locked(), "Debug released what it took");
+    }
+
+    #[test]
+    fn wait_keys_are_distinct_from_each_other_and_the_lock() {
+        let core = Core::<VecDeque<u8>>::new("Queue", 0);
+        let lock_key = std::ptr::from_ref(&core.lock).addr();
+        let keys = [core.key(GET), core.key(PUT), core.key(JOIN)];
+        for (i, k) in keys.iter().enumerate() {
+            assert_ne!(*k, lock_key);
+            assert!(!keys[i + 1..].contains(k));
+        }
+    }
+}
