@@ -99,6 +99,8 @@ pub(crate) enum Refused {
     ShutDown,
 }
 
+/// What the lock protects. `repr(C)` so that the buffer's header comes first (see [`Core`]).
+#[repr(C)]
 struct State<B> {
     buf: B,
     /// Items put and not yet marked done by `task_done`.
@@ -107,6 +109,12 @@ struct State<B> {
 }
 
 /// The shared queue: see the module docs.
+///
+/// Layout: everything a put or get writes (the lock word, the parked bits, the length copy,
+/// the buffer's header, the task count) sits in the first 64-byte line, which the
+/// allocation starts on; the read-only fields follow. So a hand-over between two cores
+/// moves one cache line, and nothing else shares it.
+#[repr(C, align(64))]
 pub(crate) struct Core<B> {
     lock: Lock,
     /// [`GET`] | [`PUT`] | [`JOIN`]: someone may be parked on that key. Set only in a park's
@@ -115,14 +123,15 @@ pub(crate) struct Core<B> {
     /// The buffer's length, stored under the lock after every change: read without the lock
     /// by `qsize`/`empty`/`full` and by spinning waiters.
     len: AtomicUsize,
-    /// 0: unbounded.
-    maxsize: usize,
     /// Only touched with `lock` held.
     state: UnsafeCell<State<B>>,
+    // ---- read-only from here on ----
+    /// 0: unbounded.
+    maxsize: usize,
+    kind: &'static str,
     /// The wait queues' keys are the addresses of these bytes (getters, putters, joiners):
     /// memory we own, distinct from the lock's own key.
     anchors: [u8; 3],
-    kind: &'static str,
 }
 
 // SAFETY: `state` is only reached through a `Locked` guard, which exists only while `lock` is
@@ -1129,6 +1138,20 @@ mod tests {
         );
         drop(held);
         assert!(!core.lock.locked(), "Debug released what it took");
+    }
+
+    #[test]
+    fn hot_fields_share_the_first_cache_line() {
+        fn check<B: Buffer>() {
+            let core = Core::<B>::new("Queue", 0);
+            let base = std::ptr::from_ref(&core).addr();
+            assert_eq!(base % 64, 0);
+            let end = std::ptr::from_ref(&core.state).addr() + size_of::<State<B>>();
+            assert!(end - base <= 64, "{} bytes", end - base);
+        }
+        check::<VecDeque<u64>>();
+        check::<Vec<u64>>();
+        check::<crate::queue::priority::Heap<u64>>();
     }
 
     #[test]
