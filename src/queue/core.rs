@@ -66,8 +66,12 @@ pub(crate) trait Buffer {
     fn push(&mut self, item: Self::Item);
     fn pop(&mut self) -> Option<Self::Item>;
     fn len(&self) -> usize;
-    /// Removes every item, in the order `pop` would have returned them.
-    fn drain_all(&mut self) -> Vec<Self::Item>;
+    /// Takes every item out in O(1), leaving the buffer empty (done under the lock).
+    fn take_all(&mut self) -> Self
+    where
+        Self: Sized;
+    /// The items in the order `pop` would have returned them (done after unlocking).
+    fn into_pop_order(self) -> Vec<Self::Item>;
 }
 
 /// How long an operation may wait.
@@ -429,14 +433,12 @@ impl<B: Buffer> Core<B> {
     pub(crate) fn shutdown(&self, immediate: bool) -> Vec<B::Item> {
         let mut st = self.locked();
         st.shut_down = true;
-        let removed = if immediate {
-            let removed = st.buf.drain_all();
+        let removed = immediate.then(|| {
+            let removed = st.buf.take_all();
             st.unfinished = st.unfinished.saturating_sub(removed.len());
             self.len.store(0, Ordering::Relaxed);
             removed
-        } else {
-            Vec::new()
-        };
+        });
         let parked = self.parked.load(Ordering::Relaxed);
         let wake_joiners = st.unfinished == 0 && parked & JOIN != 0;
         drop(st);
@@ -448,7 +450,7 @@ impl<B: Buffer> Core<B> {
         if wake_joiners {
             self.wake_all(JOIN);
         }
-        removed
+        removed.map_or_else(Vec::new, B::into_pop_order)
     }
 
     pub(crate) fn is_shut_down(&self) -> bool {
@@ -495,7 +497,9 @@ impl<B: Buffer> Core<B> {
                 owner: 0,
                 location,
             };
-            // The lock is released in `before_sleep`, once this thread is queued.
+            // The lock is released in `before_sleep`, once this thread is queued. `validate`
+            // always agrees to sleep (the condition cannot change while we hold the lock), so
+            // `before_sleep` always runs.
             std::mem::forget(st);
             let validate = || {
                 self.parked.fetch_or(bit, Ordering::Relaxed);

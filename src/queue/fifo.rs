@@ -36,8 +36,12 @@ impl<T> Buffer for VecDeque<T> {
         VecDeque::len(self)
     }
 
-    fn drain_all(&mut self) -> Vec<T> {
-        self.drain(..).collect()
+    fn take_all(&mut self) -> Self {
+        std::mem::take(self)
+    }
+
+    fn into_pop_order(self) -> Vec<T> {
+        Vec::from(self) // reuses the buffer
     }
 }
 

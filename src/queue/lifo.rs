@@ -35,10 +35,13 @@ impl<T> Buffer for Vec<T> {
         Vec::len(self)
     }
 
-    fn drain_all(&mut self) -> Vec<T> {
-        let mut all = std::mem::take(self);
-        all.reverse();
-        all
+    fn take_all(&mut self) -> Self {
+        std::mem::take(self)
+    }
+
+    fn into_pop_order(mut self) -> Vec<T> {
+        self.reverse();
+        self
     }
 }
 

@@ -81,11 +81,17 @@ impl<T: Ord> Buffer for Heap<T> {
         self.heap.len()
     }
 
-    fn drain_all(&mut self) -> Vec<T> {
-        let mut all = std::mem::take(&mut self.heap).into_sorted_vec();
+    fn take_all(&mut self) -> Self {
+        Heap {
+            heap: std::mem::take(&mut self.heap),
+            next_seq: self.next_seq,
+        }
+    }
+
+    fn into_pop_order(self) -> Vec<T> {
         // Ascending in `Entry`'s order is the reverse of the pop order.
-        all.reverse();
-        all.into_iter().map(|e| e.item).collect()
+        let sorted = self.heap.into_sorted_vec();
+        sorted.into_iter().rev().map(|e| e.item).collect()
     }
 }
 
