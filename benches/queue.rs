@@ -10,6 +10,12 @@
 //! `PriorityQueue` runs against a parking_lot `Mutex<BinaryHeap>` + `Condvar` queue.
 //!
 //! Run: `cargo bench --bench queue -- --warm-up-time 1 --measurement-time 2`.
+//!
+//! On shared machines whose speed swings between runs, `-- --paired 25` skips criterion and
+//! instead runs every implementation once per round, in a rotating order, for 25 rounds of
+//! a million items, printing each one's median rate and the median of the per-round ratios
+//! threadkit / best peer and threadkit / parking_lot: ratios taken within one round cancel
+//! most of the machine's mood swings.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -18,7 +24,7 @@ use std::sync::{Arc, Barrier, mpsc};
 use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkGroup, Criterion, Throughput};
 use threadkit::queue::{PriorityQueue, Queue};
 
 /// The bound of the bounded runs.
@@ -300,5 +306,196 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+/// One run of `imp` on a case: items per second.
+fn rate(imp: &str, items: u64, case: &Case) -> f64 {
+    let &Case {
+        producers: p,
+        consumers: c,
+        bound: cap,
+        priority,
+        ..
+    } = case;
+    let d = match (imp, priority) {
+        ("threadkit", false) => {
+            let q = Queue::new(cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(
+                items,
+                p,
+                q,
+                rxs,
+                |q, v| q.put(v).unwrap(),
+                |q| q.get().unwrap(),
+            )
+        }
+        ("threadkit", true) => {
+            let q = PriorityQueue::new(cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(
+                items,
+                p,
+                q,
+                rxs,
+                |q, v| q.put(scramble(v)).unwrap(),
+                |q| q.get().unwrap(),
+            )
+        }
+        ("parking_lot", false) => {
+            let q = PlQueue::new(VecDeque::with_capacity(cap.min(BOUND)), cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(items, p, q, rxs, |q, v| q.put(v), |q| q.get())
+        }
+        ("parking_lot", true) => {
+            let q = PlQueue::new(BinaryHeap::with_capacity(cap.min(BOUND)), cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(items, p, q, rxs, |q, v| q.put(scramble(v)), |q| q.get())
+        }
+        ("crossbeam", _) => {
+            let (tx, rx) = match cap {
+                0 => crossbeam_channel::unbounded(),
+                k => crossbeam_channel::bounded(k),
+            };
+            let rxs = (0..c).map(|_| rx.clone()).collect();
+            run(
+                items,
+                p,
+                tx,
+                rxs,
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
+        }
+        ("flume", _) => {
+            let (tx, rx) = match cap {
+                0 => flume::unbounded(),
+                k => flume::bounded(k),
+            };
+            let rxs = (0..c).map(|_| rx.clone()).collect();
+            run(
+                items,
+                p,
+                tx,
+                rxs,
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
+        }
+        ("std_mpsc", _) if cap == 0 => {
+            let (tx, rx) = mpsc::channel();
+            run(
+                items,
+                p,
+                tx,
+                vec![rx],
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
+        }
+        ("std_mpsc", _) => {
+            let (tx, rx) = mpsc::sync_channel(cap);
+            run(
+                items,
+                p,
+                tx,
+                vec![rx],
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
+        }
+        _ => unreachable!("unknown implementation {imp}"),
+    };
+    items as f64 / d.as_secs_f64()
+}
+
+struct Case {
+    name: String,
+    producers: usize,
+    consumers: usize,
+    /// 0: unbounded.
+    bound: usize,
+    priority: bool,
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The interleaved comparison: see the file docs.
+fn paired(rounds: usize, items: u64) {
+    let mut cases = Vec::new();
+    for (p, c) in [(1, 1), (2, 2)] {
+        for bound in [BOUND, 0] {
+            let b = if bound == 0 {
+                "unbounded".to_string()
+            } else {
+                format!("bounded{bound}")
+            };
+            let name = format!("fifo_{p}p{c}c_{b}");
+            cases.push(Case {
+                name,
+                producers: p,
+                consumers: c,
+                bound,
+                priority: false,
+            });
+        }
+    }
+    for (p, c) in [(1, 1), (2, 2)] {
+        let name = format!("priority_{p}p{c}c_bounded{BOUND}");
+        cases.push(Case {
+            name,
+            producers: p,
+            consumers: c,
+            bound: BOUND,
+            priority: true,
+        });
+    }
+    println!(
+        "{rounds} rounds of {items} items; medians of rates (Melem/s) and of per-round ratios"
+    );
+    for case in &cases {
+        let mut imps = vec!["threadkit", "parking_lot"];
+        if !case.priority {
+            imps.extend(["crossbeam", "flume"]);
+            if case.consumers == 1 {
+                imps.push("std_mpsc");
+            }
+        }
+        let mut rates = vec![Vec::new(); imps.len()];
+        let (mut vs_best, mut vs_pl) = (Vec::new(), Vec::new());
+        for round in 0..rounds {
+            let mut this = vec![0.0; imps.len()];
+            for k in 0..imps.len() {
+                let i = (k + round) % imps.len();
+                this[i] = rate(imps[i], items, case);
+                rates[i].push(this[i]);
+            }
+            let best = this[1..].iter().copied().fold(0.0, f64::max);
+            vs_best.push(this[0] / best);
+            vs_pl.push(this[0] / this[1]);
+        }
+        let mut line = format!("{:27}", case.name);
+        for (imp, r) in imps.iter().zip(&mut rates) {
+            line += &format!(" {imp} {:.1}", median(r) / 1e6);
+        }
+        line += &format!(
+            " | threadkit/best {:.2} threadkit/parking_lot {:.2}",
+            median(&mut vs_best),
+            median(&mut vs_pl)
+        );
+        println!("{line}");
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--paired") {
+        let rounds = args.get(i + 1).and_then(|r| r.parse().ok()).unwrap_or(15);
+        paired(rounds, 1_000_000);
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+}
