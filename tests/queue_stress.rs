@@ -257,7 +257,7 @@ fn stress<Q: Stressed>(maxsize: usize, producers: u64, consumers: u64, shutdown_
 
 #[test]
 fn stress_fifo_bounded() {
-    stress::<Queue<u64>>(64, 4, 4, 50_000);
+    stress::<Queue<u64>>(64, 4, 4, 100_000);
 }
 
 #[test]

@@ -63,6 +63,15 @@ impl<T> Buffer for VecDeque<T> {
 /// another thread only if one is actually asleep. A thread blocked in `get`, `put` or `join`
 /// shows what it waits for in [`Thread::waiting`](crate::Thread::waiting).
 ///
+/// A queue can go to other threads only if its items can (`T: Send`):
+///
+/// ```compile_fail
+/// use std::rc::Rc;
+/// let q = threadkit::queue::Queue::new(0);
+/// q.put(Rc::new(1)).unwrap();
+/// let t = threadkit::Thread::new(move || drop(q.get())); // Rc is not Send
+/// ```
+///
 /// # Differences from Python
 ///
 /// - `put(item, block=False)`/`put_nowait` is [`try_put`](Queue::try_put), `put(item,
