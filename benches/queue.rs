@@ -1,1 +1,501 @@
-fn main() {}
+//! Queue throughput, side by side with the peers, in items per second.
+//!
+//! Each group moves the same items from P producer threads to C consumer threads through
+//! one queue; one criterion iteration is one item (put and got). Peers: crossbeam-channel,
+//! flume, std mpsc (single consumer only, so 1P1C only) and a parking_lot `Mutex<VecDeque>`
+//! with two `Condvar`s written here, notifying only when a thread waits (the strongest simple
+//! lock-based queue). threadkit's queues keep their task accounting (the unfinished count
+//! behind `task_done`/`join`) on, as always.
+//!
+//! `PriorityQueue` runs against a parking_lot `Mutex<BinaryHeap>` + `Condvar` queue.
+//!
+//! Run: `cargo bench --bench queue -- --warm-up-time 1 --measurement-time 2`.
+//!
+//! On shared machines whose speed swings between runs, `-- --paired 25` skips criterion and
+//! instead runs every implementation once per round, in a rotating order, for 25 rounds of
+//! a million items, printing each one's median rate and the median of the per-round ratios
+//! threadkit / best peer and threadkit / parking_lot: ratios taken within one round cancel
+//! most of the machine's mood swings.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::hint::black_box;
+use std::sync::{Arc, Barrier, mpsc};
+use std::time::{Duration, Instant};
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput};
+use threadkit::queue::{PriorityQueue, Queue};
+
+/// The bound of the bounded runs.
+const BOUND: usize = 1024;
+
+/// Moves `items` items from `producers` threads to the consumers, each of which gets a
+/// receiving end from `rxs`; returns the time from the common start to the last item.
+fn run<S, R>(
+    items: u64,
+    producers: usize,
+    tx: S,
+    rxs: Vec<R>,
+    send: fn(&S, u64),
+    recv: fn(&R) -> u64,
+) -> Duration
+where
+    S: Clone + Send,
+    R: Send,
+{
+    let consumers = rxs.len();
+    let start = Barrier::new(producers + consumers + 1);
+    let share = |total: u64, n: usize, i: usize| {
+        total / n as u64 + u64::from((i as u64) < total % n as u64)
+    };
+    std::thread::scope(|s| {
+        for p in 0..producers {
+            let (tx, start) = (tx.clone(), &start);
+            let n = share(items, producers, p);
+            s.spawn(move || {
+                start.wait();
+                for i in 0..n {
+                    send(&tx, i);
+                }
+            });
+        }
+        let mut handles = Vec::new();
+        for (c, rx) in rxs.into_iter().enumerate() {
+            let start = &start;
+            let n = share(items, consumers, c);
+            handles.push(s.spawn(move || {
+                start.wait();
+                let mut sum = 0u64;
+                for _ in 0..n {
+                    sum = sum.wrapping_add(recv(&rx));
+                }
+                black_box(sum);
+            }));
+        }
+        start.wait();
+        let t0 = Instant::now();
+        for h in handles {
+            h.join().unwrap();
+        }
+        t0.elapsed()
+    })
+}
+
+/// The lock-based reference: parking_lot `Mutex<VecDeque>` + `Condvar`s, waking only when a
+/// thread waits (waiter counts inside the mutex).
+struct PlQueue<C> {
+    state: parking_lot::Mutex<PlState<C>>,
+    not_empty: parking_lot::Condvar,
+    not_full: parking_lot::Condvar,
+    cap: usize,
+}
+
+struct PlState<C> {
+    buf: C,
+    getters: usize,
+    putters: usize,
+}
+
+trait PlBuf: Send {
+    fn push(&mut self, v: u64);
+    fn pop(&mut self) -> Option<u64>;
+    fn len(&self) -> usize;
+}
+
+impl PlBuf for VecDeque<u64> {
+    fn push(&mut self, v: u64) {
+        self.push_back(v);
+    }
+    fn pop(&mut self) -> Option<u64> {
+        self.pop_front()
+    }
+    fn len(&self) -> usize {
+        VecDeque::len(self)
+    }
+}
+
+impl PlBuf for BinaryHeap<Reverse<u64>> {
+    fn push(&mut self, v: u64) {
+        BinaryHeap::push(self, Reverse(v));
+    }
+    fn pop(&mut self) -> Option<u64> {
+        BinaryHeap::pop(self).map(|r| r.0)
+    }
+    fn len(&self) -> usize {
+        BinaryHeap::len(self)
+    }
+}
+
+impl<C: PlBuf> PlQueue<C> {
+    fn new(buf: C, cap: usize) -> Arc<Self> {
+        Arc::new(PlQueue {
+            state: parking_lot::Mutex::new(PlState {
+                buf,
+                getters: 0,
+                putters: 0,
+            }),
+            not_empty: parking_lot::Condvar::new(),
+            not_full: parking_lot::Condvar::new(),
+            cap,
+        })
+    }
+
+    fn put(&self, v: u64) {
+        let mut g = self.state.lock();
+        while self.cap != 0 && g.buf.len() >= self.cap {
+            g.putters += 1;
+            self.not_full.wait(&mut g);
+            g.putters -= 1;
+        }
+        g.buf.push(v);
+        // Notified with the mutex held: parking_lot then requeues the waiter onto the
+        // mutex instead of letting it wake into a held lock (faster than notifying after
+        // unlocking, in our runs).
+        if g.getters > 0 {
+            self.not_empty.notify_one();
+        }
+    }
+
+    fn get(&self) -> u64 {
+        let mut g = self.state.lock();
+        loop {
+            if let Some(v) = g.buf.pop() {
+                if g.putters > 0 {
+                    self.not_full.notify_one();
+                }
+                return v;
+            }
+            g.getters += 1;
+            self.not_empty.wait(&mut g);
+            g.getters -= 1;
+        }
+    }
+}
+
+/// A cheap scramble so the priority runs do not put sorted items.
+fn scramble(i: u64) -> u64 {
+    i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40
+}
+
+fn fifo_group(g: &mut BenchmarkGroup<'_, WallTime>, p: usize, c: usize, bound: Option<usize>) {
+    let cap = bound.unwrap_or(0);
+    g.bench_function("threadkit", |b| {
+        b.iter_custom(|n| {
+            let q = Queue::new(cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(n, p, q, rxs, |q, v| q.put(v).unwrap(), |q| q.get().unwrap())
+        })
+    });
+    g.bench_function("parking_lot", |b| {
+        b.iter_custom(|n| {
+            let q = PlQueue::new(VecDeque::with_capacity(cap.min(BOUND)), cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(n, p, q, rxs, |q, v| q.put(v), |q| q.get())
+        })
+    });
+    g.bench_function("crossbeam", |b| {
+        b.iter_custom(|n| {
+            let (tx, rx) = match bound {
+                Some(k) => crossbeam_channel::bounded(k),
+                None => crossbeam_channel::unbounded(),
+            };
+            let rxs = (0..c).map(|_| rx.clone()).collect();
+            run(
+                n,
+                p,
+                tx,
+                rxs,
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
+        })
+    });
+    g.bench_function("flume", |b| {
+        b.iter_custom(|n| {
+            let (tx, rx) = match bound {
+                Some(k) => flume::bounded(k),
+                None => flume::unbounded(),
+            };
+            let rxs = (0..c).map(|_| rx.clone()).collect();
+            run(
+                n,
+                p,
+                tx,
+                rxs,
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
+        })
+    });
+    if c == 1 {
+        match bound {
+            Some(k) => g.bench_function("std_mpsc", |b| {
+                b.iter_custom(|n| {
+                    let (tx, rx) = mpsc::sync_channel(k);
+                    run(
+                        n,
+                        p,
+                        tx,
+                        vec![rx],
+                        |t, v| t.send(v).unwrap(),
+                        |r| r.recv().unwrap(),
+                    )
+                })
+            }),
+            None => g.bench_function("std_mpsc", |b| {
+                b.iter_custom(|n| {
+                    let (tx, rx) = mpsc::channel();
+                    run(
+                        n,
+                        p,
+                        tx,
+                        vec![rx],
+                        |t, v| t.send(v).unwrap(),
+                        |r| r.recv().unwrap(),
+                    )
+                })
+            }),
+        };
+    }
+}
+
+fn priority_group(g: &mut BenchmarkGroup<'_, WallTime>, p: usize, c: usize, bound: Option<usize>) {
+    let cap = bound.unwrap_or(0);
+    g.bench_function("threadkit", |b| {
+        b.iter_custom(|n| {
+            let q = PriorityQueue::new(cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(
+                n,
+                p,
+                q,
+                rxs,
+                |q, v| q.put(scramble(v)).unwrap(),
+                |q| q.get().unwrap(),
+            )
+        })
+    });
+    g.bench_function("parking_lot", |b| {
+        b.iter_custom(|n| {
+            let q = PlQueue::new(BinaryHeap::with_capacity(cap.min(BOUND)), cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(n, p, q, rxs, |q, v| q.put(scramble(v)), |q| q.get())
+        })
+    });
+}
+
+fn bench(c: &mut Criterion) {
+    for (p, k) in [(1, 1), (2, 2)] {
+        for bound in [Some(BOUND), None] {
+            let name = match bound {
+                Some(b) => format!("fifo_{p}p{k}c_bounded{b}"),
+                None => format!("fifo_{p}p{k}c_unbounded"),
+            };
+            let mut g = c.benchmark_group(name);
+            g.throughput(Throughput::Elements(1)).sample_size(20);
+            fifo_group(&mut g, p, k, bound);
+            g.finish();
+        }
+    }
+    for (p, k) in [(1, 1), (2, 2)] {
+        let mut g = c.benchmark_group(format!("priority_{p}p{k}c_bounded{BOUND}"));
+        g.throughput(Throughput::Elements(1)).sample_size(20);
+        priority_group(&mut g, p, k, Some(BOUND));
+        g.finish();
+    }
+}
+
+/// One run of `imp` on a case: items per second.
+fn rate(imp: &str, items: u64, case: &Case) -> f64 {
+    let &Case {
+        producers: p,
+        consumers: c,
+        bound: cap,
+        priority,
+        ..
+    } = case;
+    let d = match (imp, priority) {
+        ("threadkit", false) => {
+            let q = Queue::new(cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(
+                items,
+                p,
+                q,
+                rxs,
+                |q, v| q.put(v).unwrap(),
+                |q| q.get().unwrap(),
+            )
+        }
+        ("threadkit", true) => {
+            let q = PriorityQueue::new(cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(
+                items,
+                p,
+                q,
+                rxs,
+                |q, v| q.put(scramble(v)).unwrap(),
+                |q| q.get().unwrap(),
+            )
+        }
+        ("parking_lot", false) => {
+            let q = PlQueue::new(VecDeque::with_capacity(cap.min(BOUND)), cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(items, p, q, rxs, |q, v| q.put(v), |q| q.get())
+        }
+        ("parking_lot", true) => {
+            let q = PlQueue::new(BinaryHeap::with_capacity(cap.min(BOUND)), cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(items, p, q, rxs, |q, v| q.put(scramble(v)), |q| q.get())
+        }
+        ("crossbeam", _) => {
+            let (tx, rx) = match cap {
+                0 => crossbeam_channel::unbounded(),
+                k => crossbeam_channel::bounded(k),
+            };
+            let rxs = (0..c).map(|_| rx.clone()).collect();
+            run(
+                items,
+                p,
+                tx,
+                rxs,
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
+        }
+        ("flume", _) => {
+            let (tx, rx) = match cap {
+                0 => flume::unbounded(),
+                k => flume::bounded(k),
+            };
+            let rxs = (0..c).map(|_| rx.clone()).collect();
+            run(
+                items,
+                p,
+                tx,
+                rxs,
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
+        }
+        ("std_mpsc", _) if cap == 0 => {
+            let (tx, rx) = mpsc::channel();
+            run(
+                items,
+                p,
+                tx,
+                vec![rx],
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
+        }
+        ("std_mpsc", _) => {
+            let (tx, rx) = mpsc::sync_channel(cap);
+            run(
+                items,
+                p,
+                tx,
+                vec![rx],
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
+        }
+        _ => unreachable!("unknown implementation {imp}"),
+    };
+    items as f64 / d.as_secs_f64()
+}
+
+struct Case {
+    name: String,
+    producers: usize,
+    consumers: usize,
+    /// 0: unbounded.
+    bound: usize,
+    priority: bool,
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The interleaved comparison: see the file docs.
+fn paired(rounds: usize, items: u64) {
+    let mut cases = Vec::new();
+    for (p, c) in [(1, 1), (2, 2)] {
+        for bound in [BOUND, 0] {
+            let b = if bound == 0 {
+                "unbounded".to_string()
+            } else {
+                format!("bounded{bound}")
+            };
+            let name = format!("fifo_{p}p{c}c_{b}");
+            cases.push(Case {
+                name,
+                producers: p,
+                consumers: c,
+                bound,
+                priority: false,
+            });
+        }
+    }
+    for (p, c) in [(1, 1), (2, 2)] {
+        let name = format!("priority_{p}p{c}c_bounded{BOUND}");
+        cases.push(Case {
+            name,
+            producers: p,
+            consumers: c,
+            bound: BOUND,
+            priority: true,
+        });
+    }
+    println!(
+        "{rounds} rounds of {items} items; medians of rates (Melem/s) and of per-round ratios"
+    );
+    for case in &cases {
+        let mut imps = vec!["threadkit", "parking_lot"];
+        if !case.priority {
+            imps.extend(["crossbeam", "flume"]);
+            if case.consumers == 1 {
+                imps.push("std_mpsc");
+            }
+        }
+        let mut rates = vec![Vec::new(); imps.len()];
+        let (mut vs_best, mut vs_pl) = (Vec::new(), Vec::new());
+        for round in 0..rounds {
+            let mut this = vec![0.0; imps.len()];
+            for k in 0..imps.len() {
+                let i = (k + round) % imps.len();
+                this[i] = rate(imps[i], items, case);
+                rates[i].push(this[i]);
+            }
+            let best = this[1..].iter().copied().fold(0.0, f64::max);
+            vs_best.push(this[0] / best);
+            vs_pl.push(this[0] / this[1]);
+        }
+        let mut line = format!("{:27}", case.name);
+        for (imp, r) in imps.iter().zip(&mut rates) {
+            line += &format!(" {imp} {:.1}", median(r) / 1e6);
+        }
+        line += &format!(
+            " | threadkit/best {:.2} threadkit/parking_lot {:.2}",
+            median(&mut vs_best),
+            median(&mut vs_pl)
+        );
+        println!("{line}");
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--paired") {
+        let rounds = args.get(i + 1).and_then(|r| r.parse().ok()).unwrap_or(15);
+        paired(rounds, 1_000_000);
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+}

@@ -1,1 +1,64 @@
-//! Python's `queue` module (in progress).
+//! Python's `queue` module: blocking queues for passing items between threads.
+//!
+//! | Python | threadkit |
+//! |---|---|
+//! | `queue.Queue(maxsize)`, `LifoQueue(maxsize)`, `PriorityQueue(maxsize)` | [`Queue::new`]`(maxsize)`, [`LifoQueue::new`], [`PriorityQueue::new`] (0: unbounded) |
+//! | `queue.SimpleQueue()` | [`SimpleQueue::new`]`()` |
+//! | passing the queue object to threads | `q.clone()`: a cheap handle to the same queue |
+//! | `q.put(item)` / `q.put(item, timeout=t)` / `q.put_nowait(item)` | [`put`](Queue::put) / [`put_timeout`](Queue::put_timeout) / [`try_put`](Queue::try_put) |
+//! | `q.get()` / `q.get(timeout=t)` / `q.get_nowait()` | [`get`](Queue::get) / [`get_timeout`](Queue::get_timeout) / [`try_get`](Queue::try_get) |
+//! | `queue.Full`, `queue.Empty`, `queue.ShutDown` | [`TryPutError::Full`], [`TryGetError::Empty`], the `ShutDown` variants, [`PutError`], [`GetError`]; refused items come back inside |
+//! | `q.qsize()`, `q.empty()`, `q.full()`, `q.maxsize` | [`qsize`](Queue::qsize), [`empty`](Queue::empty), [`full`](Queue::full), [`maxsize`](Queue::maxsize) |
+//! | `q.task_done()`, `q.join()`, `q.unfinished_tasks` | [`task_done`](Queue::task_done)`?` ([`TaskDoneError`] if overused), [`join`](Queue::join), [`join_timeout`](Queue::join_timeout), [`unfinished_tasks`](Queue::unfinished_tasks) |
+//! | `q.shutdown()`, `q.shutdown(immediate=True)`, `q.is_shutdown` | [`shutdown`](Queue::shutdown), [`shutdown_immediate`](Queue::shutdown_immediate) (returns the removed items), [`is_shut_down`](Queue::is_shut_down) |
+//! | `while True: item = q.get() ...` | `for item in &q { ... }` ([`Iter`]: ends once shut down and drained), [`try_iter`](Queue::try_iter) |
+//!
+//! # Example: a worker pool
+//!
+//! ```
+//! use threadkit::queue::Queue;
+//! use threadkit::Thread;
+//!
+//! let jobs = Queue::new(10);
+//! let results = Queue::new(0);
+//! let mut workers = Vec::new();
+//! for _ in 0..3 {
+//!     let (jobs, results) = (jobs.clone(), results.clone());
+//!     let t = Thread::new(move || {
+//!         for n in &jobs {
+//!             results.put(n * n).unwrap();
+//!             jobs.task_done().unwrap();
+//!         }
+//!     });
+//!     t.start()?;
+//!     workers.push(t);
+//! }
+//! for n in 1..=20u64 {
+//!     jobs.put(n)?;
+//! }
+//! jobs.join(); // every job done
+//! jobs.shutdown(); // and the workers may stop
+//! for t in workers {
+//!     t.join()?;
+//! }
+//! assert_eq!(results.try_iter().sum::<u64>(), (1..=20).map(|n| n * n).sum());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod core;
+mod error;
+mod fifo;
+mod iter;
+mod lifo;
+mod priority;
+mod simple;
+
+pub use error::{
+    GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,
+    TryPutError,
+};
+pub use fifo::Queue;
+pub use iter::{Iter, TryIter};
+pub use lifo::LifoQueue;
+pub use priority::PriorityQueue;
+pub use simple::SimpleQueue;

@@ -1,0 +1,1177 @@
+//! The shared part of every queue: a buffer behind a [`Lock`], the task count, the shut-down
+//! flag, and the three waits (for an item, for room, for every task done).
+//!
+//! # Design
+//!
+//! On a few cores a short critical section beats a lock-free structure (the issue's numbers:
+//! a parking_lot `Mutex<VecDeque>` + `Condvar` outruns crossbeam-channel and flume), so the
+//! buffer is a plain collection behind threadkit's own [`Lock`]; a put or get is one
+//! acquire, the collection operation, two plain counter updates and one release.
+//!
+//! Waiting threads park through [`wait::park_with`] on one of three keys (getters, putters,
+//! joiners), with a bit in [`Core::parked`] per key saying "someone may be parked there":
+//!
+//! - A waiter holds the buffer lock while it checks its condition, and sets its bit in
+//!   `validate`, under the parking lot's bucket lock, in the same critical section that puts
+//!   it in the wait queue. Only then, in `before_sleep`, does it release the buffer lock. So
+//!   anyone who changes the state after the check (which needs the buffer lock) sees the bit
+//!   and finds the waiter queued: no lost wake-ups.
+//! - Wakers read the bit under the buffer lock and, only if it is set, wake after releasing
+//!   the lock: one getter per item put, one putter per item taken, every joiner when the
+//!   count of unfinished tasks reaches zero. A put with nobody parked makes no wake call.
+//! - A bit is cleared only under the bucket lock, when the last thread queued on its key is
+//!   woken or times out (`UnparkResult::have_more_threads`, `timed_out`'s `was_last_thread`).
+//!   So a set bit may be stale (one wasted unpark call) but a clear bit is never wrong.
+//!
+//! In a bounded queue, a getter or putter about to park first spins briefly (if nobody is
+//! parked yet on its key), polling [`Core::len`], a copy of the buffer's length kept beside
+//! the lock, without taking the lock; a short gap between producer and consumer then costs
+//! no sleep. Both sides must do it: in our measurements, a bounded queue where only one side
+//! spins hands items over one wake-up at a time (10x slower). In an unbounded queue only
+//! getters ever wait, and they park at once: a spinning consumer would take each item as it
+//! is put, fighting the producer for the lock's cache line, where a parked one lets the
+//! producer run ahead and then takes the batch.
+
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use parking_lot_core::{DEFAULT_UNPARK_TOKEN, FilterOp, UnparkResult};
+
+use super::error::{QueueId, TaskDoneError};
+use crate::Lock;
+use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
+use crate::sync::wait::{self, Blocked, WaitKind};
+
+/// A getter may be parked on [`Core::key`]`(GET)`.
+const GET: u32 = 0b001;
+/// A putter may be parked on [`Core::key`]`(PUT)`.
+const PUT: u32 = 0b010;
+/// A joiner may be parked on [`Core::key`]`(JOIN)`.
+const JOIN: u32 = 0b100;
+
+/// Spin rounds before a getter or putter parks: rounds `1..=SPIN_RELAX` busy-wait `2^round`
+/// pause instructions, the rest yield the processor.
+const SPIN_ROUNDS: u32 = 8;
+const SPIN_RELAX: u32 = 4;
+
+/// The collection behind a queue: FIFO, LIFO or priority order.
+pub(crate) trait Buffer {
+    type Item;
+
+    /// An empty buffer for a queue of `maxsize` (0: unbounded).
+    fn for_maxsize(maxsize: usize) -> Self;
+    fn push(&mut self, item: Self::Item);
+    fn pop(&mut self) -> Option<Self::Item>;
+    fn len(&self) -> usize;
+    /// Takes every item out in O(1), leaving the buffer empty (done under the lock).
+    fn take_all(&mut self) -> Self
+    where
+        Self: Sized;
+    /// The items in the order `pop` would have returned them (done after unlocking).
+    fn into_pop_order(self) -> Vec<Self::Item>;
+}
+
+/// How long an operation may wait.
+#[derive(Clone, Copy)]
+pub(crate) enum Wait {
+    /// Not at all (`try_*`, or a zero timeout).
+    Poll,
+    /// Until it can proceed.
+    Forever,
+    /// At most this long (never zero).
+    For(Duration),
+}
+
+impl Wait {
+    /// A timeout: zero polls.
+    #[inline]
+    pub(crate) fn timeout(d: Duration) -> Self {
+        if d.is_zero() {
+            Wait::Poll
+        } else {
+            Wait::For(d)
+        }
+    }
+}
+
+/// Why a put or get did not happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// Full (put) or empty (get), and the caller would not wait.
+    NotNow,
+    /// The wait timed out.
+    Timeout,
+    /// The queue is shut down (and, for a get, empty).
+    ShutDown,
+}
+
+/// What the lock protects. `repr(C)` so that the buffer's header comes first (see [`Core`]).
+#[repr(C)]
+struct State<B> {
+    buf: B,
+    /// Items put and not yet marked done by `task_done`.
+    unfinished: usize,
+    shut_down: bool,
+}
+
+/// The shared queue: see the module docs.
+///
+/// Layout: everything a put or get writes (the lock word, the parked bits, the length copy,
+/// the buffer's header, the task count) sits in the first 64-byte line, which the
+/// allocation starts on; the read-only fields follow. So a hand-over between two cores
+/// moves one cache line, and nothing else shares it.
+#[repr(C, align(64))]
+pub(crate) struct Core<B> {
+    lock: Lock,
+    /// [`GET`] | [`PUT`] | [`JOIN`]: someone may be parked on that key. Set only in a park's
+    /// `validate` (buffer lock and bucket lock held), cleared only under the bucket lock.
+    parked: AtomicU32,
+    /// The buffer's length, stored under the lock after every change: read without the lock
+    /// by `qsize`/`empty`/`full` and by spinning waiters.
+    len: AtomicUsize,
+    /// Only touched with `lock` held.
+    state: UnsafeCell<State<B>>,
+    // ---- read-only from here on ----
+    /// 0: unbounded.
+    maxsize: usize,
+    kind: &'static str,
+    /// The wait queues' keys are the addresses of these bytes (getters, putters, joiners):
+    /// memory we own, distinct from the lock's own key.
+    anchors: [u8; 3],
+}
+
+// SAFETY: `state` is only reached through a `Locked` guard, which exists only while `lock` is
+// held, so at most one thread touches the buffer at a time; items move between threads
+// through it, hence `B: Send`. Everything else is atomics or immutable.
+unsafe impl<B: Send> Sync for Core<B> {}
+
+/// The buffer lock, held: derefs to the state, releases on drop.
+struct Locked<'a, B: Buffer> {
+    core: &'a Core<B>,
+}
+
+impl<B: Buffer> Deref for Locked<'_, B> {
+    type Target = State<B>;
+    #[inline]
+    fn deref(&self) -> &State<B> {
+        // SAFETY: a `Locked` exists only while the lock is held by its creator.
+        unsafe { &*self.core.state.get() }
+    }
+}
+
+impl<B: Buffer> DerefMut for Locked<'_, B> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut State<B> {
+        // SAFETY: as in `deref`, and `&mut self` makes this the only reference.
+        unsafe { &mut *self.core.state.get() }
+    }
+}
+
+impl<B: Buffer> Drop for Locked<'_, B> {
+    #[inline]
+    fn drop(&mut self) {
+        self.core.lock.release_held();
+    }
+}
+
+impl<B: Buffer> Core<B> {
+    pub(crate) fn new(kind: &'static str, maxsize: usize) -> Self {
+        Core {
+            lock: Lock::new(),
+            parked: AtomicU32::new(0),
+            len: AtomicUsize::new(0),
+            maxsize,
+            state: UnsafeCell::new(State {
+                buf: B::for_maxsize(maxsize),
+                unfinished: 0,
+                shut_down: false,
+            }),
+            anchors: [0; 3],
+            kind,
+        }
+    }
+
+    pub(crate) fn id(&self) -> QueueId {
+        QueueId::new(self.kind, self.addr())
+    }
+
+    fn addr(&self) -> usize {
+        std::ptr::from_ref(self).addr()
+    }
+
+    /// The parking key of the waiters that `bit` stands for.
+    fn key(&self, bit: u32) -> usize {
+        let i = bit.trailing_zeros() as usize;
+        std::ptr::from_ref(&self.anchors[i]).addr()
+    }
+
+    #[inline]
+    #[track_caller]
+    fn locked(&self) -> Locked<'_, B> {
+        self.lock.acquire();
+        Locked { core: self }
+    }
+
+    pub(crate) fn maxsize(&self) -> usize {
+        self.maxsize
+    }
+
+    #[inline]
+    pub(crate) fn qsize(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    #[inline]
+    pub(crate) fn full(&self) -> bool {
+        self.maxsize != 0 && self.qsize() >= self.maxsize
+    }
+
+    // ----- put -------------------------------------------------------------------------
+
+    /// Puts `item`, waiting for room as `wait` allows; hands the item back if refused.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn put(
+        &self,
+        item: B::Item,
+        wait: Wait,
+        location: &'static Location<'static>,
+    ) -> Result<(), (B::Item, Refused)> {
+        let st = self.locked();
+        if st.shut_down || (self.maxsize != 0 && st.buf.len() >= self.maxsize) {
+            return self.put_slow(st, item, wait, location);
+        }
+        self.push(st, item);
+        Ok(())
+    }
+
+    /// Pushes under the lock, counts the task, wakes one getter if any is parked.
+    #[inline]
+    fn push(&self, mut st: Locked<'_, B>, item: B::Item) {
+        st.buf.push(item);
+        st.unfinished += 1;
+        self.len.store(st.buf.len(), Ordering::Relaxed);
+        let wake = self.parked.load(Ordering::Relaxed) & GET != 0;
+        drop(st);
+        if wake {
+            self.wake_one(GET);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn put_slow(
+        &self,
+        st: Locked<'_, B>,
+        item: B::Item,
+        wait: Wait,
+        location: &'static Location<'static>,
+    ) -> Result<(), (B::Item, Refused)> {
+        if st.shut_down {
+            return Err((item, Refused::ShutDown));
+        }
+        let deadline = match wait {
+            Wait::Poll => return Err((item, Refused::NotNow)),
+            Wait::Forever => None,
+            Wait::For(d) => wait::deadline(d),
+        };
+        let maxsize = self.maxsize;
+        let ready = |s: &State<B>| s.shut_down || s.buf.len() < maxsize;
+        let hint = || self.len.load(Ordering::Relaxed) < maxsize;
+        match self.wait_until(
+            st,
+            (PUT, WaitKind::QueuePut, location),
+            deadline,
+            ready,
+            Some(hint),
+        ) {
+            Ok(st) if !st.shut_down => {
+                self.push(st, item);
+                Ok(())
+            }
+            Ok(_) => Err((item, Refused::ShutDown)),
+            Err(_) => Err((item, Refused::Timeout)),
+        }
+    }
+
+    // ----- get -------------------------------------------------------------------------
+
+    /// Takes the next item, waiting for one as `wait` allows.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn get(
+        &self,
+        wait: Wait,
+        location: &'static Location<'static>,
+    ) -> Result<B::Item, Refused> {
+        let mut st = self.locked();
+        match st.buf.pop() {
+            Some(item) => {
+                self.took(st);
+                Ok(item)
+            }
+            None => self.get_slow(st, wait, location),
+        }
+    }
+
+    /// After a pop under the lock: publishes the length, wakes one putter if any is parked.
+    #[inline]
+    fn took(&self, st: Locked<'_, B>) {
+        self.len.store(st.buf.len(), Ordering::Relaxed);
+        let wake = self.parked.load(Ordering::Relaxed) & PUT != 0;
+        drop(st);
+        if wake {
+            self.wake_one(PUT);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn get_slow(
+        &self,
+        st: Locked<'_, B>,
+        wait: Wait,
+        location: &'static Location<'static>,
+    ) -> Result<B::Item, Refused> {
+        if st.shut_down {
+            return Err(Refused::ShutDown);
+        }
+        let deadline = match wait {
+            Wait::Poll => return Err(Refused::NotNow),
+            Wait::Forever => None,
+            Wait::For(d) => wait::deadline(d),
+        };
+        let ready = |s: &State<B>| s.shut_down || s.buf.len() != 0;
+        // Spin only where putters spin too: see the module docs.
+        let hint = (self.maxsize != 0).then_some(|| self.len.load(Ordering::Relaxed) != 0);
+        match self.wait_until(
+            st,
+            (GET, WaitKind::QueueGet, location),
+            deadline,
+            ready,
+            hint,
+        ) {
+            Ok(mut st) => match st.buf.pop() {
+                Some(item) => {
+                    self.took(st);
+                    Ok(item)
+                }
+                None => Err(Refused::ShutDown),
+            },
+            Err(_) => Err(Refused::Timeout),
+        }
+    }
+
+    // ----- tasks -----------------------------------------------------------------------
+
+    pub(crate) fn unfinished(&self) -> usize {
+        self.locked().unfinished
+    }
+
+    /// Marks one task done; an error (and no change) if none is unfinished.
+    pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
+        let mut st = self.locked();
+        if st.unfinished == 0 {
+            drop(st);
+            return Err(TaskDoneError::new(self.id()));
+        }
+        st.unfinished -= 1;
+        let wake = st.unfinished == 0 && self.parked.load(Ordering::Relaxed) & JOIN != 0;
+        drop(st);
+        if wake {
+            self.wake_all(JOIN);
+        }
+        Ok(())
+    }
+
+    /// Waits until every task is done; false if `wait` ran out first.
+    #[track_caller]
+    pub(crate) fn join(&self, wait: Wait, location: &'static Location<'static>) -> bool {
+        let st = self.locked();
+        if st.unfinished == 0 {
+            return true;
+        }
+        self.join_slow(st, wait, location)
+    }
+
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn join_slow(
+        &self,
+        st: Locked<'_, B>,
+        wait: Wait,
+        location: &'static Location<'static>,
+    ) -> bool {
+        let deadline = match wait {
+            Wait::Poll => return false,
+            Wait::Forever => None,
+            Wait::For(d) => wait::deadline(d),
+        };
+        let ready = |s: &State<B>| s.unfinished == 0;
+        let hint = None::<fn() -> bool>;
+        self.wait_until(
+            st,
+            (JOIN, WaitKind::QueueJoin, location),
+            deadline,
+            ready,
+            hint,
+        )
+        .is_ok()
+    }
+
+    // ----- shutdown --------------------------------------------------------------------
+
+    /// Shuts the queue down; with `immediate`, also removes (and returns) every item and marks
+    /// a task done for each. Wakes every parked getter and putter, and the joiners if the
+    /// count of unfinished tasks is zero.
+    pub(crate) fn shutdown(&self, immediate: bool) -> Vec<B::Item> {
+        let mut st = self.locked();
+        st.shut_down = true;
+        let removed = immediate.then(|| {
+            let removed = st.buf.take_all();
+            st.unfinished = st.unfinished.saturating_sub(removed.len());
+            self.len.store(0, Ordering::Relaxed);
+            removed
+        });
+        let parked = self.parked.load(Ordering::Relaxed);
+        let wake_joiners = st.unfinished == 0 && parked & JOIN != 0;
+        drop(st);
+        for bit in [GET, PUT] {
+            if parked & bit != 0 {
+                self.wake_all(bit);
+            }
+        }
+        if wake_joiners {
+            self.wake_all(JOIN);
+        }
+        removed.map_or_else(Vec::new, B::into_pop_order)
+    }
+
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.locked().shut_down
+    }
+
+    // ----- waiting and waking ----------------------------------------------------------
+
+    /// With the lock held, waits until `ready` holds (returning the lock held) or `deadline`
+    /// passes (returning the lock held, `Err`). `what` is the waiters' bit, the kind of wait
+    /// and the caller's location. Spins first if `hint` is given and nobody is parked on the
+    /// bit's key yet, then parks there.
+    #[track_caller]
+    fn wait_until<'a>(
+        &'a self,
+        mut st: Locked<'a, B>,
+        what: (u32, WaitKind, &'static Location<'static>),
+        deadline: Option<Instant>,
+        ready: impl Fn(&State<B>) -> bool,
+        hint: Option<impl Fn() -> bool>,
+    ) -> Result<Locked<'a, B>, Locked<'a, B>> {
+        let (bit, kind, location) = what;
+        let mut spun = hint.is_none();
+        loop {
+            if ready(&st) {
+                return Ok(st);
+            }
+            if deadline.is_some_and(|t| Instant::now() >= t) {
+                return Err(st);
+            }
+            if let Some(hint) = &hint
+                && !spun
+                && self.parked.load(Ordering::Relaxed) & bit == 0
+            {
+                spun = true;
+                drop(st);
+                spin_until(hint);
+                st = self.locked();
+                continue;
+            }
+            let on = Blocked {
+                kind,
+                object: self.addr(),
+                owner: 0,
+                location,
+            };
+            // The lock is released in `before_sleep`, once this thread is queued. `validate`
+            // always agrees to sleep (the condition cannot change while we hold the lock), so
+            // `before_sleep` always runs.
+            std::mem::forget(st);
+            let validate = || {
+                self.parked.fetch_or(bit, Ordering::Relaxed);
+                true
+            };
+            let before_sleep = || self.lock.release_held();
+            let timed_out = |_, was_last_thread| {
+                if was_last_thread {
+                    self.parked.fetch_and(!bit, Ordering::Relaxed);
+                }
+            };
+            wait::park_with(
+                self.key(bit),
+                on,
+                deadline,
+                validate,
+                before_sleep,
+                timed_out,
+            );
+            st = self.locked();
+        }
+    }
+
+    /// Wakes one thread parked on `bit`'s key; clears the bit if it was the last.
+    #[cold]
+    #[inline(never)]
+    fn wake_one(&self, bit: u32) {
+        let callback = |result: UnparkResult| {
+            if !result.have_more_threads {
+                self.parked.fetch_and(!bit, Ordering::Relaxed);
+            }
+            DEFAULT_UNPARK_TOKEN
+        };
+        // SAFETY: the key is the address of our own anchor byte; the callback neither panics
+        // nor calls into the parking lot.
+        unsafe { parking_lot_core::unpark_one(self.key(bit), callback) };
+    }
+
+    /// Wakes every thread parked on `bit`'s key and clears the bit.
+    #[cold]
+    #[inline(never)]
+    fn wake_all(&self, bit: u32) {
+        let callback = |_: UnparkResult| {
+            self.parked.fetch_and(!bit, Ordering::Relaxed);
+            DEFAULT_UNPARK_TOKEN
+        };
+        // SAFETY: as in `wake_one`; the filter and callback neither panic nor call into the
+        // parking lot.
+        unsafe { parking_lot_core::unpark_filter(self.key(bit), |_| FilterOp::Unpark, callback) };
+    }
+
+    /// Everything `Debug` shows, without blocking: `None` if the lock is held.
+    pub(crate) fn debug_fields(&self, f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+        let mut d = f.debug_struct(name);
+        d.field("addr", &format_args!("{:#x}", self.addr()));
+        if self.maxsize != 0 {
+            d.field("maxsize", &self.maxsize);
+        }
+        if self.lock.try_acquire() {
+            let st = Locked { core: self };
+            d.field("qsize", &st.buf.len());
+            d.field("unfinished", &st.unfinished);
+            d.field("shut_down", &st.shut_down);
+            drop(st);
+        } else {
+            d.field("state", &format_args!("<locked>"));
+        }
+        d.finish()
+    }
+}
+
+/// Spins a few rounds until `hint` says the wait may be over.
+#[inline]
+fn spin_until(hint: &impl Fn() -> bool) {
+    for round in 1..=SPIN_ROUNDS {
+        if round <= SPIN_RELAX {
+            for _ in 0..(1u32 << round) {
+                std::hint::spin_loop();
+            }
+        } else {
+            std::thread::yield_now();
+        }
+        if hint() {
+            return;
+        }
+    }
+}
+
+/// The item iterators' view of a queue, whatever its order.
+pub(crate) trait Source<T>: Sync {
+    /// The next item, waiting for one; `None` once the queue is shut down and empty.
+    fn next_blocking(&self, location: &'static Location<'static>) -> Option<T>;
+    /// The next item if there is one now.
+    fn next_now(&self, location: &'static Location<'static>) -> Option<T>;
+    /// The queue's identity.
+    fn queue_id(&self) -> QueueId;
+}
+
+impl<B: Buffer + Send> Source<B::Item> for Core<B> {
+    fn next_blocking(&self, location: &'static Location<'static>) -> Option<B::Item> {
+        self.get(Wait::Forever, location).ok()
+    }
+
+    fn next_now(&self, location: &'static Location<'static>) -> Option<B::Item> {
+        self.get(Wait::Poll, location).ok()
+    }
+
+    fn queue_id(&self) -> QueueId {
+        self.id()
+    }
+}
+
+/// The methods every queue type shares (all four), with their docs. `$Q` is the type,
+/// `$new` a constructor expression for the doc examples, `$($bound)*` the bound on `T`.
+macro_rules! shared_api {
+    ($Q:ident, $new:literal, $($bound:tt)*) => {
+        impl<T: $($bound)*> $Q<T> {
+            /// Puts `item` at the queue's end (for a bounded queue, waiting while it is full).
+            ///
+            /// Counts one more unfinished task (see `task_done`, on the queues that have it).
+            /// While it waits, the calling thread shows a
+            /// [`WaitKind::QueuePut`](crate::WaitKind::QueuePut) wait with this line in
+            /// [`Thread::waiting`](crate::Thread::waiting).
+            ///
+            /// # Errors
+            ///
+            /// [`PutError`] if the queue is shut down, before or during the wait; the item
+            /// is inside ([`PutError::into_inner`]).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", $new, ";")]
+            /// q.put(7)?;
+            /// assert_eq!(q.get()?, 7);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[inline]
+            #[track_caller]
+            pub fn put(&self, item: T) -> Result<(), PutError<T>> {
+                let location = std::panic::Location::caller();
+                self.core
+                    .put(item, Wait::Forever, location)
+                    .map_err(|(item, _)| PutError::new(item, self.core.id()))
+            }
+
+            /// Removes and returns the next item, waiting while the queue is empty.
+            ///
+            /// After a shutdown, the items already in the queue are still delivered; then
+            /// `get` fails. While it waits, the calling thread shows a
+            /// [`WaitKind::QueueGet`](crate::WaitKind::QueueGet) wait with this line in
+            /// [`Thread::waiting`](crate::Thread::waiting).
+            ///
+            /// # Errors
+            ///
+            /// [`GetError`] once the queue is shut down and empty.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", $new, ";")]
+            /// let producer = q.clone();
+            /// let t = threadkit::Thread::new(move || producer.put(42).unwrap());
+            /// t.start()?;
+            /// assert_eq!(q.get()?, 42); // waits for the producer
+            /// t.join()?;
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[inline]
+            #[track_caller]
+            pub fn get(&self) -> Result<T, GetError> {
+                let location = std::panic::Location::caller();
+                self.core
+                    .get(Wait::Forever, location)
+                    .map_err(|_| GetError::new(self.core.id()))
+            }
+
+            /// [`get`](Self::get), waiting at most `timeout` for an item (Python's
+            /// `get(timeout=t)`). Zero polls once; a timeout too large for the clock waits
+            /// forever. Never times out early.
+            ///
+            /// # Errors
+            ///
+            /// [`GetTimeoutError::Timeout`] if no item came in time,
+            /// [`GetTimeoutError::ShutDown`] once the queue is shut down and empty.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use std::time::Duration;
+            #[doc = concat!("let q = threadkit::queue::", $new, ";")]
+            /// assert!(q.get_timeout(Duration::from_millis(5)).unwrap_err().is_timeout());
+            /// q.put(1)?;
+            /// assert_eq!(q.get_timeout(Duration::from_millis(5))?, 1);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[inline]
+            #[track_caller]
+            pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetTimeoutError> {
+                let location = std::panic::Location::caller();
+                self.core
+                    .get(Wait::timeout(timeout), location)
+                    .map_err(|why| {
+                        let queue = self.core.id();
+                        match why {
+                            Refused::ShutDown => GetTimeoutError::ShutDown { queue },
+                            _ => GetTimeoutError::Timeout { queue },
+                        }
+                    })
+            }
+
+            /// Removes and returns the next item if there is one now (Python's
+            /// `get_nowait()`).
+            ///
+            /// # Errors
+            ///
+            /// [`TryGetError::Empty`] if the queue is empty, [`TryGetError::ShutDown`] if it
+            /// is also shut down.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", $new, ";")]
+            /// assert!(q.try_get().unwrap_err().is_empty());
+            /// q.put(1)?;
+            /// assert_eq!(q.try_get()?, 1);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[inline]
+            #[track_caller]
+            pub fn try_get(&self) -> Result<T, TryGetError> {
+                let location = std::panic::Location::caller();
+                self.core.get(Wait::Poll, location).map_err(|why| {
+                    let queue = self.core.id();
+                    match why {
+                        Refused::ShutDown => TryGetError::ShutDown { queue },
+                        _ => TryGetError::Empty { queue },
+                    }
+                })
+            }
+
+            /// The number of items in the queue: a snapshot that may change right after
+            /// (as Python's, "approximate"). Does not take the lock.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", $new, ";")]
+            /// q.put(1)?;
+            /// q.put(2)?;
+            /// assert_eq!(q.qsize(), 2);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[inline]
+            pub fn qsize(&self) -> usize {
+                self.core.qsize()
+            }
+
+            /// True if the queue holds no item right now (a snapshot).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", $new, ";")]
+            /// assert!(q.empty());
+            /// q.put(1)?;
+            /// assert!(!q.empty());
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[inline]
+            pub fn empty(&self) -> bool {
+                self.core.qsize() == 0
+            }
+
+            /// Shuts the queue down (Python 3.13's `shutdown()`): every later `put` fails,
+            /// and so do the puts waiting for room now, each handing its item back; `get`s
+            /// deliver what is left, then fail. Blocked getters and putters wake up.
+            /// Calling it again does nothing more.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", $new, ";")]
+            /// q.put(1)?;
+            /// q.shutdown();
+            /// assert!(q.is_shut_down());
+            /// assert_eq!(q.put(2).unwrap_err().into_inner(), 2);
+            /// assert_eq!(q.get()?, 1);
+            /// assert!(q.get().is_err());
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            pub fn shutdown(&self) {
+                self.core.shutdown(false);
+            }
+
+            /// Shuts the queue down and empties it (Python's `shutdown(immediate=True)`),
+            /// returning the removed items in the order `get` would have returned them, so
+            /// none is lost. Each removed item counts as a task done, so `join` can return.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", $new, ";")]
+            /// q.put(1)?;
+            /// let left = q.shutdown_immediate();
+            /// assert_eq!(left, [1]);
+            /// assert!(q.get().is_err());
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            pub fn shutdown_immediate(&self) -> Vec<T> {
+                self.core.shutdown(true)
+            }
+
+            /// True once [`shutdown`](Self::shutdown) or
+            /// [`shutdown_immediate`](Self::shutdown_immediate) was called (Python's
+            /// `is_shutdown` attribute).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", $new, ";")]
+            /// # q.put(0)?;
+            /// assert!(!q.is_shut_down());
+            /// q.shutdown();
+            /// assert!(q.is_shut_down());
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            pub fn is_shut_down(&self) -> bool {
+                self.core.is_shut_down()
+            }
+
+            /// An iterator that [`get`](Self::get)s items until the queue is shut down and
+            /// empty: the loop of a worker thread. `for item in &queue` is the same.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", $new, ";")]
+            /// for i in 0..3 {
+            ///     q.put(i)?;
+            /// }
+            /// q.shutdown(); // the loop below ends once the queue is drained
+            /// let mut total = 0;
+            /// for i in q.iter() {
+            ///     total += i;
+            /// }
+            /// assert_eq!(total, 3);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[track_caller]
+            pub fn iter(&self) -> Iter<'_, T>
+            where
+                T: Send,
+            {
+                Iter::new(&*self.core, std::panic::Location::caller())
+            }
+
+            /// An iterator over the items there are now, without waiting: it ends as soon
+            /// as the queue is empty.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", $new, ";")]
+            /// q.put(5)?;
+            /// q.put(5)?;
+            /// assert_eq!(q.try_iter().sum::<i32>(), 10);
+            /// assert!(q.empty());
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[track_caller]
+            pub fn try_iter(&self) -> TryIter<'_, T>
+            where
+                T: Send,
+            {
+                TryIter::new(&*self.core, std::panic::Location::caller())
+            }
+
+            /// The queue's identity (kind and address), as errors and wait records show it;
+            /// equal for every clone of one queue.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", $new, ";")]
+            /// # q.put(0)?;
+            /// assert_eq!(q.id(), q.clone().id());
+            #[doc = concat!("assert_eq!(q.id().kind(), \"", stringify!($Q), "\");")]
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            pub fn id(&self) -> QueueId {
+                self.core.id()
+            }
+        }
+
+        impl<T: $($bound)*> Clone for $Q<T> {
+            /// Another handle to the same queue (an `Arc` clone).
+            fn clone(&self) -> Self {
+                $Q {
+                    core: self.core.clone(),
+                }
+            }
+        }
+
+        impl<T: $($bound)*> std::fmt::Debug for $Q<T> {
+            /// The address, capacity, size, unfinished count and shut-down flag; never
+            /// blocks (shows `<locked>` while another thread holds the queue's lock).
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.core.debug_fields(f, stringify!($Q))
+            }
+        }
+
+        impl<'a, T: Send + $($bound)*> IntoIterator for &'a $Q<T> {
+            type Item = T;
+            type IntoIter = Iter<'a, T>;
+
+            /// Same as [`iter`]($Q::iter).
+            #[track_caller]
+            fn into_iter(self) -> Iter<'a, T> {
+                Iter::new(&*self.core, std::panic::Location::caller())
+            }
+        }
+    };
+}
+pub(crate) use shared_api;
+
+/// The methods of the queues with a capacity and task tracking (`Queue`, `LifoQueue`,
+/// `PriorityQueue`), with their docs.
+macro_rules! tracked_api {
+    ($Q:ident, $($bound:tt)*) => {
+        impl<T: $($bound)*> $Q<T> {
+            /// [`put`](Self::put), waiting at most `timeout` for room (Python's
+            /// `put(item, timeout=t)`). Zero polls once; a timeout too large for the clock
+            /// waits forever. Never times out early.
+            ///
+            /// # Errors
+            ///
+            /// [`PutTimeoutError::Timeout`] if the queue stayed full,
+            /// [`PutTimeoutError::ShutDown`] if it is shut down; both hold the item.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use std::time::Duration;
+            #[doc = concat!("let q = threadkit::queue::", stringify!($Q), "::new(1);")]
+            /// q.put_timeout(1, Duration::from_millis(5))?;
+            /// let err = q.put_timeout(2, Duration::from_millis(5)).unwrap_err();
+            /// assert!(err.is_timeout());
+            /// assert_eq!(err.into_inner(), 2);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[inline]
+            #[track_caller]
+            pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutTimeoutError<T>> {
+                let location = std::panic::Location::caller();
+                self.core
+                    .put(item, Wait::timeout(timeout), location)
+                    .map_err(|(item, why)| {
+                        let queue = self.core.id();
+                        match why {
+                            Refused::ShutDown => PutTimeoutError::ShutDown { item, queue },
+                            _ => PutTimeoutError::Timeout { item, queue },
+                        }
+                    })
+            }
+
+            /// Puts `item` if there is room now (Python's `put_nowait`).
+            ///
+            /// # Errors
+            ///
+            /// [`TryPutError::Full`] or [`TryPutError::ShutDown`], holding the item.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", stringify!($Q), "::new(1);")]
+            /// q.try_put(1)?;
+            /// assert!(q.try_put(2).unwrap_err().is_full());
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[inline]
+            #[track_caller]
+            pub fn try_put(&self, item: T) -> Result<(), TryPutError<T>> {
+                let location = std::panic::Location::caller();
+                self.core
+                    .put(item, Wait::Poll, location)
+                    .map_err(|(item, why)| {
+                        let queue = self.core.id();
+                        match why {
+                            Refused::ShutDown => TryPutError::ShutDown { item, queue },
+                            _ => TryPutError::Full { item, queue },
+                        }
+                    })
+            }
+
+            /// True if the queue is bounded and holds `maxsize` items right now (a
+            /// snapshot).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", stringify!($Q), "::new(1);")]
+            /// assert!(!q.full());
+            /// q.put(1)?;
+            /// assert!(q.full());
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[inline]
+            pub fn full(&self) -> bool {
+                self.core.full()
+            }
+
+            /// The capacity given to `new`; 0 means unbounded.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", stringify!($Q), "::<u8>::new(10);")]
+            /// assert_eq!(q.maxsize(), 10);
+            /// ```
+            #[inline]
+            pub fn maxsize(&self) -> usize {
+                self.core.maxsize()
+            }
+
+            /// Marks one item taken from the queue as processed (Python's `task_done()`).
+            /// When every item ever put has been marked, [`join`](Self::join) returns.
+            ///
+            /// # Errors
+            ///
+            /// [`TaskDoneError`] (naming the queue and the calling thread) if it is called
+            /// more times than items were put; nothing changes then.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", stringify!($Q), "::new(0);")]
+            /// q.put(1)?;
+            /// q.get()?;
+            /// q.task_done()?;
+            /// assert!(q.task_done().is_err());
+            /// assert_eq!(q.unfinished_tasks(), 0);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            pub fn task_done(&self) -> Result<(), TaskDoneError> {
+                self.core.task_done()
+            }
+
+            /// Items put and not yet marked done (Python's `unfinished_tasks` attribute).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", stringify!($Q), "::new(0);")]
+            /// q.put(1)?;
+            /// q.get()?;
+            /// assert_eq!(q.unfinished_tasks(), 1); // taken, not yet done
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            pub fn unfinished_tasks(&self) -> usize {
+                self.core.unfinished()
+            }
+
+            /// Waits until every item put has been marked done with
+            /// [`task_done`](Self::task_done) (Python's `join()`). Returns at once if none
+            /// is unfinished. While it waits, the thread shows a
+            /// [`WaitKind::QueueJoin`](crate::WaitKind::QueueJoin) wait.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", stringify!($Q), "::new(0);")]
+            /// let worker = q.clone();
+            /// let t = threadkit::Thread::new(move || {
+            ///     for _job in &worker {
+            ///         worker.task_done().unwrap();
+            ///     }
+            /// });
+            /// t.start()?;
+            /// for job in 0..10 {
+            ///     q.put(job)?;
+            /// }
+            /// q.join(); // every job processed
+            /// assert_eq!(q.unfinished_tasks(), 0);
+            /// q.shutdown(); // ends the worker's loop
+            /// t.join()?;
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[track_caller]
+            pub fn join(&self) {
+                self.core.join(Wait::Forever, std::panic::Location::caller());
+            }
+
+            /// [`join`](Self::join), waiting at most `timeout`; true if every task is done.
+            /// Zero polls once; a timeout too large for the clock waits forever. Never
+            /// reports false early.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use std::time::Duration;
+            #[doc = concat!("let q = threadkit::queue::", stringify!($Q), "::new(0);")]
+            /// assert!(q.join_timeout(Duration::ZERO));
+            /// q.put(1)?;
+            /// assert!(!q.join_timeout(Duration::from_millis(5)));
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[track_caller]
+            pub fn join_timeout(&self, timeout: Duration) -> bool {
+                self.core
+                    .join(Wait::timeout(timeout), std::panic::Location::caller())
+            }
+        }
+    };
+}
+pub(crate) use tracked_api;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use super::*;
+
+    struct Show<'a>(&'a Core<VecDeque<u8>>);
+
+    impl fmt::Debug for Show<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.0.debug_fields(f, "Queue")
+        }
+    }
+
+    #[test]
+    fn debug_never_blocks_while_locked() {
+        let core = Core::<VecDeque<u8>>::new("Queue", 4);
+        core.put(1, Wait::Poll, Location::caller()).unwrap();
+        let open = format!("{:?}", Show(&core));
+        assert!(
+            open.contains("qsize: 1") && open.contains("maxsize: 4"),
+            "{open}"
+        );
+        let held = core.locked();
+        let shut = format!("{:?}", Show(&core)); // would deadlock if Debug took the lock
+        assert!(
+            shut.contains("<locked>") && shut.contains("maxsize: 4"),
+            "{shut}"
+        );
+        drop(held);
+        assert!(!core.lock.locked(), "Debug released what it took");
+    }
+
+    #[test]
+    fn hot_fields_share_the_first_cache_line() {
+        fn check<B: Buffer>() {
+            let core = Core::<B>::new("Queue", 0);
+            let base = std::ptr::from_ref(&core).addr();
+            assert_eq!(base % 64, 0);
+            let end = std::ptr::from_ref(&core.state).addr() + size_of::<State<B>>();
+            assert!(end - base <= 64, "{} bytes", end - base);
+        }
+        check::<VecDeque<u64>>();
+        check::<Vec<u64>>();
+        check::<crate::queue::priority::Heap<u64>>();
+    }
+
+    #[test]
+    fn wait_keys_are_distinct_from_each_other_and_the_lock() {
+        let core = Core::<VecDeque<u8>>::new("Queue", 0);
+        let lock_key = std::ptr::from_ref(&core.lock).addr();
+        let keys = [core.key(GET), core.key(PUT), core.key(JOIN)];
+        for (i, k) in keys.iter().enumerate() {
+            assert_ne!(*k, lock_key);
+            assert!(!keys[i + 1..].contains(k));
+        }
+    }
+}
