@@ -53,6 +53,11 @@
 //! | `lock.acquire()`, `acquire(False)`, `acquire(timeout=t)` | [`acquire()`](Lock::acquire), [`try_acquire()`](Lock::try_acquire), [`acquire_timeout(t)`](Lock::acquire_timeout) |
 //! | `lock.release()`, `lock.locked()`, `with lock:` | [`release()?`](Lock::release), [`locked()`](Lock::locked), `let _g = lock.`[`guard()`](Lock::guard)`;` |
 //! | a lock around data | [`Mutex<T>`] |
+//! | `queue.Queue(maxsize)`, `LifoQueue`, `PriorityQueue`, `SimpleQueue` | [`queue::Queue::new(maxsize)`](queue::Queue::new), [`queue::LifoQueue`], [`queue::PriorityQueue`] (stable among equals), [`queue::SimpleQueue`] |
+//! | `put(x)`, `put(x, timeout=t)`, `put_nowait(x)` | `put(x)?`, `put_timeout(x, t)?`, `try_put(x)?`: a refused item comes back inside the error |
+//! | `get()`, `get(timeout=t)`, `get_nowait()` | `get()?`, `get_timeout(t)?`, `try_get()?` |
+//! | `qsize()`, `empty()`, `full()`, `task_done()`, `join()` | the same names; `join_timeout(t)` |
+//! | `shutdown()`, `shutdown(immediate=True)` | `shutdown()`, `shutdown_immediate()` (returns the removed items) |
 //!
 //! ## Timeouts
 //!

@@ -13,7 +13,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -63,31 +63,9 @@ fn position(lines: &[String], wanted: &str) -> usize {
         .unwrap_or_else(|| panic!("no line {wanted:?} in {lines:#?}"))
 }
 
-/// The path of example `name`'s binary, after checking that it was built after every source
-/// it was built from (the list cargo writes beside it, in `NAME.d`).
+/// The path of example `name`'s binary, built and up to date.
 fn example(name: &str) -> PathBuf {
-    let path = common::example_path(name);
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let built = modified(&path).expect("the example's file time is available");
-    if let Ok(deps) = std::fs::read_to_string(path.with_extension("d")) {
-        // `target: source source ...`, spaces inside paths escaped as `\ `.
-        let sources = deps
-            .lines()
-            .next()
-            .and_then(|l| l.split_once(": "))
-            .map(|(_, s)| s);
-        let sources = sources.unwrap_or_default().replace("\\ ", "\0");
-        for source in sources.split_whitespace().map(|s| s.replace('\0', " ")) {
-            let source = Path::new(&source);
-            assert!(
-                modified(source).is_none_or(|m| m <= built),
-                "example {name} is older than {}: run `cargo build --examples` (or plain \
-                 `cargo test`) first",
-                source.display()
-            );
-        }
-    }
-    path
+    common::example_path(name)
 }
 
 /// Runs example `name` with time scale `scale` set in the environment.

@@ -2,12 +2,16 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Once;
 
-/// The path of a built example. `cargo test` builds every example into
-/// `target/<profile>/examples/` beside the `deps/` folder that holds the test binary.
+/// The path of a built, up-to-date example. `cargo test` builds every example into
+/// `target/<profile>/examples/` beside the `deps/` folder that holds the test binary; a run
+/// that built none (`cargo test --test NAME`) or left one older than its sources gets them
+/// built here, once, with the cargo that runs the tests.
 pub fn example_path(name: &str) -> PathBuf {
+    static BUILD: Once = Once::new();
     let exe = std::env::current_exe().expect("the test binary knows its path");
     let profile_dir = exe
         .parent()
@@ -16,12 +20,51 @@ pub fn example_path(name: &str) -> PathBuf {
     let path = profile_dir
         .join("examples")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if !up_to_date(&path) {
+        BUILD.call_once(|| build_examples(profile_dir));
+    }
     assert!(
-        path.exists(),
-        "example {name} is not built at {}: run the tests with `cargo test`",
+        up_to_date(&path),
+        "example {name} is missing or older than its sources at {}: run `cargo build --examples`",
         path.display()
     );
     path
+}
+
+fn build_examples(profile_dir: &Path) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--examples", "--quiet"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if profile_dir.ends_with("release") {
+        cmd.arg("--release");
+    }
+    let status = cmd.status().expect("cargo starts");
+    assert!(status.success(), "cargo build --examples failed: {status}");
+}
+
+/// True if the binary exists and is newer than every source it was built from (the list
+/// cargo writes beside it, in `NAME.d`).
+fn up_to_date(path: &Path) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let Some(built) = modified(path) else {
+        return false;
+    };
+    let Ok(deps) = std::fs::read_to_string(path.with_extension("d")) else {
+        return true;
+    };
+    // `target: source source ...`, spaces inside paths escaped as `\ `.
+    let sources = deps
+        .lines()
+        .next()
+        .and_then(|l| l.split_once(": "))
+        .map(|(_, s)| s)
+        .unwrap_or_default()
+        .replace("\\ ", "\0");
+    sources
+        .split_whitespace()
+        .map(|s| s.replace('\0', " "))
+        .all(|source| modified(Path::new(&source)).is_none_or(|m| m <= built))
 }
 
 /// Runs example `name` with time scale `scale` and returns its output.
