@@ -36,9 +36,7 @@ use crate::threading::registry;
 
 mod sealed {
     use std::panic::Location;
-    use std::time::Duration;
 
-    use crate::sync::error::ReleaseError;
     use crate::sync::lock::Lock;
 
     /// What [`Condition`](super::Condition) needs from its lock; implemented by `Lock` and
@@ -54,13 +52,6 @@ mod sealed {
         fn release_for_wait(&self);
         /// Takes the lock back with `count` levels, blocking as a `Condition` wait.
         fn acquire_restore(&self, count: usize, location: &'static Location<'static>);
-        #[track_caller]
-        fn acquire_(&self);
-        fn try_acquire_(&self) -> bool;
-        #[track_caller]
-        fn acquire_timeout_(&self, timeout: Duration) -> bool;
-        fn release_(&self) -> Result<(), ReleaseError>;
-        fn locked_(&self) -> bool;
     }
 }
 
@@ -79,11 +70,74 @@ mod sealed {
 /// assert!(with_guard(&Lock::new()));
 /// assert!(with_guard(&RLock::new()));
 /// ```
-pub trait ConditionLock: sealed::Sealed + Send + Sync {
+pub trait ConditionLock: sealed::Sealed + fmt::Debug + Send + Sync {
     /// The guard [`guard`](ConditionLock::guard) returns: [`LockGuard`] or [`RLockGuard`].
     type Guard<'a>
     where
         Self: 'a;
+
+    /// Acquires the lock, blocking ([`Lock::acquire`], [`RLock::acquire`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{ConditionLock, Lock};
+    /// let lock = Lock::new();
+    /// ConditionLock::acquire(&lock);
+    /// assert!(ConditionLock::locked(&lock));
+    /// ```
+    #[track_caller]
+    fn acquire(&self);
+
+    /// Acquires the lock if that needs no waiting; true if it did.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{ConditionLock, RLock};
+    /// let lock = RLock::new();
+    /// assert!(ConditionLock::try_acquire(&lock));
+    /// assert!(ConditionLock::try_acquire(&lock)); // reentrant
+    /// ```
+    fn try_acquire(&self) -> bool;
+
+    /// Acquires the lock, waiting at most `timeout`; true if it did.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::{ConditionLock, Lock};
+    /// let lock = Lock::new();
+    /// assert!(ConditionLock::acquire_timeout(&lock, Duration::from_millis(1)));
+    /// assert!(!ConditionLock::acquire_timeout(&lock, Duration::from_millis(1)));
+    /// ```
+    #[track_caller]
+    fn acquire_timeout(&self, timeout: Duration) -> bool;
+
+    /// Releases the lock (one level of an `RLock`).
+    ///
+    /// # Errors
+    ///
+    /// [`ReleaseError`]: not locked, or (`RLock`) held by another thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{ConditionLock, RLock};
+    /// assert!(ConditionLock::release(&RLock::new()).is_err());
+    /// ```
+    fn release(&self) -> Result<(), ReleaseError>;
+
+    /// True while the lock is held by any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{ConditionLock, Lock};
+    /// assert!(!ConditionLock::locked(&Lock::new()));
+    /// ```
+    fn locked(&self) -> bool;
 
     /// Acquires the lock and returns its guard (the type's own `guard()`).
     ///
@@ -125,37 +179,37 @@ impl sealed::Sealed for Lock {
             self.acquire_slow(WaitKind::Condition, None, location);
         }
     }
-
-    #[inline]
-    #[track_caller]
-    fn acquire_(&self) {
-        self.acquire();
-    }
-
-    #[inline]
-    fn try_acquire_(&self) -> bool {
-        self.try_acquire()
-    }
-
-    #[inline]
-    #[track_caller]
-    fn acquire_timeout_(&self, timeout: Duration) -> bool {
-        self.acquire_timeout(timeout)
-    }
-
-    #[inline]
-    fn release_(&self) -> Result<(), ReleaseError> {
-        self.release()
-    }
-
-    #[inline]
-    fn locked_(&self) -> bool {
-        self.locked()
-    }
 }
 
 impl ConditionLock for Lock {
     type Guard<'a> = LockGuard<'a>;
+
+    #[inline]
+    #[track_caller]
+    fn acquire(&self) {
+        Lock::acquire(self);
+    }
+
+    #[inline]
+    fn try_acquire(&self) -> bool {
+        Lock::try_acquire(self)
+    }
+
+    #[inline]
+    #[track_caller]
+    fn acquire_timeout(&self, timeout: Duration) -> bool {
+        Lock::acquire_timeout(self, timeout)
+    }
+
+    #[inline]
+    fn release(&self) -> Result<(), ReleaseError> {
+        Lock::release(self)
+    }
+
+    #[inline]
+    fn locked(&self) -> bool {
+        Lock::locked(self)
+    }
 
     #[inline]
     #[track_caller]
@@ -186,37 +240,37 @@ impl sealed::Sealed for RLock {
     fn acquire_restore(&self, count: usize, location: &'static Location<'static>) {
         RLock::acquire_restore(self, count, location);
     }
-
-    #[inline]
-    #[track_caller]
-    fn acquire_(&self) {
-        self.acquire();
-    }
-
-    #[inline]
-    fn try_acquire_(&self) -> bool {
-        self.try_acquire()
-    }
-
-    #[inline]
-    #[track_caller]
-    fn acquire_timeout_(&self, timeout: Duration) -> bool {
-        self.acquire_timeout(timeout)
-    }
-
-    #[inline]
-    fn release_(&self) -> Result<(), ReleaseError> {
-        self.release()
-    }
-
-    #[inline]
-    fn locked_(&self) -> bool {
-        self.locked()
-    }
 }
 
 impl ConditionLock for RLock {
     type Guard<'a> = RLockGuard<'a>;
+
+    #[inline]
+    #[track_caller]
+    fn acquire(&self) {
+        RLock::acquire(self);
+    }
+
+    #[inline]
+    fn try_acquire(&self) -> bool {
+        RLock::try_acquire(self)
+    }
+
+    #[inline]
+    #[track_caller]
+    fn acquire_timeout(&self, timeout: Duration) -> bool {
+        RLock::acquire_timeout(self, timeout)
+    }
+
+    #[inline]
+    fn release(&self) -> Result<(), ReleaseError> {
+        RLock::release(self)
+    }
+
+    #[inline]
+    fn locked(&self) -> bool {
+        RLock::locked(self)
+    }
 
     #[inline]
     #[track_caller]
@@ -409,7 +463,7 @@ impl<L: ConditionLock> Condition<L> {
     #[inline]
     #[track_caller]
     pub fn acquire(&self) {
-        self.lock.acquire_();
+        self.lock.acquire();
     }
 
     /// Acquires the lock if that needs no waiting; true if it did.
@@ -424,7 +478,7 @@ impl<L: ConditionLock> Condition<L> {
     /// ```
     #[inline]
     pub fn try_acquire(&self) -> bool {
-        self.lock.try_acquire_()
+        self.lock.try_acquire()
     }
 
     /// Acquires the lock, waiting at most `timeout`; true if it did.
@@ -441,7 +495,7 @@ impl<L: ConditionLock> Condition<L> {
     #[inline]
     #[track_caller]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.lock.acquire_timeout_(timeout)
+        self.lock.acquire_timeout(timeout)
     }
 
     /// Releases the lock (one level of an `RLock`).
@@ -458,7 +512,7 @@ impl<L: ConditionLock> Condition<L> {
     /// ```
     #[inline]
     pub fn release(&self) -> Result<(), ReleaseError> {
-        self.lock.release_()
+        self.lock.release()
     }
 
     /// Acquires the lock and returns its guard: Python's `with cond:`.
@@ -797,7 +851,8 @@ impl<L: ConditionLock> Condition<L> {
         // SAFETY: both keys belong to this condition and its lock, whose protocols expect
         // requeued threads; the callbacks only touch atomics: they neither panic nor call
         // into the parking lot.
-        let r = unsafe { parking_lot_core::unpark_requeue(self.key(), raw.addr(), validate, callback) };
+        let r =
+            unsafe { parking_lot_core::unpark_requeue(self.key(), raw.addr(), validate, callback) };
         r.unparked_threads + r.requeued_threads
     }
 
@@ -833,7 +888,7 @@ impl<L: ConditionLock> Condition<L> {
     }
 }
 
-impl<L: ConditionLock + fmt::Debug> fmt::Debug for Condition<L> {
+impl<L: ConditionLock> fmt::Debug for Condition<L> {
     /// `Condition { lock: RLock { locked: false }, waiters: 0 }`: never blocks.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Condition")

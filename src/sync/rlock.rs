@@ -72,6 +72,9 @@ use crate::threading::registry::{self, ANONYMOUS};
 /// assert!(!lock.locked());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+// `repr(C)`, `lock` first: the `RLock` and its `Lock` share one address, so wait records
+// (which name the `Lock`) and errors (which name the `RLock`) agree.
+#[repr(C)]
 pub struct RLock {
     /// The lock itself; its state word's owner bits name the holder.
     lock: Lock,
@@ -350,8 +353,7 @@ impl RLock {
     #[inline]
     #[track_caller]
     pub fn guard_timeout(&self, timeout: Duration) -> Option<RLockGuard<'_>> {
-        self.acquire_timeout(timeout)
-            .then(|| RLockGuard::new(self))
+        self.acquire_timeout(timeout).then(|| RLockGuard::new(self))
     }
 
     fn addr(&self) -> usize {
