@@ -644,3 +644,36 @@ fn two_threads_ping_pong() {
     t.join().unwrap();
     assert_eq!(turn.load(Ordering::Relaxed), 2 * ROUNDS);
 }
+
+fn reacquire_is_recorded<L: ConditionLock + 'static>(cond: Arc<Condition<L>>) {
+    let c = cond.clone();
+    let t = Thread::new(move || {
+        let _g = c.guard();
+        assert!(!c.wait_timeout(Duration::from_millis(20)).unwrap());
+    });
+    t.start().unwrap();
+    parked(&t, WaitKind::Condition);
+    let lock_addr = cond.lock() as *const L as usize;
+    assert_ne!(lock_addr, &*cond as *const Condition<L> as usize);
+    // Hold the lock: once its wait times out, the thread blocks taking the lock back.
+    let g = cond.guard();
+    let info = loop {
+        if let Some(info) = t.waiting()
+            && info.object() == lock_addr
+        {
+            break info;
+        }
+        std::thread::yield_now();
+    };
+    assert_eq!(info.kind(), WaitKind::Condition);
+    assert_eq!(info.owner(), Some(current_thread()));
+    drop(g);
+    t.join().unwrap();
+    assert!(!cond.lock().locked());
+}
+
+#[test]
+fn taking_the_lock_back_after_a_wait_shows_as_a_condition_wait() {
+    reacquire_is_recorded(Arc::new(Condition::new()));
+    reacquire_is_recorded(Arc::new(lock_cond()));
+}
