@@ -18,7 +18,7 @@
 //! `waiters` counts the threads in the condition's queue. It goes up under the lock before a
 //! waiter enqueues, and down under the parking lot's queue lock when a waiter is notified or
 //! times out; a notifier, which holds the lock, therefore sees every waiter that entered before
-//! it, and `notify` with no waiter costs two loads.
+//! it, and `notify` with no waiter costs a thread-local read and two loads.
 
 use std::fmt;
 use std::panic::Location;
@@ -336,10 +336,11 @@ impl<T> Truthy for Option<T> {
 ///
 /// # Performance
 ///
-/// `notify` with nobody waiting is two loads (no system call, no queue lock). A notified
-/// waiter is moved onto the lock's queue rather than woken, and the notifier's release wakes
-/// it, so a hand-off between two threads costs one wake-up each way, as parking_lot's
-/// `Condvar`.
+/// `notify` with nobody waiting is a thread-local read and two loads (no system call, no
+/// queue lock). A notified waiter is moved onto the lock's queue rather than woken, and the
+/// notifier's release wakes it, so a hand-off between two threads costs one wake-up each way,
+/// as with parking_lot's `Condvar` (waking it directly instead measured 3x slower: it wakes
+/// up only to find the lock still held).
 ///
 /// # Differences from Python
 ///
