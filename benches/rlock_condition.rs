@@ -86,6 +86,8 @@ fn ping_pong_threadkit<L: ConditionLock + 'static>(
     let ready = Arc::new(Barrier::new(2));
     let (c, t, r) = (cond.clone(), turn.clone(), ready.clone());
     let partner = std::thread::spawn(move || {
+        // Register the new thread with threadkit before the clock starts.
+        threadkit::current_thread();
         r.wait();
         for i in 0..iters {
             let _g = c.guard();
