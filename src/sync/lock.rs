@@ -13,11 +13,11 @@ use crate::primitive::{AtomicU32, Ordering};
 use crate::threading::registry;
 
 /// Set while the lock is held.
-const LOCKED: u32 = 0b01;
+pub(crate) const LOCKED: u32 = 0b01;
 /// Set while threads are parked (or about to park) waiting for the lock.
-const PARKED: u32 = 0b10;
+pub(crate) const PARKED: u32 = 0b10;
 /// The holder's small thread number sits above the two flag bits.
-const OWNER_SHIFT: u32 = 2;
+pub(crate) const OWNER_SHIFT: u32 = 2;
 
 /// A lock, as Python's `threading.Lock`: one word, not owned (any thread may release it),
 /// not reentrant, with blocking, non-blocking and timed acquisition.
@@ -73,7 +73,10 @@ pub struct Lock {
     /// | 2..32 | the holder's small thread number (0 when unlocked) |
     ///
     /// `PARKED` without `LOCKED` means: free, and a woken waiter is on its way to take it.
-    state: AtomicU32,
+    ///
+    /// `RLock` (which is a `Lock` plus a recursion count) and `Condition` (which requeues its
+    /// notified waiters onto this word's queue) follow the same protocol.
+    pub(crate) state: AtomicU32,
 }
 
 impl Lock {
@@ -116,7 +119,7 @@ impl Lock {
     #[track_caller]
     pub fn acquire(&self) {
         if !self.try_acquire_fast() {
-            self.acquire_slow(None, Location::caller());
+            self.acquire_slow(WaitKind::Lock, None, Location::caller());
         }
     }
 
@@ -172,8 +175,8 @@ impl Lock {
             return self.try_acquire();
         }
         match wait::deadline(timeout) {
-            Some(t) => self.acquire_slow(Some(t), Location::caller()),
-            None => self.acquire_slow(None, Location::caller()),
+            Some(t) => self.acquire_slow(WaitKind::Lock, Some(t), Location::caller()),
+            None => self.acquire_slow(WaitKind::Lock, None, Location::caller()),
         }
     }
 
@@ -299,12 +302,56 @@ impl Lock {
         registry::lookup(s >> OWNER_SHIFT)
     }
 
-    fn addr(&self) -> usize {
+    /// The lock's address: its parking key and its identity in dumps.
+    pub(crate) fn addr(&self) -> usize {
         std::ptr::from_ref(self).addr()
     }
 
+    /// True if the lock is held and its state names thread `number` as the holder.
     #[inline]
-    fn try_acquire_fast(&self) -> bool {
+    pub(crate) fn is_held_by(&self, number: u32) -> bool {
+        self.state.load(Ordering::Relaxed) & !PARKED == LOCKED | (number << OWNER_SHIFT)
+    }
+
+    /// Sets `PARKED` if the lock is held, so that its release wakes a thread; false if it is
+    /// free. Called under the parking-lot queue lock of the lock's key by a `Condition` that
+    /// is about to requeue a notified waiter onto that queue.
+    pub(crate) fn mark_parked_if_locked(&self) -> bool {
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & LOCKED == 0 {
+                return false;
+            }
+            if s & PARKED != 0 {
+                return true;
+            }
+            match self.state.compare_exchange_weak(
+                s,
+                s | PARKED,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(x) => s = x,
+            }
+        }
+    }
+
+    /// Sets `PARKED` unconditionally: threads were requeued onto a free lock, one of them is
+    /// woken and its release must wake the next. Under the queue lock of the lock's key.
+    pub(crate) fn mark_parked(&self) {
+        self.state.fetch_or(PARKED, Ordering::Relaxed);
+    }
+
+    /// Clears `PARKED`: the last thread parked on the lock's key left its queue by timing out.
+    /// Under the queue lock of the lock's key.
+    pub(crate) fn clear_parked(&self) {
+        self.state.fetch_and(!PARKED, Ordering::Relaxed);
+    }
+
+    /// The uncontended acquisition: one compare-exchange from "free, nobody parked".
+    #[inline]
+    pub(crate) fn try_acquire_fast(&self) -> bool {
         let me = registry::current_number() << OWNER_SHIFT;
         self.state
             .compare_exchange_weak(0, LOCKED | me, Ordering::Acquire, Ordering::Relaxed)
@@ -312,10 +359,13 @@ impl Lock {
     }
 
     /// Spins while nobody is parked, then parks until woken or `deadline`. True once held.
+    /// While parked the thread's wait record says `kind` (an `RLock`, or a `Condition`
+    /// re-acquiring its lock, block here too).
     #[cold]
     #[inline(never)]
-    fn acquire_slow(
+    pub(crate) fn acquire_slow(
         &self,
+        kind: WaitKind,
         deadline: Option<Instant>,
         location: &'static Location<'static>,
     ) -> bool {
@@ -351,7 +401,7 @@ impl Lock {
                 continue;
             }
             let on = Blocked {
-                kind: WaitKind::Lock,
+                kind,
                 object: self.addr(),
                 owner: s >> OWNER_SHIFT,
                 location,
@@ -362,7 +412,7 @@ impl Lock {
             };
             let timed_out = |_, was_last_thread| {
                 if was_last_thread {
-                    self.state.fetch_and(!PARKED, Ordering::Relaxed);
+                    self.clear_parked();
                 }
             };
             if let parking_lot_core::ParkResult::TimedOut =
@@ -509,7 +559,8 @@ unsafe impl lock_api::RawMutexTimed for Lock {
     #[track_caller]
     fn try_lock_until(&self, deadline: Instant) -> Option<Self::Guard> {
         let got = self.try_acquire_fast()
-            || (Instant::now() < deadline && self.acquire_slow(Some(deadline), Location::caller()))
+            || (Instant::now() < deadline
+                && self.acquire_slow(WaitKind::Lock, Some(deadline), Location::caller()))
             || self.try_acquire();
         got.then(lock_api::GuardSend::new)
     }

@@ -1,1 +1,721 @@
-//! (in progress)
+//! [`RLock`]: a reentrant lock, as Python's `threading.RLock`, and [`ReentrantMutex<T>`], data
+//! behind a reentrant lock.
+
+use std::cell::Cell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::num::NonZeroUsize;
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use super::error::ReleaseError;
+use super::lock::{LOCKED, Lock, OWNER_SHIFT, PARKED};
+use super::wait::{self, WaitKind};
+use crate::Thread;
+use crate::primitive::{AtomicUsize, Ordering};
+use crate::threading::registry::{self, ANONYMOUS};
+
+/// A reentrant lock, as Python's `threading.RLock`: the thread that holds it may acquire it
+/// again, and must release it as many times as it acquired it; only that thread may release it.
+///
+/// An `RLock` is a [`Lock`] whose state word names its holder, plus a recursion count that
+/// only the holder touches. Uncontended, `acquire` is one compare-exchange and the last
+/// `release` one swap; a recursive `acquire` or an inner `release` is a plain load and store.
+/// None of them allocates, reads the clock or touches global state. A thread that must wait
+/// spins briefly, then parks, and while parked its registry entry records the lock (as
+/// [`WaitKind::RLock`]), its holder and the caller's source line (see
+/// [`Thread::waiting`](crate::Thread::waiting)).
+///
+/// For data protected by a reentrant lock, use [`ReentrantMutex<T>`].
+///
+/// # Fairness
+///
+/// Not fair, as Python's: a releasing thread wakes one waiter, but a running thread may take
+/// the lock first.
+///
+/// # Differences from Python
+///
+/// - `acquire(blocking=False)` is [`try_acquire`](RLock::try_acquire), `acquire(timeout=t)` is
+///   [`acquire_timeout`](RLock::acquire_timeout); `with rlock:` is [`guard`](RLock::guard).
+/// - [`release`](RLock::release) by a thread that does not hold the lock, or of an unlocked
+///   lock, returns [`ReleaseError`] instead of raising `RuntimeError`.
+/// - [`holder`](RLock::holder), [`is_owned`](RLock::is_owned) (Python's private `_is_owned`)
+///   and [`recursion_count`](RLock::recursion_count) are public.
+/// - The recursion count is a `usize`: acquiring more than `usize::MAX` times without
+///   releasing panics where CPython raises `OverflowError`.
+/// - As in CPython (whose thread idents are reused), a lock left held by a thread that ended
+///   belongs to whichever later thread gets the same small thread number.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use threadkit::{RLock, Thread};
+///
+/// let lock = Arc::new(RLock::new());
+/// fn outer(lock: &RLock) -> usize {
+///     let _g = lock.guard();
+///     inner(lock) + 1
+/// }
+/// fn inner(lock: &RLock) -> usize {
+///     let _g = lock.guard(); // the same thread: does not deadlock
+///     lock.recursion_count()
+/// }
+/// assert_eq!(outer(&lock), 3);
+///
+/// lock.acquire();
+/// let l = lock.clone();
+/// let t = Thread::new(move || assert!(l.release().is_err())); // not the holder
+/// t.start()?;
+/// t.join()?;
+/// lock.release()?;
+/// assert!(!lock.locked());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+// `repr(C)`, `lock` first: the `RLock` and its `Lock` share one address, so wait records
+// (which name the `Lock`) and errors (which name the `RLock`) agree.
+#[repr(C)]
+pub struct RLock {
+    /// The lock itself; its state word's owner bits name the holder.
+    lock: Lock,
+    /// How many times the holder has acquired it. Read and written only by the holder (the
+    /// lock's Acquire/Release orderings hand it from one holder to the next), so Relaxed
+    /// loads and stores suffice; atomic only so that `Debug` may read a snapshot.
+    count: AtomicUsize,
+    /// 0, or the holder's anonymous id when the holder has no thread number of its own
+    /// (it is running its thread-local destructors, and every such thread shares
+    /// [`ANONYMOUS`]). Written only by the holder, cleared before the lock is released.
+    anon: AtomicUsize,
+}
+
+impl RLock {
+    /// A new, unlocked reentrant lock. `const`, so it can be a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static LOG: threadkit::RLock = threadkit::RLock::new();
+    /// let _a = LOG.guard();
+    /// let _b = LOG.guard();
+    /// assert_eq!(LOG.recursion_count(), 2);
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        RLock {
+            lock: Lock::new(),
+            count: AtomicUsize::new(0),
+            anon: AtomicUsize::new(0),
+        }
+    }
+
+    /// A new, unlocked reentrant lock.
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        RLock {
+            lock: Lock::new(),
+            count: AtomicUsize::new(0),
+            anon: AtomicUsize::new(0),
+        }
+    }
+
+    /// Acquires the lock, blocking until it is free or already held by the calling thread
+    /// (then the recursion count goes up by one).
+    ///
+    /// # Panics
+    ///
+    /// If the recursion count would overflow `usize`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::RLock::new();
+    /// lock.acquire();
+    /// lock.acquire();
+    /// assert_eq!(lock.recursion_count(), 2);
+    /// lock.release()?;
+    /// lock.release()?;
+    /// assert!(!lock.locked());
+    /// # Ok::<(), threadkit::ReleaseError>(())
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn acquire(&self) {
+        let me = registry::current_number();
+        if !self.try_acquire_fast(me) {
+            self.acquire_slow(me, None, Location::caller());
+        }
+    }
+
+    /// Acquires the lock if it is free or already held by the calling thread, without
+    /// blocking; true if it did. Python's `acquire(blocking=False)`.
+    ///
+    /// # Panics
+    ///
+    /// If the recursion count would overflow `usize`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let lock = Arc::new(threadkit::RLock::new());
+    /// assert!(lock.try_acquire());
+    /// assert!(lock.try_acquire()); // reentrant
+    /// let l = lock.clone();
+    /// let other = std::thread::spawn(move || l.try_acquire());
+    /// assert!(!other.join().unwrap());
+    /// ```
+    #[inline]
+    pub fn try_acquire(&self) -> bool {
+        let me = registry::current_number();
+        self.try_acquire_fast(me) || self.try_acquire_slow(me)
+    }
+
+    /// Acquires the lock, waiting at most `timeout` for another thread to release it; true if
+    /// it did. Immediate if the calling thread already holds it. Zero polls once; a timeout
+    /// too large for the clock waits forever. Never gives up early.
+    ///
+    /// # Panics
+    ///
+    /// If the recursion count would overflow `usize`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// let lock = Arc::new(threadkit::RLock::new());
+    /// assert!(lock.acquire_timeout(Duration::from_millis(5)));
+    /// let l = lock.clone();
+    /// let other = std::thread::spawn(move || l.acquire_timeout(Duration::from_millis(5)));
+    /// assert!(!other.join().unwrap());
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn acquire_timeout(&self, timeout: Duration) -> bool {
+        let me = registry::current_number();
+        if self.try_acquire_fast(me) {
+            return true;
+        }
+        if timeout.is_zero() {
+            return self.try_acquire_slow(me);
+        }
+        self.acquire_slow(me, wait::deadline(timeout), Location::caller())
+    }
+
+    /// Releases one level: the recursion count goes down by one, and the lock is free again
+    /// when it reaches zero.
+    ///
+    /// # Errors
+    ///
+    /// [`ReleaseError`] if the lock is not locked, or is held by another thread; nothing
+    /// changes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::RLock::new();
+    /// lock.acquire();
+    /// assert!(lock.release().is_ok());
+    /// let err = lock.release().unwrap_err();
+    /// assert_eq!(err.primitive(), "RLock");
+    /// assert!(err.to_string().contains("release unlocked RLock"));
+    /// ```
+    #[inline]
+    pub fn release(&self) -> Result<(), ReleaseError> {
+        let me = registry::current_number();
+        let s = self.lock.state.load(Ordering::Relaxed);
+        if s & !PARKED != LOCKED | (me << OWNER_SHIFT) || me == ANONYMOUS {
+            return self.release_slow(me, s);
+        }
+        self.release_level();
+        Ok(())
+    }
+
+    /// True while the lock is held by any thread. A snapshot: it may change right after.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::RLock::new();
+    /// assert!(!lock.locked());
+    /// let _g = lock.guard();
+    /// assert!(lock.locked());
+    /// ```
+    #[inline]
+    pub fn locked(&self) -> bool {
+        self.lock.locked()
+    }
+
+    /// True if the calling thread holds the lock: Python's `RLock._is_owned()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let lock = Arc::new(threadkit::RLock::new());
+    /// assert!(!lock.is_owned());
+    /// lock.acquire();
+    /// assert!(lock.is_owned());
+    /// let l = lock.clone();
+    /// assert!(!std::thread::spawn(move || l.is_owned()).join().unwrap());
+    /// ```
+    #[inline]
+    pub fn is_owned(&self) -> bool {
+        self.owned_by(registry::current_number())
+    }
+
+    /// How many times the calling thread has acquired the lock without releasing it: 0 if
+    /// it does not hold it (CPython's `RLock._recursion_count()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::RLock::new();
+    /// assert_eq!(lock.recursion_count(), 0);
+    /// let _a = lock.guard();
+    /// let _b = lock.guard();
+    /// assert_eq!(lock.recursion_count(), 2);
+    /// ```
+    pub fn recursion_count(&self) -> usize {
+        if self.is_owned() {
+            self.count.load(Ordering::Relaxed)
+        } else {
+            0
+        }
+    }
+
+    /// The thread that holds the lock, if it is held by a thread that is still alive. A
+    /// snapshot, for diagnostics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::RLock::new();
+    /// assert!(lock.holder().is_none());
+    /// let _g = lock.guard();
+    /// assert_eq!(lock.holder(), Some(threadkit::current_thread()));
+    /// ```
+    pub fn holder(&self) -> Option<Thread> {
+        self.lock.holder()
+    }
+
+    /// Acquires the lock and returns a guard that releases one level when dropped, also
+    /// during a panic: Python's `with rlock:`.
+    ///
+    /// # Panics
+    ///
+    /// If the recursion count would overflow `usize`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::RLock::new();
+    /// {
+    ///     let _outer = lock.guard();
+    ///     let _inner = lock.guard();
+    ///     assert_eq!(lock.recursion_count(), 2);
+    /// }
+    /// assert!(!lock.locked());
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn guard(&self) -> RLockGuard<'_> {
+        self.acquire();
+        RLockGuard::new(self)
+    }
+
+    /// A guard if the lock is free or held by the calling thread, else `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::RLock::new();
+    /// let a = lock.try_guard();
+    /// assert!(a.is_some());
+    /// assert!(lock.try_guard().is_some()); // reentrant
+    /// ```
+    #[inline]
+    pub fn try_guard(&self) -> Option<RLockGuard<'_>> {
+        // `then`, not `then_some`: a guard built eagerly would release on drop.
+        self.try_acquire().then(|| RLockGuard::new(self))
+    }
+
+    /// A guard if the lock could be acquired within `timeout`, else `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let lock = threadkit::RLock::new();
+    /// let _g = lock.guard_timeout(Duration::from_millis(1)).expect("free");
+    /// assert!(lock.guard_timeout(Duration::from_millis(1)).is_some()); // reentrant
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn guard_timeout(&self, timeout: Duration) -> Option<RLockGuard<'_>> {
+        self.acquire_timeout(timeout).then(|| RLockGuard::new(self))
+    }
+
+    fn addr(&self) -> usize {
+        std::ptr::from_ref(self).addr()
+    }
+
+    /// The underlying lock: the key notified `Condition` waiters are requeued onto.
+    pub(crate) fn raw(&self) -> &Lock {
+        &self.lock
+    }
+
+    /// True if thread `me` (the caller) holds the lock.
+    #[inline]
+    fn owned_by(&self, me: u32) -> bool {
+        self.lock.is_held_by(me)
+            && (me != ANONYMOUS || self.anon.load(Ordering::Relaxed) == anonymous_id().get())
+    }
+
+    /// The uncontended acquisition (one compare-exchange) and the recursive one (a load and
+    /// a store). False means: take the slow path (contended, a spurious compare-exchange
+    /// failure, or a caller without a thread number of its own).
+    #[inline]
+    fn try_acquire_fast(&self, me: u32) -> bool {
+        if me == ANONYMOUS {
+            return false;
+        }
+        let s = self.lock.state.load(Ordering::Relaxed);
+        if s == 0 {
+            let ok = self
+                .lock
+                .state
+                .compare_exchange_weak(
+                    0,
+                    LOCKED | (me << OWNER_SHIFT),
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                )
+                .is_ok();
+            if ok {
+                self.count.store(1, Ordering::Relaxed);
+            }
+            return ok;
+        }
+        if s & !PARKED == LOCKED | (me << OWNER_SHIFT) {
+            self.count_up();
+            return true;
+        }
+        false
+    }
+
+    /// One more level for the holder.
+    #[inline]
+    fn count_up(&self) {
+        let c = self.count.load(Ordering::Relaxed);
+        let c = c.checked_add(1).expect("RLock recursion count overflow");
+        self.count.store(c, Ordering::Relaxed);
+    }
+
+    /// The calling thread (`me`) just took the underlying lock: record it as the holder.
+    #[inline]
+    fn took(&self, me: u32, count: usize) {
+        if me == ANONYMOUS {
+            self.anon.store(anonymous_id().get(), Ordering::Relaxed);
+        }
+        self.count.store(count, Ordering::Relaxed);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn try_acquire_slow(&self, me: u32) -> bool {
+        if self.owned_by(me) {
+            self.count_up();
+            return true;
+        }
+        if self.lock.try_acquire() {
+            self.took(me, 1);
+            return true;
+        }
+        false
+    }
+
+    /// Blocks (recorded as [`WaitKind::RLock`]) until the lock is taken or `deadline` passes.
+    #[cold]
+    #[inline(never)]
+    fn acquire_slow(
+        &self,
+        me: u32,
+        deadline: Option<Instant>,
+        location: &'static Location<'static>,
+    ) -> bool {
+        if self.owned_by(me) {
+            self.count_up();
+            return true;
+        }
+        let got = self.lock.try_acquire()
+            || self.lock.acquire_slow(WaitKind::RLock, deadline, location)
+            // The deadline passed: one last poll, so a lock freed at the last moment counts.
+            || self.lock.try_acquire();
+        if got {
+            self.took(me, 1);
+        }
+        got
+    }
+
+    /// Releases one level; the caller holds the lock.
+    #[inline]
+    fn release_level(&self) {
+        let c = self.count.load(Ordering::Relaxed);
+        if c > 1 {
+            self.count.store(c - 1, Ordering::Relaxed);
+        } else {
+            self.release_all();
+        }
+    }
+
+    /// Releases every level at once; the caller holds the lock.
+    #[inline]
+    fn release_all(&self) {
+        self.count.store(0, Ordering::Relaxed);
+        if self.anon.load(Ordering::Relaxed) != 0 {
+            self.anon.store(0, Ordering::Relaxed);
+        }
+        self.lock.release_held();
+    }
+
+    /// A release whose quick check failed: an error, or a holder without a thread number.
+    #[cold]
+    #[inline(never)]
+    fn release_slow(&self, me: u32, s: u32) -> Result<(), ReleaseError> {
+        if s & LOCKED == 0 {
+            return Err(ReleaseError::new("RLock", self.addr()));
+        }
+        if !self.owned_by(me) {
+            return Err(ReleaseError::with_reason(
+                "RLock",
+                self.addr(),
+                "release another thread's",
+            ));
+        }
+        self.release_level();
+        Ok(())
+    }
+
+    /// For `Condition`: the recursion count, if the calling thread holds the lock.
+    pub(crate) fn held_count(&self) -> Option<usize> {
+        self.is_owned().then(|| self.count.load(Ordering::Relaxed))
+    }
+
+    /// For `Condition::wait`: releases every level (the caller holds the lock; it read the
+    /// count with [`held_count`](Self::held_count)). Never panics.
+    pub(crate) fn release_for_wait(&self) {
+        self.release_all();
+    }
+
+    /// For `Condition::wait`: takes the lock again with the recursion count it had, blocking
+    /// (recorded as [`WaitKind::Condition`]) while another thread holds it.
+    pub(crate) fn acquire_restore(&self, count: usize, location: &'static Location<'static>) {
+        let me = registry::current_number();
+        if !self.lock.try_acquire_fast() {
+            self.lock.acquire_slow(WaitKind::Condition, None, location);
+        }
+        self.took(me, count);
+    }
+}
+
+impl Default for RLock {
+    fn default() -> Self {
+        RLock::new()
+    }
+}
+
+impl fmt::Debug for RLock {
+    /// `RLock { locked: true, holder: 7, count: 2 }`: never blocks. The count is a snapshot
+    /// written by the holder.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.lock.state.load(Ordering::Relaxed);
+        let mut d = f.debug_struct("RLock");
+        d.field("locked", &(s & LOCKED != 0));
+        if s & LOCKED != 0 {
+            d.field("holder", &(s >> OWNER_SHIFT));
+            d.field("count", &self.count.load(Ordering::Relaxed));
+        }
+        d.finish()
+    }
+}
+
+/// Releases one level of its [`RLock`] when dropped (also while unwinding from a panic). Made
+/// by [`RLock::guard`], [`RLock::try_guard`] and [`RLock::guard_timeout`].
+///
+/// Only the holder may release an `RLock`, so a guard cannot be sent to another thread
+/// (`RLockGuard` is not `Send`). If the calling thread no longer holds the lock when the guard
+/// drops (it released it by hand with [`RLock::release`]), the drop does nothing rather than
+/// release a lock another thread may hold by now.
+///
+/// ```compile_fail
+/// let lock: &'static threadkit::RLock = Box::leak(Box::new(threadkit::RLock::new()));
+/// let g = lock.guard();
+/// std::thread::spawn(move || drop(g)); // error: `RLockGuard` cannot be sent between threads
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// let lock = threadkit::RLock::new();
+/// let g = lock.guard();
+/// assert!(std::ptr::eq(g.rlock(), &lock));
+/// drop(g);
+/// assert!(!lock.locked());
+/// ```
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct RLockGuard<'a> {
+    rlock: &'a RLock,
+    /// Not `Send`: only the holder may release.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<'a> RLockGuard<'a> {
+    fn new(rlock: &'a RLock) -> Self {
+        RLockGuard {
+            rlock,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The guarded lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = threadkit::RLock::new();
+    /// let g = lock.guard();
+    /// assert!(g.rlock().is_owned());
+    /// ```
+    pub fn rlock(&self) -> &'a RLock {
+        self.rlock
+    }
+}
+
+impl Drop for RLockGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // Only fails if the holder released by hand meanwhile: then there is nothing to do.
+        let _ = self.rlock.release();
+    }
+}
+
+impl fmt::Debug for RLockGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RLockGuard")
+            .field("rlock", self.rlock)
+            .finish()
+    }
+}
+
+thread_local! {
+    /// This thread's anonymous id, 0 until first needed. No destructor, so it stays readable
+    /// while the thread's other thread-locals are being dropped (when it is needed).
+    static ANON_ID: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Source of anonymous ids: above every thread number, never reused.
+static NEXT_ANON_ID: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(ANONYMOUS as usize + 1);
+
+/// A process-unique id for a thread that has no thread number of its own any more (it is
+/// running its thread-local destructors, see [`ANONYMOUS`]). Distinct from every thread
+/// number, so it can stand in for one as a reentrant lock's owner.
+#[cold]
+fn anonymous_id() -> NonZeroUsize {
+    let id = ANON_ID.with(|c| {
+        if c.get() == 0 {
+            c.set(NEXT_ANON_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        }
+        c.get()
+    });
+    NonZeroUsize::new(id).expect("anonymous ids start above every thread number")
+}
+
+/// The owner id of [`ReentrantMutex<T>`]: the calling thread's small number (one thread-local
+/// load), or for a thread that no longer has one, a process-unique id above every number.
+///
+/// # Examples
+///
+/// ```
+/// use lock_api::GetThreadId;
+/// let id = threadkit::ThreadNumber::INIT.nonzero_thread_id();
+/// assert_eq!(id, threadkit::ThreadNumber::INIT.nonzero_thread_id());
+/// let other = std::thread::spawn(|| threadkit::ThreadNumber::INIT.nonzero_thread_id());
+/// assert_ne!(id, other.join().unwrap());
+/// ```
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ThreadNumber;
+
+// SAFETY: thread numbers are unique among live threads (the registry frees a number only when
+// its thread ends) and a thread's number does not change while it holds one; a thread without
+// a number (ANONYMOUS) gets an id from a counter that starts above every number and never
+// repeats, kept in a destructor-free thread-local so that it is stable for that thread.
+unsafe impl lock_api::GetThreadId for ThreadNumber {
+    const INIT: Self = ThreadNumber;
+
+    #[inline]
+    fn nonzero_thread_id(&self) -> NonZeroUsize {
+        let n = registry::current_number();
+        match NonZeroUsize::new(n as usize) {
+            Some(id) if n != ANONYMOUS => id,
+            _ => anonymous_id(),
+        }
+    }
+}
+
+/// A value protected by a reentrant lock: the thread that holds it may lock it again.
+///
+/// This is `lock_api::ReentrantMutex` over threadkit's raw [`Lock`] and [`ThreadNumber`], so
+/// it has lock_api's whole API (`lock`, `try_lock`, `try_lock_for`, `is_owned_by_current_thread`,
+/// `get_mut`, `into_inner`, guard mapping). Guards give shared references only (several may
+/// exist on one thread); use a `Cell` or `RefCell` inside for mutation. A thread waiting for it
+/// shows up in [`Thread::waiting`](crate::Thread::waiting) as waiting on the inner `Lock`.
+///
+/// # Differences from Python
+///
+/// Python has no data-carrying lock; this is an [`RLock`] around a value. No poisoning: a
+/// panic while locked releases the lock.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::RefCell;
+/// use threadkit::ReentrantMutex;
+///
+/// let log = ReentrantMutex::new(RefCell::new(Vec::new()));
+/// let outer = log.lock();
+/// outer.borrow_mut().push("outer");
+/// {
+///     let inner = log.lock(); // same thread: no deadlock
+///     inner.borrow_mut().push("inner");
+/// }
+/// drop(outer);
+/// assert_eq!(*log.lock().borrow(), ["outer", "inner"]);
+/// ```
+pub type ReentrantMutex<T> = lock_api::ReentrantMutex<Lock, ThreadNumber, T>;
+
+/// The guard of a [`ReentrantMutex<T>`]: derefs to `&T`, unlocks one level when dropped. Not
+/// `Send`.
+///
+/// # Examples
+///
+/// ```
+/// let m = threadkit::ReentrantMutex::new(5);
+/// let g: threadkit::ReentrantMutexGuard<'_, i32> = m.lock();
+/// assert_eq!(*g, 5);
+/// ```
+pub type ReentrantMutexGuard<'a, T> = lock_api::ReentrantMutexGuard<'a, Lock, ThreadNumber, T>;
+
+/// A [`ReentrantMutexGuard`] narrowed to part of the value with `ReentrantMutexGuard::map`.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
+/// let m = ReentrantMutex::new((1, "a"));
+/// let s: MappedReentrantMutexGuard<'_, &str> = ReentrantMutexGuard::map(m.lock(), |v| &v.1);
+/// assert_eq!(*s, "a");
+/// ```
+pub type MappedReentrantMutexGuard<'a, T> =
+    lock_api::MappedReentrantMutexGuard<'a, Lock, ThreadNumber, T>;
