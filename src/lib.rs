@@ -53,6 +53,11 @@
 //! | `lock.acquire()`, `acquire(False)`, `acquire(timeout=t)` | [`acquire()`](Lock::acquire), [`try_acquire()`](Lock::try_acquire), [`acquire_timeout(t)`](Lock::acquire_timeout) |
 //! | `lock.release()`, `lock.locked()`, `with lock:` | [`release()?`](Lock::release), [`locked()`](Lock::locked), `let _g = lock.`[`guard()`](Lock::guard)`;` |
 //! | a lock around data | [`Mutex<T>`] |
+//! | `threading.RLock()` | [`RLock::new()`](RLock::new); [`is_owned()`](RLock::is_owned), [`recursion_count()`](RLock::recursion_count); release by a non-owner is a [`ReleaseError`] |
+//! | a reentrant lock around data | [`ReentrantMutex<T>`] |
+//! | `threading.Condition()` / `Condition(lock)` | [`Condition::new()`](Condition::new) (its own [`RLock`]) / [`Condition::with_lock`] |
+//! | `wait()`, `wait(timeout)`, `wait_for(pred)`, `wait_for(pred, timeout)` | [`wait()?`](Condition::wait), [`wait_timeout(d)?`](Condition::wait_timeout), [`wait_for(pred)?`](Condition::wait_for), [`wait_for_timeout(pred, d)?`](Condition::wait_for_timeout) |
+//! | `notify(n)`, `notify_all()` | [`notify(n)?`](Condition::notify), [`notify_all()?`](Condition::notify_all); waiting or notifying without the lock is a [`ConditionError`] |
 //! | `queue.Queue(maxsize)`, `LifoQueue`, `PriorityQueue`, `SimpleQueue` | [`queue::Queue::new(maxsize)`](queue::Queue::new), [`queue::LifoQueue`], [`queue::PriorityQueue`] (stable among equals), [`queue::SimpleQueue`] |
 //! | `put(x)`, `put(x, timeout=t)`, `put_nowait(x)` | `put(x)?`, `put_timeout(x, t)?`, `try_put(x)?`: a refused item comes back inside the error |
 //! | `get()`, `get(timeout=t)`, `get_nowait()` | `get()?`, `get_timeout(t)?`, `try_get()?` |
