@@ -4,8 +4,10 @@ and threading.Condition, timed with perf_counter (best of several runs, per oper
 
     python3 benches/cpython_rlock_condition.py            # about 20 s
     python3 benches/cpython_rlock_condition.py --quick    # a few seconds
+    python3 benches/cpython_rlock_condition.py --json     # one JSON document for benches/report.py
 """
 
+import json
 import sys
 import threading
 import time
@@ -88,22 +90,43 @@ def ping_pong(n, lock_type):
 
 def main():
     quick = "--quick" in sys.argv
+    as_json = "--json" in sys.argv
     runs = 3 if quick else 7
     n_fast = 200_000 if quick else 1_000_000
     n_pp = 2_000 if quick else 20_000
+    # (criterion group, what CPython runs, the threadkit function it compares with, ns per op)
     rows = [
-        ("rlock_uncontended_pair/acquire_release", best_of(runs, n_fast, rlock_acquire_release), "ns"),
-        ("rlock_uncontended_pair/with", best_of(runs, n_fast, rlock_with), "ns"),
-        ("rlock_uncontended_pair/lock_with (reference)", best_of(runs, n_fast, lock_with), "ns"),
-        ("rlock_recursive_depth2/with_with", best_of(runs, n_fast, rlock_depth2), "ns"),
-        ("notify_one_no_waiter/condition_rlock", best_of(runs, n_fast, lambda n: notify_no_waiter(n, threading.RLock)), "ns"),
-        ("notify_one_no_waiter/condition_lock", best_of(runs, n_fast, lambda n: notify_no_waiter(n, threading.Lock)), "ns"),
-        ("condition_ping_pong_round_trip/condition_rlock", best_of(runs, n_pp, lambda n: ping_pong(n, threading.RLock)) / 1000, "us"),
-        ("condition_ping_pong_round_trip/condition_lock", best_of(runs, n_pp, lambda n: ping_pong(n, threading.Lock)) / 1000, "us"),
+        ("rlock_uncontended_pair", "RLock acquire()+release()", "threadkit_rlock_acquire_release",
+         best_of(runs, n_fast, rlock_acquire_release)),
+        ("rlock_uncontended_pair", "with RLock", "threadkit_rlock_guard",
+         best_of(runs, n_fast, rlock_with)),
+        ("rlock_uncontended_pair", "with Lock (reference)", "threadkit_lock_guard",
+         best_of(runs, n_fast, lock_with)),
+        ("rlock_recursive_depth2", "with RLock: with RLock", "threadkit_rlock",
+         best_of(runs, n_fast, rlock_depth2)),
+        ("notify_one_no_waiter", "Condition(RLock).notify()", "threadkit_condition_rlock",
+         best_of(runs, n_fast, lambda n: notify_no_waiter(n, threading.RLock))),
+        ("notify_one_no_waiter", "Condition(Lock).notify()", "threadkit_condition_lock",
+         best_of(runs, n_fast, lambda n: notify_no_waiter(n, threading.Lock))),
+        ("condition_ping_pong_round_trip", "Condition(RLock) ping-pong",
+         "threadkit_condition_rlock",
+         best_of(runs, n_pp, lambda n: ping_pong(n, threading.RLock))),
+        ("condition_ping_pong_round_trip", "Condition(Lock) ping-pong", "threadkit_condition_lock",
+         best_of(runs, n_pp, lambda n: ping_pong(n, threading.Lock))),
     ]
+    if as_json:
+        results = [
+            {"group": group, "name": name, "ns_per_op": ns, "pairs_with": pairs}
+            for group, name, pairs, ns in rows
+        ]
+        json.dump({"python": sys.version.split()[0], "quick": quick, "results": results},
+                  sys.stdout, indent=1)
+        print()
+        return
     print(f"CPython {sys.version.split()[0]} ({'quick' if quick else 'full'}; best of {runs})")
-    for name, value, unit in rows:
-        print(f"{name:50s} {value:10.2f} {unit}")
+    for group, name, _, ns in rows:
+        value, unit = (ns / 1000, "us") if group == "condition_ping_pong_round_trip" else (ns, "ns")
+        print(f"{group + '/' + name:60s} {value:10.2f} {unit}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,914 @@
+#!/usr/bin/env python3
+"""Measures threadkit beside its peers and CPython; writes BENCHMARKS.md and benches/chart.svg.
+
+Run from anywhere in the repository, with Rust and Python 3 installed:
+
+    python3 benches/report.py            # the full report (3 interleaved rounds)
+    python3 benches/report.py --quick    # a few seconds per benchmark, one round
+
+In order, it:
+
+1. makes sure a pinned matplotlib is importable from a private venv in target/bench-venv
+   (created and filled with pip on first use; --no-chart skips the chart and this step);
+2. builds the criterion benches (`cargo bench --no-run`);
+3. runs every criterion bench (benches/*.rs), each followed at once by the CPython script that
+   times the same operations (benches/cpython_*.py --json), round after round, so that every
+   ratio compares two measurements taken minutes apart on a machine whose speed swings;
+4. reads criterion's JSON files (<criterion home>/<group>/<function>/rN/benchmark.json and
+   estimates.json: the median time per iteration, divided by the group's throughput elements)
+   and the scripts' JSON, and writes BENCHMARKS.md and the chart.
+
+Every ratio is a ratio of times per operation (for queues: per item), taken within one round
+and then the median over the rounds. threadkit / peer below 1 means threadkit is faster;
+CPython / threadkit is how many times longer CPython takes.
+
+`--from DIR` renders a run saved in DIR (the results directory a run prints) without
+measuring anything; the test suite uses it on a small fixture (tests/fixtures/bench_report).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The chart's plotting library, pinned so that every machine draws the same chart.
+MATPLOTLIB = "matplotlib==" + ("3.10.9" if sys.version_info >= (3, 10) else "3.9.4")
+
+# Criterion settings and rounds per mode. Quick: a few seconds per benchmark, for development.
+MODES = {
+    "quick": {"warm_up": 0.5, "measurement": 1.0, "rounds": 1, "cpython": ["--quick"]},
+    "full": {"warm_up": 1.0, "measurement": 3.0, "rounds": 3, "cpython": []},
+}
+
+# The criterion benches, each with the CPython script that times the same operations (run
+# right after it). Benches listed in Cargo.toml but not here run too, after these.
+SUITE = [
+    ("limits", None),
+    ("lock", "cpython_baseline.py"),
+    ("thread", None),
+    ("rlock_condition", "cpython_rlock_condition.py"),
+    ("primitives", "cpython_primitives.py"),
+    ("queue", "cpython_queue.py"),
+]
+
+# The hardware floors measured by benches/limits.rs.
+CAS = "limit_uncontended_cas_store"
+LINE = "limit_cache_line_round_trip"
+FUTEX = "limit_futex_wake_round_trip"
+FLOORS = {
+    CAS: "one uncontended compare-exchange + store",
+    LINE: "cache-line round trip between two threads",
+    FUTEX: "futex wake round trip between two threads",
+}
+
+MUTEX_CONDVAR = ["parking_lot_mutex_condvar", "std_mutex_condvar"]
+QUEUE_PEERS = ["crossbeam", "flume", "std_mpsc", "parking_lot"]
+
+
+def op(group, title, threadkit, peers, floor=None, target=None, refs=()):
+    """One operation (a criterion group) and what the report compares in it.
+
+    `threadkit`: the threadkit functions, one summary row each; `peers`: the functions of
+    other libraries, whose fastest is "the best peer"; `refs`: shown, never the best peer;
+    `target`: (factor, [peer functions], text, [threadkit functions it applies to] or None
+    for all) meaning time <= factor x the fastest of those peers, or ("ns", bound, text, fns).
+    """
+    return {"group": group, "title": title, "threadkit": threadkit, "peers": peers,
+            "refs": list(refs), "floor": floor, "target": target}
+
+
+FAMILIES = [
+    ("Lock and Mutex", [
+        op("uncontended_pair", "Lock acquire + release, uncontended",
+           ["threadkit_Lock_acquire_release", "threadkit_Lock_guard"],
+           ["std_Mutex_lock_unlock", "parking_lot_RawMutex_lock_unlock"], CAS,
+           (1.0, ["std_Mutex_lock_unlock", "parking_lot_RawMutex_lock_unlock"],
+            "<= faster of std, parking_lot", None),
+           refs=["floor_cas_store"]),
+        op("mutex_u64_increment", "Mutex<u64>: lock, += 1, unlock",
+           ["threadkit_Mutex"], ["std_Mutex", "parking_lot_Mutex"], CAS,
+           (1.0, ["std_Mutex", "parking_lot_Mutex"], "<= faster of std, parking_lot", None)),
+        op("contended_2_threads", "Lock, 2 threads hammering (per operation)",
+           ["threadkit_Lock", "threadkit_Mutex"], ["std_Mutex", "parking_lot_Mutex"], LINE,
+           (1.0, ["std_Mutex", "parking_lot_Mutex"], "<= faster of std, parking_lot", None)),
+    ]),
+    ("Threads", [
+        op("start_join", "Thread start + join",
+           ["threadkit_Thread_start_join", "threadkit_start_new_thread_handshake"],
+           ["std_spawn_join", "std_named_spawn_join"], FUTEX,
+           (1.1, ["std_spawn_join"], "<= 1.1 x std spawn + join",
+            ["threadkit_Thread_start_join"])),
+        op("thread_create", "Thread::new, never started", ["threadkit_Thread_new"], []),
+        op("current_thread", "current_thread() / get_ident()",
+           ["threadkit_current_thread", "threadkit_get_ident"],
+           ["std_thread_current", "std_thread_current_id"], CAS,
+           ("ns", 5.0, "a few ns (<= 5 ns)", ["threadkit_current_thread"])),
+    ]),
+    ("RLock and Condition", [
+        op("rlock_uncontended_pair", "RLock acquire + release, uncontended",
+           ["threadkit_rlock_acquire_release", "threadkit_rlock_guard",
+            "threadkit_reentrant_mutex"],
+           ["parking_lot_reentrant_mutex"], CAS,
+           (1.0, ["parking_lot_reentrant_mutex"], "<= parking_lot ReentrantMutex", None),
+           refs=["threadkit_lock_guard", "std_mutex"]),
+        op("rlock_recursive_depth2", "RLock taken twice (recursion depth 2)",
+           ["threadkit_rlock", "threadkit_reentrant_mutex"],
+           ["parking_lot_reentrant_mutex"], CAS),
+        op("condition_ping_pong_round_trip", "Condition ping-pong, one round trip",
+           ["threadkit_condition_rlock", "threadkit_condition_lock"],
+           ["parking_lot_condvar", "std_condvar"], FUTEX,
+           (1.0, ["parking_lot_condvar"], "<= parking_lot Condvar", None)),
+        op("notify_one_no_waiter", "Condition notify(1) with no waiter",
+           ["threadkit_condition_rlock", "threadkit_condition_lock"],
+           ["parking_lot_condvar", "std_condvar"]),
+    ]),
+    ("Semaphore, Event, Barrier, Local", [
+        op("semaphore_acquire_release", "Semaphore acquire + release, uncontended",
+           ["threadkit", "threadkit_bounded", "threadkit_guard"], MUTEX_CONDVAR, CAS,
+           (0.5, MUTEX_CONDVAR, "<= half of the faster Mutex + Condvar semaphore", None)),
+        op("semaphore_handoff", "Semaphore hand-off between 2 threads, round trip",
+           ["threadkit"], MUTEX_CONDVAR, FUTEX),
+        op("event_set", "Event set (already set)", ["threadkit"], MUTEX_CONDVAR, CAS,
+           (0.5, MUTEX_CONDVAR, "<= half of the faster Mutex + Condvar event", None)),
+        op("event_set_clear", "Event set + clear", ["threadkit"], MUTEX_CONDVAR, CAS,
+           (0.5, MUTEX_CONDVAR, "<= half of the faster Mutex + Condvar event", None)),
+        op("event_is_set", "Event is_set", ["threadkit"], MUTEX_CONDVAR, CAS,
+           (0.5, MUTEX_CONDVAR, "<= half of the faster Mutex + Condvar event", None)),
+        op("event_wait_on_set", "Event wait on a set event", ["threadkit"], MUTEX_CONDVAR, CAS,
+           (0.5, MUTEX_CONDVAR, "<= half of the faster Mutex + Condvar event", None)),
+        op("barrier2_cycle", "Barrier(2), one cycle of 2 threads", ["threadkit"], ["std"], FUTEX,
+           (1.0, ["std"], "<= std Barrier", None)),
+        op("local_with", "Local value read + write", ["threadkit"], ["std_thread_local"]),
+    ]),
+    ("Queues (time per item)", [
+        op(f"fifo_{pc}_{b}", f"Queue {pc.upper()} {b.replace('1024', ' 1024')}", ["threadkit"],
+           QUEUE_PEERS, LINE,
+           (1.0, QUEUE_PEERS, "throughput >= best of crossbeam, flume, std mpsc, "
+            "parking_lot Mutex<VecDeque>", None))
+        for pc in ["1p1c", "2p2c"] for b in ["bounded1024", "unbounded"]
+    ] + [
+        op(f"priority_{pc}_bounded1024", f"PriorityQueue {pc.upper()} bounded 1024",
+           ["threadkit"], ["parking_lot"], LINE,
+           (1.0, ["parking_lot"], "throughput >= parking_lot Mutex<BinaryHeap>", None))
+        for pc in ["1p1c", "2p2c"]
+    ]),
+]
+
+PEER_LABELS = {"parking_lot": "parking_lot Mutex<BinaryHeap>"}
+
+
+class ReportError(Exception):
+    """A problem the user must fix; printed without a traceback."""
+
+
+# ----------------------------------------------------------------------------------------
+# Running
+
+
+def log(msg):
+    print(f"[report] {msg}", file=sys.stderr, flush=True)
+
+
+def target_dir():
+    """cargo's target directory (honours CARGO_TARGET_DIR and config)."""
+    try:
+        out = subprocess.run(
+            ["cargo", "metadata", "--format-version", "1", "--no-deps"],
+            cwd=ROOT, check=True, capture_output=True, text=True,
+        ).stdout
+        return Path(json.loads(out)["target_directory"])
+    except (OSError, subprocess.CalledProcessError, ValueError, KeyError) as e:
+        raise ReportError(f"cannot ask cargo for the target directory ({e}); "
+                          "is Rust (cargo) installed and on PATH?")
+
+
+def ensure_matplotlib(venv):
+    """The python of a venv holding the pinned matplotlib; creates and fills it if needed."""
+    py = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    want = MATPLOTLIB.split("==")[1]
+    check = [str(py), "-c", "import matplotlib; print(matplotlib.__version__)"]
+    if py.exists():
+        r = subprocess.run(check, capture_output=True, text=True)
+        if r.returncode == 0 and r.stdout.strip() == want:
+            return py
+    log(f"installing {MATPLOTLIB} into {venv} for the chart (once)")
+    steps = [
+        [sys.executable, "-m", "venv", str(venv)],
+        [str(py), "-m", "pip", "install", "--disable-pip-version-check", "-q", MATPLOTLIB],
+    ]
+    for step in steps:
+        r = subprocess.run(step, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise ReportError(
+                f"could not set up the chart's plotting library: `{shlex.join(step)}` failed:\n"
+                f"{(r.stderr or r.stdout).strip()[-1500:]}\n"
+                "The chart needs Python's venv module (Debian/Ubuntu: apt-get install "
+                f"python3-venv) and pip access to PyPI for {MATPLOTLIB}. "
+                "Run with --no-chart to write BENCHMARKS.md without the chart.")
+    r = subprocess.run(check, capture_output=True, text=True)
+    if r.returncode != 0 or r.stdout.strip() != want:
+        raise ReportError(f"{MATPLOTLIB} installed into {venv} but does not import: "
+                          f"{r.stderr.strip()[-800:]}")
+    return py
+
+
+def bench_names():
+    """The [[bench]] targets of Cargo.toml, in SUITE order first, then the rest."""
+    text = (ROOT / "Cargo.toml").read_text()
+    names = []
+    for section in text.split("[[bench]]")[1:]:
+        m = re.search(r'^\s*name\s*=\s*"([^"]+)"', section, re.M)
+        if m:
+            names.append(m.group(1))
+    ordered = [(b, s) for b, s in SUITE if b in names]
+    ordered += [(b, None) for b in names if b not in dict(SUITE)]
+    return ordered
+
+
+def run_logged(cmd, log_path, env=None):
+    """Runs `cmd` from the repository root with output to `log_path`; returns (code, text)."""
+    with open(log_path, "w") as f:
+        f.write(f"$ {shlex.join(cmd)}\n")
+        f.flush()
+        r = subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, env=env)
+    return r.returncode, Path(log_path).read_text(errors="replace")
+
+
+def machine_info(python):
+    """CPU, cores, kernel, compiler and interpreter versions, peer crate versions."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor() or cpu
+    rustc = subprocess.run(["rustc", "-V"], capture_output=True, text=True).stdout.strip()
+    py = subprocess.run([python, "-c", "import platform, sys; "
+                         "print(platform.python_implementation(), sys.version.split()[0])"],
+                        capture_output=True, text=True).stdout.strip()
+    crates = {}
+    lock = ROOT / "Cargo.lock"
+    if lock.exists():
+        for m in re.finditer(r'name = "([^"]+)"\nversion = "([^"]+)"', lock.read_text()):
+            crates[m.group(1)] = m.group(2)
+    peers = ", ".join(f"{c} {crates[c]}" for c in
+                      ["parking_lot", "parking_lot_core", "crossbeam-channel", "flume",
+                       "criterion"] if c in crates)
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "os": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "rustc": rustc or "unknown rustc",
+        "python": py or "unknown",
+        "crates": peers,
+    }
+
+
+def measure(args, mode, results):
+    """Runs the benches and the CPython scripts into `results`; returns the run's metadata."""
+    settings = dict(MODES[mode])
+    if args.rounds:
+        settings["rounds"] = args.rounds
+    suite = bench_names()
+    if args.bench:
+        unknown = set(args.bench) - {b for b, _ in suite}
+        if unknown:
+            raise ReportError(f"no such bench in Cargo.toml: {', '.join(sorted(unknown))}")
+        suite = [(b, s) for b, s in suite if b in args.bench]
+    for sub in ["criterion", "cpython", "logs"]:
+        shutil.rmtree(results / sub, ignore_errors=True)
+        (results / sub).mkdir(parents=True)
+    meta = {
+        "mode": mode,
+        "command": "python3 benches/report.py" + (" " + shlex.join(args.argv) if args.argv else ""),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "warm_up": settings["warm_up"],
+        "measurement": settings["measurement"],
+        "rounds": settings["rounds"],
+        "partial": bool(args.bench or args.filter),
+        "machine": machine_info(args.python),
+        "load_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "probes": [],
+        "failures": [],
+        "notes": [],
+    }
+    started = time.monotonic()
+
+    log("building the benches (cargo bench --no-run)")
+    build = ["cargo", "bench", "--no-run"] + [a for b, _ in suite for a in ("--bench", b)]
+    code, out = run_logged(build, results / "logs" / "build.log")
+    if code != 0:
+        raise ReportError(f"the benches do not build:\n{out[-3000:]}")
+
+    env = dict(os.environ, CRITERION_HOME=str(results / "criterion"))
+    crit_args = ["--warm-up-time", str(settings["warm_up"]),
+                 "--measurement-time", str(settings["measurement"]),
+                 "--noplot", "--color", "never"]
+    for k in range(1, settings["rounds"] + 1):
+        # Rotate the order each round, so no family always runs first or last.
+        shift = (k - 1) % len(suite)
+        for bench, script in suite[shift:] + suite[:shift]:
+            t0 = time.monotonic()
+            cmd = ["cargo", "bench", "--bench", bench, "--"] + crit_args + [
+                "--save-baseline", f"r{k}"] + ([args.filter] if args.filter else [])
+            code, out = run_logged(cmd, results / "logs" / f"r{k}-{bench}.log", env)
+            for line in out.splitlines():
+                if "looks like" in line:  # a bench's machine-mode probe (lock, limits)
+                    meta["probes"].append({"round": k, "bench": bench, "said": line.strip()})
+            status = "ok" if code == 0 else f"FAILED (exit {code})"
+            log(f"round {k}/{settings['rounds']}: bench {bench} {status} "
+                f"in {time.monotonic() - t0:.0f} s")
+            if code != 0:
+                meta["failures"].append(
+                    f"round {k}: `cargo bench --bench {bench}` exited {code}: "
+                    f"see {results / 'logs' / f'r{k}-{bench}.log'}")
+            if script and not args.no_cpython:
+                run_cpython(args, settings, script, k, results, meta)
+    meta["seconds"] = round(time.monotonic() - started)
+    meta["load_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return meta
+
+
+def run_cpython(args, settings, script, k, results, meta):
+    """Runs one CPython baseline with --json into results/cpython/rK/<script>.json."""
+    path = ROOT / "benches" / script
+    if not path.exists():
+        note = f"no CPython baseline: benches/{script} does not exist"
+        if note not in meta["notes"]:
+            meta["notes"].append(note)
+        return
+    t0 = time.monotonic()
+    cmd = [args.python, str(path), "--json"] + settings["cpython"]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    (results / "logs" / f"r{k}-{path.stem}.log").write_text(r.stdout + r.stderr)
+    try:
+        if r.returncode != 0:
+            raise ValueError(f"exit {r.returncode}: {r.stderr.strip()[-500:]}")
+        doc = json.loads(r.stdout)
+        if not isinstance(doc.get("results"), list):
+            raise ValueError("no \"results\" list in its output")
+    except ValueError as e:
+        meta["failures"].append(f"round {k}: `{shlex.join(cmd)}` gave no usable JSON ({e})")
+        log(f"round {k}: CPython {script} FAILED")
+        return
+    out = results / "cpython" / f"r{k}"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{path.stem}.json").write_text(json.dumps(doc, indent=1))
+    log(f"round {k}: CPython {script} ok in {time.monotonic() - t0:.0f} s")
+
+
+# ----------------------------------------------------------------------------------------
+# Reading
+
+
+def read_json(path):
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as e:
+        raise ReportError(f"cannot read {path}: {e}")
+
+
+def load(results):
+    """{(group, function): {round: ns per op}}, {group: unit}, CPython entries, from `results`."""
+    times, units = {}, {}
+    home = results / "criterion"
+    if not home.is_dir():
+        raise ReportError(f"no criterion results in {home}")
+    for bj in sorted(home.rglob("benchmark.json")):
+        m = re.fullmatch(r"r(\d+)", bj.parent.name)
+        if not m:
+            continue
+        b = read_json(bj)
+        est = read_json(bj.parent / "estimates.json")
+        try:
+            group = b["group_id"]
+            func = "/".join(x for x in [b.get("function_id"), b.get("value_str")] if x)
+            median = float(est["median"]["point_estimate"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise ReportError(f"{bj.parent}: not criterion's benchmark/estimates JSON ({e!r})")
+        per, unit = 1, "op"
+        tp = b.get("throughput")
+        if isinstance(tp, dict) and tp:
+            kind, n = next(iter(tp.items()))
+            if isinstance(n, dict):  # ElementsAndBytes {elements, bytes}
+                n = n.get("elements", 1)
+            per = max(1, int(n))
+            unit = "byte" if kind.startswith("Bytes") else "item"
+        if not median > 0:
+            raise ReportError(f"{bj.parent / 'estimates.json'}: median {median} is not a time")
+        times.setdefault((group, func or group), {})[int(m.group(1))] = median / per
+        units[group] = unit
+    if not times:
+        raise ReportError(f"no criterion rounds (rN/benchmark.json) under {home}")
+    cpython = {}
+    for path in sorted((results / "cpython").glob("r*/*.json")):
+        m = re.fullmatch(r"r(\d+)", path.parent.name)
+        if not m:
+            continue
+        doc = read_json(path)
+        for entry in doc.get("results", []):
+            try:
+                key = (entry["group"], entry["name"])
+                ns = float(entry["ns_per_op"])
+            except (KeyError, TypeError, ValueError) as e:
+                raise ReportError(f"{path}: entry {entry!r} lacks group/name/ns_per_op ({e!r})")
+            c = cpython.setdefault(key, {"rounds": {}, "pairs_with": entry.get("pairs_with"),
+                                         "python": doc.get("python")})
+            c["rounds"][int(m.group(1))] = ns
+    return times, units, cpython
+
+
+# ----------------------------------------------------------------------------------------
+# Computing
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def ratio_rounds(a, b):
+    """Median over the rounds both have of a[r] / b[r] (dicts round -> ns)."""
+    return med([a[r] / b[r] for r in a if r in b and b[r] > 0])
+
+
+def min_rounds(series):
+    """Round-wise minimum of several {round: ns} dicts (rounds where any has a value)."""
+    out = {}
+    for s in series:
+        for r, v in s.items():
+            out[r] = min(v, out.get(r, v))
+    return out
+
+
+def library(func):
+    for lib in ["parking_lot_core", "parking_lot", "crossbeam", "flume", "std", "libc"]:
+        if func.startswith(lib):
+            return lib
+    return "other"
+
+
+def compute(times, units, cpython):
+    """Groups the measurements into families, operations and summary rows."""
+    by_group = {}
+    for (group, func), rounds in times.items():
+        by_group.setdefault(group, {})[func] = rounds
+    cpy_by_group = {}
+    for (group, name), c in cpython.items():
+        cpy_by_group.setdefault(group, {})[name] = c
+
+    families = [(name, [dict(o) for o in ops]) for name, ops in FAMILIES]
+    known = {o["group"] for _, ops in families for o in ops} | set(FLOORS)
+    others = []
+    for group in sorted(set(by_group) - known):
+        funcs = sorted(by_group[group])
+        others.append(op(group, group, [f for f in funcs if f.startswith("threadkit")],
+                         [f for f in funcs if not f.startswith(("threadkit", "floor"))],
+                         refs=[f for f in funcs if f.startswith("floor")]))
+    if others:
+        families.append(("Other", others))
+
+    out_families, rows, missing = [], [], []
+    for fam, ops in families:
+        fam_ops, fam_floors = [], []
+        for o in ops:
+            g = o["group"]
+            funcs = by_group.get(g)
+            if not funcs:
+                missing.append(g)
+                continue
+            listed = o["threadkit"] + o["peers"] + o["refs"]
+            o["refs"] = o["refs"] + sorted(f for f in funcs if f not in listed)
+            o["unit"] = units.get(g, "op")
+            tk = [f for f in o["threadkit"] if f in funcs]
+            peers = [f for f in o["peers"] if f in funcs]
+            floor = by_group.get(o["floor"]) if o["floor"] else None
+            if floor and o["floor"] not in fam_floors:
+                fam_floors.append(o["floor"])
+            floor_rounds = min_rounds(floor.values()) if floor else {}
+            cpy = cpy_by_group.get(g, {})
+            impls = []
+            for f in tk + peers + [f for f in o["refs"] if f in funcs]:
+                kind = "threadkit" if f in tk else "peer" if f in peers else "reference"
+                impls.append({"name": f, "kind": kind, "ns": med(funcs[f].values()),
+                              "rounds": funcs[f]})
+            for name, c in cpy.items():
+                impls.append({"name": f"CPython {name}", "kind": "CPython",
+                              "ns": med(c["rounds"].values()), "rounds": c["rounds"],
+                              "pairs_with": c["pairs_with"]})
+            o["impls"] = impls
+            o["rows"] = []
+            for f in tk:
+                row = summary_row(o, f, funcs, peers, floor_rounds, cpy, tk)
+                row["family"] = fam
+                o["rows"].append(row)
+                rows.append(row)
+            fam_ops.append(o)
+        if fam_ops:
+            floors = []
+            for fl in fam_floors:
+                for f, r in sorted(by_group[fl].items()):
+                    floors.append({"group": fl, "name": f, "what": FLOORS[fl],
+                                   "ns": med(r.values())})
+            out_families.append({"name": fam, "ops": fam_ops, "floors": floors})
+    return out_families, rows, missing
+
+
+def summary_row(o, f, funcs, peers, floor_rounds, cpy, tk):
+    """The summary of threadkit function `f` in operation `o`."""
+    mine = funcs[f]
+    row = {"group": o["group"], "title": o["title"], "function": f, "unit": o["unit"],
+           "ns": med(mine.values()), "several": len(tk) > 1}
+    peer_ns = {p: med(funcs[p].values()) for p in peers}
+    row["peers"] = [{"name": p, "library": library(p), "ns": peer_ns[p],
+                     "ratio": ratio_rounds(mine, funcs[p])} for p in peers]
+    if peers:
+        best = min(peers, key=lambda p: peer_ns[p])
+        row["best_peer"] = {"name": best, "ns": peer_ns[best],
+                            "ratio": ratio_rounds(mine, min_rounds(funcs[p] for p in peers))}
+    else:
+        row["best_peer"] = None
+    # CPython: the entries that name this function, else (for the first threadkit function)
+    # the entries that name none.
+    paired = [(n, c) for n, c in cpy.items() if c["pairs_with"] == f]
+    if not paired and f == tk[0]:
+        paired = [(n, c) for n, c in cpy.items() if c["pairs_with"] in (None, "", "threadkit")]
+    if paired:
+        name, c = paired[0]
+        row["cpython"] = {"name": name, "ns": med(c["rounds"].values()),
+                          "ratio": ratio_rounds(c["rounds"], mine)}
+    else:
+        row["cpython"] = None
+    row["floor"] = ({"group": o["floor"], "ratio": ratio_rounds(mine, floor_rounds)}
+                    if floor_rounds else None)
+    row["target"] = None
+    t = o["target"]
+    if t and (t[3] is None or f in t[3]):
+        if t[0] == "ns":
+            row["target"] = {"text": t[2], "value": row["ns"], "limit": t[1],
+                             "met": row["ns"] <= t[1], "absolute": True}
+        else:
+            of = [p for p in t[1] if p in funcs]
+            if of:
+                r = ratio_rounds(mine, min_rounds(funcs[p] for p in of))
+                row["target"] = {"text": t[2], "value": r, "limit": t[0], "met": r <= t[0],
+                                 "absolute": False, "of": of}
+    return row
+
+
+# ----------------------------------------------------------------------------------------
+# Writing
+
+
+def fmt_ns(ns):
+    if ns is None:
+        return "—"
+    for scale, unit in [(1e6, "ms"), (1e3, "µs"), (1, "ns")]:
+        if ns >= scale or unit == "ns":
+            v = ns / scale
+            digits = 2 if v < 10 else 1 if v < 100 else 0
+            return f"{v:.{digits}f} {unit}"
+
+
+def fmt_ratio(r):
+    if r is None:
+        return "—"
+    if r < 0.1:
+        return f"{r:.2g}"
+    return f"{r:.2f}" if r < 10 else f"{r:.1f}" if r < 100 else f"{r:.0f}"
+
+
+def fmt_rate(ns):
+    return f"{1e3 / ns:.2f} M/s" if ns else "—"
+
+
+def label(row):
+    short = row["function"].removeprefix("threadkit_").removeprefix("threadkit")
+    return f"{row['title']} [{short}]" if row["several"] and short else row["title"]
+
+
+def write_markdown(meta, families, rows, missing, chart_rel, out):
+    m = meta["machine"]
+    lines = [
+        "# threadkit benchmarks",
+        "",
+        "<!-- Written by benches/report.py from one run; rerun the command to refresh. -->",
+        "",
+        f"Measured by `{meta['command']}` on {meta['date']}: **{meta['mode']} mode**, criterion "
+        f"`--warm-up-time {meta['warm_up']:g} --measurement-time {meta['measurement']:g}`, "
+        f"{meta['rounds']} round{'s' if meta['rounds'] != 1 else ''} (every bench, then its "
+        "CPython script, round after round)"
+        + (f"; the run took {fmt_duration(meta['seconds'])}" if meta.get("seconds") else "")
+        + "." + (" **Partial run** (--bench/--filter): some operations were not measured."
+                 if meta.get("partial") else ""),
+        "",
+        "| machine | |",
+        "|---|---|",
+        f"| CPU | {m['cpu']}, {m['cores']} logical CPUs |",
+        f"| OS | {m['os']} |",
+        f"| Rust | {m['rustc']} (std is this toolchain's) |",
+        f"| Crates | {m['crates']} |",
+        f"| Python | {m['python']} |",
+    ]
+    if meta.get("load_start") is not None:
+        lines.append(f"| Load average | {meta['load_start']:.1f} at the start, "
+                     f"{meta.get('load_end') or 0:.1f} at the end (on {m['cores']} CPUs) |")
+    modes = sorted({re.sub(r".*looks like ", "", p["said"]) for p in meta.get("probes", [])})
+    if modes:
+        seen = "; ".join(f"r{p['round']} {p['said']}" for p in meta["probes"])
+        lines.append(f"| Machine mode | {' and '.join(modes)} (the probes said: {seen}) |")
+    else:
+        lines.append("| Machine mode | not probed in this run |")
+    lines += [
+        "",
+        "How to read it:",
+        "",
+        "- **Times** are criterion's median time per operation (queues: per item moved; the "
+        "2-thread hammering: per operation of one thread), the median over the rounds.",
+        "- **threadkit / peer** divides threadkit's time by the peer's, round by round (then the "
+        "median): below 1.00 threadkit is faster. The best peer is the fastest of the listed "
+        "peers in each round.",
+        "- **CPython / threadkit** divides CPython's time for the same operation (its `threading` "
+        "or `queue` module, from `benches/cpython_*.py`) by threadkit's: how many times faster "
+        "threadkit is than Python.",
+        "- **threadkit / floor** compares with the hardware limits of `benches/limits.rs`, listed "
+        "at the end of each family: how far above what the machine allows threadkit stays "
+        "(below 1 means the operation amortizes that cost, as a queue does over many items).",
+        "- **Target** is the goal the project set for that operation; the misses are listed under "
+        "[Gaps](#gaps).",
+        "- These machines switch between two truly parallel cores and one time-sliced core; "
+        "absolute times move up to 5x between the two, the best peer changes with them, and only "
+        "ratios from one run mean much.",
+        "",
+    ]
+    if chart_rel:
+        lines += [f"![threadkit time / peer time and CPython time / threadkit time]({chart_rel})",
+                  ""]
+    if meta.get("failures"):
+        lines += ["**Problems in this run:**", ""] + [f"- {f}" for f in meta["failures"]] + [""]
+    if meta.get("notes"):
+        lines += ["Notes: " + "; ".join(meta["notes"]) + ".", ""]
+
+    lines += ["## Summary", ""]
+    for fam in families:
+        lines += [f"### {fam['name']}", "",
+                  "| operation | threadkit | time | best peer | time | threadkit / best peer "
+                  "| CPython | CPython / threadkit | threadkit / floor | target |",
+                  "|---|---|--:|---|--:|--:|---|--:|--:|---|"]
+        for o in fam["ops"]:
+            for row in o["rows"]:
+                bp, cp, fl, tg = row["best_peer"], row["cpython"], row["floor"], row["target"]
+                lines.append("| " + " | ".join([
+                    f"{o['title']} (`{o['group']}`)",
+                    f"`{row['function']}`",
+                    fmt_time_cell(row["ns"], row["unit"]),
+                    f"`{bp['name']}`" if bp else "—",
+                    fmt_time_cell(bp["ns"], row["unit"]) if bp else "—",
+                    fmt_ratio(bp["ratio"]) if bp else "—",
+                    cp["name"] if cp else "—",
+                    fmt_ratio(cp["ratio"]) if cp else "—",
+                    fmt_ratio(fl["ratio"]) if fl else "—",
+                    fmt_target(tg),
+                ]) + " |")
+        for fl in fam["floors"]:
+            lines.append(f"| *floor: {fl['what']}* (`{fl['group']}`) | `{fl['name']}` | "
+                         f"{fmt_ns(fl['ns'])} | | | | | | | |")
+        lines.append("")
+
+    gaps = [r for r in rows if r["target"] and not r["target"]["met"]]
+    lines += ["## Gaps", ""]
+    if gaps:
+        lines += ["Operations where threadkit misses its target in this run:", "",
+                  "| operation | threadkit | measured | target |", "|---|---|--:|---|"]
+        for r in gaps:
+            t = r["target"]
+            measured = (fmt_ns(t["value"]) if t["absolute"]
+                        else f"{fmt_ratio(t['value'])} x the fastest of "
+                             + ", ".join(f"`{p}`" for p in t["of"]))
+            lines.append(f"| {r['title']} (`{r['group']}`) | `{r['function']}` | {measured} | "
+                         f"{t['text']} |")
+    else:
+        lines.append("None: every operation with a target meets it in this run.")
+    lines.append("")
+    if missing:
+        lines += ["Not measured in this run: " + ", ".join(f"`{g}`" for g in missing) + ".", ""]
+
+    lines += ["## Every measurement", "",
+              "Each operation's implementations, with threadkit's time divided by each one "
+              "(round by round, then the median).", ""]
+    for fam in families:
+        for o in fam["ops"]:
+            tk = [r["function"] for r in o["rows"]]
+            lines += [f"### {o['title']} (`{o['group']}`)", "",
+                      "| implementation | kind | time | "
+                      + " | ".join(f"`{f}` / this" for f in tk) + " |",
+                      "|---|---|--:|" + "--:|" * len(tk)]
+            by_name = {i["name"]: i for i in o["impls"]}
+            for i in o["impls"]:
+                cells = []
+                for f in tk:
+                    mine = by_name[f]["rounds"]
+                    cells.append(fmt_ratio(ratio_rounds(mine, i["rounds"])))
+                lines.append(f"| `{i['name']}` | {i['kind']} | {fmt_time_cell(i['ns'], o['unit'])}"
+                             " | " + " | ".join(cells) + " |")
+            lines.append("")
+    Path(out).write_text("\n".join(lines))
+
+
+def fmt_time_cell(ns, unit):
+    if unit == "item" and ns:
+        return f"{fmt_ns(ns)} ({fmt_rate(ns)})"
+    return fmt_ns(ns)
+
+
+def fmt_target(t):
+    if not t:
+        return ""
+    value = fmt_ns(t["value"]) if t["absolute"] else fmt_ratio(t["value"])
+    return f"{'met' if t['met'] else '**behind**'} ({value}; {t['text']})"
+
+
+def fmt_duration(s):
+    return f"{s // 60} min {s % 60} s" if s >= 60 else f"{s} s"
+
+
+# ----------------------------------------------------------------------------------------
+# The chart (runs in the venv's python: `report.py --draw DATA SVG`)
+
+
+def draw(data_path, svg_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    plt.rcParams["svg.hashsalt"] = "threadkit-benchmarks"  # stable ids: diffs stay small
+    plt.rcParams["svg.fonttype"] = "none"  # text stays text
+    plt.rcParams["font.size"] = 9
+    data = json.loads(Path(data_path).read_text())
+    rows, meta = data["rows"], data["meta"]
+    n = len(rows)
+    height = 0.24 * n + 1.4
+    fig, (left, right) = plt.subplots(
+        1, 2, sharey=True, figsize=(13, height),
+        gridspec_kw={"width_ratios": [3, 2], "wspace": 0.04})
+    # Fixed margins in inches: the title above, the axis labels below.
+    fig.subplots_adjust(top=1 - 0.65 / height, bottom=0.75 / height)
+    ys = list(range(n - 1, -1, -1))
+    markers = {"std": ("s", "#1f77b4"), "parking_lot": ("D", "#ff7f0e"),
+               "crossbeam": ("^", "#9467bd"), "flume": ("v", "#8c564b"),
+               "other": ("o", "#7f7f7f")}
+
+    # Left: threadkit / peer, a bar from parity to the best peer's ratio, a marker per peer.
+    for y, row in zip(ys, rows):
+        bp = row["best_peer"]
+        if bp and bp["ratio"]:
+            r = bp["ratio"]
+            t = row["target"]
+            colour = "#999999" if not t else "#2ca02c" if t["met"] else "#d62728"
+            left.barh(y, abs(r - 1), left=min(r, 1), height=0.6, color=colour, alpha=0.55)
+            left.text(max(r, 1), y, f" {fmt_ratio(r)}", va="center", fontsize=7)
+        for p in row["peers"]:
+            if p["ratio"]:
+                mk, c = markers.get(p["library"], markers["other"])
+                left.plot(p["ratio"], y, mk, color=c, markersize=4)
+    left.axvline(1, color="black", linewidth=0.8)
+    left.set_xscale("log")
+    left.set_xlabel("threadkit time / peer time (log scale; left of 1: threadkit is faster)")
+    left.set_title("threadkit time / peer time: below 1, threadkit is faster", fontsize=9,
+                   loc="left")
+    handles = [Patch(color="#2ca02c", alpha=0.55, label="best peer: target met"),
+               Patch(color="#d62728", alpha=0.55, label="best peer: target missed"),
+               Patch(color="#999999", alpha=0.55, label="best peer: no target")]
+    handles += [Line2D([], [], marker=mk, color=c, linestyle="", label=f"peer: {lib}")
+                for lib, (mk, c) in markers.items()]
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=8,
+               fontsize=8, frameon=False)
+
+    # Right: CPython / threadkit.
+    for y, row in zip(ys, rows):
+        cp = row["cpython"]
+        if cp and cp["ratio"]:
+            right.barh(y, cp["ratio"], height=0.6, color="#3776ab", alpha=0.7)
+            right.text(cp["ratio"], y, f" {fmt_ratio(cp['ratio'])}x", va="center", fontsize=7)
+    right.set_xscale("log")
+    right.axvline(1, color="black", linewidth=0.8)
+    right.set_xlabel("CPython time / threadkit time (log scale)")
+    right.set_title("CPython time / threadkit time: how many times faster than Python",
+                    fontsize=9, loc="left")
+    lo, hi = right.get_xlim()
+    right.set_xlim(min(lo, 0.5), hi * 2)
+
+    left.set_yticks(ys)
+    left.set_yticklabels([label(r) for r in rows])
+    left.set_ylim(-0.7, n - 0.3)
+    prev = None
+    for y, row in zip(ys, rows):
+        if prev is not None and row["family"] != prev:
+            for ax in (left, right):
+                ax.axhline(y + 0.5, color="#bbbbbb", linewidth=0.6)
+        prev = row["family"]
+    for ax in (left, right):
+        ax.grid(axis="x", which="major", color="#dddddd", linewidth=0.5)
+        ax.set_axisbelow(True)
+    m = meta["machine"]
+    fig.suptitle(f"threadkit benchmarks: {m['cpu']}, {m['cores']} CPUs, {meta['mode']} mode, "
+                 f"{meta['date']} (median of per-round ratios)", fontsize=11)
+    if str(svg_path).endswith(".png"):  # for looking at it while developing
+        fig.savefig(svg_path, format="png", bbox_inches="tight", dpi=110)
+    else:
+        fig.savefig(svg_path, format="svg", bbox_inches="tight", metadata={"Date": None})
+
+
+# ----------------------------------------------------------------------------------------
+
+
+def main():
+    p = argparse.ArgumentParser(
+        description="Run threadkit's benchmarks beside its peers and CPython; write "
+                    "BENCHMARKS.md and benches/chart.svg.")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true",
+                      help="a few seconds per benchmark, one round (development)")
+    mode.add_argument("--full", action="store_true",
+                      help="longer measurements, three interleaved rounds (the default)")
+    p.add_argument("--rounds", type=int, help="rounds instead of the mode's default")
+    p.add_argument("--bench", action="append",
+                   help="run only this criterion bench (repeatable; the report says partial)")
+    p.add_argument("--filter", help="criterion's name filter, passed to every bench")
+    p.add_argument("--no-cpython", action="store_true", help="skip the CPython baselines")
+    p.add_argument("--no-chart", action="store_true", help="do not draw benches/chart.svg")
+    p.add_argument("--python", default=sys.executable,
+                   help="the CPython that runs the baselines (default: this one)")
+    p.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    p.add_argument("--chart", type=Path, default=ROOT / "benches" / "chart.svg")
+    p.add_argument("--results", type=Path,
+                   help="where raw results go (default: <cargo target dir>/bench-report)")
+    p.add_argument("--from", dest="source", type=Path,
+                   help="render the run saved in this results directory; measure nothing")
+    p.add_argument("--draw", nargs=2, metavar=("DATA", "SVG"), help=argparse.SUPPRESS)
+    args = p.parse_args()
+    args.argv = [a for a in sys.argv[1:]]
+    if args.draw:
+        draw(*args.draw)
+        return 0
+    if args.rounds is not None and args.rounds < 1:
+        p.error("--rounds must be at least 1")
+
+    try:
+        venv_python = None
+        if args.source:
+            results = args.source
+            meta = read_json(results / "meta.json")
+        else:
+            tdir = target_dir()
+            results = args.results or tdir / "bench-report"
+            if not args.no_chart:
+                venv_python = ensure_matplotlib(tdir / "bench-venv")
+            meta = measure(args, "quick" if args.quick else "full", results)
+            (results / "meta.json").write_text(json.dumps(meta, indent=1))
+        times, units, cpython = load(results)
+        families, rows, missing = compute(times, units, cpython)
+        chart_rel = None
+        if not args.no_chart:
+            if venv_python is None:
+                venv_python = ensure_matplotlib(target_dir() / "bench-venv")
+            data = results / "chart-data.json"
+            data.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+            args.chart.parent.mkdir(parents=True, exist_ok=True)
+            r = subprocess.run([str(venv_python), __file__, "--draw", str(data), str(args.chart)],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                raise ReportError(f"drawing the chart failed:\n{r.stderr.strip()[-2000:]}")
+            chart_rel = os.path.relpath(args.chart, args.output.resolve().parent)
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        write_markdown(meta, families, rows, missing, chart_rel, args.output)
+    except ReportError as e:
+        print(f"report.py: error: {e}", file=sys.stderr)
+        return 1
+    log(f"wrote {args.output}" + (f" and {args.chart}" if chart_rel else "")
+        + f" (raw results in {results})")
+    if meta.get("failures"):
+        log("problems in this run (also listed in the report):")
+        for f in meta["failures"]:
+            log(f"  {f}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
