@@ -349,13 +349,7 @@ pub fn enumerate() -> Vec<Thread> {
 /// assert!(threadkit::active_count() >= 1); // at least the main thread
 /// ```
 pub fn active_count() -> usize {
-    main_inner();
-    let t = table();
-    t.slots
-        .iter()
-        .flatten()
-        .filter(|inner| inner.visible.load(Ordering::Relaxed))
-        .count()
+    enumerate().len()
 }
 
 /// The calling thread's [`ident`](Thread::ident), as Python's `threading.get_ident()`:
