@@ -119,7 +119,7 @@ fn cpu_mode() -> &'static str {
         s.spawn(|| {
             while !stop.load(Ordering::Relaxed) {
                 let t = turn.load(Ordering::Acquire);
-                if t % 2 == 1 {
+                if !t.is_multiple_of(2) {
                     turn.store(t + 1, Ordering::Release);
                 }
             }
@@ -127,7 +127,7 @@ fn cpu_mode() -> &'static str {
         let t0 = Instant::now();
         while t0.elapsed() < Duration::from_millis(20) {
             let t = turn.load(Ordering::Acquire);
-            if t % 2 == 0 {
+            if t.is_multiple_of(2) {
                 turn.store(t + 1, Ordering::Release);
             }
         }
