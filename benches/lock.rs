@@ -145,6 +145,7 @@ fn cpu_mode() -> &'static str {
 /// Two threads each doing acquire, increment, release in a loop on one lock. One iteration
 /// is one such operation by each thread (throughput counts both).
 fn contended(c: &mut Criterion) {
+    eprintln!("contended_2_threads: the machine looks like {}", cpu_mode());
     let mut g = c.benchmark_group("contended_2_threads");
     g.sampling_mode(SamplingMode::Flat);
     g.sample_size(20);
@@ -152,7 +153,6 @@ fn contended(c: &mut Criterion) {
 
     // threadkit: raw `Lock::acquire()`, relaxed load+store of a counter, `release()`.
     g.bench_function("threadkit_Lock", |b| {
-        eprintln!("contended_2_threads: the machine looks like {}", cpu_mode());
         b.iter_custom(|iters| {
             let lock = threadkit::Lock::new();
             let count = AtomicU64::new(0);
