@@ -152,6 +152,28 @@ fn acquire_timeout_never_returns_early() {
     let start = Instant::now();
     assert!(!bounded.acquire_timeout(Duration::from_millis(50)));
     assert!(start.elapsed() >= Duration::from_millis(50));
+    // Waits that timed out leave nothing behind: the next permit is free for anyone.
+    sem.release(1).unwrap();
+    assert_eq!(sem.value(), 1);
+    assert!(sem.try_acquire());
+    bounded.release(1).unwrap();
+    assert_eq!(bounded.value(), 1);
+}
+
+#[test]
+fn released_permits_go_to_waiting_threads_first() {
+    let sem = Arc::new(Semaphore::new(0));
+    let s = sem.clone();
+    let t = Thread::new(move || s.acquire());
+    t.start().unwrap();
+    until_parked(&t, WaitKind::Semaphore);
+    sem.release(1).unwrap();
+    // The permit is the waiter's: a running thread cannot take it first.
+    assert!(!sem.try_acquire());
+    assert_eq!(sem.value(), 0);
+    t.join().unwrap();
+    sem.release(2).unwrap();
+    assert_eq!(sem.value(), 2);
 }
 
 #[test]

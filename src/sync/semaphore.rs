@@ -1,38 +1,52 @@
 //! [`Semaphore`] and [`BoundedSemaphore`]: counters of permits, as Python's.
 //!
-//! Both share one word of state (the permit count and a parked bit) and one slow path. A
-//! permit is taken with one compare-exchange and given back with one; only a thread that finds
-//! no permit parks, and only a release that sees the parked bit goes to the parking lot, where
-//! it wakes at most as many waiters as it released permits.
+//! # The algorithm
+//!
+//! The count is a signed number in one word: `n > 0` free permits, or `-w`: `w` threads have
+//! registered as waiting and no permit is free. Taking a permit is one `fetch_sub`; if the
+//! count was not positive, the thread is now a registered waiter. Giving permits back is one
+//! `fetch_add`; if the count was negative, the release hands its permits (up to one per
+//! registered waiter) to the waiters through a second counter, `handed`, and wakes exactly
+//! that many parked threads. A waiter takes a handed permit with a compare-exchange; a waiter
+//! whose time is up either takes a handed permit, if there is one, or unregisters (one
+//! unserved waiter fewer). So at every moment: registered waiters = unserved (`-count`, when
+//! negative) + `handed`; no permit is ever lost or counted twice, no wake-up is spent on a
+//! thread that will not get a permit (unless another waiter took it first), and a running
+//! thread cannot take a permit that a release meant for a waiting one.
+//!
+//! The non-blocking forms (`try_acquire`, a zero timeout) and the bounded release use a
+//! compare-exchange on the count instead, so they never register and their checks are exact.
 
 use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use parking_lot_core::{FilterOp, ParkResult, SpinWait, UnparkResult};
+use parking_lot_core::{FilterOp, SpinWait};
 
 use super::error::ReleaseError;
 use super::wait::{self, Blocked, WaitKind};
 use crate::primitive::{AtomicUsize, Ordering};
 
-/// Set while threads are parked (or about to park) waiting for a permit. Cleared only under
-/// the parking lot's queue lock, when the queue for this semaphore is empty.
-const PARKED: usize = 0b1;
-/// One permit, in the state word: the count sits above the parked bit.
-const ONE: usize = 0b10;
-/// The largest count the state word holds.
-const MAX_VALUE: usize = usize::MAX >> 1;
+/// The largest count a semaphore holds.
+const MAX_VALUE: usize = (isize::MAX as usize) >> 1;
+/// Releases of at most this many permits use a `fetch_add` (then check the limit and undo);
+/// larger ones a compare-exchange. Any number of concurrent small releases on top of
+/// `MAX_VALUE` still fits in the word (fewer than 2^20 threads on 32-bit, 2^40 on 64-bit).
+const SMALL_RELEASE: usize = MAX_VALUE >> 20;
+
+/// The count word read as a signed number.
+#[inline]
+fn signed(c: usize) -> isize {
+    c as isize
+}
 
 /// The state and algorithms shared by [`Semaphore`] and [`BoundedSemaphore`].
 struct Permits {
-    /// | bits | meaning |
-    /// |---|---|
-    /// | 0 `PARKED` | threads are parked or about to park; set by a waiter that found no permit, cleared under the queue lock once the queue is empty |
-    /// | 1.. | the number of free permits |
-    ///
-    /// A release adds its permits first and then, if `PARKED` was set, wakes up to that many
-    /// waiters; woken waiters compete with running threads for the permits (no hand-off).
-    state: AtomicUsize,
+    /// The count, two's complement: `n >= 0` free permits, or `-w` when `w` registered waiters
+    /// have not been handed a permit yet.
+    count: AtomicUsize,
+    /// Permits handed by releases to registered waiters and not yet taken by one.
+    handed: AtomicUsize,
 }
 
 impl Permits {
@@ -40,44 +54,43 @@ impl Permits {
     const fn new(value: usize) -> Self {
         let value = if value > MAX_VALUE { MAX_VALUE } else { value };
         Permits {
-            state: AtomicUsize::new(value * ONE),
+            count: AtomicUsize::new(value),
+            handed: AtomicUsize::new(0),
         }
     }
 
     #[cfg(loom)]
     fn new(value: usize) -> Self {
         Permits {
-            state: AtomicUsize::new(value.min(MAX_VALUE) * ONE),
+            count: AtomicUsize::new(value.min(MAX_VALUE)),
+            handed: AtomicUsize::new(0),
         }
     }
 
     #[inline]
     fn value(&self) -> usize {
-        self.state.load(Ordering::Relaxed) / ONE
+        signed(self.count.load(Ordering::Relaxed)).max(0) as usize
     }
 
-    /// One compare-exchange when a permit is free.
+    /// Takes a permit or registers the caller as a waiter: one `fetch_sub`. True if it took
+    /// one; false means the caller must now [`wait`](Permits::wait).
     #[inline]
-    fn try_acquire_fast(&self) -> bool {
-        let s = self.state.load(Ordering::Relaxed);
-        s >= ONE
-            && self
-                .state
-                .compare_exchange_weak(s, s - ONE, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
+    fn take_or_register(&self) -> bool {
+        signed(self.count.fetch_sub(1, Ordering::Acquire)) > 0
     }
 
-    /// Takes a permit if one is free; retries only when the word changed under it.
+    /// Takes a permit if one is free, without registering; retries only when the count
+    /// changed under it.
     #[inline]
     fn try_acquire(&self) -> bool {
-        let mut s = self.state.load(Ordering::Relaxed);
-        while s >= ONE {
+        let mut c = self.count.load(Ordering::Relaxed);
+        while signed(c) > 0 {
             match self
-                .state
-                .compare_exchange_weak(s, s - ONE, Ordering::Acquire, Ordering::Relaxed)
+                .count
+                .compare_exchange_weak(c, c - 1, Ordering::Acquire, Ordering::Relaxed)
             {
                 Ok(_) => return true,
-                Err(x) => s = x,
+                Err(x) => c = x,
             }
         }
         false
@@ -90,39 +103,62 @@ impl Permits {
         object: usize,
         location: &'static Location<'static>,
     ) -> bool {
-        if self.try_acquire_fast() {
-            return true;
-        }
         if timeout.is_zero() {
             return self.try_acquire();
         }
-        self.acquire_slow(wait::deadline(timeout), object, location)
+        self.take_or_register() || self.wait(wait::deadline(timeout), object, location)
     }
 
-    /// Adds `n` permits if the count stays within `bound`, then wakes up to `n` waiters if
-    /// any are parked.
+    /// Gives back `n` permits, within `MAX_VALUE`: a `fetch_add` for small `n`.
     #[inline]
-    fn release(&self, n: usize, bound: usize, object: usize) -> Result<(), ReleaseError> {
-        let mut s = self.state.load(Ordering::Relaxed);
+    fn release(&self, n: usize, object: usize) -> Result<(), ReleaseError> {
+        if n == 0 || n > SMALL_RELEASE {
+            return self.release_checked(n, MAX_VALUE, object);
+        }
+        let old = signed(self.count.fetch_add(n, Ordering::Release));
+        if old > (MAX_VALUE - n) as isize {
+            return Err(self.undo_release(n, object));
+        }
+        if old < 0 {
+            self.hand_over(n.min(old.unsigned_abs()), object);
+        }
+        Ok(())
+    }
+
+    /// Gives back `n` permits if the count stays within `bound`: one compare-exchange when
+    /// uncontended. Exact: the count never exceeds `bound`, even for a moment.
+    #[inline]
+    fn release_checked(&self, n: usize, bound: usize, object: usize) -> Result<(), ReleaseError> {
+        let mut c = self.count.load(Ordering::Relaxed);
         loop {
-            let new_value = match (s / ONE).checked_add(n) {
-                Some(v) if v <= bound && n != 0 => v,
-                _ => return Err(self.release_error(n, bound, object)),
-            };
-            match self.state.compare_exchange_weak(
-                s,
-                (new_value * ONE) | (s & PARKED),
+            let free = signed(c).max(0) as usize;
+            if n == 0 || free.saturating_add(n) > bound {
+                return Err(self.release_error(n, bound, object));
+            }
+            match self.count.compare_exchange_weak(
+                c,
+                c.wrapping_add(n),
                 Ordering::Release,
                 Ordering::Relaxed,
             ) {
                 Ok(_) => break,
-                Err(x) => s = x,
+                Err(x) => c = x,
             }
         }
-        if s & PARKED != 0 {
-            self.release_slow(n, object);
+        if signed(c) < 0 {
+            self.hand_over(n.min(signed(c).unsigned_abs()), object);
         }
         Ok(())
+    }
+
+    /// A small release pushed the count past `MAX_VALUE`: take the permits back out. Threads
+    /// that took some meanwhile took them from more than `MAX_VALUE - SMALL_RELEASE` real
+    /// ones, so the count stays far above zero.
+    #[cold]
+    #[inline(never)]
+    fn undo_release(&self, n: usize, object: usize) -> ReleaseError {
+        self.count.fetch_sub(n, Ordering::Relaxed);
+        self.release_error(n, MAX_VALUE, object)
     }
 
     #[cold]
@@ -143,44 +179,41 @@ impl Permits {
         ReleaseError::with_reason(primitive, object, reason)
     }
 
-    /// Spins while nobody is parked, then parks until a permit is taken or `deadline` passes.
-    /// A `None` deadline waits forever. True once a permit is taken.
+    /// Takes a permit handed to a waiter, if there is one.
+    #[inline]
+    fn take_handed(&self) -> bool {
+        let mut h = self.handed.load(Ordering::Relaxed);
+        while h > 0 {
+            match self
+                .handed
+                .compare_exchange_weak(h, h - 1, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(x) => h = x,
+            }
+        }
+        false
+    }
+
+    /// A registered waiter waits for a handed permit until `deadline` (`None`: forever).
+    /// True once it took one; false once the time is up and it unregistered.
     #[cold]
     #[inline(never)]
-    fn acquire_slow(
+    fn wait(
         &self,
         deadline: Option<Instant>,
         object: usize,
         location: &'static Location<'static>,
     ) -> bool {
         let mut spin = SpinWait::new();
-        let mut s = self.state.load(Ordering::Relaxed);
         loop {
-            if s >= ONE {
-                match self.state.compare_exchange_weak(
-                    s,
-                    s - ONE,
-                    Ordering::Acquire,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => return true,
-                    Err(x) => s = x,
-                }
-                continue;
+            if self.take_handed() {
+                return true;
             }
-            if s & PARKED == 0 && spin.spin() {
-                s = self.state.load(Ordering::Relaxed);
-                continue;
+            if deadline.is_some_and(|t| Instant::now() >= t) {
+                return self.give_up();
             }
-            if s & PARKED == 0
-                && let Err(x) = self.state.compare_exchange_weak(
-                    s,
-                    PARKED,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                )
-            {
-                s = x;
+            if spin.spin() {
                 continue;
             }
             let on = Blocked {
@@ -189,45 +222,66 @@ impl Permits {
                 owner: 0,
                 location,
             };
-            // Sleep only while there is no permit and the parked bit is still ours to rely on.
-            let validate = || self.state.load(Ordering::Relaxed) == PARKED;
-            let timed_out = |_, was_last_thread| {
-                if was_last_thread {
-                    self.state.fetch_and(!PARKED, Ordering::Relaxed);
-                }
-            };
-            if let ParkResult::TimedOut = wait::park(object, on, deadline, validate, timed_out) {
-                // The time is up: take a permit released at the last moment, else give up.
-                return self.try_acquire();
-            }
-            spin.reset();
-            s = self.state.load(Ordering::Relaxed);
+            // Sleep only while nothing is handed: a release adds to `handed` before it wakes.
+            let validate = || self.handed.load(Ordering::Relaxed) == 0;
+            wait::park(object, on, deadline, validate, |_, _| {});
         }
     }
 
-    /// A release of `n` permits saw the parked bit: wake up to `n` waiters, and clear the bit,
-    /// under the queue lock, if none remain.
+    /// The time is up for a registered waiter: unregister, unless a permit was handed to the
+    /// waiters meanwhile (then take it: true).
+    #[cold]
+    fn give_up(&self) -> bool {
+        let mut spin = SpinWait::new();
+        loop {
+            if self.take_handed() {
+                return true;
+            }
+            let c = self.count.load(Ordering::Relaxed);
+            if signed(c) < 0 {
+                // One unserved waiter fewer: that is us, waiters being interchangeable.
+                if self
+                    .count
+                    .compare_exchange_weak(
+                        c,
+                        c.wrapping_add(1),
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok()
+                {
+                    return false;
+                }
+                continue;
+            }
+            // Every registered waiter, us included, has been served: a release is between its
+            // `fetch_add` and its `handed` update. Our permit is a moment away.
+            if !spin.spin() {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// A release found `w` registered waiters unserved: hand them a permit each and wake that
+    /// many parked threads.
     #[cold]
     #[inline(never)]
-    fn release_slow(&self, n: usize, key: usize) {
+    fn hand_over(&self, w: usize, key: usize) {
+        self.handed.fetch_add(w, Ordering::Release);
         let mut woken = 0;
         let filter = |_| {
-            if woken < n {
+            if woken < w {
                 woken += 1;
                 FilterOp::Unpark
             } else {
                 FilterOp::Stop
             }
         };
-        let callback = |result: UnparkResult| {
-            if !result.have_more_threads {
-                self.state.fetch_and(!PARKED, Ordering::Relaxed);
-            }
-            parking_lot_core::DEFAULT_UNPARK_TOKEN
+        // SAFETY: the key is the semaphore's own address; neither callback panics nor calls
+        // into the parking lot.
+        unsafe {
+            parking_lot_core::unpark_filter(key, filter, |_| parking_lot_core::DEFAULT_UNPARK_TOKEN)
         };
-        // SAFETY: the key is our own address; neither callback panics nor calls into the
-        // parking lot.
-        unsafe { parking_lot_core::unpark_filter(key, filter, callback) };
     }
 }
 
@@ -236,16 +290,17 @@ impl Permits {
 /// [`release`](Semaphore::release) gives back. Any thread may release, and releases are not
 /// checked against the initial count (see [`BoundedSemaphore`] for that).
 ///
-/// Taking a free permit is one compare-exchange and releasing one is another: no lock, no
-/// allocation, no clock, no global state. A thread that finds no permit spins briefly, then
-/// parks, and while parked [`Thread::waiting`](crate::Thread::waiting) shows it as a
-/// [`WaitKind::Semaphore`] wait with the caller's source line. A release of `n` permits wakes at
-/// most `n` parked threads, and none when nobody is parked.
+/// Taking a free permit is one atomic `fetch_sub` and releasing one is one `fetch_add`: no
+/// lock, no allocation, no clock, no global state. A thread that finds no permit spins
+/// briefly, then parks, and while parked [`Thread::waiting`](crate::Thread::waiting) shows it
+/// as a [`WaitKind::Semaphore`] wait with the caller's source line. A release of `n` permits
+/// wakes at most `n` parked threads, and none when nobody waits.
 ///
 /// # Fairness
 ///
-/// Not fair, as Python's: a woken waiter competes with running threads for the released
-/// permit, and may park again if one of them takes it first.
+/// Permits released while threads wait go to those threads: a running thread that calls
+/// `acquire` then queues behind them instead of taking the permit first, so waiters are not
+/// starved. (Python's semaphore lets a running thread take a permit first.)
 ///
 /// # Differences from Python
 ///
@@ -291,7 +346,7 @@ pub struct Semaphore {
 }
 
 impl Semaphore {
-    /// The largest count a semaphore holds: `usize::MAX / 2`.
+    /// The largest count a semaphore holds: `usize::MAX / 4`.
     pub const MAX_VALUE: usize = MAX_VALUE;
 
     /// A semaphore with `value` free permits. `const`, so it can be a `static`. A value above
@@ -330,9 +385,8 @@ impl Semaphore {
     #[inline]
     #[track_caller]
     pub fn acquire(&self) {
-        if !self.permits.try_acquire_fast() {
-            self.permits
-                .acquire_slow(None, self.addr(), Location::caller());
+        if !self.permits.take_or_register() {
+            self.permits.wait(None, self.addr(), Location::caller());
         }
     }
 
@@ -388,7 +442,7 @@ impl Semaphore {
     /// ```
     #[inline]
     pub fn release(&self, n: usize) -> Result<(), ReleaseError> {
-        self.permits.release(n, MAX_VALUE, self.addr())
+        self.permits.release(n, self.addr())
     }
 
     /// The number of free permits right now. A snapshot: it may change right after.
@@ -545,8 +599,9 @@ impl fmt::Debug for SemaphoreGuard<'_> {
 /// A semaphore that refuses to be released above its initial count, as Python's
 /// `threading.BoundedSemaphore`: the usual guard against releasing more often than acquiring.
 ///
-/// Same costs and behaviour as [`Semaphore`]; only [`release`](BoundedSemaphore::release)
-/// differs. Blocked threads show up as [`WaitKind::Semaphore`] waits.
+/// Same behaviour as [`Semaphore`], except [`release`](BoundedSemaphore::release), which is a
+/// compare-exchange (one when uncontended) so that the count never exceeds the bound, even
+/// for a moment. Blocked threads show up as [`WaitKind::Semaphore`] waits.
 ///
 /// # Differences from Python
 ///
@@ -612,9 +667,8 @@ impl BoundedSemaphore {
     #[inline]
     #[track_caller]
     pub fn acquire(&self) {
-        if !self.permits.try_acquire_fast() {
-            self.permits
-                .acquire_slow(None, self.addr(), Location::caller());
+        if !self.permits.take_or_register() {
+            self.permits.wait(None, self.addr(), Location::caller());
         }
     }
 
@@ -671,7 +725,7 @@ impl BoundedSemaphore {
     /// ```
     #[inline]
     pub fn release(&self, n: usize) -> Result<(), ReleaseError> {
-        self.permits.release(n, self.bound, self.addr())
+        self.permits.release_checked(n, self.bound, self.addr())
     }
 
     /// The number of free permits right now. A snapshot: it may change right after.
