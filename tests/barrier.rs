@@ -396,7 +396,7 @@ fn resets_and_aborts_amid_waiters_never_hang_or_miscount() {
     let mut n = 0u64;
     while done.load(Ordering::SeqCst) < PARTIES + 1 {
         n += 1;
-        if n % 16 == 0 {
+        if n.is_multiple_of(16) {
             b.abort();
         }
         std::thread::yield_now();

@@ -320,7 +320,7 @@ fn no_lost_wakeups_with_batched_releases() {
         sem.release(n).unwrap();
         left -= n;
         batch = batch % 5 + 1;
-        if left % 97 == 0 {
+        if left.is_multiple_of(97) {
             std::thread::yield_now();
         }
     }
