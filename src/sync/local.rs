@@ -132,7 +132,7 @@ impl<T: Send + 'static> Local<T> {
 
     /// Calls `f` with the calling thread's value, made by `init` first if this thread has
     /// none yet. `with` may be nested, on the same `Local` or others, and `init` may use other
-    /// `Local`s.
+    /// `Local`s (not the one it initialises: that recursion would never end).
     ///
     /// # Panics
     ///

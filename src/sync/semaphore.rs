@@ -30,8 +30,8 @@ use crate::primitive::{AtomicUsize, Ordering};
 /// The largest count a semaphore holds.
 const MAX_VALUE: usize = (isize::MAX as usize) >> 1;
 /// Releases of at most this many permits use a `fetch_add` (then check the limit and undo);
-/// larger ones a compare-exchange. Any number of concurrent small releases on top of
-/// `MAX_VALUE` still fits in the word (fewer than 2^20 threads on 32-bit, 2^40 on 64-bit).
+/// larger ones a compare-exchange. Up to 2^20 concurrent small releases on top of
+/// `MAX_VALUE` still fit in the word before they undo themselves.
 const SMALL_RELEASE: usize = MAX_VALUE >> 20;
 
 /// The count word read as a signed number.
