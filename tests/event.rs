@@ -108,7 +108,11 @@ fn set_then_clear_still_releases_every_waiter() {
         e.set();
         e.clear(); // before the waiters get to run
         for t in threads {
-            t.join().unwrap();
+            // A waiter left behind would wait forever: fail instead of hanging.
+            assert!(
+                t.join_timeout(Duration::from_secs(60)).unwrap(),
+                "a waiter missed the set"
+            );
         }
         assert_eq!(woke.load(Ordering::SeqCst), 4);
         assert!(!e.is_set());

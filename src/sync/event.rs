@@ -9,20 +9,19 @@ use parking_lot_core::SpinWait;
 use super::wait::{self, Blocked, WaitKind};
 use crate::primitive::{AtomicUsize, Ordering};
 
-/// Set while the flag is set.
-const SET: usize = 0b01;
 /// Set while threads are parked (or about to park) waiting for the flag.
-const PARKED: usize = 0b10;
-/// One step of the epoch, which counts the times the flag went from clear to set.
-const EPOCH: usize = 0b100;
+const PARKED: usize = 0b01;
+/// The flag: the lowest bit of a counter of changes (odd: set), so that setting it is one
+/// `fetch_or` and clearing it one increment.
+const SET: usize = 0b10;
 
 /// A flag, as Python's `threading.Event`: [`set`](Event::set) raises it and wakes every
 /// waiting thread, [`clear`](Event::clear) lowers it, and [`wait`](Event::wait) blocks until
 /// it is raised.
 ///
 /// [`is_set`](Event::is_set), and [`wait`](Event::wait) on a set event, are one atomic load;
-/// `set` and `clear` are one atomic read-modify-write, and `set` goes to the parking lot only
-/// when a thread is parked. A waiting thread spins briefly, then parks, and while parked
+/// `set` is one atomic `fetch_or` and `clear` one compare-exchange (a load when clear
+/// already), and `set` goes to the parking lot only when a thread is parked. A waiting thread spins briefly, then parks, and while parked
 /// [`Thread::waiting`](crate::Thread::waiting) shows it as a [`WaitKind::Event`] wait.
 ///
 /// Every thread that was waiting when the flag was set returns `true`, even if the flag is
@@ -55,12 +54,12 @@ const EPOCH: usize = 0b100;
 pub struct Event {
     /// | bits | meaning |
     /// |---|---|
-    /// | 0 `SET` | the flag |
-    /// | 1 `PARKED` | threads are parked or about to park; cleared by the `set` that wakes them, or under the queue lock by the last waiter to time out |
-    /// | 2.. | the epoch: how many times the flag went from clear to set (wrapping) |
+    /// | 0 `PARKED` | threads are parked or about to park; cleared by the `set` that wakes them, or under the queue lock by the last waiter to time out |
+    /// | 1.. | a counter of changes (wrapping), whose lowest bit, `SET`, is the flag: `set` turns an even count odd (`fetch_or`), `clear` an odd one even (`+ SET`) |
     ///
-    /// A waiter that saw the flag clear at epoch `e` returns once the flag is set or the epoch
-    /// is no longer `e`.
+    /// A waiter that saw the counter at an even `c` returns once it is no longer `c`: the
+    /// first change from an even count is always a `set`, so a set followed at once by a clear
+    /// still releases it.
     state: AtomicUsize,
 }
 
@@ -120,24 +119,10 @@ impl Event {
     /// ```
     #[inline]
     pub fn set(&self) {
-        let mut s = self.state.load(Ordering::Relaxed);
-        loop {
-            // Already set: still a release write, so that a waiter that sees the flag also sees
-            // what this thread wrote before calling `set`.
-            let new = if s & SET != 0 {
-                s
-            } else {
-                (s & !PARKED).wrapping_add(EPOCH) | SET
-            };
-            match self
-                .state
-                .compare_exchange_weak(s, new, Ordering::Release, Ordering::Relaxed)
-            {
-                Ok(_) => break,
-                Err(x) => s = x,
-            }
-        }
-        if s & PARKED != 0 {
+        // Also when set already: a release write, so that a waiter that sees the flag also
+        // sees what this thread wrote before calling `set`.
+        let old = self.state.fetch_or(SET, Ordering::Release);
+        if old & PARKED != 0 {
             self.wake_all();
         }
     }
@@ -155,7 +140,19 @@ impl Event {
     /// ```
     #[inline]
     pub fn clear(&self) {
-        self.state.fetch_and(!SET, Ordering::Release);
+        let mut s = self.state.load(Ordering::Relaxed);
+        while s & SET != 0 {
+            // Odd to even: the increment carries out of the flag bit into the counter.
+            match self.state.compare_exchange_weak(
+                s,
+                s.wrapping_add(SET),
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(x) => s = x,
+            }
+        }
     }
 
     /// Blocks until the flag is set. Returns at once (one atomic load) if it is set already.
@@ -209,8 +206,8 @@ impl Event {
         std::ptr::from_ref(self).addr()
     }
 
-    /// Waits, from state `s` (flag clear), for the flag or a new epoch. A `None` deadline waits
-    /// forever. True once either is seen.
+    /// Waits, from state `s` (flag clear), until the counter moves on (the flag was set). A
+    /// `None` deadline waits forever. True once it did.
     #[cold]
     #[inline(never)]
     fn wait_slow(
@@ -219,8 +216,8 @@ impl Event {
         deadline: Option<Instant>,
         location: &'static Location<'static>,
     ) -> bool {
-        let epoch = s & !(SET | PARKED);
-        let done = |s: usize| s & SET != 0 || s & !(SET | PARKED) != epoch;
+        let count = s & !PARKED;
+        let done = |s: usize| s & !PARKED != count;
         let mut spin = SpinWait::new();
         loop {
             if done(s) {
@@ -250,7 +247,7 @@ impl Event {
                 owner: 0,
                 location,
             };
-            // Sleep only while the flag is clear, the epoch unchanged and the parked bit set.
+            // Sleep only while the counter has not moved and the parked bit is set.
             let validate = || {
                 let s = self.state.load(Ordering::Relaxed);
                 !done(s) && s & PARKED != 0
@@ -265,10 +262,12 @@ impl Event {
         }
     }
 
-    /// A `set` cleared the parked bit: wake everyone parked on the event.
+    /// A `set` found the parked bit: clear it, then wake everyone parked on the event (a thread
+    /// about to park sees the bit gone, or the flag, and does not sleep).
     #[cold]
     #[inline(never)]
     fn wake_all(&self) {
+        self.state.fetch_and(!PARKED, Ordering::Relaxed);
         wait::unpark_all(self.addr());
     }
 }
