@@ -188,6 +188,11 @@ impl Barrier {
     /// Waits until all parties have called `wait` in this cycle (or for the default timeout,
     /// if one was set) and returns this thread's arrival index, `0..parties`.
     ///
+    /// A thread that arrives while the cycle's action runs (more threads than parties), or
+    /// while a [`reset`](Barrier::reset) waits for the threads of a broken cycle to leave,
+    /// first waits for that to end, within the same timeout; a timeout then breaks the
+    /// barrier as well.
+    ///
     /// # Errors
     ///
     /// [`BrokenBarrierError`] if the barrier is broken when the thread arrives or while it

@@ -21,12 +21,13 @@ const SET: usize = 0b10;
 ///
 /// [`is_set`](Event::is_set), and [`wait`](Event::wait) on a set event, are one atomic load;
 /// `set` is one atomic `fetch_or` and `clear` one compare-exchange (a load when clear
-/// already), and `set` goes to the parking lot only when a thread is parked. A waiting thread spins briefly, then parks, and while parked
-/// [`Thread::waiting`](crate::Thread::waiting) shows it as a [`WaitKind::Event`] wait.
+/// already); `set` goes to the parking lot only when a thread is parked. A waiting thread
+/// spins briefly, then parks, and while parked [`Thread::waiting`](crate::Thread::waiting)
+/// shows it as a [`WaitKind::Event`] wait.
 ///
 /// Every thread that was waiting when the flag was set returns `true`, even if the flag is
-/// cleared again before it gets to run: the event counts its sets, and a waiter returns once
-/// the count moved, whatever the flag says by then (Python's behaviour).
+/// cleared again before it gets to run: the event counts its changes, and a waiter returns
+/// once the count moved, whatever the flag says by then (Python's behaviour).
 ///
 /// # Differences from Python
 ///
@@ -196,10 +197,7 @@ impl Event {
         if timeout.is_zero() {
             return false;
         }
-        match wait::deadline(timeout) {
-            Some(t) => self.wait_slow(s, Some(t), Location::caller()),
-            None => self.wait_slow(s, None, Location::caller()),
-        }
+        self.wait_slow(s, wait::deadline(timeout), Location::caller())
     }
 
     fn addr(&self) -> usize {

@@ -34,6 +34,10 @@ struct Shared {
 /// [`WaitKind::Event`](crate::WaitKind::Event) wait. A panic in the function is a panic of
 /// the timer's thread: it goes to the excepthook and [`join`](Timer::join) reports it.
 ///
+/// Like any non-daemon thread (and as in Python), a pending timer keeps the process alive at
+/// exit until it fires: [`cancel`](Timer::cancel) it, or make it a daemon with
+/// [`with_builder`](Timer::with_builder).
+///
 /// # Differences from Python
 ///
 /// - `Timer(interval, function, args, kwargs)` is `Timer::new(interval, move || ...)`: the
