@@ -1,1 +1,286 @@
-//! (in progress)
+//! [`Event`]: a flag that threads wait for, as Python's `threading.Event`.
+
+use std::fmt;
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use parking_lot_core::SpinWait;
+
+use super::wait::{self, Blocked, WaitKind};
+use crate::primitive::{AtomicUsize, Ordering};
+
+/// Set while threads are parked (or about to park) waiting for the flag.
+const PARKED: usize = 0b01;
+/// The flag: the lowest bit of a counter of changes (odd: set), so that setting it is one
+/// `fetch_or` and clearing it one increment.
+const SET: usize = 0b10;
+
+/// A flag, as Python's `threading.Event`: [`set`](Event::set) raises it and wakes every
+/// waiting thread, [`clear`](Event::clear) lowers it, and [`wait`](Event::wait) blocks until
+/// it is raised.
+///
+/// [`is_set`](Event::is_set), and [`wait`](Event::wait) on a set event, are one atomic load;
+/// `set` is one atomic `fetch_or` and `clear` one compare-exchange (a load when clear
+/// already); `set` goes to the parking lot only when a thread is parked. A waiting thread
+/// spins briefly, then parks, and while parked [`Thread::waiting`](crate::Thread::waiting)
+/// shows it as a [`WaitKind::Event`] wait.
+///
+/// Every thread that was waiting when the flag was set returns `true`, even if the flag is
+/// cleared again before it gets to run: the event counts its changes, and a waiter returns
+/// once the count moved, whatever the flag says by then (Python's behaviour).
+///
+/// # Differences from Python
+///
+/// - `wait(timeout)` is [`wait_timeout`](Event::wait_timeout); [`wait`](Event::wait) returns
+///   nothing, since it can only return once the event was set.
+/// - No lock inside: `set`, `clear` and `is_set` never block.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use threadkit::{Event, Thread};
+///
+/// let ready = Arc::new(Event::new());
+/// let r = ready.clone();
+/// let t = Thread::new(move || {
+///     r.wait();
+///     assert!(r.is_set());
+/// });
+/// t.start()?;
+/// ready.set();
+/// t.join()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Event {
+    /// | bits | meaning |
+    /// |---|---|
+    /// | 0 `PARKED` | threads are parked or about to park; cleared by the `set` that wakes them, or under the queue lock by the last waiter to time out |
+    /// | 1.. | a counter of changes (wrapping), whose lowest bit, `SET`, is the flag: `set` turns an even count odd (`fetch_or`), `clear` an odd one even (`+ SET`) |
+    ///
+    /// A waiter that saw the counter at an even `c` returns once it is no longer `c`: the
+    /// first change from an even count is always a `set`, so a set followed at once by a clear
+    /// still releases it.
+    state: AtomicUsize,
+}
+
+impl Event {
+    /// A new event, not set. `const`, so it can be a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static SHUTDOWN: threadkit::Event = threadkit::Event::new();
+    /// assert!(!SHUTDOWN.is_set());
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        Event {
+            state: AtomicUsize::new(0),
+        }
+    }
+
+    /// A new event, not set.
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        Event {
+            state: AtomicUsize::new(0),
+        }
+    }
+
+    /// True while the flag is set. One atomic load; a snapshot.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = threadkit::Event::new();
+    /// assert!(!e.is_set());
+    /// e.set();
+    /// assert!(e.is_set());
+    /// ```
+    #[inline]
+    pub fn is_set(&self) -> bool {
+        self.state.load(Ordering::Acquire) & SET != 0
+    }
+
+    /// Sets the flag and wakes every waiting thread. Threads that call [`wait`](Event::wait)
+    /// afterwards return at once, until [`clear`](Event::clear). Setting a set event changes
+    /// nothing.
+    ///
+    /// Whatever the calling thread wrote before `set` is visible to a thread once its `wait`
+    /// returns (or once it sees [`is_set`](Event::is_set) true).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = threadkit::Event::new();
+    /// e.set();
+    /// e.set();
+    /// assert!(e.is_set());
+    /// ```
+    #[inline]
+    pub fn set(&self) {
+        // Also when set already: a release write, so that a waiter that sees the flag also
+        // sees what this thread wrote before calling `set`.
+        let old = self.state.fetch_or(SET, Ordering::Release);
+        if old & PARKED != 0 {
+            self.wake_all();
+        }
+    }
+
+    /// Clears the flag: later calls to [`wait`](Event::wait) block until the next
+    /// [`set`](Event::set). Threads already woken by a `set` still return `true`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = threadkit::Event::new();
+    /// e.set();
+    /// e.clear();
+    /// assert!(!e.is_set());
+    /// ```
+    #[inline]
+    pub fn clear(&self) {
+        let mut s = self.state.load(Ordering::Relaxed);
+        while s & SET != 0 {
+            // Odd to even: the increment carries out of the flag bit into the counter.
+            match self.state.compare_exchange_weak(
+                s,
+                s.wrapping_add(SET),
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(x) => s = x,
+            }
+        }
+    }
+
+    /// Blocks until the flag is set. Returns at once (one atomic load) if it is set already.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = threadkit::Event::new();
+    /// e.set();
+    /// e.wait(); // returns at once
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn wait(&self) {
+        let s = self.state.load(Ordering::Acquire);
+        if s & SET == 0 {
+            self.wait_slow(s, None, Location::caller());
+        }
+    }
+
+    /// Blocks until the flag is set or `timeout` has passed; true if the flag was set (also if
+    /// it was set and cleared again meanwhile). Zero polls once; a timeout too large for the
+    /// clock waits forever. False only once the time is up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let e = threadkit::Event::new();
+    /// assert!(!e.wait_timeout(Duration::from_millis(5)));
+    /// e.set();
+    /// assert!(e.wait_timeout(Duration::from_millis(5)));
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        let s = self.state.load(Ordering::Acquire);
+        if s & SET != 0 {
+            return true;
+        }
+        if timeout.is_zero() {
+            return false;
+        }
+        self.wait_slow(s, wait::deadline(timeout), Location::caller())
+    }
+
+    fn addr(&self) -> usize {
+        std::ptr::from_ref(self).addr()
+    }
+
+    /// Waits, from state `s` (flag clear), until the counter moves on (the flag was set). A
+    /// `None` deadline waits forever. True once it did.
+    #[cold]
+    #[inline(never)]
+    fn wait_slow(
+        &self,
+        mut s: usize,
+        deadline: Option<Instant>,
+        location: &'static Location<'static>,
+    ) -> bool {
+        let count = s & !PARKED;
+        let done = |s: usize| s & !PARKED != count;
+        let mut spin = SpinWait::new();
+        loop {
+            if done(s) {
+                return true;
+            }
+            if deadline.is_some_and(|t| Instant::now() >= t) {
+                return false;
+            }
+            if s & PARKED == 0 {
+                if spin.spin() {
+                    s = self.state.load(Ordering::Acquire);
+                    continue;
+                }
+                if let Err(x) = self.state.compare_exchange_weak(
+                    s,
+                    s | PARKED,
+                    Ordering::Acquire,
+                    Ordering::Acquire,
+                ) {
+                    s = x;
+                    continue;
+                }
+            }
+            let on = Blocked {
+                kind: WaitKind::Event,
+                object: self.addr(),
+                owner: 0,
+                location,
+            };
+            // Sleep only while the counter has not moved and the parked bit is set.
+            let validate = || {
+                let s = self.state.load(Ordering::Relaxed);
+                !done(s) && s & PARKED != 0
+            };
+            let timed_out = |_, was_last_thread| {
+                if was_last_thread {
+                    self.state.fetch_and(!PARKED, Ordering::Relaxed);
+                }
+            };
+            wait::park(self.addr(), on, deadline, validate, timed_out);
+            s = self.state.load(Ordering::Acquire);
+        }
+    }
+
+    /// A `set` found the parked bit: clear it, then wake everyone parked on the event (a thread
+    /// about to park sees the bit gone, or the flag, and does not sleep).
+    #[cold]
+    #[inline(never)]
+    fn wake_all(&self) {
+        self.state.fetch_and(!PARKED, Ordering::Relaxed);
+        wait::unpark_all(self.addr());
+    }
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Event::new()
+    }
+}
+
+impl fmt::Debug for Event {
+    /// `Event { set: true }`: never blocks.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("set", &self.is_set())
+            .finish()
+    }
+}

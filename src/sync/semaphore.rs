@@ -1,1 +1,897 @@
-//! (in progress)
+//! [`Semaphore`] and [`BoundedSemaphore`]: counters of permits, as Python's.
+//!
+//! # The algorithm
+//!
+//! The count is a signed number in one word: `n > 0` free permits, or `-w`: `w` threads have
+//! registered as waiting and no permit is free. Taking a permit is one `fetch_sub`; if the
+//! count was not positive, the thread is now a registered waiter. Giving permits back is one
+//! `fetch_add`; if the count was negative, the release hands its permits (up to one per
+//! registered waiter) to the waiters through a second counter, `handed`, and wakes exactly
+//! that many parked threads. A waiter takes a handed permit with a compare-exchange; a waiter
+//! whose time is up either takes a handed permit, if there is one, or unregisters (one
+//! unserved waiter fewer). So at every moment: registered waiters = unserved (`-count`, when
+//! negative) + `handed`; no permit is ever lost or counted twice, no wake-up is spent on a
+//! thread that will not get a permit (unless another waiter took it first), and a running
+//! thread cannot take a permit that a release meant for a waiting one.
+//!
+//! The non-blocking forms (`try_acquire`, a zero timeout) and the bounded release use a
+//! compare-exchange on the count instead, so they never register and their checks are exact.
+
+use std::fmt;
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use parking_lot_core::{FilterOp, SpinWait};
+
+use super::error::ReleaseError;
+use super::wait::{self, Blocked, WaitKind};
+use crate::primitive::{AtomicUsize, Ordering};
+
+/// The largest count a semaphore holds.
+const MAX_VALUE: usize = (isize::MAX as usize) >> 1;
+/// Releases of at most this many permits use a `fetch_add` (then check the limit and undo);
+/// larger ones a compare-exchange. Up to 2^20 concurrent small releases on top of
+/// `MAX_VALUE` still fit in the word before they undo themselves.
+const SMALL_RELEASE: usize = MAX_VALUE >> 20;
+
+/// The count word read as a signed number.
+#[inline]
+fn signed(c: usize) -> isize {
+    c as isize
+}
+
+/// The state and algorithms shared by [`Semaphore`] and [`BoundedSemaphore`].
+struct Permits {
+    /// The count, two's complement: `n >= 0` free permits, or `-w` when `w` registered waiters
+    /// have not been handed a permit yet.
+    count: AtomicUsize,
+    /// Permits handed by releases to registered waiters and not yet taken by one.
+    handed: AtomicUsize,
+}
+
+impl Permits {
+    #[cfg(not(loom))]
+    const fn new(value: usize) -> Self {
+        let value = if value > MAX_VALUE { MAX_VALUE } else { value };
+        Permits {
+            count: AtomicUsize::new(value),
+            handed: AtomicUsize::new(0),
+        }
+    }
+
+    #[cfg(loom)]
+    fn new(value: usize) -> Self {
+        Permits {
+            count: AtomicUsize::new(value.min(MAX_VALUE)),
+            handed: AtomicUsize::new(0),
+        }
+    }
+
+    #[inline]
+    fn value(&self) -> usize {
+        signed(self.count.load(Ordering::Relaxed)).max(0) as usize
+    }
+
+    /// Takes a permit or registers the caller as a waiter: one `fetch_sub`. True if it took
+    /// one; false means the caller must now [`wait`](Permits::wait).
+    #[inline]
+    fn take_or_register(&self) -> bool {
+        signed(self.count.fetch_sub(1, Ordering::Acquire)) > 0
+    }
+
+    /// Takes a permit if one is free, without registering; retries only when the count
+    /// changed under it.
+    #[inline]
+    fn try_acquire(&self) -> bool {
+        let mut c = self.count.load(Ordering::Relaxed);
+        while signed(c) > 0 {
+            match self
+                .count
+                .compare_exchange_weak(c, c - 1, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(x) => c = x,
+            }
+        }
+        false
+    }
+
+    #[inline]
+    fn acquire_timeout(
+        &self,
+        timeout: Duration,
+        object: usize,
+        location: &'static Location<'static>,
+    ) -> bool {
+        if timeout.is_zero() {
+            return self.try_acquire();
+        }
+        self.take_or_register() || self.wait(wait::deadline(timeout), object, location)
+    }
+
+    /// Gives back `n` permits, within `MAX_VALUE`: a `fetch_add` for small `n`.
+    #[inline]
+    fn release(&self, n: usize, object: usize) -> Result<(), ReleaseError> {
+        if n == 0 || n > SMALL_RELEASE {
+            return self.release_checked(n, MAX_VALUE, object);
+        }
+        let old = signed(self.count.fetch_add(n, Ordering::Release));
+        if old > (MAX_VALUE - n) as isize {
+            return Err(self.undo_release(n, object));
+        }
+        if old < 0 {
+            self.hand_over(n.min(old.unsigned_abs()), object);
+        }
+        Ok(())
+    }
+
+    /// Gives back `n` permits if the count stays within `bound`: one compare-exchange when
+    /// uncontended. Exact: the count never exceeds `bound`, even for a moment.
+    #[inline]
+    fn release_checked(&self, n: usize, bound: usize, object: usize) -> Result<(), ReleaseError> {
+        let mut c = self.count.load(Ordering::Relaxed);
+        loop {
+            let free = signed(c).max(0) as usize;
+            if n == 0 || free.saturating_add(n) > bound {
+                return Err(self.release_error(n, bound, object));
+            }
+            match self.count.compare_exchange_weak(
+                c,
+                c.wrapping_add(n),
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(x) => c = x,
+            }
+        }
+        if signed(c) < 0 {
+            self.hand_over(n.min(signed(c).unsigned_abs()), object);
+        }
+        Ok(())
+    }
+
+    /// A small release pushed the count past `MAX_VALUE`: take the permits back out. Threads
+    /// that took some meanwhile took them from more than `MAX_VALUE - SMALL_RELEASE` real
+    /// ones, so the count stays far above zero.
+    #[cold]
+    #[inline(never)]
+    fn undo_release(&self, n: usize, object: usize) -> ReleaseError {
+        self.count.fetch_sub(n, Ordering::Relaxed);
+        self.release_error(n, MAX_VALUE, object)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn release_error(&self, n: usize, bound: usize, object: usize) -> ReleaseError {
+        let primitive = if bound == MAX_VALUE {
+            "Semaphore"
+        } else {
+            "BoundedSemaphore"
+        };
+        let reason = if n == 0 {
+            "release of zero permits of"
+        } else if bound == MAX_VALUE {
+            "permit count overflow in"
+        } else {
+            "too many releases of"
+        };
+        ReleaseError::with_reason(primitive, object, reason)
+    }
+
+    /// Takes a permit handed to a waiter, if there is one.
+    #[inline]
+    fn take_handed(&self) -> bool {
+        let mut h = self.handed.load(Ordering::Relaxed);
+        while h > 0 {
+            match self
+                .handed
+                .compare_exchange_weak(h, h - 1, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(x) => h = x,
+            }
+        }
+        false
+    }
+
+    /// A registered waiter waits for a handed permit until `deadline` (`None`: forever).
+    /// True once it took one; false once the time is up and it unregistered.
+    #[cold]
+    #[inline(never)]
+    fn wait(
+        &self,
+        deadline: Option<Instant>,
+        object: usize,
+        location: &'static Location<'static>,
+    ) -> bool {
+        let mut spin = SpinWait::new();
+        loop {
+            if self.take_handed() {
+                return true;
+            }
+            if deadline.is_some_and(|t| Instant::now() >= t) {
+                return self.give_up();
+            }
+            if spin.spin() {
+                continue;
+            }
+            let on = Blocked {
+                kind: WaitKind::Semaphore,
+                object,
+                owner: 0,
+                location,
+            };
+            // Sleep only while nothing is handed: a release adds to `handed` before it wakes.
+            let validate = || self.handed.load(Ordering::Relaxed) == 0;
+            wait::park(object, on, deadline, validate, |_, _| {});
+        }
+    }
+
+    /// The time is up for a registered waiter: unregister, unless a permit was handed to the
+    /// waiters meanwhile (then take it: true).
+    #[cold]
+    fn give_up(&self) -> bool {
+        let mut spin = SpinWait::new();
+        loop {
+            if self.take_handed() {
+                return true;
+            }
+            let c = self.count.load(Ordering::Relaxed);
+            if signed(c) < 0 {
+                // One unserved waiter fewer: that is us, waiters being interchangeable.
+                if self
+                    .count
+                    .compare_exchange_weak(
+                        c,
+                        c.wrapping_add(1),
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok()
+                {
+                    return false;
+                }
+                continue;
+            }
+            // Every registered waiter, us included, has been served: a release is between its
+            // `fetch_add` and its `handed` update. Our permit is a moment away.
+            if !spin.spin() {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// A release found `w` registered waiters unserved: hand them a permit each and wake that
+    /// many parked threads.
+    #[cold]
+    #[inline(never)]
+    fn hand_over(&self, w: usize, key: usize) {
+        self.handed.fetch_add(w, Ordering::Release);
+        let mut woken = 0;
+        let filter = |_| {
+            if woken < w {
+                woken += 1;
+                FilterOp::Unpark
+            } else {
+                FilterOp::Stop
+            }
+        };
+        // SAFETY: the key is the semaphore's own address; neither callback panics nor calls
+        // into the parking lot.
+        unsafe {
+            parking_lot_core::unpark_filter(key, filter, |_| parking_lot_core::DEFAULT_UNPARK_TOKEN)
+        };
+    }
+}
+
+/// A semaphore, as Python's `threading.Semaphore`: a count of permits that
+/// [`acquire`](Semaphore::acquire) takes (waiting while there is none) and
+/// [`release`](Semaphore::release) gives back. Any thread may release, and releases are not
+/// checked against the initial count (see [`BoundedSemaphore`] for that).
+///
+/// Taking a free permit is one atomic `fetch_sub` and releasing one is one `fetch_add`: no
+/// lock, no allocation, no clock, no global state. A thread that finds no permit spins
+/// briefly, then parks, and while parked [`Thread::waiting`](crate::Thread::waiting) shows it
+/// as a [`WaitKind::Semaphore`] wait with the caller's source line. A release of `n` permits
+/// wakes at most `n` parked threads, and none when nobody waits.
+///
+/// # Fairness
+///
+/// Permits released while threads wait go to those threads: a running thread that calls
+/// `acquire` then queues behind them instead of taking the permit first, so waiters are not
+/// starved. (Python's semaphore lets a running thread take a permit first.)
+///
+/// # Differences from Python
+///
+/// - `acquire(blocking=False)` is [`try_acquire`](Semaphore::try_acquire) and
+///   `acquire(timeout=t)` is [`acquire_timeout`](Semaphore::acquire_timeout); `with sem:` is
+///   [`guard`](Semaphore::guard).
+/// - `Semaphore(-1)` cannot be written (the count is a `usize`); a count above
+///   [`Semaphore::MAX_VALUE`] is clamped to it.
+/// - `release(0)` (Python's `ValueError`) and a release that would push the count past
+///   [`Semaphore::MAX_VALUE`] return a [`ReleaseError`] and change nothing.
+/// - [`value`](Semaphore::value) reads the count, which Python keeps private.
+///
+/// # Examples
+///
+/// At most two workers in the section at once:
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use threadkit::{Semaphore, Thread};
+///
+/// let pool = Arc::new(Semaphore::new(2));
+/// let inside = Arc::new(AtomicUsize::new(0));
+/// let mut threads = Vec::new();
+/// for _ in 0..4 {
+///     let (pool, inside) = (pool.clone(), inside.clone());
+///     let t = Thread::new(move || {
+///         let _permit = pool.guard();
+///         assert!(inside.fetch_add(1, Ordering::SeqCst) < 2);
+///         inside.fetch_sub(1, Ordering::SeqCst);
+///     });
+///     t.start()?;
+///     threads.push(t);
+/// }
+/// for t in threads {
+///     t.join()?;
+/// }
+/// assert_eq!(pool.value(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Semaphore {
+    permits: Permits,
+}
+
+impl Semaphore {
+    /// The largest count a semaphore holds: `usize::MAX / 4`.
+    pub const MAX_VALUE: usize = MAX_VALUE;
+
+    /// A semaphore with `value` free permits. `const`, so it can be a `static`. A value above
+    /// [`Semaphore::MAX_VALUE`] is clamped to it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static CONNECTIONS: threadkit::Semaphore = threadkit::Semaphore::new(3);
+    /// assert_eq!(CONNECTIONS.value(), 3);
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn new(value: usize) -> Self {
+        Semaphore {
+            permits: Permits::new(value),
+        }
+    }
+
+    /// A semaphore with `value` free permits.
+    #[cfg(loom)]
+    pub fn new(value: usize) -> Self {
+        Semaphore {
+            permits: Permits::new(value),
+        }
+    }
+
+    /// Takes a permit, waiting until one is free.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::Semaphore::new(1);
+    /// sem.acquire();
+    /// assert_eq!(sem.value(), 0);
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn acquire(&self) {
+        if !self.permits.take_or_register() {
+            self.permits.wait(None, self.addr(), Location::caller());
+        }
+    }
+
+    /// Takes a permit if one is free, without waiting; true if it did. Python's
+    /// `acquire(blocking=False)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::Semaphore::new(1);
+    /// assert!(sem.try_acquire());
+    /// assert!(!sem.try_acquire());
+    /// ```
+    #[inline]
+    pub fn try_acquire(&self) -> bool {
+        self.permits.try_acquire()
+    }
+
+    /// Takes a permit, waiting at most `timeout`; true if it did. Zero polls once; a timeout
+    /// too large for the clock waits forever. False only once the time is up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let sem = threadkit::Semaphore::new(1);
+    /// assert!(sem.acquire_timeout(Duration::from_millis(5)));
+    /// assert!(!sem.acquire_timeout(Duration::from_millis(5)));
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn acquire_timeout(&self, timeout: Duration) -> bool {
+        self.permits
+            .acquire_timeout(timeout, self.addr(), Location::caller())
+    }
+
+    /// Gives back `n` permits (Python's `release(n)`), waking up to `n` waiting threads. Any
+    /// thread may release, whether or not it acquired.
+    ///
+    /// # Errors
+    ///
+    /// [`ReleaseError`] if `n` is 0, or if the count would exceed [`Semaphore::MAX_VALUE`];
+    /// the count is then unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::Semaphore::new(0);
+    /// sem.release(2)?;
+    /// assert_eq!(sem.value(), 2);
+    /// assert!(sem.release(0).is_err());
+    /// # Ok::<(), threadkit::ReleaseError>(())
+    /// ```
+    #[inline]
+    pub fn release(&self, n: usize) -> Result<(), ReleaseError> {
+        self.permits.release(n, self.addr())
+    }
+
+    /// The number of free permits right now. A snapshot: it may change right after.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::Semaphore::new(4);
+    /// let _p = sem.guard();
+    /// assert_eq!(sem.value(), 3);
+    /// ```
+    #[inline]
+    pub fn value(&self) -> usize {
+        self.permits.value()
+    }
+
+    /// Takes a permit and returns a guard that gives it back when dropped, also during a
+    /// panic: Python's `with sem:`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::Semaphore::new(1);
+    /// {
+    ///     let _permit = sem.guard();
+    ///     assert_eq!(sem.value(), 0);
+    /// }
+    /// assert_eq!(sem.value(), 1);
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn guard(&self) -> SemaphoreGuard<'_> {
+        self.acquire();
+        SemaphoreGuard { sem: self }
+    }
+
+    /// A guard if a permit is free right now, else `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::Semaphore::new(1);
+    /// let p = sem.try_guard();
+    /// assert!(p.is_some());
+    /// assert!(sem.try_guard().is_none());
+    /// ```
+    #[inline]
+    pub fn try_guard(&self) -> Option<SemaphoreGuard<'_>> {
+        self.try_acquire().then(|| SemaphoreGuard { sem: self })
+    }
+
+    /// A guard if a permit could be taken within `timeout`, else `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let sem = threadkit::Semaphore::new(1);
+    /// let _p = sem.guard_timeout(Duration::from_millis(1)).expect("free");
+    /// assert!(sem.guard_timeout(Duration::from_millis(1)).is_none());
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn guard_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
+        self.acquire_timeout(timeout)
+            .then(|| SemaphoreGuard { sem: self })
+    }
+
+    fn addr(&self) -> usize {
+        std::ptr::from_ref(self).addr()
+    }
+}
+
+impl Default for Semaphore {
+    /// `Semaphore::new(1)`, as Python's `Semaphore()`.
+    fn default() -> Self {
+        Semaphore::new(1)
+    }
+}
+
+impl fmt::Debug for Semaphore {
+    /// `Semaphore { value: 2 }`: never blocks.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Semaphore")
+            .field("value", &self.value())
+            .finish()
+    }
+}
+
+/// A permit of a [`Semaphore`], given back when dropped (also while unwinding from a panic).
+/// Made by [`Semaphore::guard`], [`Semaphore::try_guard`] and [`Semaphore::guard_timeout`].
+///
+/// Any thread may release a semaphore, so a guard may be sent to and dropped by another thread.
+///
+/// # Examples
+///
+/// ```
+/// let sem = threadkit::Semaphore::new(1);
+/// let p = sem.guard();
+/// drop(p);
+/// assert_eq!(sem.value(), 1);
+/// ```
+#[must_use = "the permit is given back as soon as the guard is dropped"]
+pub struct SemaphoreGuard<'a> {
+    sem: &'a Semaphore,
+}
+
+impl SemaphoreGuard<'_> {
+    /// The semaphore the permit belongs to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::Semaphore::new(1);
+    /// let p = sem.guard();
+    /// assert!(std::ptr::eq(p.semaphore(), &sem));
+    /// ```
+    pub fn semaphore(&self) -> &Semaphore {
+        self.sem
+    }
+
+    /// Keeps the permit: the guard goes away without giving it back, as if the permit had been
+    /// taken with [`Semaphore::acquire`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::Semaphore::new(1);
+    /// sem.guard().forget();
+    /// assert_eq!(sem.value(), 0);
+    /// ```
+    pub fn forget(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for SemaphoreGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // Fails only if other releases pushed the count to `MAX_VALUE` meanwhile; the count
+        // then stays there, which is all a release could have done.
+        let _ = self.sem.release(1);
+    }
+}
+
+impl fmt::Debug for SemaphoreGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SemaphoreGuard")
+            .field("semaphore", self.sem)
+            .finish()
+    }
+}
+
+/// A semaphore that refuses to be released above its initial count, as Python's
+/// `threading.BoundedSemaphore`: the usual guard against releasing more often than acquiring.
+///
+/// Same behaviour as [`Semaphore`], except [`release`](BoundedSemaphore::release), which is a
+/// compare-exchange (one when uncontended) so that the count never exceeds the bound, even
+/// for a moment. Blocked threads show up as [`WaitKind::Semaphore`] waits.
+///
+/// # Differences from Python
+///
+/// As for [`Semaphore`]; an over-release returns a [`ReleaseError`] (Python's `ValueError`)
+/// and leaves the count unchanged. A guard's drop cannot report that error: it then gives
+/// nothing back (see [`BoundedSemaphoreGuard`]).
+///
+/// # Examples
+///
+/// ```
+/// let sem = threadkit::BoundedSemaphore::new(2);
+/// sem.acquire();
+/// sem.release(1)?;
+/// let err = sem.release(1).unwrap_err();
+/// assert_eq!(err.primitive(), "BoundedSemaphore");
+/// assert!(err.to_string().starts_with("too many releases of BoundedSemaphore"));
+/// assert_eq!(sem.value(), 2);
+/// # Ok::<(), threadkit::ReleaseError>(())
+/// ```
+pub struct BoundedSemaphore {
+    permits: Permits,
+    bound: usize,
+}
+
+impl BoundedSemaphore {
+    /// A bounded semaphore with `value` free permits, which is also its bound. `const`, so it
+    /// can be a `static`. A value above [`Semaphore::MAX_VALUE`] is clamped to it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static SLOTS: threadkit::BoundedSemaphore = threadkit::BoundedSemaphore::new(2);
+    /// assert_eq!(SLOTS.bound(), 2);
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn new(value: usize) -> Self {
+        let bound = if value > MAX_VALUE { MAX_VALUE } else { value };
+        BoundedSemaphore {
+            permits: Permits::new(bound),
+            bound,
+        }
+    }
+
+    /// A bounded semaphore with `value` free permits, which is also its bound.
+    #[cfg(loom)]
+    pub fn new(value: usize) -> Self {
+        let bound = value.min(MAX_VALUE);
+        BoundedSemaphore {
+            permits: Permits::new(bound),
+            bound,
+        }
+    }
+
+    /// Takes a permit, waiting until one is free.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::BoundedSemaphore::new(1);
+    /// sem.acquire();
+    /// assert_eq!(sem.value(), 0);
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn acquire(&self) {
+        if !self.permits.take_or_register() {
+            self.permits.wait(None, self.addr(), Location::caller());
+        }
+    }
+
+    /// Takes a permit if one is free, without waiting; true if it did.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::BoundedSemaphore::new(1);
+    /// assert!(sem.try_acquire());
+    /// assert!(!sem.try_acquire());
+    /// ```
+    #[inline]
+    pub fn try_acquire(&self) -> bool {
+        self.permits.try_acquire()
+    }
+
+    /// Takes a permit, waiting at most `timeout`; true if it did. Zero polls once; a timeout
+    /// too large for the clock waits forever. False only once the time is up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let sem = threadkit::BoundedSemaphore::new(1);
+    /// assert!(sem.acquire_timeout(Duration::ZERO));
+    /// assert!(!sem.acquire_timeout(Duration::from_millis(5)));
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn acquire_timeout(&self, timeout: Duration) -> bool {
+        self.permits
+            .acquire_timeout(timeout, self.addr(), Location::caller())
+    }
+
+    /// Gives back `n` permits, waking up to `n` waiting threads.
+    ///
+    /// # Errors
+    ///
+    /// [`ReleaseError`] if `n` is 0 or if the count would exceed the
+    /// [`bound`](BoundedSemaphore::bound); the count is then unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::BoundedSemaphore::new(3);
+    /// sem.acquire();
+    /// sem.acquire();
+    /// assert!(sem.release(3).is_err()); // 1 + 3 > 3: refused as a whole
+    /// assert_eq!(sem.value(), 1);
+    /// sem.release(2)?;
+    /// assert_eq!(sem.value(), 3);
+    /// # Ok::<(), threadkit::ReleaseError>(())
+    /// ```
+    #[inline]
+    pub fn release(&self, n: usize) -> Result<(), ReleaseError> {
+        self.permits.release_checked(n, self.bound, self.addr())
+    }
+
+    /// The number of free permits right now. A snapshot: it may change right after.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::BoundedSemaphore::new(4);
+    /// let _p = sem.guard();
+    /// assert_eq!(sem.value(), 3);
+    /// ```
+    #[inline]
+    pub fn value(&self) -> usize {
+        self.permits.value()
+    }
+
+    /// The initial count, above which releases are refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::BoundedSemaphore::new(5);
+    /// sem.acquire();
+    /// assert_eq!(sem.bound(), 5);
+    /// ```
+    #[inline]
+    pub fn bound(&self) -> usize {
+        self.bound
+    }
+
+    /// Takes a permit and returns a guard that gives it back when dropped: Python's
+    /// `with sem:`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::BoundedSemaphore::new(1);
+    /// {
+    ///     let _permit = sem.guard();
+    ///     assert_eq!(sem.value(), 0);
+    /// }
+    /// assert_eq!(sem.value(), 1);
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn guard(&self) -> BoundedSemaphoreGuard<'_> {
+        self.acquire();
+        BoundedSemaphoreGuard { sem: self }
+    }
+
+    /// A guard if a permit is free right now, else `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::BoundedSemaphore::new(1);
+    /// let p = sem.try_guard();
+    /// assert!(p.is_some());
+    /// assert!(sem.try_guard().is_none());
+    /// ```
+    #[inline]
+    pub fn try_guard(&self) -> Option<BoundedSemaphoreGuard<'_>> {
+        self.try_acquire()
+            .then(|| BoundedSemaphoreGuard { sem: self })
+    }
+
+    /// A guard if a permit could be taken within `timeout`, else `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let sem = threadkit::BoundedSemaphore::new(1);
+    /// let _p = sem.guard_timeout(Duration::from_millis(1)).expect("free");
+    /// assert!(sem.guard_timeout(Duration::from_millis(1)).is_none());
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn guard_timeout(&self, timeout: Duration) -> Option<BoundedSemaphoreGuard<'_>> {
+        self.acquire_timeout(timeout)
+            .then(|| BoundedSemaphoreGuard { sem: self })
+    }
+
+    fn addr(&self) -> usize {
+        std::ptr::from_ref(self).addr()
+    }
+}
+
+impl Default for BoundedSemaphore {
+    /// `BoundedSemaphore::new(1)`, as Python's `BoundedSemaphore()`.
+    fn default() -> Self {
+        BoundedSemaphore::new(1)
+    }
+}
+
+impl fmt::Debug for BoundedSemaphore {
+    /// `BoundedSemaphore { value: 1, bound: 2 }`: never blocks.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoundedSemaphore")
+            .field("value", &self.value())
+            .field("bound", &self.bound)
+            .finish()
+    }
+}
+
+/// A permit of a [`BoundedSemaphore`], given back when dropped (also while unwinding).
+///
+/// If other threads over-released meanwhile, so that giving the permit back would exceed the
+/// bound, the drop gives nothing back (a drop cannot return the [`ReleaseError`] that
+/// [`BoundedSemaphore::release`] would).
+///
+/// # Examples
+///
+/// ```
+/// let sem = threadkit::BoundedSemaphore::new(1);
+/// let p = sem.guard();
+/// assert!(sem.release(2).is_err());
+/// drop(p);
+/// assert_eq!(sem.value(), 1);
+/// ```
+#[must_use = "the permit is given back as soon as the guard is dropped"]
+pub struct BoundedSemaphoreGuard<'a> {
+    sem: &'a BoundedSemaphore,
+}
+
+impl BoundedSemaphoreGuard<'_> {
+    /// The semaphore the permit belongs to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::BoundedSemaphore::new(1);
+    /// let p = sem.guard();
+    /// assert!(std::ptr::eq(p.semaphore(), &sem));
+    /// ```
+    pub fn semaphore(&self) -> &BoundedSemaphore {
+        self.sem
+    }
+
+    /// Keeps the permit: the guard goes away without giving it back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = threadkit::BoundedSemaphore::new(1);
+    /// sem.guard().forget();
+    /// assert_eq!(sem.value(), 0);
+    /// sem.release(1)?;
+    /// # Ok::<(), threadkit::ReleaseError>(())
+    /// ```
+    pub fn forget(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for BoundedSemaphoreGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        let _ = self.sem.release(1);
+    }
+}
+
+impl fmt::Debug for BoundedSemaphoreGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoundedSemaphoreGuard")
+            .field("semaphore", self.sem)
+            .finish()
+    }
+}

@@ -243,6 +243,7 @@ fn bind_current() -> (*const Inner, u32) {
 
 /// The calling thread's entry as a handle, or `None` while its thread-locals are being torn
 /// down.
+#[inline]
 pub(crate) fn current_handle() -> Option<Thread> {
     let p = current_ptr();
     if p.is_null() {
@@ -260,6 +261,7 @@ pub(crate) fn current_handle() -> Option<Thread> {
 
 /// Runs `f` on the calling thread's entry without touching its reference count, if the
 /// thread has one.
+#[inline]
 pub(crate) fn with_current<R>(f: impl FnOnce(&Inner) -> R) -> Option<R> {
     let p = current_ptr();
     if p.is_null() {
@@ -287,6 +289,7 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Inner) -> R) -> Option<R> {
 /// t.join()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[inline]
 pub fn current_thread() -> Thread {
     match current_handle() {
         Some(t) => {
@@ -349,13 +352,7 @@ pub fn enumerate() -> Vec<Thread> {
 /// assert!(threadkit::active_count() >= 1); // at least the main thread
 /// ```
 pub fn active_count() -> usize {
-    main_inner();
-    let t = table();
-    t.slots
-        .iter()
-        .flatten()
-        .filter(|inner| inner.visible.load(Ordering::Relaxed))
-        .count()
+    enumerate().len()
 }
 
 /// The calling thread's [`ident`](Thread::ident), as Python's `threading.get_ident()`:
@@ -366,6 +363,7 @@ pub fn active_count() -> usize {
 /// ```
 /// assert_eq!(Some(threadkit::get_ident()), threadkit::current_thread().ident());
 /// ```
+#[inline]
 pub fn get_ident() -> u64 {
     with_current(|inner| inner.ident.load(Ordering::Relaxed)).unwrap_or(0)
 }

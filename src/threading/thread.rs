@@ -83,37 +83,32 @@ impl Inner {
         kind: Kind,
         target: Target,
     ) -> Self {
-        Inner {
-            number: AtomicU32::new(0),
-            ident: AtomicU64::new(0),
-            native_id: AtomicU64::new(0),
-            name: Mutex::new(name.into()),
-            daemon: AtomicBool::new(daemon),
-            state: AtomicU8::new(state::NEW),
-            kind,
-            visible: AtomicBool::new(kind == Kind::Started),
-            started_at: OnceLock::new(),
-            stack_size,
-            target: Mutex::new(Some(target)),
-            panic: Mutex::new(None),
-            wait: Mutex::new(None),
-        }
+        let mut inner = Inner::new(kind, name, daemon, state::NEW);
+        inner.stack_size = stack_size;
+        inner.target = Mutex::new(Some(target));
+        inner.visible = AtomicBool::new(kind == Kind::Started);
+        inner
     }
 
     /// An entry for a thread that already runs (main, dummy).
     pub(crate) fn new_bound(kind: Kind, name: String, daemon: bool) -> Self {
-        let started_at = OnceLock::new();
-        let _ = started_at.set(Instant::now());
+        let inner = Inner::new(kind, name, daemon, state::ALIVE);
+        let _ = inner.started_at.set(Instant::now());
+        inner.visible.store(kind == Kind::Main, Ordering::Relaxed);
+        inner
+    }
+
+    fn new(kind: Kind, name: String, daemon: bool, state: u8) -> Self {
         Inner {
             number: AtomicU32::new(0),
             ident: AtomicU64::new(0),
             native_id: AtomicU64::new(0),
             name: Mutex::new(name.into()),
             daemon: AtomicBool::new(daemon),
-            state: AtomicU8::new(state::ALIVE),
+            state: AtomicU8::new(state),
             kind,
-            visible: AtomicBool::new(kind == Kind::Main),
-            started_at,
+            visible: AtomicBool::new(false),
+            started_at: OnceLock::new(),
             stack_size: None,
             target: Mutex::new(None),
             panic: Mutex::new(None),
