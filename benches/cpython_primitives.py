@@ -4,12 +4,14 @@ Semaphore, BoundedSemaphore, Event, Barrier and local.
 
     python3 benches/cpython_primitives.py          # about a minute
     python3 benches/cpython_primitives.py --quick  # a few seconds
+    python3 benches/cpython_primitives.py --json   # one JSON document for benches/report.py
 
 Prints, for each operation, the best time per operation over several repeats (the least
 disturbed run), in the units criterion uses. Written for CPython 3.11; any 3.x runs it.
 """
 
 import argparse
+import json
 import platform
 import sys
 import threading
@@ -116,6 +118,8 @@ def two_threads(helper_step, main_step):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few seconds in all")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON document (for benches/report.py) instead")
     args = parser.parse_args()
     scale = 0.05 if args.quick else 1.0
     repeats = 3 if args.quick else 7
@@ -125,20 +129,24 @@ def main():
 
     rows = []
 
-    def report(group, what, seconds):
+    def report(group, what, seconds, pairs_with="threadkit"):
+        # `pairs_with`: the benches/primitives.rs function this is compared with.
         ns = seconds * 1e9
-        shown = f"{ns / 1000:.2f} µs" if ns >= 1000 else f"{ns:.1f} ns"
-        rows.append((group, what, shown))
-        print(f"{group:28s} {what:24s} {shown:>12s}", flush=True)
+        rows.append({"group": group, "name": what, "ns_per_op": ns, "pairs_with": pairs_with})
+        if not args.json:
+            shown = f"{ns / 1000:.2f} µs" if ns >= 1000 else f"{ns:.1f} ns"
+            print(f"{group:28s} {what:24s} {shown:>12s}", flush=True)
 
-    print(f"# CPython {platform.python_version()} ({sys.implementation.name}), "
-          f"switch interval {sys.getswitchinterval() * 1e3:.1f} ms"
-          + (", --quick" if args.quick else ""))
+    if not args.json:
+        print(f"# CPython {platform.python_version()} ({sys.implementation.name}), "
+              f"switch interval {sys.getswitchinterval() * 1e3:.1f} ms"
+              + (", --quick" if args.quick else ""))
 
     report("semaphore_acquire_release", "Semaphore",
            best_per_op(semaphore_pair(threading.Semaphore(1)), loops(1_000_000), repeats))
     report("semaphore_acquire_release", "BoundedSemaphore",
-           best_per_op(semaphore_pair(threading.BoundedSemaphore(1)), loops(1_000_000), repeats))
+           best_per_op(semaphore_pair(threading.BoundedSemaphore(1)), loops(1_000_000), repeats),
+           "threadkit_bounded")
 
     ping, pong = threading.Semaphore(0), threading.Semaphore(0)
 
@@ -176,6 +184,11 @@ def main():
             local.x += 1
 
     report("local_with", "local attribute +=", best_per_op(local_rw, loops(5_000_000), repeats))
+
+    if args.json:
+        json.dump({"python": platform.python_version(), "quick": args.quick, "results": rows},
+                  sys.stdout, indent=1)
+        print()
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ fn round_trips(
 fn spin_until(word: &AtomicU64, want: u64) {
     let mut spins = 0u32;
     while word.load(Ordering::Acquire) != want {
-        if spins < 200 {
+        if spins < 50 {
             spins += 1;
             std::hint::spin_loop();
         } else {

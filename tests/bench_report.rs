@@ -1,0 +1,250 @@
+//! The benchmark report generator, `benches/report.py`, on a committed fixture: real criterion
+//! JSON (`benchmark.json` + `estimates.json`, two rounds) and CPython `--json` output under
+//! `tests/fixtures/bench_report/`. It must write a well-formed `BENCHMARKS.md`: a summary row
+//! for every operation, numeric ratios, a floor row per family, and a gap list that agrees
+//! with the table. No benchmark runs here, and the chart (matplotlib) is skipped.
+//!
+//! The generator is Python: if `python3` is not installed these tests print why and pass, so
+//! that `cargo test` works with only Rust installed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture() -> PathBuf {
+    root().join("tests/fixtures/bench_report")
+}
+
+/// Whether `python3` runs; prints the reason for skipping if not.
+fn have_python() -> bool {
+    let ok = Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipped: `python3` is not on PATH (benches/report.py needs Python 3)");
+    }
+    ok
+}
+
+/// Runs `report.py --from <results> --no-chart --output <out>`.
+fn render(results: &Path, out: &Path) -> Output {
+    Command::new("python3")
+        .arg(root().join("benches/report.py"))
+        .arg("--from")
+        .arg(results)
+        .arg("--no-chart")
+        .arg("--output")
+        .arg(out)
+        .output()
+        .expect("run python3")
+}
+
+/// The lines of `md` between the heading `from` and the next `## ` heading.
+fn section<'a>(md: &'a str, from: &str) -> Vec<&'a str> {
+    md.lines()
+        .skip_while(|l| *l != from)
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .collect()
+}
+
+/// The cells of a Markdown table row.
+fn cells(row: &str) -> Vec<&str> {
+    let inner = row.trim().trim_start_matches('|').trim_end_matches('|');
+    inner.split(" | ").map(str::trim).collect()
+}
+
+fn number(cell: &str, what: &str, row: &str) -> f64 {
+    match cell.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => v,
+        _ => panic!("{what} `{cell}` is not a positive number in row:\n{row}"),
+    }
+}
+
+/// The criterion groups in the fixture (directories under criterion/).
+fn fixture_groups() -> Vec<String> {
+    let mut groups: Vec<String> = fs::read_dir(fixture().join("criterion"))
+        .expect("fixture criterion dir")
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .into_string()
+                .expect("utf-8")
+        })
+        .collect();
+    groups.sort();
+    groups
+}
+
+fn out_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
+}
+
+#[test]
+fn fixture_renders_a_row_per_operation_with_numeric_ratios() {
+    if !have_python() {
+        return;
+    }
+    let out = out_path("bench_report_fixture.md");
+    let _ = fs::remove_file(&out);
+    let run = render(&fixture(), &out);
+    assert!(
+        run.status.success(),
+        "report.py failed:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let md = fs::read_to_string(&out).expect("BENCHMARKS.md written");
+
+    // The header: machine, mode, command.
+    assert!(md.starts_with("# threadkit benchmarks\n"), "{md}");
+    for needle in [
+        "| CPU |",
+        "| OS |",
+        "| Rust |",
+        "| Python |",
+        "| Machine mode |",
+    ] {
+        assert!(md.contains(needle), "header lacks {needle}:\n{md}");
+    }
+    assert!(
+        md.contains("python3 benches/report.py"),
+        "no command in:\n{md}"
+    );
+    assert!(md.contains("mode**"), "no mode in:\n{md}");
+
+    let summary = section(&md, "## Summary");
+    let rows: Vec<&str> = summary
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| operation"))
+        .collect();
+    let (floors, ops): (Vec<&str>, Vec<&str>) =
+        rows.into_iter().partition(|l| l.contains("*floor:"));
+
+    let groups = fixture_groups();
+    let (limits, operations): (Vec<&String>, Vec<&String>) =
+        groups.iter().partition(|g| g.starts_with("limit_"));
+    assert!(operations.len() >= 5, "fixture too small: {groups:?}");
+    for g in &limits {
+        assert!(
+            floors.iter().any(|r| r.contains(&format!("(`{g}`)"))),
+            "no floor row for {g}"
+        );
+    }
+
+    let mut behind = 0;
+    for g in &operations {
+        let mine: Vec<&&str> = ops
+            .iter()
+            .filter(|r| r.contains(&format!("(`{g}`)")))
+            .collect();
+        assert!(!mine.is_empty(), "no summary row for operation {g}");
+        for row in mine {
+            let c = cells(row);
+            assert_eq!(c.len(), 10, "row has {} cells, not 10:\n{row}", c.len());
+            assert!(c[1].starts_with("`threadkit"), "threadkit column: {row}");
+            for t in [c[2], c[4]] {
+                assert!(
+                    [" ns", " µs", " ms", " M/s)"]
+                        .iter()
+                        .any(|u| t.ends_with(u)),
+                    "time `{t}` has no unit in row:\n{row}"
+                );
+            }
+            number(c[5], "threadkit / best peer", row);
+            if c[6] != "—" {
+                number(c[7], "CPython / threadkit", row);
+            }
+            if c[8] != "—" {
+                number(c[8], "threadkit / floor", row);
+            }
+            if c[9].starts_with("**behind**") {
+                behind += 1;
+            } else {
+                assert!(
+                    c[9].is_empty()
+                        || c[9].starts_with("met (")
+                        || c[9].starts_with("within noise ("),
+                    "target: {row}"
+                );
+            }
+        }
+    }
+    // Every CPython entry of the fixture for a measured operation shows up somewhere.
+    assert!(
+        ops.iter().filter(|r| cells(r)[6] != "—").count() >= 4,
+        "few CPython ratios:\n{md}"
+    );
+
+    // The gap list agrees with the rows marked behind.
+    let gaps = section(&md, "## Gaps");
+    let gap_rows = gaps
+        .iter()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| operation"))
+        .count();
+    assert_eq!(gap_rows, behind, "gap list vs rows marked behind:\n{md}");
+    if behind == 0 {
+        assert!(gaps.iter().any(|l| l.starts_with("None")), "{md}");
+    }
+
+    // Every operation also gets its full table.
+    for g in &operations {
+        assert!(
+            md.contains(&format!("(`{g}`)\n\n| implementation |")),
+            "no detail table for {g}"
+        );
+    }
+}
+
+/// Copies a directory tree.
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("mkdir");
+    for e in fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        let dest = to.join(e.file_name());
+        if e.file_type().expect("file type").is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            fs::copy(e.path(), dest).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn a_broken_estimates_file_is_named_in_the_error() {
+    if !have_python() {
+        return;
+    }
+    let copy = out_path("bench_report_broken");
+    let _ = fs::remove_dir_all(&copy);
+    copy_tree(&fixture(), &copy);
+    let group = fixture_groups()
+        .into_iter()
+        .find(|g| !g.starts_with("limit_"))
+        .expect("an operation");
+    let func = fs::read_dir(copy.join("criterion").join(&group))
+        .expect("group dir")
+        .next()
+        .expect("a function")
+        .expect("entry")
+        .path();
+    let broken = func.join("r1").join("estimates.json");
+    fs::write(&broken, "{\"median\": ").expect("write");
+
+    let out = out_path("bench_report_broken.md");
+    let _ = fs::remove_file(&out);
+    let run = render(&copy, &out);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "a broken file was accepted");
+    assert!(
+        err.contains("error") && err.contains(&broken.display().to_string()),
+        "the error does not name {}:\n{err}",
+        broken.display()
+    );
+    assert!(!out.exists(), "a report was written from broken data");
+}
