@@ -47,7 +47,7 @@
 //! | `active_count()`, `current_thread()`, `enumerate()`, `main_thread()` | [`active_count()`], [`current_thread()`], [`enumerate()`], [`main_thread()`] |
 //! | `get_ident()`, `get_native_id()` | [`get_ident()`], [`get_native_id()`] |
 //! | `threading.excepthook = f` | [`set_excepthook`]`(f)`, [`reset_excepthook`], [`default_excepthook`] |
-//! | interpreter exit waits for non-daemon threads | the same, at process exit; [`shutdown`] to wait explicitly |
+//! | interpreter exit waits for non-daemon threads | the same, at process exit; [`shutdown()`](fn@shutdown) to wait explicitly |
 //! | `time.sleep(s)` | [`sleep`]`(Duration)` (shows up as a wait in dumps) |
 //! | `lock = threading.Lock()` | [`Lock::new()`](Lock::new) (`const`: may be a `static`) |
 //! | `lock.acquire()`, `acquire(False)`, `acquire(timeout=t)` | [`acquire()`](Lock::acquire), [`try_acquire()`](Lock::try_acquire), [`acquire_timeout(t)`](Lock::acquire_timeout) |
@@ -58,6 +58,11 @@
 //! | `threading.Condition()` / `Condition(lock)` | [`Condition::new()`](Condition::new) (its own [`RLock`]) / [`Condition::with_lock`] |
 //! | `wait()`, `wait(timeout)`, `wait_for(pred)`, `wait_for(pred, timeout)` | [`wait()?`](Condition::wait), [`wait_timeout(d)?`](Condition::wait_timeout), [`wait_for(pred)?`](Condition::wait_for), [`wait_for_timeout(pred, d)?`](Condition::wait_for_timeout) |
 //! | `notify(n)`, `notify_all()` | [`notify(n)?`](Condition::notify), [`notify_all()?`](Condition::notify_all); waiting or notifying without the lock is a [`ConditionError`] |
+//! | `Semaphore(n)`, `BoundedSemaphore(n)` | [`Semaphore::new(n)`](Semaphore::new), [`BoundedSemaphore::new(n)`](BoundedSemaphore::new); `release(n)?`, `let _p = sem.guard();` |
+//! | `threading.Event()` | [`Event::new()`](Event::new): `set`, `clear`, `is_set`, `wait`, [`wait_timeout(t)`](Event::wait_timeout) |
+//! | `threading.Barrier(n, action, timeout)` | [`Barrier::new(n)?`](Barrier::new)`.with_action(f).with_timeout(t)`; a broken barrier is a [`BrokenBarrierError`] |
+//! | `threading.Timer(t, f)` | [`Timer::new(t, f)`](Timer::new), `start()?`, `cancel()` |
+//! | `threading.local()` | [`Local::new(init)`](Local::new), `with(\|v\| ...)` |
 //! | `queue.Queue(maxsize)`, `LifoQueue`, `PriorityQueue`, `SimpleQueue` | [`queue::Queue::new(maxsize)`](queue::Queue::new), [`queue::LifoQueue`], [`queue::PriorityQueue`] (stable among equals), [`queue::SimpleQueue`] |
 //! | `put(x)`, `put(x, timeout=t)`, `put_nowait(x)` | `put(x)?`, `put_timeout(x, t)?`, `try_put(x)?`: a refused item comes back inside the error |
 //! | `get()`, `get(timeout=t)`, `get_nowait()` | `get()?`, `get_timeout(t)?`, `try_get()?` |
@@ -107,11 +112,12 @@ pub mod thread;
 mod threading;
 
 pub use sync::{
-    Lock, LockGuard, MappedMutexGuard, Mutex, MutexGuard, ReleaseError, WaitInfo, WaitKind, sleep,
+    Barrier, BarrierPartiesError, BoundedSemaphore, BoundedSemaphoreGuard, BrokenBarrierError,
+    BrokenCause, Condition, ConditionError, ConditionLock, Event, Local, Lock, LockGuard,
+    MappedMutexGuard, MappedReentrantMutexGuard, Mutex, MutexGuard, RLock, RLockGuard,
+    ReentrantMutex, ReentrantMutexGuard, ReleaseError, Semaphore, SemaphoreGuard, ThreadNumber,
+    Timer, Truthy, WaitInfo, WaitKind, sleep,
 };
-// The primitives of issue 3 (RLock, Condition, Semaphore, BoundedSemaphore, Event, Barrier,
-// Timer, Local): each file's public items.
-pub use sync::{barrier::*, condition::*, event::*, local::*, rlock::*, semaphore::*, timer::*};
 pub use threading::{
     Builder, JoinError, Run, SetDaemonError, StartError, Thread, ThreadPanic, active_count,
     current_thread, default_excepthook, enumerate, get_ident, get_native_id, main_thread,

@@ -13,7 +13,16 @@ pub(crate) mod semaphore;
 pub(crate) mod timer;
 pub(crate) mod wait;
 
+pub use barrier::{Barrier, BarrierPartiesError, BrokenBarrierError, BrokenCause};
+pub use condition::{Condition, ConditionError, ConditionLock, Truthy};
 pub use error::ReleaseError;
+pub use event::Event;
+pub use local::Local;
 pub use lock::{Lock, LockGuard};
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard};
+pub use rlock::{
+    MappedReentrantMutexGuard, RLock, RLockGuard, ReentrantMutex, ReentrantMutexGuard, ThreadNumber,
+};
+pub use semaphore::{BoundedSemaphore, BoundedSemaphoreGuard, Semaphore, SemaphoreGuard};
+pub use timer::Timer;
 pub use wait::{WaitInfo, WaitKind, sleep};

@@ -96,7 +96,7 @@ pub fn allocate_lock() -> Lock {
 ///   [`start_new_thread`]): unwinds to the start of the thread, dropping every value on the
 ///   way; the thread ends normally (no excepthook, `join` returns `Ok`).
 /// - In the main thread: as Python's `SystemExit` there, waits for the non-daemon threads
-///   ([`shutdown`](crate::shutdown)) and exits the process with status 0. Values on the main
+///   ([`shutdown`](crate::shutdown())) and exits the process with status 0. Values on the main
 ///   thread's stack are not dropped.
 /// - In any other thread: unwinds that thread quietly; a `std::thread` join then returns
 ///   `Err` with a private payload.
