@@ -286,7 +286,7 @@ def machine_info(python):
     }
 
 
-def measure(args, mode, results):
+def measure(args, mode, results, own_dir):
     """Runs the benches and the CPython scripts into `results`; returns the run's metadata."""
     settings = dict(MODES[mode])
     if args.rounds:
@@ -297,6 +297,13 @@ def measure(args, mode, results):
         if unknown:
             raise ReportError(f"no such bench in Cargo.toml: {', '.join(sorted(unknown))}")
         suite = [(b, s) for b, s in suite if b in args.bench]
+    # Clear the previous run, but only in a directory this script made.
+    marker = results / ".threadkit-bench-report"
+    if not own_dir and results.exists() and any(results.iterdir()) and not marker.exists():
+        raise ReportError(f"{results} is not empty and was not made by report.py; "
+                          "choose another --results directory")
+    results.mkdir(parents=True, exist_ok=True)
+    marker.write_text("made by benches/report.py; cleared at the start of each run\n")
     for sub in ["criterion", "cpython", "logs"]:
         shutil.rmtree(results / sub, ignore_errors=True)
         (results / sub).mkdir(parents=True)
@@ -643,10 +650,16 @@ def write_markdown(meta, families, rows, missing, chart_rel, out):
     if meta.get("load_start") is not None:
         lines.append(f"| Load average | {meta['load_start']:.1f} at the start, "
                      f"{meta.get('load_end') or 0:.1f} at the end (on {m['cores']} CPUs) |")
-    modes = sorted({re.sub(r".*looks like ", "", p["said"]) for p in meta.get("probes", [])})
-    if modes:
-        seen = "; ".join(f"r{p['round']} {p['said']}" for p in meta["probes"])
-        lines.append(f"| Machine mode | {' and '.join(modes)} (the probes said: {seen}) |")
+    seen = {}
+    for p in meta.get("probes", []):
+        mode = re.sub(r".*looks like ", "", p["said"])
+        seen[mode] = seen.get(mode, 0) + 1
+    if seen:
+        counts = ", ".join(f"{mode} {n} time{'s' if n > 1 else ''}"
+                           for mode, n in sorted(seen.items(), key=lambda kv: -kv[1]))
+        change = "changed during the run" if len(seen) > 1 else "steady"
+        lines.append(f"| Machine mode | {change}: the probes (in `limits` and before and after "
+                     f"`contended_2_threads`, each round) saw {counts} |")
     else:
         lines.append("| Machine mode | not probed in this run |")
     lines += [
@@ -906,10 +919,11 @@ def main():
             meta = read_json(results / "meta.json")
         else:
             tdir = target_dir()
-            results = args.results or tdir / "bench-report"
+            results = (args.results or tdir / "bench-report").resolve()
             if not args.no_chart:
                 venv_python = ensure_matplotlib(tdir / "bench-venv")
-            meta = measure(args, "quick" if args.quick else "full", results)
+            meta = measure(args, "quick" if args.quick else "full", results,
+                           own_dir=args.results is None)
             (results / "meta.json").write_text(json.dumps(meta, indent=1))
         times, units, cpython = load(results)
         families, rows, missing = compute(times, units, cpython)
