@@ -4,11 +4,10 @@ use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use parking_lot_core::{SpinWait, UnparkResult};
-
 use super::error::ReleaseError;
 use super::wait::{self, Blocked, WaitKind};
 use crate::Thread;
+use crate::primitive::parking_lot_core::{self, SpinWait, UnparkResult};
 use crate::primitive::{AtomicU32, Ordering};
 use crate::threading::registry;
 
@@ -466,8 +465,14 @@ impl fmt::Debug for LockGuard<'_> {
 // the state word order the critical sections. Guards may cross threads (GuardSend) because a
 // `Lock` may be released by any thread.
 unsafe impl lock_api::RawMutex for Lock {
+    #[cfg(not(loom))]
     #[allow(clippy::declare_interior_mutable_const)]
     const INIT: Lock = Lock::new();
+
+    // loom's atomics cannot be built in a `const`: under loom, build a `Mutex<T>` with
+    // `Mutex::from_raw(Lock::new(), value)`; `Mutex::new` fails to compile.
+    #[cfg(loom)]
+    const INIT: Lock = panic!("under loom, use Mutex::from_raw(Lock::new(), value)");
 
     type Guard = lock_api::GuardSend;
 
