@@ -28,6 +28,15 @@ const OWNER_SHIFT: u32 = 2;
 ///
 /// For data protected by a lock, use [`Mutex<T>`](crate::Mutex), built on this type.
 ///
+/// # If the holder ends
+///
+/// A thread that ends while holding a `Lock` (it returns, or panics between a bare
+/// [`acquire`](Lock::acquire) and [`release`](Lock::release)) leaves it locked, as in Python:
+/// waiters stay blocked until some thread releases it, which any thread may do. Guards release
+/// while a panic unwinds. [`holder`](Lock::holder) then returns `None` until the ended thread's
+/// small number is given to a new thread, and from then on names that thread: it is a
+/// diagnostic, not proof of ownership.
+///
 /// # Fairness
 ///
 /// Not fair, as Python's: a releasing thread wakes one waiter, but a running thread may take
@@ -280,7 +289,7 @@ impl Lock {
     }
 
     /// The thread that acquired the lock, if it is held by a thread that is still alive.
-    /// A snapshot, for diagnostics.
+    /// A snapshot, for diagnostics (see [If the holder ends](Lock#if-the-holder-ends)).
     ///
     /// # Examples
     ///
