@@ -8,7 +8,7 @@
 //! | item | normal build | `--cfg loom` | `--cfg threadkit_chaos` |
 //! |---|---|---|---|
 //! | atomics, [`Ordering`] | `std::sync::atomic` | `loom::sync::atomic` | std |
-//! | [`parking_lot_core`] | the `parking_lot_core` crate, re-exported | a small parking lot on loom's primitives ([`park_loom`]) | the crate, but `park` sometimes returns [`Invalid`](parking_lot_core::ParkResult::Invalid) at once or yields first ([`chaos`]) |
+//! | [`parking_lot_core`] | the `parking_lot_core` crate, re-exported | a small parking lot on loom's primitives (`park_loom.rs`) | the crate, but `park` sometimes returns [`Invalid`](parking_lot_core::ParkResult::Invalid) at once or yields first (`chaos.rs`) |
 //! | [`thread_local!`](crate::primitive::thread_local) | `std::thread_local!` | `loom::thread_local!` | std |
 //!
 //! Code adopts the shim by changing imports only: `use parking_lot_core::{..}` becomes
@@ -22,7 +22,7 @@
 //! - A deadline passed to `park` never fires: loom does not model time, so a timed wait
 //!   waits until it is woken. Timeouts are checked by real-time tests and by chaos mode. (The
 //!   crate's own loom tests can make deadlines fire at any point, see
-//!   [`park_loom::with_firing_deadlines`].)
+//!   `park_loom::with_firing_deadlines`.)
 //! - `SpinWait` gives up after one spin, and that spin is a `loom::thread::yield_now`.
 
 #[cfg(not(loom))]
