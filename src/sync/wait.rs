@@ -16,9 +16,8 @@ use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use parking_lot_core::{DEFAULT_PARK_TOKEN, ParkResult};
-
 use crate::Thread;
+use crate::primitive::parking_lot_core::{self, DEFAULT_PARK_TOKEN, ParkResult};
 use crate::threading::registry;
 use crate::threading::thread::locked;
 
