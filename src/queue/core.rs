@@ -38,7 +38,7 @@ use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use parking_lot_core::{DEFAULT_UNPARK_TOKEN, FilterOp, UnparkResult};
+use crate::primitive::parking_lot_core::{self, DEFAULT_UNPARK_TOKEN, FilterOp, UnparkResult};
 
 use super::error::{QueueId, TaskDoneError};
 use crate::Lock;

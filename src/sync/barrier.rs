@@ -6,7 +6,7 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::time::{Duration, Instant};
 
-use parking_lot_core::SpinWait;
+use crate::primitive::parking_lot_core::SpinWait;
 
 use super::wait::{self, Blocked, WaitKind};
 use crate::primitive::{AtomicU64, Ordering};

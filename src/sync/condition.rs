@@ -25,7 +25,9 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot_core::{DEFAULT_UNPARK_TOKEN, ParkResult, RequeueOp, UnparkResult};
+use crate::primitive::parking_lot_core::{
+    self, DEFAULT_UNPARK_TOKEN, ParkResult, RequeueOp, UnparkResult,
+};
 
 use super::error::ReleaseError;
 use super::lock::{Lock, LockGuard};

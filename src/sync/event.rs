@@ -4,7 +4,7 @@ use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use parking_lot_core::SpinWait;
+use crate::primitive::parking_lot_core::SpinWait;
 
 use super::wait::{self, Blocked, WaitKind};
 use crate::primitive::{AtomicUsize, Ordering};

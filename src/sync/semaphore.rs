@@ -21,7 +21,7 @@ use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use parking_lot_core::{FilterOp, SpinWait};
+use crate::primitive::parking_lot_core::{self, FilterOp, SpinWait};
 
 use super::error::ReleaseError;
 use super::wait::{self, Blocked, WaitKind};

@@ -128,10 +128,7 @@ impl Inner {
     pub(crate) fn finish(&self) {
         registry::remove(self);
         self.state.store(state::FINISHED, Ordering::Release);
-        // SAFETY: the key is the address of our own state field; no callback runs.
-        unsafe {
-            parking_lot_core::unpark_all(self.state_key(), parking_lot_core::DEFAULT_UNPARK_TOKEN)
-        };
+        crate::sync::wait::unpark_all(self.state_key());
     }
 }
 
