@@ -30,10 +30,11 @@ from pathlib import Path
 
 ITEM_RE = re.compile(
     r"""^\s*pub\s+                             # `pub` alone: not pub(crate)/pub(super)
-        (?:(?:const|unsafe|async|extern\s+"[^"]*")\s+)*   # qualifiers
+        (?:(?:const|unsafe|async|extern(?:\s+"[^"]*")?)\s+)*  # qualifiers (ABI strings
+                                                           # are blanked in code)
         (?P<kind>fn|struct|enum|trait|type|const|static|union)\s+
         (?:mut\s+)?
-        (?P<name>[A-Za-z_][A-Za-z0-9_]*)""",
+        (?P<name>\$?[A-Za-z_][A-Za-z0-9_]*)  # `$name` in a macro""",
     re.VERBOSE,
 )
 DOC_LINE_RE = re.compile(r"^\s*///(?!/)(?P<text>.*)$")

@@ -38,10 +38,10 @@ use crate::threading::thread::locked;
 ///     if let Some(info) = t.waiting() { break info; }
 ///     std::thread::yield_now();
 /// };
+/// ready.set(); // let the thread finish before checking the snapshot
+/// t.join()?;
 /// assert_eq!(info.kind(), WaitKind::Event);
 /// assert_eq!(info.kind().to_string(), "event");
-/// ready.set();
-/// t.join()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -159,10 +159,11 @@ impl WaitInfo {
     ///     if let Some(info) = joiner.waiting() { break info; }
     ///     std::thread::yield_now();
     /// };
-    /// assert_eq!(info.kind(), WaitKind::Join);
-    /// assert_eq!(info.owner(), Some(worker.clone())); // the thread being joined
-    /// gate.set();
+    /// let owner = info.owner(); // looked up while the joined thread is alive
+    /// gate.set(); // let both threads finish before checking
     /// joiner.join()?;
+    /// assert_eq!(info.kind(), WaitKind::Join);
+    /// assert_eq!(owner, Some(worker)); // the thread being joined
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn kind(&self) -> WaitKind {
@@ -178,7 +179,7 @@ impl WaitInfo {
     /// use threadkit::{Lock, Thread};
     ///
     /// let lock = Arc::new(Lock::new());
-    /// lock.acquire();
+    /// let guard = lock.guard(); // released on unwinding too, should an assert fail
     /// let l = lock.clone();
     /// let t = Thread::new(move || {
     ///     l.acquire();
@@ -190,7 +191,7 @@ impl WaitInfo {
     ///     std::thread::yield_now();
     /// };
     /// assert_eq!(info.object(), Arc::as_ptr(&lock) as usize);
-    /// lock.release()?;
+    /// drop(guard);
     /// t.join()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -208,7 +209,7 @@ impl WaitInfo {
     /// use threadkit::{Lock, Thread};
     ///
     /// let lock = Arc::new(Lock::new());
-    /// lock.acquire(); // the main thread holds it
+    /// let guard = lock.guard(); // the main thread holds the lock
     /// let l = lock.clone();
     /// let t = Thread::new(move || {
     ///     l.acquire();
@@ -221,7 +222,7 @@ impl WaitInfo {
     /// };
     /// assert_eq!(info.owner(), Some(threadkit::current_thread()));
     /// assert_eq!(info.owner(), lock.holder());
-    /// lock.release()?;
+    /// drop(guard);
     /// t.join()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -238,7 +239,7 @@ impl WaitInfo {
     /// use threadkit::{Lock, Thread};
     ///
     /// let lock = Arc::new(Lock::new());
-    /// lock.acquire();
+    /// let guard = lock.guard(); // released on unwinding too, should an assert fail
     /// let l = lock.clone();
     /// let line = line!() + 1;
     /// let t = Thread::new(move || { l.acquire(); l.release().unwrap(); });
@@ -249,7 +250,7 @@ impl WaitInfo {
     /// };
     /// assert_eq!(info.location().file(), file!());
     /// assert_eq!(info.location().line(), line); // the `l.acquire()` call
-    /// lock.release()?;
+    /// drop(guard);
     /// t.join()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -267,7 +268,7 @@ impl WaitInfo {
     /// use threadkit::{Lock, Thread};
     ///
     /// let lock = Arc::new(Lock::new());
-    /// lock.acquire();
+    /// let guard = lock.guard(); // released on unwinding too, should an assert fail
     /// let l = lock.clone();
     /// let t = Thread::new(move || {
     ///     l.acquire();
@@ -282,7 +283,7 @@ impl WaitInfo {
     /// assert!(before <= info.since() && info.since() <= Instant::now());
     /// // Later snapshots of the same wait report the same start.
     /// assert_eq!(t.waiting().map(|i| i.since()), Some(info.since()));
-    /// lock.release()?;
+    /// drop(guard);
     /// t.join()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
