@@ -347,6 +347,19 @@ pub struct Semaphore {
 
 impl Semaphore {
     /// The largest count a semaphore holds: `usize::MAX / 4`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::Semaphore;
+    ///
+    /// assert_eq!(Semaphore::MAX_VALUE, usize::MAX / 4);
+    /// let sem = Semaphore::new(usize::MAX); // clamped
+    /// assert_eq!(sem.value(), Semaphore::MAX_VALUE);
+    /// let err = sem.release(1).unwrap_err(); // no room for one more
+    /// assert!(err.to_string().starts_with("permit count overflow in Semaphore"));
+    /// assert_eq!(sem.value(), Semaphore::MAX_VALUE);
+    /// ```
     pub const MAX_VALUE: usize = MAX_VALUE;
 
     /// A semaphore with `value` free permits. `const`, so it can be a `static`. A value above
