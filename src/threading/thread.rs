@@ -391,7 +391,7 @@ impl Thread {
     /// use std::sync::Arc;
     ///
     /// let lock = Arc::new(Lock::new());
-    /// lock.acquire();
+    /// let held = lock.guard(); // a failing assert below unwinds and releases it
     /// let l = lock.clone();
     /// let t = Thread::new(move || {
     ///     l.acquire();
@@ -405,7 +405,7 @@ impl Thread {
     /// };
     /// assert_eq!(info.kind(), WaitKind::Lock);
     /// assert_eq!(info.owner(), Some(threadkit::current_thread()));
-    /// lock.release()?;
+    /// drop(held);
     /// t.join()?;
     /// assert!(t.waiting().is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
