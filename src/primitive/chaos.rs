@@ -6,7 +6,9 @@
 //!
 //! - one call in two returns [`ParkResult::Invalid`] at once, without calling `validate`,
 //!   queueing or sleeping: exactly what a `validate` that returned false would give. The caller
-//!   must re-check its state and wait again.
+//!   must re-check its state and wait again. None of `validate`, `before_sleep` and
+//!   `timed_out` ran: a caller that releases something in `before_sleep` (a lock, in a
+//!   condition or a queue wait) must note whether it ran, and if not still holds it.
 //! - one call in four first yields the processor, widening the window between the caller's
 //!   last look at its state and the parking lot's `validate`.
 //! - after a real park, one return in four yields before the caller sees the result, widening
