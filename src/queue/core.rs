@@ -38,7 +38,9 @@ use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use crate::primitive::parking_lot_core::{self, DEFAULT_UNPARK_TOKEN, FilterOp, UnparkResult};
+use crate::primitive::parking_lot_core::{
+    self, DEFAULT_UNPARK_TOKEN, FilterOp, ParkResult, UnparkResult,
+};
 
 use super::error::{QueueId, TaskDoneError};
 use crate::Lock;
@@ -511,7 +513,7 @@ impl<B: Buffer> Core<B> {
                     self.parked.fetch_and(!bit, Ordering::Relaxed);
                 }
             };
-            wait::park_with(
+            let result = wait::park_with(
                 self.key(bit),
                 on,
                 deadline,
@@ -519,7 +521,13 @@ impl<B: Buffer> Core<B> {
                 before_sleep,
                 timed_out,
             );
-            st = self.locked();
+            st = if result == ParkResult::Invalid {
+                // Only chaos mode's `park` returns `Invalid` here (`validate` always agrees),
+                // and it does so without running `before_sleep`: the lock is still ours.
+                Locked { core: self }
+            } else {
+                self.locked()
+            };
         }
     }
 
