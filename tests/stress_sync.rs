@@ -293,8 +293,11 @@ fn sixty_four_threads_pass_every_item_exactly_once_through_a_condition() {
         loop {
             round += 1;
             let g = s.cond.guard();
-            // SAFETY (each block below): we hold the lock while we touch the queue.
-            let ready = || unsafe { !s.items().is_empty() || *s.taken() == TOTAL };
+            let ready = || {
+                // SAFETY: the predicate runs with the lock held (the waits take it back
+                // before they return, and `wait_for` calls it holding the lock).
+                unsafe { !s.items().is_empty() || *s.taken() == TOTAL }
+            };
             match (i + round) % 4 {
                 0 => {
                     while !ready() {
