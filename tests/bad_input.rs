@@ -485,3 +485,57 @@ fn queue_huge_timeouts_wait_as_long_as_they_must() {
     joiner.join().unwrap();
     assert!(q.task_done().is_err());
 }
+
+#[test]
+fn a_panicking_local_init_stores_nothing_and_is_retried() {
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c = calls.clone();
+    let local = threadkit::Local::new(move || {
+        if c.fetch_add(1, Ordering::SeqCst) == 0 {
+            panic!("init failed");
+        }
+        7u32
+    });
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| local.with(|v| *v)));
+    assert!(r.is_err(), "the panic passes through");
+    assert_eq!(local.with(|v| *v), 7, "init runs again");
+    assert_eq!(local.with(|v| *v), 7);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "and only then is the value kept"
+    );
+}
+
+#[test]
+fn condition_notify_wakes_the_longest_waiting_first() {
+    // A promise rather than a misuse: `notify(1)` takes the oldest waiter.
+    let _dog = watchdog("condition notify order", LIMIT);
+    let cond = Arc::new(threadkit::Condition::new());
+    let (tx, rx) = mpsc::channel();
+    let waiters: Vec<_> = (0..4)
+        .map(|i| {
+            let (c, tx) = (cond.clone(), tx.clone());
+            let t = Thread::new(move || {
+                let _g = c.guard();
+                c.wait().unwrap();
+                tx.send(i).unwrap();
+            });
+            t.start().unwrap();
+            // Queued in this order: each one is parked before the next starts.
+            wait_until_parked(&t, WaitKind::Condition);
+            let _g = cond.guard(); // it released the lock only once queued
+            t
+        })
+        .collect();
+    for i in 0..4 {
+        {
+            let _g = cond.guard();
+            assert_eq!(cond.notify(1).unwrap(), 1);
+        }
+        assert_eq!(rx.recv().unwrap(), i, "woken out of order");
+    }
+    for t in waiters {
+        t.join().unwrap();
+    }
+}
