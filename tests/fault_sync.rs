@@ -450,3 +450,52 @@ fn a_panic_inside_a_queue_worker_loop_leaves_the_queue_usable_and_its_count_righ
     );
     assert_gone(&[&worker, &second]);
 }
+
+#[test]
+fn a_panicking_ord_in_a_priority_queue_put_leaves_the_queue_consistent() {
+    use threadkit::queue::PriorityQueue;
+    static TOUCHY: AtomicBool = AtomicBool::new(false);
+    /// An item whose comparison panics while `TOUCHY` is set.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Item(u32);
+    impl Ord for Item {
+        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+            if TOUCHY.load(Ordering::SeqCst) {
+                panic!("comparison failed");
+            }
+            self.0.cmp(&other.0)
+        }
+    }
+    impl PartialOrd for Item {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    let _dog = watchdog("priority queue Ord panic", LIMIT);
+    let q = PriorityQueue::new(0);
+    q.put(Item(2)).unwrap();
+    q.put(Item(3)).unwrap();
+    TOUCHY.store(true, Ordering::SeqCst);
+    let r = catch_unwind(AssertUnwindSafe(|| q.put(Item(1))));
+    TOUCHY.store(false, Ordering::SeqCst);
+    assert!(r.is_err(), "the panic passes through put");
+    // The lock was released during the unwind, and every item in the queue is counted as a
+    // task: each one taken can be marked done, and then `join` returns.
+    let mut got = Vec::new();
+    while let Ok(Item(n)) = q.try_get() {
+        got.push(n);
+        q.task_done()
+            .expect("every queued item is an unfinished task");
+    }
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        [1, 2, 3],
+        "BinaryHeap keeps the item whose push panicked"
+    );
+    assert_eq!(q.unfinished_tasks(), 0);
+    assert!(q.join_timeout(Duration::ZERO));
+    assert!(q.empty());
+    q.put(Item(4)).unwrap();
+    assert_eq!(q.get().unwrap(), Item(4));
+}
