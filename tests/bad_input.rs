@@ -303,3 +303,239 @@ fn current_thread_and_locks_still_work_in_a_thread_local_destructor() {
     assert_eq!(rx.recv().unwrap(), (false, true, true));
     assert!(!lock.locked());
 }
+
+// ----- RLock, Condition, Semaphore, Event, Barrier, Timer, queues ---------------------------
+
+#[test]
+fn an_rlock_left_held_by_an_ended_thread_stays_locked_and_no_other_thread_may_release_it() {
+    // Unlike a `Lock`, an `RLock` may only be released by its holder: a thread that ends
+    // holding one (a bare `acquire`, no guard) leaves it locked.
+    let _dog = watchdog("rlock held by an ended thread", LIMIT);
+    let lock = Arc::new(threadkit::RLock::new());
+    let l = lock.clone();
+    let t = Thread::new(move || {
+        l.acquire();
+        l.acquire();
+    });
+    t.start().unwrap();
+    t.join().unwrap();
+    assert!(lock.locked());
+    assert!(!lock.is_owned());
+    assert_ne!(
+        lock.holder(),
+        Some(t.clone()),
+        "a finished thread is never named"
+    );
+    let err = lock.release().unwrap_err();
+    assert_eq!(err.primitive(), "RLock");
+    assert!(!lock.try_acquire());
+    let wait = Duration::from_millis(20);
+    let start = Instant::now();
+    assert!(!lock.acquire_timeout(wait));
+    assert!(start.elapsed() >= wait);
+    assert!(lock.locked(), "nothing changed");
+}
+
+#[test]
+fn condition_wait_timeout_max_waits_for_the_notify() {
+    let _dog = watchdog("condition wait_timeout(MAX)", LIMIT);
+    let cond = Arc::new(threadkit::Condition::with_lock(Arc::new(Lock::new())));
+    let c = cond.clone();
+    let waiter = Thread::new(move || {
+        let _g = c.guard();
+        assert!(
+            c.wait_timeout(Duration::MAX).unwrap(),
+            "notified, not timed out"
+        );
+        assert!(c.lock().locked(), "held again");
+    });
+    waiter.start().unwrap();
+    wait_until_parked(&waiter, WaitKind::Condition);
+    let _g = cond.guard();
+    // The waiter queued before releasing the lock we now hold: the notify finds it.
+    assert_eq!(cond.notify(1).unwrap(), 1);
+    drop(_g);
+    waiter.join().unwrap();
+    // And a predicate wait with `Duration::MAX` returns the value once it holds.
+    let _g = cond.guard();
+    assert!(cond.wait_for_timeout(|| true, Duration::MAX).unwrap());
+}
+
+#[test]
+fn event_wait_timeout_max_on_a_clear_event_waits_for_the_set() {
+    let _dog = watchdog("event wait_timeout(MAX)", LIMIT);
+    let event = Arc::new(threadkit::Event::new());
+    let e = event.clone();
+    let waiter = Thread::new(move || assert!(e.wait_timeout(Duration::MAX)));
+    waiter.start().unwrap();
+    wait_until_parked(&waiter, WaitKind::Event);
+    assert!(
+        !event.wait_timeout(Duration::ZERO),
+        "zero polls: still clear"
+    );
+    event.set();
+    waiter.join().unwrap();
+}
+
+#[test]
+fn semaphore_acquire_timeouts_at_the_edges() {
+    let _dog = watchdog("semaphore timeouts at the edges", LIMIT);
+    let sem = Arc::new(threadkit::Semaphore::new(0));
+    let bounded = Arc::new(threadkit::BoundedSemaphore::new(1));
+    assert!(bounded.try_acquire());
+    // Zero polls once, and does not leave a waiter behind to swallow a later release.
+    let start = Instant::now();
+    assert!(!sem.acquire_timeout(Duration::ZERO));
+    assert!(!bounded.acquire_timeout(Duration::ZERO));
+    assert!(sem.guard_timeout(Duration::ZERO).is_none());
+    assert!(start.elapsed() < Duration::from_secs(5));
+    sem.release(1).unwrap();
+    assert_eq!(sem.value(), 1, "the permit went to nobody");
+    assert!(sem.try_acquire());
+    // `Duration::MAX` waits until a release.
+    let (s, b) = (sem.clone(), bounded.clone());
+    let waiter = Thread::new(move || {
+        assert!(s.acquire_timeout(Duration::MAX));
+        assert!(b.acquire_timeout(Duration::MAX));
+    });
+    waiter.start().unwrap();
+    wait_until_parked(&waiter, WaitKind::Semaphore);
+    sem.release(1).unwrap();
+    bounded.release(1).unwrap();
+    waiter.join().unwrap();
+    assert_eq!((sem.value(), bounded.value()), (0, 0));
+}
+
+#[test]
+fn barrier_wait_timeout_max_waits_and_a_broken_barrier_refuses_at_once() {
+    let _dog = watchdog("barrier wait_timeout(MAX)", LIMIT);
+    let b = Arc::new(threadkit::Barrier::new(2).unwrap());
+    let b2 = b.clone();
+    let waiter = Thread::new(move || {
+        b2.wait_timeout(Duration::MAX).unwrap();
+    });
+    waiter.start().unwrap();
+    wait_until_parked(&waiter, WaitKind::Barrier);
+    b.wait().unwrap();
+    waiter.join().unwrap();
+    // Broken: every wait, however long its timeout, fails at once with the cause.
+    b.abort();
+    let start = Instant::now();
+    for r in [
+        b.wait(),
+        b.wait_timeout(Duration::MAX),
+        b.wait_timeout(Duration::ZERO),
+    ] {
+        assert_eq!(r.unwrap_err().cause(), threadkit::BrokenCause::Abort);
+    }
+    assert!(start.elapsed() < Duration::from_secs(5));
+    b.reset();
+    assert!(!b.broken());
+}
+
+#[test]
+fn timer_intervals_at_the_edges_and_a_second_start() {
+    let _dog = watchdog("timer edges", LIMIT);
+    let fired = Arc::new(AtomicBool::new(false));
+    let f = fired.clone();
+    let now = threadkit::Timer::new(Duration::ZERO, move || f.store(true, Ordering::SeqCst));
+    now.start().unwrap();
+    assert!(matches!(
+        now.start(),
+        Err(StartError::AlreadyStarted { .. })
+    ));
+    now.join().unwrap();
+    assert!(
+        fired.load(Ordering::SeqCst),
+        "a zero interval fires at once"
+    );
+    assert!(matches!(
+        now.start(),
+        Err(StartError::AlreadyStarted { .. })
+    ));
+    // An interval too large for the clock never fires: it waits until cancelled.
+    let never = threadkit::Timer::new(Duration::MAX, || panic!("must not fire"));
+    never.start().unwrap();
+    wait_until_parked(never.thread(), WaitKind::Event);
+    assert!(!never.join_timeout(Duration::from_millis(20)).unwrap());
+    assert!(never.cancel());
+    never.join().unwrap();
+    assert!(never.is_cancelled() && !never.has_fired());
+}
+
+#[test]
+fn queue_huge_timeouts_wait_as_long_as_they_must() {
+    let _dog = watchdog("queue timeouts MAX", LIMIT);
+    let q = threadkit::queue::Queue::new(1);
+    q.put(1).unwrap();
+    let p = q.clone();
+    let putter = Thread::new(move || p.put_timeout(2, Duration::MAX).unwrap());
+    putter.start().unwrap();
+    wait_until_parked(&putter, WaitKind::QueuePut);
+    let j = q.clone();
+    let joiner = Thread::new(move || assert!(j.join_timeout(Duration::MAX)));
+    joiner.start().unwrap();
+    wait_until_parked(&joiner, WaitKind::QueueJoin);
+    assert_eq!(q.get_timeout(Duration::MAX).unwrap(), 1);
+    putter.join().unwrap();
+    assert_eq!(q.get().unwrap(), 2);
+    q.task_done().unwrap();
+    assert!(joiner.is_alive(), "one task is still unfinished");
+    q.task_done().unwrap();
+    joiner.join().unwrap();
+    assert!(q.task_done().is_err());
+}
+
+#[test]
+fn a_panicking_local_init_stores_nothing_and_is_retried() {
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c = calls.clone();
+    let local = threadkit::Local::new(move || {
+        if c.fetch_add(1, Ordering::SeqCst) == 0 {
+            panic!("init failed");
+        }
+        7u32
+    });
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| local.with(|v| *v)));
+    assert!(r.is_err(), "the panic passes through");
+    assert_eq!(local.with(|v| *v), 7, "init runs again");
+    assert_eq!(local.with(|v| *v), 7);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "and only then is the value kept"
+    );
+}
+
+#[test]
+fn condition_notify_wakes_the_longest_waiting_first() {
+    // A promise rather than a misuse: `notify(1)` takes the oldest waiter.
+    let _dog = watchdog("condition notify order", LIMIT);
+    let cond = Arc::new(threadkit::Condition::new());
+    let (tx, rx) = mpsc::channel();
+    let waiters: Vec<_> = (0..4)
+        .map(|i| {
+            let (c, tx) = (cond.clone(), tx.clone());
+            let t = Thread::new(move || {
+                let _g = c.guard();
+                c.wait().unwrap();
+                tx.send(i).unwrap();
+            });
+            t.start().unwrap();
+            // Queued in this order: each one is parked before the next starts.
+            wait_until_parked(&t, WaitKind::Condition);
+            let _g = cond.guard(); // it released the lock only once queued
+            t
+        })
+        .collect();
+    for i in 0..4 {
+        {
+            let _g = cond.guard();
+            assert_eq!(cond.notify(1).unwrap(), 1);
+        }
+        assert_eq!(rx.recv().unwrap(), i, "woken out of order");
+    }
+    for t in waiters {
+        t.join().unwrap();
+    }
+}

@@ -253,8 +253,10 @@ impl<B: Buffer> Core<B> {
     /// Pushes under the lock, counts the task, wakes one getter if any is parked.
     #[inline]
     fn push(&self, mut st: Locked<'_, B>, item: B::Item) {
-        st.buf.push(item);
+        // Counted first: a `PriorityQueue` item whose `Ord` panics is left in the heap by
+        // `BinaryHeap::push`, and must then be counted as an unfinished task too.
         st.unfinished += 1;
+        st.buf.push(item);
         self.len.store(st.buf.len(), Ordering::Relaxed);
         let wake = self.parked.load(Ordering::Relaxed) & GET != 0;
         drop(st);
