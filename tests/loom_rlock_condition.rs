@@ -421,7 +421,8 @@ fn two_waiters_two_notifies<L: Held>() {
 
 #[test]
 fn condition_rlock_notify_one_wakes_exactly_one_per_notify() {
-    bounded(2, two_waiters_two_notifies::<RLock>);
+    // Bound 1: the RLock variant takes each level separately, and at bound 2 runs for minutes.
+    bounded(1, two_waiters_two_notifies::<RLock>);
 }
 
 #[test]
