@@ -298,9 +298,12 @@ impl Permits {
 ///
 /// # Fairness
 ///
-/// Permits released while threads wait go to those threads: a running thread that calls
-/// `acquire` then queues behind them instead of taking the permit first, so waiters are not
-/// starved. (Python's semaphore lets a running thread take a permit first.)
+/// Permits released while threads wait are handed to the waiters rather than freed, so a
+/// `try_acquire` (or the fast path of `acquire`) cannot take them first. Among the waiters the
+/// order is not FIFO: a thread that calls `acquire` just after the release registers as a
+/// waiter and may take a handed permit before the woken thread runs, so a waiter is not
+/// protected from starvation by newer waiters. No permit is lost either way. (Python's
+/// semaphore lets any running thread take a permit first.)
 ///
 /// # Differences from Python
 ///
