@@ -38,7 +38,9 @@ use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use parking_lot_core::{DEFAULT_UNPARK_TOKEN, FilterOp, UnparkResult};
+use crate::primitive::parking_lot_core::{
+    self, DEFAULT_UNPARK_TOKEN, FilterOp, ParkResult, UnparkResult,
+};
 
 use super::error::{QueueId, TaskDoneError};
 use crate::Lock;
@@ -251,8 +253,10 @@ impl<B: Buffer> Core<B> {
     /// Pushes under the lock, counts the task, wakes one getter if any is parked.
     #[inline]
     fn push(&self, mut st: Locked<'_, B>, item: B::Item) {
-        st.buf.push(item);
+        // Counted first: a `PriorityQueue` item whose `Ord` panics is left in the heap by
+        // `BinaryHeap::push`, and must then be counted as an unfinished task too.
         st.unfinished += 1;
+        st.buf.push(item);
         self.len.store(st.buf.len(), Ordering::Relaxed);
         let wake = self.parked.load(Ordering::Relaxed) & GET != 0;
         drop(st);
@@ -511,7 +515,7 @@ impl<B: Buffer> Core<B> {
                     self.parked.fetch_and(!bit, Ordering::Relaxed);
                 }
             };
-            wait::park_with(
+            let result = wait::park_with(
                 self.key(bit),
                 on,
                 deadline,
@@ -519,7 +523,13 @@ impl<B: Buffer> Core<B> {
                 before_sleep,
                 timed_out,
             );
-            st = self.locked();
+            st = if result == ParkResult::Invalid {
+                // Only chaos mode's `park` returns `Invalid` here (`validate` always agrees),
+                // and it does so without running `before_sleep`: the lock is still ours.
+                Locked { core: self }
+            } else {
+                self.locked()
+            };
         }
     }
 

@@ -39,11 +39,34 @@ impl QueueId {
     }
 
     /// The queue's type: `"Queue"`, `"LifoQueue"`, `"PriorityQueue"` or `"SimpleQueue"`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
+    ///
+    /// assert_eq!(Queue::<u8>::new(0).id().kind(), "Queue");
+    /// assert_eq!(LifoQueue::<u8>::new(0).id().kind(), "LifoQueue");
+    /// assert_eq!(PriorityQueue::<u8>::new(0).id().kind(), "PriorityQueue");
+    /// assert_eq!(SimpleQueue::<u8>::new().id().kind(), "SimpleQueue");
+    /// ```
     pub fn kind(&self) -> &'static str {
         self.kind
     }
 
     /// The queue's address: the same for every handle (clone) of one queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q: Queue<u8> = Queue::new(0);
+    /// let handle = q.clone();
+    /// assert_eq!(handle.id().addr(), q.id().addr());
+    /// assert_ne!(Queue::<u8>::new(0).id().addr(), q.id().addr()); // another queue
+    /// assert_eq!(q.id().to_string(), format!("Queue at {:#x}", q.id().addr()));
+    /// ```
     pub fn addr(&self) -> usize {
         self.addr
     }
@@ -86,11 +109,35 @@ impl<T> PutError<T> {
     }
 
     /// The refused item, handed back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(0);
+    /// q.shutdown();
+    /// let err = q.put(vec![1, 2, 3]).unwrap_err();
+    /// assert_eq!(err.into_inner(), [1, 2, 3]);
+    /// ```
     pub fn into_inner(self) -> T {
         self.item
     }
 
     /// The queue that refused it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(0);
+    /// let handle = q.clone();
+    /// handle.shutdown();
+    /// let err = q.put('x').unwrap_err();
+    /// assert_eq!(err.queue(), q.id());
+    /// assert_eq!(err.queue(), handle.id()); // the same queue, whichever handle
+    /// ```
     pub fn queue(&self) -> QueueId {
         self.queue
     }
@@ -151,6 +198,20 @@ pub enum TryPutError<T> {
 
 impl<T> TryPutError<T> {
     /// The refused item, handed back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(1);
+    /// q.try_put("first")?;
+    /// assert_eq!(q.try_put("second").unwrap_err().into_inner(), "second"); // full
+    /// q.shutdown();
+    /// assert_eq!(q.try_put("third").unwrap_err().into_inner(), "third"); // shut down
+    /// assert_eq!(q.get()?, "first");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             TryPutError::Full { item, .. } | TryPutError::ShutDown { item, .. } => item,
@@ -158,16 +219,56 @@ impl<T> TryPutError<T> {
     }
 
     /// True if the queue was full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(1);
+    /// q.try_put(1)?;
+    /// let err = q.try_put(2).unwrap_err();
+    /// assert!(err.is_full());
+    /// assert!(!err.is_shut_down());
+    /// assert_eq!(err.to_string(), format!("put_nowait on full {}", q.id()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_full(&self) -> bool {
         matches!(self, TryPutError::Full { .. })
     }
 
     /// True if the queue was shut down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(0); // unbounded: never full
+    /// q.shutdown();
+    /// let err = q.try_put(1).unwrap_err();
+    /// assert!(err.is_shut_down());
+    /// assert!(!err.is_full());
+    /// assert_eq!(err.to_string(), format!("put_nowait on shut-down {}", q.id()));
+    /// ```
     pub fn is_shut_down(&self) -> bool {
         matches!(self, TryPutError::ShutDown { .. })
     }
 
     /// The queue that refused the item.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::LifoQueue;
+    ///
+    /// let q = LifoQueue::new(1);
+    /// q.try_put(1)?;
+    /// let err = q.try_put(2).unwrap_err();
+    /// assert_eq!(err.queue(), q.id());
+    /// assert_eq!(err.queue().kind(), "LifoQueue");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn queue(&self) -> QueueId {
         match self {
             TryPutError::Full { queue, .. } | TryPutError::ShutDown { queue, .. } => *queue,
@@ -238,6 +339,20 @@ pub enum PutTimeoutError<T> {
 
 impl<T> PutTimeoutError<T> {
     /// The refused item, handed back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(1);
+    /// q.put(String::from("a"))?;
+    /// let err = q.put_timeout(String::from("b"), Duration::ZERO).unwrap_err();
+    /// assert_eq!(err.into_inner(), "b");
+    /// assert_eq!(q.get()?, "a");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             PutTimeoutError::Timeout { item, .. } | PutTimeoutError::ShutDown { item, .. } => item,
@@ -245,16 +360,58 @@ impl<T> PutTimeoutError<T> {
     }
 
     /// True if the wait timed out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(1);
+    /// q.put(1)?;
+    /// let start = Instant::now();
+    /// let err = q.put_timeout(2, Duration::from_millis(10)).unwrap_err();
+    /// assert!(err.is_timeout());
+    /// assert!(!err.is_shut_down());
+    /// assert!(start.elapsed() >= Duration::from_millis(10)); // never early
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, PutTimeoutError::Timeout { .. })
     }
 
     /// True if the queue was shut down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(1);
+    /// q.shutdown();
+    /// let err = q.put_timeout(1, Duration::from_secs(3600)).unwrap_err(); // returns at once
+    /// assert!(err.is_shut_down());
+    /// assert!(!err.is_timeout());
+    /// ```
     pub fn is_shut_down(&self) -> bool {
         matches!(self, PutTimeoutError::ShutDown { .. })
     }
 
     /// The queue that refused the item.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(1);
+    /// q.put(1)?;
+    /// let err = q.put_timeout(2, Duration::ZERO).unwrap_err();
+    /// assert_eq!(err.queue(), q.id());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn queue(&self) -> QueueId {
         match self {
             PutTimeoutError::Timeout { queue, .. } | PutTimeoutError::ShutDown { queue, .. } => {
@@ -326,6 +483,18 @@ impl GetError {
     }
 
     /// The queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::PriorityQueue;
+    ///
+    /// let q: PriorityQueue<u32> = PriorityQueue::new(0);
+    /// q.shutdown();
+    /// let err = q.get().unwrap_err();
+    /// assert_eq!(err.queue(), q.id());
+    /// assert_eq!(err.queue().kind(), "PriorityQueue");
+    /// ```
     pub fn queue(&self) -> QueueId {
         self.queue
     }
@@ -375,16 +544,56 @@ pub enum TryGetError {
 
 impl TryGetError {
     /// True if the queue was empty but not shut down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q: Queue<u8> = Queue::new(0);
+    /// let err = q.try_get().unwrap_err();
+    /// assert!(err.is_empty());
+    /// assert!(!err.is_shut_down());
+    /// q.put(7)?;
+    /// assert_eq!(q.try_get()?, 7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         matches!(self, TryGetError::Empty { .. })
     }
 
     /// True if the queue is shut down and empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(0);
+    /// q.put(1)?;
+    /// q.shutdown();
+    /// assert_eq!(q.try_get()?, 1); // items put before the shutdown still come out
+    /// let err = q.try_get().unwrap_err();
+    /// assert!(err.is_shut_down());
+    /// assert!(!err.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_shut_down(&self) -> bool {
         matches!(self, TryGetError::ShutDown { .. })
     }
 
     /// The queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::SimpleQueue;
+    ///
+    /// let q: SimpleQueue<u8> = SimpleQueue::new();
+    /// let err = q.try_get().unwrap_err();
+    /// assert_eq!(err.queue(), q.id());
+    /// assert_eq!(err.to_string(), format!("get_nowait on empty {}", q.id()));
+    /// ```
     pub fn queue(&self) -> QueueId {
         match self {
             TryGetError::Empty { queue } | TryGetError::ShutDown { queue } => *queue,
@@ -445,16 +654,54 @@ pub enum GetTimeoutError {
 
 impl GetTimeoutError {
     /// True if the wait timed out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q: Queue<u8> = Queue::new(0);
+    /// let start = Instant::now();
+    /// let err = q.get_timeout(Duration::from_millis(10)).unwrap_err();
+    /// assert!(err.is_timeout());
+    /// assert!(!err.is_shut_down());
+    /// assert!(start.elapsed() >= Duration::from_millis(10)); // never early
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, GetTimeoutError::Timeout { .. })
     }
 
     /// True if the queue is shut down and empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q: Queue<u8> = Queue::new(0);
+    /// q.shutdown();
+    /// let err = q.get_timeout(Duration::from_secs(3600)).unwrap_err(); // returns at once
+    /// assert!(err.is_shut_down());
+    /// assert!(!err.is_timeout());
+    /// ```
     pub fn is_shut_down(&self) -> bool {
         matches!(self, GetTimeoutError::ShutDown { .. })
     }
 
     /// The queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q: Queue<u8> = Queue::new(0);
+    /// let err = q.get_timeout(Duration::ZERO).unwrap_err();
+    /// assert_eq!(err.queue(), q.id());
+    /// ```
     pub fn queue(&self) -> QueueId {
         match self {
             GetTimeoutError::Timeout { queue } | GetTimeoutError::ShutDown { queue } => *queue,
@@ -521,11 +768,40 @@ impl TaskDoneError {
     }
 
     /// The queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q: Queue<u8> = Queue::new(0);
+    /// let err = q.task_done().unwrap_err(); // nothing was put
+    /// assert_eq!(err.queue(), q.id());
+    /// assert_eq!(q.unfinished_tasks(), 0); // nothing changed
+    /// ```
     pub fn queue(&self) -> QueueId {
         self.queue
     }
 
     /// The name of the thread that called `task_done`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use threadkit::{queue::Queue, Thread};
+    ///
+    /// let q: Queue<u8> = Queue::new(0);
+    /// let (tx, rx) = mpsc::channel();
+    /// let worker = q.clone();
+    /// let t = Thread::builder()
+    ///     .name("worker")
+    ///     .target(move || tx.send(worker.task_done().unwrap_err()).unwrap());
+    /// t.start()?;
+    /// t.join()?;
+    /// assert_eq!(rx.recv()?.thread(), "worker");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn thread(&self) -> &str {
         &self.thread
     }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::time::{Duration, Instant};
 
-use parking_lot_core::SpinWait;
+use crate::primitive::parking_lot_core::SpinWait;
 
 use super::wait::{self, Blocked, WaitKind};
 use crate::primitive::{AtomicU64, Ordering};
@@ -736,16 +736,68 @@ pub struct BrokenBarrierError {
 
 impl BrokenBarrierError {
     /// Why the barrier broke.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, mpsc};
+    /// use threadkit::{Barrier, BrokenCause, Thread};
+    ///
+    /// let b = Arc::new(Barrier::new(2)?);
+    /// let (tx, rx) = mpsc::channel();
+    /// let b2 = b.clone();
+    /// let t = Thread::new(move || tx.send(b2.wait()).unwrap());
+    /// t.start()?;
+    /// while t.waiting().is_none() {
+    ///     std::thread::yield_now(); // until the thread is parked at the barrier
+    /// }
+    /// b.reset(); // breaks the wait in progress
+    /// assert_eq!(rx.recv()?.unwrap_err().cause(), BrokenCause::Reset);
+    /// t.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cause(&self) -> BrokenCause {
         self.cause
     }
 
     /// The barrier's address, as shown in dumps.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::Barrier;
+    ///
+    /// let b = Barrier::new(2)?;
+    /// b.abort();
+    /// let err = b.wait().unwrap_err();
+    /// assert_eq!(err.address(), &b as *const Barrier as usize);
+    /// assert!(err.to_string().contains(&format!("{:#x}", err.address())));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn address(&self) -> usize {
         self.address
     }
 
     /// The name of the thread whose wait failed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, mpsc};
+    /// use threadkit::{Barrier, Thread};
+    ///
+    /// let b = Arc::new(Barrier::new(2)?);
+    /// b.abort();
+    /// let (tx, rx) = mpsc::channel();
+    /// let b2 = b.clone();
+    /// let t = Thread::builder()
+    ///     .name("party")
+    ///     .target(move || tx.send(b2.wait().unwrap_err()).unwrap());
+    /// t.start()?;
+    /// t.join()?;
+    /// assert_eq!(rx.recv()?.thread(), "party");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn thread(&self) -> &str {
         &self.thread
     }
@@ -780,6 +832,16 @@ pub struct BarrierPartiesError {
 
 impl BarrierPartiesError {
     /// The number of parties asked for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::Barrier;
+    ///
+    /// assert_eq!(Barrier::new(0).unwrap_err().parties(), 0);
+    /// assert_eq!(Barrier::new(1 << 24).unwrap_err().parties(), 1 << 24);
+    /// assert!(Barrier::new((1 << 24) - 1).is_ok()); // the largest barrier
+    /// ```
     pub fn parties(&self) -> usize {
         self.parties
     }

@@ -25,7 +25,9 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot_core::{DEFAULT_UNPARK_TOKEN, ParkResult, RequeueOp, UnparkResult};
+use crate::primitive::parking_lot_core::{
+    self, DEFAULT_UNPARK_TOKEN, ParkResult, RequeueOp, UnparkResult,
+};
 
 use super::error::ReleaseError;
 use super::lock::{Lock, LockGuard};
@@ -805,25 +807,33 @@ impl<L: ConditionLock> Condition<L> {
             location,
         };
         let mut requeued = false;
-        let timed_out = |k, was_last_thread| {
-            if k == key {
-                self.waiters.fetch_sub(1, Ordering::Relaxed);
-            } else {
-                // Notified (requeued onto the lock) before the time was up.
-                requeued = true;
-                if was_last_thread {
-                    raw.clear_parked();
+        let result = loop {
+            let timed_out = |k, was_last_thread| {
+                if k == key {
+                    self.waiters.fetch_sub(1, Ordering::Relaxed);
+                } else {
+                    // Notified (requeued onto the lock) before the time was up.
+                    requeued = true;
+                    if was_last_thread {
+                        raw.clear_parked();
+                    }
                 }
+            };
+            let result = wait::park_with(
+                key,
+                on,
+                deadline,
+                || true,
+                || self.lock.release_for_wait(),
+                timed_out,
+            );
+            // `validate` always agrees, so parking_lot never returns `Invalid` here; chaos
+            // mode's `park` does, without queueing us or running `before_sleep`: the lock is
+            // still held and we are still counted in `waiters`. Not a notification: park again.
+            if result != ParkResult::Invalid {
+                break result;
             }
         };
-        let result = wait::park_with(
-            key,
-            on,
-            deadline,
-            || true,
-            || self.lock.release_for_wait(),
-            timed_out,
-        );
         self.lock.acquire_restore(count, location);
         !matches!(result, ParkResult::TimedOut) || requeued
     }

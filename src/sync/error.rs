@@ -46,16 +46,60 @@ impl ReleaseError {
     }
 
     /// The kind of primitive (`"Lock"`, ...).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{BoundedSemaphore, Lock, RLock, Semaphore};
+    ///
+    /// assert_eq!(Lock::new().release().unwrap_err().primitive(), "Lock");
+    /// assert_eq!(RLock::new().release().unwrap_err().primitive(), "RLock");
+    /// assert_eq!(Semaphore::new(0).release(0).unwrap_err().primitive(), "Semaphore");
+    /// let full = BoundedSemaphore::new(1);
+    /// assert_eq!(full.release(1).unwrap_err().primitive(), "BoundedSemaphore");
+    /// ```
     pub fn primitive(&self) -> &'static str {
         self.primitive
     }
 
     /// The primitive's address, as shown in dumps.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{Lock, RLock};
+    ///
+    /// let lock = Lock::new();
+    /// assert_eq!(lock.release().unwrap_err().address(), &lock as *const Lock as usize);
+    /// let rlock = RLock::new();
+    /// assert_eq!(rlock.release().unwrap_err().address(), &rlock as *const RLock as usize);
+    /// ```
     pub fn address(&self) -> usize {
         self.address
     }
 
     /// The name of the thread that tried to release.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, mpsc};
+    /// use threadkit::{RLock, Thread};
+    ///
+    /// let lock = Arc::new(RLock::new());
+    /// lock.acquire();
+    /// let (tx, rx) = mpsc::channel();
+    /// let l = lock.clone();
+    /// let t = Thread::builder()
+    ///     .name("intruder")
+    ///     .target(move || tx.send(l.release().unwrap_err()).unwrap());
+    /// t.start()?;
+    /// t.join()?;
+    /// assert_eq!(rx.recv()?.thread(), "intruder");
+    /// assert!(lock.is_owned()); // the refused release changed nothing
+    /// lock.release()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn thread(&self) -> &str {
         &self.thread
     }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use parking_lot_core::SpinWait;
+use crate::primitive::parking_lot_core::{ParkResult, SpinWait};
 
 use super::wait::{self, Blocked, WaitKind};
 use crate::primitive::{AtomicUsize, Ordering};
@@ -255,8 +255,14 @@ impl Event {
                     self.state.fetch_and(!PARKED, Ordering::Relaxed);
                 }
             };
-            wait::park(self.addr(), on, deadline, validate, timed_out);
+            let r = wait::park(self.addr(), on, deadline, validate, timed_out);
             s = self.state.load(Ordering::Acquire);
+            // `TimedOut` means the deadline passed (parking_lot_core checks the clock): answer
+            // now rather than reading the clock again, which is also what lets the loom models
+            // (whose deadlines fire without the clock moving) see this path.
+            if r == ParkResult::TimedOut {
+                return done(s);
+            }
         }
     }
 
@@ -282,5 +288,126 @@ impl fmt::Debug for Event {
         f.debug_struct("Event")
             .field("set", &self.is_set())
             .finish()
+    }
+}
+
+/// loom models of a timed wait racing `set`, with deadlines that may fire at any point (only
+/// the crate can make them fire: see `primitive::park_loom::with_firing_deadlines`). The
+/// untimed models are in `tests/loom_semaphore_event.rs`. Run with
+/// `RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --lib sync::event`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::sync::atomic::{AtomicBool, Ordering as StdOrdering};
+    use std::time::Duration;
+
+    use loom::cell::UnsafeCell;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::{Event, PARKED};
+    use crate::primitive::Ordering;
+    use crate::primitive::park_loom::with_firing_deadlines;
+
+    fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+        let mut builder = loom::model::Builder::new();
+        if builder.preemption_bound.is_none() {
+            builder.preemption_bound = Some(bound);
+        }
+        builder.check(f);
+    }
+
+    /// An event and a value written before it is set.
+    struct Flagged {
+        event: Event,
+        value: UnsafeCell<usize>,
+    }
+
+    // SAFETY: `value` is written before `event.set()` and read only after a wait that saw the
+    // set; loom fails the model if that does not order the two.
+    unsafe impl Sync for Flagged {}
+
+    fn no_parked_bit(e: &Event) -> bool {
+        e.state.load(Ordering::Relaxed) & PARKED == 0
+    }
+
+    #[test]
+    fn a_timeout_with_nobody_to_set_returns_false_and_cleans_up() {
+        with_firing_deadlines(|| {
+            loom::model::Builder::new().check(|| {
+                let e = Event::new();
+                // Returns at all only because the deadline fired: nobody sets the event.
+                assert!(!e.wait_timeout(Duration::from_secs(3600)));
+                assert!(no_parked_bit(&e), "a timed-out last waiter clears PARKED");
+                e.set();
+                assert!(e.wait_timeout(Duration::ZERO));
+            });
+        });
+    }
+
+    #[test]
+    fn a_timeout_racing_set_answers_by_what_it_saw() {
+        // Across all executions both answers must occur (so the timer really races the set),
+        // `true` must come with the setter's write visible, and nobody may stay parked.
+        static SAW_TRUE: AtomicBool = AtomicBool::new(false);
+        static SAW_FALSE: AtomicBool = AtomicBool::new(false);
+        with_firing_deadlines(|| {
+            loom::model::Builder::new().check(|| {
+                let f = Arc::new(Flagged {
+                    event: Event::new(),
+                    value: UnsafeCell::new(0),
+                });
+                let f2 = f.clone();
+                let waiter = thread::spawn(move || {
+                    let got = f2.event.wait_timeout(Duration::from_secs(3600));
+                    if got {
+                        // SAFETY: the wait saw the set, which follows the write (loom checks).
+                        assert_eq!(f2.value.with(|v| unsafe { *v }), 1);
+                    }
+                    got
+                });
+                // SAFETY: the only write, before the set; the waiter reads only after it.
+                f.value.with_mut(|v| unsafe { *v = 1 });
+                // A slow setter: the waiter's spin is a loom `yield_now`, after which loom
+                // runs other threads first; without these the waiter could never park (and
+                // time out) before the set.
+                thread::yield_now();
+                thread::yield_now();
+                f.event.set();
+                let got = waiter.join().unwrap();
+                if got {
+                    SAW_TRUE.store(true, StdOrdering::Relaxed);
+                } else {
+                    SAW_FALSE.store(true, StdOrdering::Relaxed);
+                }
+                assert!(f.event.is_set());
+                assert!(no_parked_bit(&f.event), "nobody is parked any more");
+            });
+        });
+        assert!(SAW_TRUE.load(StdOrdering::Relaxed), "the set never won");
+        assert!(SAW_FALSE.load(StdOrdering::Relaxed), "the deadline never won");
+    }
+
+    #[test]
+    fn a_timeout_never_strands_an_untimed_waiter() {
+        // A timed and an untimed waiter, and set, clear, set racing them (the last set, so
+        // that a waiter arriving after the clear has one to return for): when the timed
+        // waiter times out as the last queued thread it clears PARKED, which must not leave
+        // the untimed one asleep through the set (loom fails an execution where it sleeps).
+        with_firing_deadlines(|| {
+            bounded(2, || {
+                let e = Arc::new(Event::new());
+                let e1 = e.clone();
+                let timed = thread::spawn(move || e1.wait_timeout(Duration::from_secs(3600)));
+                let e2 = e.clone();
+                let plain = thread::spawn(move || e2.wait());
+                e.set();
+                e.clear();
+                e.set();
+                timed.join().unwrap();
+                plain.join().unwrap();
+                assert!(no_parked_bit(&e), "nobody is parked any more");
+                assert!(e.is_set());
+            });
+        });
     }
 }

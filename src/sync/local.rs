@@ -23,6 +23,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use super::lock::Lock;
 use super::mutex::Mutex;
 
 /// Source of `Local` ids: unique in the process, never reused.
@@ -123,10 +124,15 @@ impl<T: Send + 'static> Local<T> {
         Local {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             init: Box::new(init),
-            slots: Mutex::new(SlotList {
-                slots: Vec::new(),
-                prune_at: PRUNE_START,
-            }),
+            // `from_raw`, not `Mutex::new`: the latter names `Lock::INIT`, which a loom build
+            // cannot have (loom atomics are not `const`), and fails to compile under loom.
+            slots: Mutex::from_raw(
+                Lock::new(),
+                SlotList {
+                    slots: Vec::new(),
+                    prune_at: PRUNE_START,
+                },
+            ),
         }
     }
 

@@ -4,11 +4,10 @@ use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use parking_lot_core::{SpinWait, UnparkResult};
-
 use super::error::ReleaseError;
 use super::wait::{self, Blocked, WaitKind};
 use crate::Thread;
+use crate::primitive::parking_lot_core::{self, SpinWait, UnparkResult};
 use crate::primitive::{AtomicU32, Ordering};
 use crate::threading::registry;
 
@@ -28,6 +27,15 @@ pub(crate) const OWNER_SHIFT: u32 = 2;
 /// line (see [`Thread::waiting`](crate::Thread::waiting)).
 ///
 /// For data protected by a lock, use [`Mutex<T>`](crate::Mutex), built on this type.
+///
+/// # If the holder ends
+///
+/// A thread that ends while holding a `Lock` (it returns, or panics between a bare
+/// [`acquire`](Lock::acquire) and [`release`](Lock::release)) leaves it locked, as in Python:
+/// waiters stay blocked until some thread releases it, which any thread may do. Guards release
+/// while a panic unwinds. [`holder`](Lock::holder) then returns `None` until the ended thread's
+/// small number is given to a new thread, and from then on names that thread: it is a
+/// diagnostic, not proof of ownership.
 ///
 /// # Fairness
 ///
@@ -284,7 +292,7 @@ impl Lock {
     }
 
     /// The thread that acquired the lock, if it is held by a thread that is still alive.
-    /// A snapshot, for diagnostics.
+    /// A snapshot, for diagnostics (see [If the holder ends](Lock#if-the-holder-ends)).
     ///
     /// # Examples
     ///
@@ -516,8 +524,14 @@ impl fmt::Debug for LockGuard<'_> {
 // the state word order the critical sections. Guards may cross threads (GuardSend) because a
 // `Lock` may be released by any thread.
 unsafe impl lock_api::RawMutex for Lock {
+    #[cfg(not(loom))]
     #[allow(clippy::declare_interior_mutable_const)]
     const INIT: Lock = Lock::new();
+
+    // loom's atomics cannot be built in a `const`: under loom, build a `Mutex<T>` with
+    // `Mutex::from_raw(Lock::new(), value)`; `Mutex::new` fails to compile.
+    #[cfg(loom)]
+    const INIT: Lock = panic!("under loom, use Mutex::from_raw(Lock::new(), value)");
 
     type Guard = lock_api::GuardSend;
 

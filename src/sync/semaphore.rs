@@ -21,7 +21,7 @@ use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use parking_lot_core::{FilterOp, SpinWait};
+use crate::primitive::parking_lot_core::{self, FilterOp, SpinWait};
 
 use super::error::ReleaseError;
 use super::wait::{self, Blocked, WaitKind};
@@ -298,9 +298,12 @@ impl Permits {
 ///
 /// # Fairness
 ///
-/// Permits released while threads wait go to those threads: a running thread that calls
-/// `acquire` then queues behind them instead of taking the permit first, so waiters are not
-/// starved. (Python's semaphore lets a running thread take a permit first.)
+/// Permits released while threads wait are handed to the waiters rather than freed, so a
+/// `try_acquire` (or the fast path of `acquire`) cannot take them first. Among the waiters the
+/// order is not FIFO: a thread that calls `acquire` just after the release registers as a
+/// waiter and may take a handed permit before the woken thread runs, so a waiter is not
+/// protected from starvation by newer waiters. No permit is lost either way. (Python's
+/// semaphore lets any running thread take a permit first.)
 ///
 /// # Differences from Python
 ///
@@ -347,6 +350,19 @@ pub struct Semaphore {
 
 impl Semaphore {
     /// The largest count a semaphore holds: `usize::MAX / 4`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::Semaphore;
+    ///
+    /// assert_eq!(Semaphore::MAX_VALUE, usize::MAX / 4);
+    /// let sem = Semaphore::new(usize::MAX); // clamped
+    /// assert_eq!(sem.value(), Semaphore::MAX_VALUE);
+    /// let err = sem.release(1).unwrap_err(); // no room for one more
+    /// assert!(err.to_string().starts_with("permit count overflow in Semaphore"));
+    /// assert_eq!(sem.value(), Semaphore::MAX_VALUE);
+    /// ```
     pub const MAX_VALUE: usize = MAX_VALUE;
 
     /// A semaphore with `value` free permits. `const`, so it can be a `static`. A value above

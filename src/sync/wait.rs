@@ -16,13 +16,33 @@ use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use parking_lot_core::{DEFAULT_PARK_TOKEN, ParkResult};
-
 use crate::Thread;
+use crate::primitive::parking_lot_core::{self, DEFAULT_PARK_TOKEN, ParkResult};
 use crate::threading::registry;
 use crate::threading::thread::locked;
 
 /// What a blocked thread waits for.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use threadkit::{Event, Thread, WaitKind};
+///
+/// let ready = Arc::new(Event::new());
+/// let r = ready.clone();
+/// let t = Thread::new(move || r.wait());
+/// t.start()?;
+/// let info = loop {
+///     if let Some(info) = t.waiting() { break info; }
+///     std::thread::yield_now();
+/// };
+/// ready.set(); // let the thread finish before checking the snapshot
+/// t.join()?;
+/// assert_eq!(info.kind(), WaitKind::Event);
+/// assert_eq!(info.kind().to_string(), "event");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum WaitKind {
@@ -120,27 +140,152 @@ impl WaitInfo {
     }
 
     /// The kind of wait.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use threadkit::{Event, Thread, WaitKind};
+    ///
+    /// let gate = Arc::new(Event::new());
+    /// let g = gate.clone();
+    /// let worker = Thread::new(move || g.wait());
+    /// worker.start()?;
+    /// let w = worker.clone();
+    /// let joiner = Thread::new(move || w.join().unwrap());
+    /// joiner.start()?;
+    /// let info = loop {
+    ///     if let Some(info) = joiner.waiting() { break info; }
+    ///     std::thread::yield_now();
+    /// };
+    /// let owner = info.owner(); // looked up while the joined thread is alive
+    /// gate.set(); // let both threads finish before checking
+    /// joiner.join()?;
+    /// assert_eq!(info.kind(), WaitKind::Join);
+    /// assert_eq!(owner, Some(worker)); // the thread being joined
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn kind(&self) -> WaitKind {
         self.rec.on.kind
     }
 
     /// The address of the object waited on: the same for every thread waiting on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use threadkit::{Lock, Thread};
+    ///
+    /// let lock = Arc::new(Lock::new());
+    /// let guard = lock.guard(); // released on unwinding too, should an assert fail
+    /// let l = lock.clone();
+    /// let t = Thread::new(move || {
+    ///     l.acquire();
+    ///     l.release().unwrap();
+    /// });
+    /// t.start()?;
+    /// let info = loop {
+    ///     if let Some(info) = t.waiting() { break info; }
+    ///     std::thread::yield_now();
+    /// };
+    /// assert_eq!(info.object(), Arc::as_ptr(&lock) as usize);
+    /// drop(guard);
+    /// t.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn object(&self) -> usize {
         self.rec.on.object
     }
 
     /// The thread that held the object when the wait began (a lock's holder, the thread being
     /// joined), if known and still alive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use threadkit::{Lock, Thread};
+    ///
+    /// let lock = Arc::new(Lock::new());
+    /// let guard = lock.guard(); // the main thread holds the lock
+    /// let l = lock.clone();
+    /// let t = Thread::new(move || {
+    ///     l.acquire();
+    ///     l.release().unwrap();
+    /// });
+    /// t.start()?;
+    /// let info = loop {
+    ///     if let Some(info) = t.waiting() { break info; }
+    ///     std::thread::yield_now();
+    /// };
+    /// assert_eq!(info.owner(), Some(threadkit::current_thread()));
+    /// assert_eq!(info.owner(), lock.holder());
+    /// drop(guard);
+    /// t.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn owner(&self) -> Option<Thread> {
         registry::lookup(self.rec.on.owner)
     }
 
     /// The caller's source location of the blocking call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use threadkit::{Lock, Thread};
+    ///
+    /// let lock = Arc::new(Lock::new());
+    /// let guard = lock.guard(); // released on unwinding too, should an assert fail
+    /// let l = lock.clone();
+    /// let line = line!() + 1;
+    /// let t = Thread::new(move || { l.acquire(); l.release().unwrap(); });
+    /// t.start()?;
+    /// let info = loop {
+    ///     if let Some(info) = t.waiting() { break info; }
+    ///     std::thread::yield_now();
+    /// };
+    /// assert_eq!(info.location().file(), file!());
+    /// assert_eq!(info.location().line(), line); // the `l.acquire()` call
+    /// drop(guard);
+    /// t.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn location(&self) -> &'static Location<'static> {
         self.rec.on.location
     }
 
     /// When the wait began.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Instant;
+    /// use threadkit::{Lock, Thread};
+    ///
+    /// let lock = Arc::new(Lock::new());
+    /// let guard = lock.guard(); // released on unwinding too, should an assert fail
+    /// let l = lock.clone();
+    /// let t = Thread::new(move || {
+    ///     l.acquire();
+    ///     l.release().unwrap();
+    /// });
+    /// let before = Instant::now();
+    /// t.start()?;
+    /// let info = loop {
+    ///     if let Some(info) = t.waiting() { break info; }
+    ///     std::thread::yield_now();
+    /// };
+    /// assert!(before <= info.since() && info.since() <= Instant::now());
+    /// // Later snapshots of the same wait report the same start.
+    /// assert_eq!(t.waiting().map(|i| i.since()), Some(info.since()));
+    /// drop(guard);
+    /// t.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn since(&self) -> Instant {
         self.rec.since
     }

@@ -13,6 +13,20 @@ use crate::threading::registry;
 use crate::threading::thread::{Kind, locked};
 
 /// Python's `_thread.LockType`: the type [`allocate_lock`] returns.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::thread::{LockType, allocate_lock};
+///
+/// let lock: LockType = allocate_lock();
+/// assert!(lock.try_acquire());
+/// assert!(lock.locked());
+/// assert!(!lock.try_acquire()); // not reentrant, as in Python
+/// lock.release()?;
+/// assert!(!lock.locked());
+/// # Ok::<(), threadkit::ReleaseError>(())
+/// ```
 pub type LockType = Lock;
 
 /// The longest timeout any blocking call accepts: every [`Duration`]. A wait longer than the
@@ -168,6 +182,13 @@ pub struct StackSizeError {
 
 impl StackSizeError {
     /// The size that was refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = threadkit::thread::stack_size(Some(32 * 1024 - 1)).unwrap_err();
+    /// assert_eq!(err.size(), 32 * 1024 - 1);
+    /// ```
     pub fn size(&self) -> usize {
         self.size
     }

@@ -37,21 +37,85 @@ pub struct ThreadPanic {
 
 impl ThreadPanic {
     /// The name of the thread that panicked, as it was at the time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{JoinError, Thread};
+    ///
+    /// threadkit::set_excepthook(|_, _| {}); // keep stderr quiet in this example
+    /// let t = Thread::builder().name("parser").target(|| panic!("bad input"));
+    /// t.start()?;
+    /// let Err(JoinError::Panicked(p)) = t.join() else { panic!("expected a panic") };
+    /// assert_eq!(p.thread(), "parser");
+    /// threadkit::reset_excepthook();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn thread(&self) -> &str {
         &self.thread
     }
 
     /// The panic message (`"Box<dyn Any>"` when the payload was not a string).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{JoinError, Thread};
+    ///
+    /// threadkit::set_excepthook(|_, _| {}); // keep stderr quiet in this example
+    /// let formatted = Thread::new(|| panic!("bad input: {}", 42));
+    /// let other = Thread::new(|| std::panic::panic_any(42));
+    /// formatted.start()?;
+    /// other.start()?;
+    /// let Err(JoinError::Panicked(p)) = formatted.join() else { panic!("expected a panic") };
+    /// assert_eq!(p.message(), "bad input: 42");
+    /// let Err(JoinError::Panicked(p)) = other.join() else { panic!("expected a panic") };
+    /// assert_eq!(p.message(), "Box<dyn Any>"); // not a string payload
+    /// threadkit::reset_excepthook();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
 
     /// Where the panic happened (`file:line:column`), when known.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{JoinError, Thread};
+    ///
+    /// threadkit::set_excepthook(|_, _| {}); // keep stderr quiet in this example
+    /// let expected = format!("{}:{}:", file!(), line!() + 1);
+    /// let t = Thread::new(|| panic!("bad input"));
+    /// t.start()?;
+    /// let Err(JoinError::Panicked(p)) = t.join() else { panic!("expected a panic") };
+    /// assert!(p.location().unwrap().starts_with(&expected));
+    /// threadkit::reset_excepthook();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn location(&self) -> Option<&str> {
         self.location.as_deref()
     }
 
     /// A backtrace, captured when `RUST_BACKTRACE` asked for one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::backtrace::{Backtrace, BacktraceStatus};
+    /// use threadkit::{JoinError, Thread};
+    ///
+    /// threadkit::set_excepthook(|_, _| {}); // keep stderr quiet in this example
+    /// let t = Thread::new(|| panic!("bad input"));
+    /// t.start()?;
+    /// let Err(JoinError::Panicked(p)) = t.join() else { panic!("expected a panic") };
+    /// // Present exactly when the environment (`RUST_BACKTRACE`, `RUST_LIB_BACKTRACE`) enables them.
+    /// let enabled = Backtrace::capture().status() == BacktraceStatus::Captured;
+    /// assert_eq!(p.backtrace().is_some(), enabled);
+    /// threadkit::reset_excepthook();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn backtrace(&self) -> Option<&str> {
         self.backtrace.as_deref()
     }
@@ -215,6 +279,19 @@ impl SetDaemonError {
     }
 
     /// The thread's name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::Thread;
+    ///
+    /// assert_eq!(threadkit::main_thread().set_daemon(true).unwrap_err().thread(), "MainThread");
+    /// let t = Thread::builder().name("worker").target(|| {});
+    /// t.start()?;
+    /// assert_eq!(t.set_daemon(true).unwrap_err().thread(), "worker");
+    /// t.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn thread(&self) -> &str {
         &self.thread
     }

@@ -120,7 +120,7 @@ pub(crate) fn all() -> Vec<Thread> {
         .collect()
 }
 
-thread_local! {
+crate::primitive::thread_local! {
     /// The calling thread's entry, borrowed from [`OWNER`] (or from [`MAIN`] on the main
     /// thread). Null until the thread first needs it, and again once [`OWNER`] is dropped.
     static CURRENT: Cell<*const Inner> = const { Cell::new(std::ptr::null()) };
@@ -140,8 +140,10 @@ struct Owner(RefCell<Option<Arc<Inner>>>);
 impl Drop for Owner {
     fn drop(&mut self) {
         if let Some(inner) = self.0.borrow_mut().take() {
-            CURRENT.with(|c| c.set(std::ptr::null()));
-            NUMBER.with(|n| n.set(0));
+            // `try_with`: std never fails here (both are `const` without destructors), but
+            // under loom every thread-local of the thread is gone by now.
+            let _ = CURRENT.try_with(|c| c.set(std::ptr::null()));
+            let _ = NUMBER.try_with(|n| n.set(0));
             inner.finish();
         }
     }

@@ -36,6 +36,11 @@ fn build_examples(profile_dir: &Path) {
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--examples", "--quiet"])
         .current_dir(env!("CARGO_MANIFEST_DIR"));
+    // Into the target dir the tests were built in (`.ci/chaos` and `.ci/loom` use their own),
+    // not the default one, where the check above would never find them.
+    if let Some(target_dir) = profile_dir.parent() {
+        cmd.arg("--target-dir").arg(target_dir);
+    }
     if profile_dir.ends_with("release") {
         cmd.arg("--release");
     }
