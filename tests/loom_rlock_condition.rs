@@ -105,7 +105,10 @@ fn recursive_increment(g: &Guarded<RLock>) {
     g.lock.acquire();
     assert_eq!(g.lock.recursion_count(), 1);
     g.add(1);
-    assert!(g.lock.try_acquire(), "the owner always gets its own lock again");
+    assert!(
+        g.lock.try_acquire(),
+        "the owner always gets its own lock again"
+    );
     assert_eq!(g.lock.recursion_count(), 2);
     g.add(1);
     g.lock.release().unwrap();
@@ -325,7 +328,10 @@ impl<L: Held> Shared<L> {
 
     /// After a wait returns: the lock is held again, at the depth it had.
     fn check_restored(&self) {
-        assert!(self.cond.lock().held_here(), "wait returned without the lock");
+        assert!(
+            self.cond.lock().held_here(),
+            "wait returned without the lock"
+        );
         assert_eq!(self.cond.lock().depth(), L::DEPTH, "depth not restored");
     }
 }

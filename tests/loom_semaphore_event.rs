@@ -262,7 +262,10 @@ fn bounded_over_release_racing_an_acquire() {
         });
         let mine = sem.release(1).is_ok();
         let theirs = t.join().unwrap();
-        assert!(mine ^ theirs, "exactly one release refused (mine {mine}, theirs {theirs})");
+        assert!(
+            mine ^ theirs,
+            "exactly one release refused (mine {mine}, theirs {theirs})"
+        );
         assert_eq!(sem.value(), 1);
         assert_eq!(sem.bound(), 1);
     });
@@ -283,7 +286,10 @@ fn bounded_over_release_racing_a_blocked_acquire() {
         sem.release(1).unwrap();
         let mine = sem.release(1).is_ok();
         let theirs = t.join().unwrap();
-        assert!(mine ^ theirs, "exactly one release refused (mine {mine}, theirs {theirs})");
+        assert!(
+            mine ^ theirs,
+            "exactly one release refused (mine {mine}, theirs {theirs})"
+        );
         assert_eq!(sem.value(), 1);
         assert!(sem.release(1).is_err(), "full: refused");
         assert_eq!(sem.value(), 1, "a refused release changes nothing");

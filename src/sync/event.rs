@@ -384,7 +384,10 @@ mod loom_tests {
             });
         });
         assert!(SAW_TRUE.load(StdOrdering::Relaxed), "the set never won");
-        assert!(SAW_FALSE.load(StdOrdering::Relaxed), "the deadline never won");
+        assert!(
+            SAW_FALSE.load(StdOrdering::Relaxed),
+            "the deadline never won"
+        );
     }
 
     #[test]
