@@ -41,6 +41,32 @@ fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     builder.check(f);
 }
 
+/// A waiter thread's registry handle, published by the waiter so that the model can see when
+/// it has reached the crate's wait path.
+#[derive(Clone, Default)]
+struct Handle(std::sync::Arc<std::sync::OnceLock<threadkit::Thread>>);
+
+impl Handle {
+    /// Called by the waiter before it blocks.
+    fn publish(&self) {
+        let _ = self.0.set(threadkit::current_thread());
+    }
+
+    /// Yields (to loom) until the waiter is recorded as waiting: it is then inside the wait
+    /// path, about to park or parked. loom runs a thread that spins with `yield_now` (as the
+    /// primitives' `SpinWait` does under loom) only when the others block or yield, so
+    /// without this a releaser that never blocks would always act before the waiter parks,
+    /// and the park/unpark path would go unexplored.
+    fn until_waiting(&self) {
+        loop {
+            if self.0.get().is_some_and(|t| t.waiting().is_some()) {
+                return;
+            }
+            thread::yield_now();
+        }
+    }
+}
+
 /// A counter that only the holder of a permit of `sem` (a `Semaphore(1)`) may touch.
 struct Guarded<S> {
     sem: S,
@@ -129,11 +155,15 @@ fn semaphore_of_one_excludes_three_threads_and_conserves_permits() {
 fn semaphore_release_wakes_a_blocked_acquire() {
     // The waiter may find the permit already there, or register and park: either way the
     // release must reach it, and what the releaser wrote before is visible to it.
-    for how in [0, 1] {
+    // With `parked`, the release comes only once the waiter is in the wait path.
+    for (how, parked) in [(0, false), (1, false), (0, true), (1, true)] {
         exhaustive(move || {
             let g = Guarded::new(Semaphore::new(0));
             let g2 = g.clone();
+            let h = Handle::default();
+            let h2 = h.clone();
             let t = thread::spawn(move || {
+                h2.publish();
                 if how == 0 {
                     g2.sem.acquire();
                 } else {
@@ -141,6 +171,9 @@ fn semaphore_release_wakes_a_blocked_acquire() {
                 }
                 assert_eq!(g2.get(), 7);
             });
+            if parked {
+                h.until_waiting();
+            }
             g.add(7);
             g.sem.release(1).unwrap();
             t.join().unwrap();
@@ -151,14 +184,25 @@ fn semaphore_release_wakes_a_blocked_acquire() {
 
 #[test]
 fn semaphore_one_release_of_two_wakes_both_waiters() {
+    // Both waiters are in the wait path before the release of two: it must hand one permit
+    // to each and wake both.
     bounded(3, || {
         let sem = Arc::new(Semaphore::new(0));
-        let threads: Vec<_> = (0..2)
-            .map(|_| {
+        let handles = [Handle::default(), Handle::default()];
+        let threads: Vec<_> = handles
+            .iter()
+            .map(|h| {
                 let sem = sem.clone();
-                thread::spawn(move || sem.acquire())
+                let h = h.clone();
+                thread::spawn(move || {
+                    h.publish();
+                    sem.acquire();
+                })
             })
             .collect();
+        for h in &handles {
+            h.until_waiting();
+        }
         sem.release(2).unwrap();
         for t in threads {
             t.join().unwrap();
@@ -258,11 +302,15 @@ fn bounded_over_release_racing_a_blocked_acquire() {
 
 #[test]
 fn event_set_wakes_a_waiter_and_publishes_writes() {
-    for timed in [false, true] {
+    // With `parked`, the set comes only once the waiter is in the wait path.
+    for (timed, parked) in [(false, false), (true, false), (false, true), (true, true)] {
         exhaustive(move || {
             let g = Guarded::new(Event::new());
             let g2 = g.clone();
+            let h = Handle::default();
+            let h2 = h.clone();
             let t = thread::spawn(move || {
+                h2.publish();
                 if timed {
                     assert!(g2.sem.wait_timeout(Duration::from_secs(3600)));
                 } else {
@@ -272,6 +320,9 @@ fn event_set_wakes_a_waiter_and_publishes_writes() {
                 // Ordered after the setter's write by `set` (loom checks it).
                 assert_eq!(g2.get(), 3);
             });
+            if parked {
+                h.until_waiting();
+            }
             g.add(3);
             g.sem.set();
             t.join().unwrap();
@@ -282,14 +333,24 @@ fn event_set_wakes_a_waiter_and_publishes_writes() {
 
 #[test]
 fn event_set_wakes_two_waiters() {
+    // Both waiters are in the wait path before the set: one `set` must wake both.
     bounded(3, || {
         let e = Arc::new(Event::new());
-        let threads: Vec<_> = (0..2)
-            .map(|_| {
+        let handles = [Handle::default(), Handle::default()];
+        let threads: Vec<_> = handles
+            .iter()
+            .map(|h| {
                 let e = e.clone();
-                thread::spawn(move || e.wait())
+                let h = h.clone();
+                thread::spawn(move || {
+                    h.publish();
+                    e.wait();
+                })
             })
             .collect();
+        for h in &handles {
+            h.until_waiting();
+        }
         e.set();
         for t in threads {
             t.join().unwrap();

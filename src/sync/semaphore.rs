@@ -21,7 +21,7 @@ use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use crate::primitive::parking_lot_core::{self, FilterOp, SpinWait};
+use crate::primitive::parking_lot_core::{self, FilterOp, ParkResult, SpinWait};
 
 use super::error::ReleaseError;
 use super::wait::{self, Blocked, WaitKind};
@@ -224,7 +224,12 @@ impl Permits {
             };
             // Sleep only while nothing is handed: a release adds to `handed` before it wakes.
             let validate = || self.handed.load(Ordering::Relaxed) == 0;
-            wait::park(object, on, deadline, validate, |_, _| {});
+            // `TimedOut` means the deadline passed (parking_lot_core checks the clock): give
+            // up now rather than reading the clock again, which is also what lets the loom
+            // models (whose deadlines fire without the clock moving) reach `give_up`.
+            if wait::park(object, on, deadline, validate, |_, _| {}) == ParkResult::TimedOut {
+                return self.give_up();
+            }
         }
     }
 
@@ -257,7 +262,11 @@ impl Permits {
             // Every registered waiter, us included, has been served: a release is between its
             // `fetch_add` and its `handed` update. Our permit is a moment away.
             if !spin.spin() {
+                // Under loom, loom's yield: a std yield would be a spin loop loom cannot end.
+                #[cfg(not(loom))]
                 std::thread::yield_now();
+                #[cfg(loom)]
+                loom::thread::yield_now();
             }
         }
     }
@@ -909,5 +918,92 @@ impl fmt::Debug for BoundedSemaphoreGuard<'_> {
         f.debug_struct("BoundedSemaphoreGuard")
             .field("semaphore", self.sem)
             .finish()
+    }
+}
+
+/// loom models of a timed acquire racing a release, with deadlines that may fire at any point
+/// (only the crate can make them fire: see `primitive::park_loom::with_firing_deadlines`).
+/// The untimed models are in `tests/loom_semaphore_event.rs`. Run with
+/// `RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --lib sync::semaphore`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::sync::atomic::{AtomicBool, Ordering as StdOrdering};
+    use std::time::Duration;
+
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::{BoundedSemaphore, Semaphore};
+    use crate::primitive::Ordering;
+    use crate::primitive::park_loom::with_firing_deadlines;
+
+    #[test]
+    fn a_timeout_racing_a_release_conserves_the_permit() {
+        // The timed acquirer gets the released permit or gives up; either way the permit is
+        // counted exactly once: it holds it, or the semaphore does. Across all executions
+        // both outcomes occur (the timer really races the release).
+        static GOT: AtomicBool = AtomicBool::new(false);
+        static GAVE_UP: AtomicBool = AtomicBool::new(false);
+        with_firing_deadlines(|| {
+            loom::model::Builder::new().check(|| {
+                let sem = Arc::new(Semaphore::new(0));
+                let s2 = sem.clone();
+                let t = thread::spawn(move || s2.acquire_timeout(Duration::from_secs(3600)));
+                // A slow releaser (loom runs a yielding spinner last: see the Event models).
+                thread::yield_now();
+                thread::yield_now();
+                sem.release(1).unwrap();
+                let got = t.join().unwrap();
+                if got {
+                    GOT.store(true, StdOrdering::Relaxed);
+                    assert_eq!(sem.value(), 0, "the permit went to the acquirer");
+                } else {
+                    GAVE_UP.store(true, StdOrdering::Relaxed);
+                    assert_eq!(sem.value(), 1, "the permit stayed with the semaphore");
+                }
+                assert_eq!(
+                    sem.permits.handed.load(Ordering::Relaxed),
+                    0,
+                    "no permit left handed"
+                );
+                assert_eq!(sem.permits.count.load(Ordering::Relaxed), usize::from(!got));
+            });
+        });
+        assert!(GOT.load(StdOrdering::Relaxed), "the release never won");
+        assert!(GAVE_UP.load(StdOrdering::Relaxed), "the deadline never won");
+    }
+
+    #[test]
+    fn a_timeout_never_strands_an_untimed_acquirer() {
+        // A timed and an untimed acquirer of a BoundedSemaphore(1) held by the main thread;
+        // one release. The untimed one must get a permit in the end: from the release, or
+        // from the timed one (which gives it back) when that one got it first.
+        with_firing_deadlines(|| {
+            let mut builder = loom::model::Builder::new();
+            if builder.preemption_bound.is_none() {
+                builder.preemption_bound = Some(2);
+            }
+            builder.check(|| {
+                let sem = Arc::new(BoundedSemaphore::new(1));
+                sem.acquire();
+                let s1 = sem.clone();
+                let timed = thread::spawn(move || {
+                    if s1.acquire_timeout(Duration::from_secs(3600)) {
+                        s1.release(1).unwrap();
+                    }
+                });
+                let s2 = sem.clone();
+                let plain = thread::spawn(move || {
+                    s2.acquire();
+                    s2.release(1).unwrap();
+                });
+                thread::yield_now();
+                sem.release(1).unwrap();
+                timed.join().unwrap();
+                plain.join().unwrap();
+                assert_eq!(sem.value(), 1, "permits conserved");
+                assert_eq!(sem.permits.handed.load(Ordering::Relaxed), 0);
+            });
+        });
     }
 }
