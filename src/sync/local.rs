@@ -123,10 +123,15 @@ impl<T: Send + 'static> Local<T> {
         Local {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             init: Box::new(init),
-            slots: Mutex::new(SlotList {
-                slots: Vec::new(),
-                prune_at: PRUNE_START,
-            }),
+            // `from_raw`, not `Mutex::new`: the latter does not compile under loom (see
+            // `Lock`'s `RawMutex::INIT`).
+            slots: Mutex::from_raw(
+                super::lock::Lock::new(),
+                SlotList {
+                    slots: Vec::new(),
+                    prune_at: PRUNE_START,
+                },
+            ),
         }
     }
 
