@@ -1,7 +1,7 @@
 //! Process tests of how threads end and how the process exits: "exit like Python".
 //!
 //! Each test re-runs this test binary as a child process, running only itself (`--exact`),
-//! with [`SCENARIO_VAR`] set. In the child, the test function plays its scenario and returns
+//! with `support::SCENARIO_VAR` set. In the child, the test function plays its scenario and returns
 //! (or exits); in the parent, it checks the child's stdout, stderr and exit status. Children
 //! run with `RUST_BACKTRACE=0` so their output is the same everywhere, and are killed (and
 //! the test failed) if they run longer than [`CHILD_TIMEOUT`].
@@ -10,108 +10,20 @@
 //! foreign thread (threads it creates default to daemon), so the scenarios set the daemon
 //! flag explicitly.
 
-use std::io::Read;
-use std::process::{Command, ExitStatus, Stdio};
+mod support;
+
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use support::{Child, in_child};
 use threadkit::{JoinError, Lock, Thread};
-
-/// Names the scenario the child runs (the test's own name).
-const SCENARIO_VAR: &str = "THREADKIT_EXIT_SCENARIO";
 
 /// A child still running after this long is stuck: it is killed and the test fails.
 const CHILD_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// True in the child process that runs `test`'s scenario.
-fn in_child(test: &str) -> bool {
-    std::env::var(SCENARIO_VAR).is_ok_and(|s| s == test)
-}
-
-/// What a child process did.
-struct Child {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Child {
-    fn stdout_lines(&self) -> Vec<&str> {
-        self.stdout.lines().collect()
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "status: {}\n--- stdout ---\n{}--- stderr ---\n{}",
-            self.status, self.stdout, self.stderr
-        )
-    }
-
-    fn assert_success(&self) {
-        assert!(
-            self.status.success(),
-            "the child failed\n{}",
-            self.describe()
-        );
-    }
-
-    /// The index of the first stdout line that is `line`; fails if there is none. The first
-    /// line a scenario prints shares its line with libtest's unfinished `test NAME ... `.
-    fn line(&self, line: &str) -> usize {
-        self.stdout_lines()
-            .iter()
-            .position(|l| {
-                l.strip_suffix(line)
-                    .is_some_and(|rest| rest.is_empty() || rest.ends_with(" ... "))
-            })
-            .unwrap_or_else(|| panic!("no line {line:?}\n{}", self.describe()))
-    }
-}
-
 /// Runs `test`'s scenario in a child process and waits at most [`CHILD_TIMEOUT`] for it.
 fn run_child(test: &str) -> Child {
-    let exe = std::env::current_exe().expect("the test binary knows its path");
-    let mut child = Command::new(exe)
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env(SCENARIO_VAR, test)
-        .env("RUST_BACKTRACE", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the test binary starts");
-    let read_all = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
-    let stderr = read_all(Box::new(child.stderr.take().unwrap()));
-    let deadline = Instant::now() + CHILD_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for the child") {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{test}: the child was still running after {CHILD_TIMEOUT:?}\n\
-                 --- stdout ---\n{}--- stderr ---\n{}",
-                stdout.join().unwrap(),
-                stderr.join().unwrap()
-            );
-        }
-        // Polling the child, not synchronising threads: the sleep only paces the loop.
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Child {
-        status,
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    }
+    support::run_child(test, CHILD_TIMEOUT)
 }
 
 /// Held from the start of a scenario until the process exits: [`release_at_exit`] frees it

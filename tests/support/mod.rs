@@ -56,6 +56,22 @@ pub struct Child {
 }
 
 impl Child {
+    pub fn stdout_lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+
+    /// The index of the first stdout line that is `line`; fails if there is none. The first
+    /// line a scenario prints shares its line with libtest's unfinished `test NAME ... `.
+    pub fn line(&self, line: &str) -> usize {
+        self.stdout_lines()
+            .iter()
+            .position(|l| {
+                l.strip_suffix(line)
+                    .is_some_and(|rest| rest.is_empty() || rest.ends_with(" ... "))
+            })
+            .unwrap_or_else(|| panic!("no line {line:?}\n{}", self.describe()))
+    }
+
     pub fn describe(&self) -> String {
         format!(
             "status: {}\n--- stdout ---\n{}--- stderr ---\n{}",
