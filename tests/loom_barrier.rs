@@ -15,27 +15,15 @@
 //! `LOOM_MAX_PREEMPTIONS` overrides each model's bound.
 #![cfg(loom)]
 
+mod loom_support;
+
 use std::time::Duration;
 
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
+use loom_support::{bounded, exhaustive};
 use threadkit::{Barrier, BrokenCause};
-
-/// A model explored exhaustively.
-fn exhaustive(f: impl Fn() + Sync + Send + 'static) {
-    loom::model::Builder::new().check(f);
-}
-
-/// A model with at most `bound` preemptions per execution (unless `LOOM_MAX_PREEMPTIONS`
-/// says otherwise).
-fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(bound);
-    }
-    builder.check(f);
-}
 
 /// `parties` threads (the model's main thread and `parties - 1` spawned ones) each wait
 /// `cycles` times on a barrier with an action that counts cycles. Checks that every wait

@@ -18,30 +18,16 @@
 //! `LOOM_MAX_PREEMPTIONS` overrides each model's bound.
 #![cfg(loom)]
 
+mod loom_support;
+
 use std::time::Duration;
 
 use lock_api::RawMutexTimed;
 use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::thread;
+use loom_support::{bounded, exhaustive};
 use threadkit::{Lock, Mutex};
-
-/// A model explored exhaustively (fine for two threads: each takes well under a second).
-fn exhaustive(f: impl Fn() + Sync + Send + 'static) {
-    loom::model::Builder::new().check(f);
-}
-
-/// A model with at most `bound` preemptions per execution (unless `LOOM_MAX_PREEMPTIONS`
-/// says otherwise): three threads explored exhaustively take minutes; bound 3 takes about a
-/// second and still reaches every interleaving of the lock's few steps that needs no more
-/// than three forced switches.
-fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(bound);
-    }
-    builder.check(f);
-}
 
 /// A counter that only the holder of `lock` may touch. loom's `UnsafeCell` fails the model if
 /// two threads touch it without the lock ordering them.

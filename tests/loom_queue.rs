@@ -15,19 +15,12 @@
 //! `LOOM_MAX_PREEMPTIONS` overrides each model's bound.
 #![cfg(loom)]
 
+mod loom_support;
+
 use loom::sync::Arc;
 use loom::thread;
+use loom_support::bounded;
 use threadkit::queue::Queue;
-
-/// A model with at most `bound` preemptions per execution (unless `LOOM_MAX_PREEMPTIONS`
-/// says otherwise).
-fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(bound);
-    }
-    builder.check(f);
-}
 
 /// One producer puts `items` (1, 2, ...) then shuts the queue down; `consumers` threads get
 /// until the queue is shut down and empty. Every item is taken exactly once (count and sum),
