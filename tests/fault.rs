@@ -3,56 +3,20 @@
 //! holding a `Lock`. After each, the primitive must stay usable, the registry consistent (the
 //! thread leaves `enumerate()`), and the panic reported (by `join`, and to the excepthook).
 //!
-//! Tests that replace the process-wide excepthook hold [`HOOK`]. Tests that need exact
+//! Tests that replace the process-wide excepthook hold `support::Recorder` (which serialises them). Tests that need exact
 //! process-wide counts, or stderr, run their scenario in a child process.
 
 mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex as StdMutex, mpsc};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use support::{in_child, run_child, watchdog};
+use support::{Recorder, in_child, run_child, watchdog};
 use threadkit::{JoinError, Lock, Mutex, Run, Thread, WaitKind, current_thread, enumerate};
-
-static HOOK: StdMutex<()> = StdMutex::new(());
 
 const LIMIT: Duration = Duration::from_secs(120);
 const CHILD_LIMIT: Duration = Duration::from_secs(60);
-
-/// Replaces the excepthook with one that records `(thread, message)` for threads whose name
-/// starts with `prefix`, until the returned guard is dropped.
-struct Recorder {
-    seen: Arc<StdMutex<Vec<(String, String)>>>,
-    _serial: std::sync::MutexGuard<'static, ()>,
-}
-
-impl Recorder {
-    fn install(prefix: &'static str) -> Recorder {
-        let serial = HOOK.lock().unwrap_or_else(|e| e.into_inner());
-        let seen: Arc<StdMutex<Vec<(String, String)>>> = Arc::default();
-        let s = seen.clone();
-        threadkit::set_excepthook(move |t, p| {
-            if t.name().starts_with(prefix) {
-                s.lock().unwrap().push((t.name(), p.message().to_string()));
-            }
-        });
-        Recorder {
-            seen,
-            _serial: serial,
-        }
-    }
-
-    fn seen(&self) -> Vec<(String, String)> {
-        self.seen.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        threadkit::reset_excepthook();
-    }
-}
 
 /// Waits (yielding) until `t` is parked on a lock.
 fn wait_until_blocked_on_lock(t: &Thread) {

@@ -4,7 +4,7 @@
 //! usable, the panic be reported (by `join`, and to the excepthook), and the registry stay
 //! consistent (the panicking thread leaves `enumerate()`, nobody is left blocked).
 //!
-//! Tests that replace the process-wide excepthook hold [`HOOK`].
+//! Tests that replace the process-wide excepthook hold `support::Recorder` (which serialises them).
 
 mod support;
 
@@ -13,50 +13,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, mpsc};
 use std::time::{Duration, Instant};
 
-use support::watchdog;
+use support::{Recorder, watchdog};
 use threadkit::queue::Queue;
 use threadkit::{
     Barrier, BoundedSemaphore, BrokenCause, Condition, JoinError, RLock, Semaphore, Thread, Timer,
     WaitKind, enumerate,
 };
 
-static HOOK: StdMutex<()> = StdMutex::new(());
-
 const LIMIT: Duration = Duration::from_secs(120);
-
-/// Replaces the excepthook with one that records `(thread, message)` for threads whose name
-/// starts with `prefix`, until dropped.
-struct Recorder {
-    seen: Arc<StdMutex<Vec<(String, String)>>>,
-    _serial: std::sync::MutexGuard<'static, ()>,
-}
-
-impl Recorder {
-    fn install(prefix: &'static str) -> Recorder {
-        let serial = HOOK.lock().unwrap_or_else(|e| e.into_inner());
-        let seen: Arc<StdMutex<Vec<(String, String)>>> = Arc::default();
-        let s = seen.clone();
-        threadkit::set_excepthook(move |t, p| {
-            if t.name().starts_with(prefix) {
-                s.lock().unwrap().push((t.name(), p.message().to_string()));
-            }
-        });
-        Recorder {
-            seen,
-            _serial: serial,
-        }
-    }
-
-    fn seen(&self) -> Vec<(String, String)> {
-        self.seen.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        threadkit::reset_excepthook();
-    }
-}
 
 fn start(name: &str, f: impl FnOnce() + Send + 'static) -> Thread {
     let t = Thread::builder().name(name).target(f);

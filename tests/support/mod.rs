@@ -134,3 +134,40 @@ pub fn run_child(test: &str, limit: Duration) -> Child {
         stderr: stderr.join().unwrap(),
     }
 }
+
+/// Serialises the tests of one binary that replace the process-wide excepthook.
+static HOOK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Replaces the excepthook with one that records `(thread, message)` for threads whose name
+/// starts with `prefix`, until dropped. Holds [`HOOK`] meanwhile.
+pub struct Recorder {
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+    _serial: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Recorder {
+    pub fn install(prefix: &'static str) -> Recorder {
+        let serial = HOOK.lock().unwrap_or_else(|e| e.into_inner());
+        let seen: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>> = Default::default();
+        let s = seen.clone();
+        threadkit::set_excepthook(move |t, p| {
+            if t.name().starts_with(prefix) {
+                s.lock().unwrap().push((t.name(), p.message().to_string()));
+            }
+        });
+        Recorder {
+            seen,
+            _serial: serial,
+        }
+    }
+
+    pub fn seen(&self) -> Vec<(String, String)> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        threadkit::reset_excepthook();
+    }
+}
