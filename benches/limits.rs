@@ -19,10 +19,13 @@
 
 use std::hint::black_box;
 use std::sync::Barrier;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+#[path = "support/mod.rs"]
+mod support;
 
 /// Runs `iters` round trips: this thread takes the even turns `main_turn(i)` and a helper
 /// thread the odd ones `helper_turn(i)`; returns the time from when both are ready until the
@@ -62,37 +65,6 @@ fn spin_until(word: &AtomicU64, want: u64) {
     }
 }
 
-/// Ping-pong on an atomic for 20 ms between two spinning threads: thousands of round trips
-/// mean two truly parallel cores, a handful mean one time-sliced core.
-fn cpu_mode() -> &'static str {
-    let turn = AtomicU64::new(0);
-    let stop = AtomicBool::new(false);
-    let trips = std::thread::scope(|s| {
-        s.spawn(|| {
-            while !stop.load(Ordering::Relaxed) {
-                let t = turn.load(Ordering::Acquire);
-                if !t.is_multiple_of(2) {
-                    turn.store(t + 1, Ordering::Release);
-                }
-            }
-        });
-        let t0 = Instant::now();
-        while t0.elapsed() < Duration::from_millis(20) {
-            let t = turn.load(Ordering::Acquire);
-            if t.is_multiple_of(2) {
-                turn.store(t + 1, Ordering::Release);
-            }
-        }
-        stop.store(true, Ordering::Relaxed);
-        turn.load(Ordering::Relaxed) / 2
-    });
-    if trips > 1000 {
-        "two parallel cores"
-    } else {
-        "one time-sliced core"
-    }
-}
-
 /// One compare-exchange and one store on an atomic only this thread uses.
 fn uncontended(c: &mut Criterion) {
     let mut g = c.benchmark_group("limit_uncontended_cas_store");
@@ -112,7 +84,7 @@ fn uncontended(c: &mut Criterion) {
 
 /// Two threads taking turns on one atomic, spinning (then yielding) while they wait.
 fn cache_line(c: &mut Criterion) {
-    eprintln!("limits: the machine looks like {}", cpu_mode());
+    eprintln!("limits: the machine looks like {}", support::cpu_mode());
     let mut g = c.benchmark_group("limit_cache_line_round_trip");
     g.bench_function("atomic_ping_pong", |b| {
         b.iter_custom(|iters| {

@@ -7,11 +7,14 @@
 
 use std::hint::black_box;
 use std::sync::Barrier;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use lock_api::RawMutex as _;
+
+#[path = "support/mod.rs"]
+mod support;
 
 /// One uncontended acquire + release pair of each lock, and the floor under all of them.
 fn uncontended_pair(c: &mut Criterion) {
@@ -111,41 +114,13 @@ fn hammer(iters: u64, op: &(dyn Fn() + Sync)) -> Duration {
     })
 }
 
-/// Ping-pong on an atomic for a few milliseconds between two spinning threads: hundreds of
-/// round trips mean two truly parallel cores, a handful mean one time-sliced core.
-fn cpu_mode() -> &'static str {
-    let turn = AtomicU64::new(0);
-    let stop = AtomicBool::new(false);
-    let trips = std::thread::scope(|s| {
-        s.spawn(|| {
-            while !stop.load(Ordering::Relaxed) {
-                let t = turn.load(Ordering::Acquire);
-                if !t.is_multiple_of(2) {
-                    turn.store(t + 1, Ordering::Release);
-                }
-            }
-        });
-        let t0 = Instant::now();
-        while t0.elapsed() < Duration::from_millis(20) {
-            let t = turn.load(Ordering::Acquire);
-            if t.is_multiple_of(2) {
-                turn.store(t + 1, Ordering::Release);
-            }
-        }
-        stop.store(true, Ordering::Relaxed);
-        turn.load(Ordering::Relaxed) / 2
-    });
-    if trips > 1000 {
-        "two parallel cores"
-    } else {
-        "one time-sliced core"
-    }
-}
-
 /// Two threads each doing acquire, increment, release in a loop on one lock. One iteration
 /// is one such operation by each thread (throughput counts both).
 fn contended(c: &mut Criterion) {
-    eprintln!("contended_2_threads: the machine looks like {}", cpu_mode());
+    eprintln!(
+        "contended_2_threads: the machine looks like {}",
+        support::cpu_mode()
+    );
     let mut g = c.benchmark_group("contended_2_threads");
     g.sampling_mode(SamplingMode::Flat);
     g.sample_size(20);
@@ -198,7 +173,7 @@ fn contended(c: &mut Criterion) {
     g.finish();
     eprintln!(
         "contended_2_threads: afterwards it looks like {}",
-        cpu_mode()
+        support::cpu_mode()
     );
 }
 
