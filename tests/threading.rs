@@ -472,6 +472,64 @@ fn waiting_records_joins_and_sleeps_with_the_callers_line() {
 }
 
 #[test]
+fn waiting_snapshots_are_never_torn_while_the_thread_moves_between_waits() {
+    // The worker alternates between two different waits as fast as it can; every snapshot
+    // must describe one of them whole (kind, object and line together), never a mix, and
+    // each new wait must carry its own start time. Counts distinct waits seen, not reads.
+    let sem = Arc::new(threadkit::Semaphore::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let (s, d) = (sem.clone(), done.clone());
+    let (tx, rx) = mpsc::channel();
+    let worker = Thread::new(move || {
+        let sem_line = line!() + 3;
+        tx.send(sem_line).unwrap();
+        while !d.load(Ordering::Relaxed) {
+            let _ = s.acquire_timeout(Duration::from_micros(20));
+            threadkit::sleep(Duration::from_micros(20));
+        }
+    });
+    worker.start().unwrap();
+    let sem_line = rx.recv().unwrap();
+    let sleep_line = sem_line + 1;
+    let (mut on_sem, mut on_sleep) = (0u32, 0u32);
+    let mut last: Option<(WaitKind, Instant)> = None;
+    let start = Instant::now();
+    while (on_sem < 200 || on_sleep < 200) && start.elapsed() < Duration::from_secs(20) {
+        let Some(info) = worker.waiting() else {
+            continue;
+        };
+        let this = (info.kind(), info.since());
+        if last == Some(this) {
+            continue;
+        }
+        if let Some((_, before)) = last {
+            assert!(before <= info.since(), "a later wait started earlier");
+        }
+        last = Some(this);
+        match info.kind() {
+            WaitKind::Semaphore => {
+                assert_eq!(info.object(), Arc::as_ptr(&sem) as usize);
+                assert_eq!(info.location().line(), sem_line);
+                on_sem += 1;
+            }
+            WaitKind::Sleep => {
+                assert_ne!(info.object(), Arc::as_ptr(&sem) as usize);
+                assert_eq!(info.location().line(), sleep_line);
+                on_sleep += 1;
+            }
+            other => panic!("unexpected wait {other:?}"),
+        }
+        assert!(info.since() <= Instant::now());
+    }
+    done.store(true, Ordering::Relaxed);
+    worker.join().unwrap();
+    assert!(
+        on_sem >= 200 && on_sleep >= 200,
+        "{on_sem} / {on_sleep} snapshots"
+    );
+}
+
+#[test]
 fn stack_size_below_the_minimum_is_refused() {
     let t = Thread::builder()
         .name("tiny")

@@ -14,12 +14,13 @@
 
 use std::fmt;
 use std::panic::Location;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
 use std::time::{Duration, Instant};
 
 use crate::Thread;
 use crate::primitive::parking_lot_core::{self, DEFAULT_PARK_TOKEN, ParkResult};
 use crate::threading::registry;
-use crate::threading::thread::locked;
 
 /// What a blocked thread waits for.
 ///
@@ -108,6 +109,125 @@ pub(crate) struct Blocked {
 pub(crate) struct WaitRecord {
     on: Blocked,
     since: Instant,
+}
+
+/// Every [`WaitKind`], in the order of their codes in a [`WaitSlot`] (code = index + 1).
+const KINDS: [WaitKind; 12] = [
+    WaitKind::Lock,
+    WaitKind::Join,
+    WaitKind::Start,
+    WaitKind::Sleep,
+    WaitKind::RLock,
+    WaitKind::Condition,
+    WaitKind::Semaphore,
+    WaitKind::Event,
+    WaitKind::Barrier,
+    WaitKind::QueueGet,
+    WaitKind::QueuePut,
+    WaitKind::QueueJoin,
+];
+
+impl WaitKind {
+    /// This kind's code in a [`WaitSlot`]: never 0, which means "not waiting".
+    fn code(self) -> u8 {
+        KINDS
+            .iter()
+            .position(|&k| k == self)
+            .map_or(0, |i| i as u8 + 1)
+    }
+}
+
+/// The clock origin of [`WaitSlot::since`]: set before the first wait is recorded.
+static EPOCH: OnceLock<Instant> = OnceLock::new();
+
+/// Where a thread's current wait is recorded, in its registry entry: written only by the
+/// thread itself (a seqlock: a few plain stores per wait, no lock, no read-modify-write) and
+/// read by anyone, without blocking, through [`WaitSlot::read`].
+///
+/// `seq` is odd while a record is being written. Clearing is one store of `kind = 0`, which a
+/// reader sees either before (the old record, complete) or after (no record).
+pub(crate) struct WaitSlot {
+    seq: AtomicU32,
+    /// 0 when not waiting, else [`WaitKind::code`].
+    kind: AtomicU8,
+    owner: AtomicU32,
+    object: AtomicUsize,
+    location: AtomicPtr<Location<'static>>,
+    /// Nanoseconds from [`EPOCH`] to the start of the wait.
+    since: AtomicU64,
+}
+
+impl WaitSlot {
+    pub(crate) const fn new() -> Self {
+        WaitSlot {
+            seq: AtomicU32::new(0),
+            kind: AtomicU8::new(0),
+            owner: AtomicU32::new(0),
+            object: AtomicUsize::new(0),
+            location: AtomicPtr::new(std::ptr::null_mut()),
+            since: AtomicU64::new(0),
+        }
+    }
+
+    /// Records the wait that starts now. Only the thread that owns the slot calls this.
+    fn set(&self, on: &Blocked) {
+        let epoch = *EPOCH.get_or_init(Instant::now);
+        let since = Instant::now().saturating_duration_since(epoch);
+        let since = u64::try_from(since.as_nanos()).unwrap_or(u64::MAX);
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+        fence(Ordering::Release);
+        self.kind.store(on.kind.code(), Ordering::Relaxed);
+        self.owner.store(on.owner, Ordering::Relaxed);
+        self.object.store(on.object, Ordering::Relaxed);
+        self.location.store(
+            std::ptr::from_ref(on.location).cast_mut(),
+            Ordering::Relaxed,
+        );
+        self.since.store(since, Ordering::Relaxed);
+        self.seq.store(seq.wrapping_add(2), Ordering::Release);
+    }
+
+    /// Ends the wait. Only the thread that owns the slot calls this.
+    fn clear(&self) {
+        self.kind.store(0, Ordering::Release);
+    }
+
+    /// A consistent snapshot of the record, if the thread is waiting. Never blocks: gives up
+    /// (answering `None`) if the writer keeps changing the record under it.
+    pub(crate) fn read(&self) -> Option<WaitRecord> {
+        for _ in 0..64 {
+            let seq = self.seq.load(Ordering::Acquire);
+            if seq & 1 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let kind = self.kind.load(Ordering::Relaxed);
+            let owner = self.owner.load(Ordering::Relaxed);
+            let object = self.object.load(Ordering::Relaxed);
+            let location = self.location.load(Ordering::Relaxed);
+            let since = self.since.load(Ordering::Relaxed);
+            fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) != seq {
+                continue;
+            }
+            let kind = *KINDS.get(usize::from(kind).checked_sub(1)?)?;
+            // SAFETY: a non-zero kind read in an unchanged sequence comes with the location
+            // written beside it, a `&'static Location` turned into a pointer by `set`.
+            let location = unsafe { location.as_ref()? };
+            let epoch = *EPOCH.get()?;
+            return Some(WaitRecord {
+                on: Blocked {
+                    kind,
+                    object,
+                    owner,
+                    location,
+                },
+                since: epoch + Duration::from_nanos(since),
+            });
+        }
+        None
+    }
 }
 
 /// A snapshot of what a thread is blocked on, from [`Thread::waiting`](crate::Thread::waiting).
@@ -340,16 +460,12 @@ pub(crate) fn park_with(
     before_sleep: impl FnOnce(),
     timed_out: impl FnOnce(usize, bool),
 ) -> ParkResult {
-    let rec = WaitRecord {
-        on,
-        since: Instant::now(),
-    };
     let entry = registry::current_ptr();
     // SAFETY: a non-null entry pointer stays valid for the calling thread's lifetime (see
     // `registry::current_handle`).
     let entry = unsafe { entry.as_ref() };
     if let Some(e) = entry {
-        *locked(&e.wait) = Some(rec);
+        e.wait.set(&on);
     }
     // SAFETY: the callbacks are the caller's, under the contract above, which is the one
     // parking_lot_core asks for.
@@ -364,7 +480,7 @@ pub(crate) fn park_with(
         )
     };
     if let Some(e) = entry {
-        *locked(&e.wait) = None;
+        e.wait.clear();
     }
     result
 }

@@ -126,6 +126,9 @@ crate::primitive::thread_local! {
     static CURRENT: Cell<*const Inner> = const { Cell::new(std::ptr::null()) };
     /// The calling thread's number, 0 when unknown: the one TLS load a lock's fast path makes.
     static NUMBER: Cell<u32> = const { Cell::new(0) };
+    /// [`CURRENT`] once the entry is visible in [`enumerate`], else null: what
+    /// [`current_thread`]'s fast path reads, so it makes one TLS load and no other check.
+    static SHOWN: Cell<*const Inner> = const { Cell::new(std::ptr::null()) };
     /// Owns the entry of a thread that is not the main thread; dropping it ends the thread's
     /// life in the registry.
     static OWNER: Owner = const { Owner(RefCell::new(None)) };
@@ -143,6 +146,7 @@ impl Drop for Owner {
             // `try_with`: std never fails here (both are `const` without destructors), but
             // under loom every thread-local of the thread is gone by now.
             let _ = CURRENT.try_with(|c| c.set(std::ptr::null()));
+            let _ = SHOWN.try_with(|c| c.set(std::ptr::null()));
             let _ = NUMBER.try_with(|n| n.set(0));
             inner.finish();
         }
@@ -293,11 +297,28 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Inner) -> R) -> Option<R> {
 /// ```
 #[inline]
 pub fn current_thread() -> Thread {
+    let p = SHOWN.with(Cell::get);
+    if p.is_null() {
+        return current_thread_slow();
+    }
+    // SAFETY: SHOWN is CURRENT or null, and a non-null CURRENT points into an Arc kept alive
+    // by OWNER or MAIN (see `current_handle`); OWNER's destructor nulls both before dropping
+    // its Arc.
+    let inner = unsafe {
+        Arc::increment_strong_count(p);
+        Arc::from_raw(p)
+    };
+    Thread::from_inner(inner)
+}
+
+/// [`current_thread`] for a thread not bound yet, or not visible yet, or tearing down.
+#[cold]
+#[inline(never)]
+fn current_thread_slow() -> Thread {
     match current_handle() {
         Some(t) => {
-            if !t.inner.visible.load(Ordering::Relaxed) {
-                t.inner.visible.store(true, Ordering::Relaxed);
-            }
+            t.inner.visible.store(true, Ordering::Relaxed);
+            SHOWN.with(|c| c.set(Arc::as_ptr(&t.inner)));
             t
         }
         // The thread is tearing down its thread-locals: hand out an unregistered dummy.

@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::builder::Builder;
 use super::error::{SetDaemonError, ThreadPanic};
 use super::registry;
-use crate::sync::wait::{WaitInfo, WaitRecord};
+use crate::sync::wait::{WaitInfo, WaitSlot};
 use crate::sys;
 
 /// What kind of thread an entry describes.
@@ -66,7 +66,7 @@ pub(crate) struct Inner {
     /// Set when the target panicked; every join reports it.
     pub(crate) panic: Mutex<Option<ThreadPanic>>,
     /// What the thread is blocked on right now, written by the cold wait path only.
-    pub(crate) wait: Mutex<Option<WaitRecord>>,
+    pub(crate) wait: WaitSlot,
 }
 
 pub(crate) fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -112,7 +112,7 @@ impl Inner {
             stack_size: None,
             target: Mutex::new(None),
             panic: Mutex::new(None),
-            wait: Mutex::new(None),
+            wait: WaitSlot::new(),
         }
     }
 
@@ -416,8 +416,7 @@ impl Thread {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn waiting(&self) -> Option<WaitInfo> {
-        let rec = (*self.inner.wait.try_lock().ok()?)?;
-        Some(WaitInfo::from_record(rec))
+        self.inner.wait.read().map(WaitInfo::from_record)
     }
 
     /// True when this handle is the calling thread.
