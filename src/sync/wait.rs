@@ -3,8 +3,8 @@
 //! Every primitive that blocks (locks, joins, sleeps, and every primitive built later) parks
 //! through [`park`], so that a thread dump can tell, for any blocked thread, what it waits on,
 //! who holds it, where in the user's code the wait started and since when. Fast paths never
-//! come here: the record costs a clock read and a short critical section, paid only by a
-//! thread that is about to sleep anyway.
+//! come here: the record costs a clock read and a few plain stores (a seqlock the thread
+//! alone writes, see [`WaitSlot`]), paid only by a thread that is about to sleep anyway.
 //!
 //! # Timeouts
 //!
