@@ -431,8 +431,6 @@ fn condition_lock_notify_one_wakes_exactly_one_per_notify() {
 }
 
 #[test]
-#[ignore = "fails (loom: concurrent read/write of the guarded cell) when run alone; open, see \
-            the h-loom-a report"]
 fn condition_notify_all_wakes_both_waiters() {
     // Two waiters, one notify_all: the first is woken or requeued onto the held lock, the
     // second requeued behind it; both must get the lock in turn.
