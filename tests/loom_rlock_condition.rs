@@ -12,7 +12,9 @@
 //! touched by two threads without a happens-before edge (so a lock that lets two holders in,
 //! or a wait that returns without the lock, fails), and an execution in which every thread
 //! sleeps (a lost wake-up). Deadlines never fire here: timed calls are modelled as calls that
-//! wait; their timeouts are tested in real time (`tests/rlock.rs`, `tests/condition.rs`).
+//! wait; their timeouts are tested in real time (`tests/rlock.rs`, `tests/condition.rs`), and
+//! `Condition::wait_timeout` with deadlines firing at any point by the in-crate loom models
+//! of `src/sync/condition.rs` (`--lib sync::condition::loom_tests`).
 //!
 //! `LOOM_MAX_PREEMPTIONS` overrides each bounded model's bound.
 #![cfg(loom)]
@@ -431,11 +433,11 @@ fn condition_lock_notify_one_wakes_exactly_one_per_notify() {
 }
 
 #[test]
-#[ignore = "fails (loom: concurrent read/write of the guarded cell) when run alone; open, see \
-            the h-loom-a report"]
 fn condition_notify_all_wakes_both_waiters() {
     // Two waiters, one notify_all: the first is woken or requeued onto the held lock, the
-    // second requeued behind it; both must get the lock in turn.
+    // second requeued behind it; both must get the lock in turn. (This model once failed
+    // because, under loom only, the second waiter to run could take a number the first had
+    // freed and read a stale lock word naming it as its own: see `registry::remove`.)
     bounded(2, || {
         let s = Shared::<RLock>::new();
         let waiters: Vec<_> = (0..2)

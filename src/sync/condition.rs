@@ -1001,3 +1001,193 @@ impl fmt::Display for ConditionError {
 }
 
 impl std::error::Error for ConditionError {}
+
+/// loom models of [`Condition::wait_timeout`] with deadlines that may fire at any point (see
+/// `park_loom::with_firing_deadlines`, which integration tests cannot reach), over a [`Lock`]
+/// and over an [`RLock`] held twice. The untimed models are in
+/// `tests/loom_rlock_condition.rs`. Run with
+/// `RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --lib sync::condition`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::sync::atomic::{AtomicBool, Ordering as StdOrdering};
+    use std::time::Duration;
+
+    use loom::cell::UnsafeCell;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::{Condition, ConditionLock, Lock, RLock};
+    use crate::primitive::Ordering;
+    use crate::primitive::park_loom::with_firing_deadlines;
+
+    fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+        let mut builder = loom::model::Builder::new();
+        if builder.preemption_bound.is_none() {
+            builder.preemption_bound = Some(bound);
+        }
+        builder.check(f);
+    }
+
+    /// No notify has run yet.
+    const NOT_YET: usize = usize::MAX;
+
+    /// What the waiter and the notifier tell each other, under the condition's lock.
+    struct Talk {
+        /// What the first `notify(1)` returned, `NOT_YET` before it.
+        first_notify: usize,
+        /// The waiter is (about to be, under the lock) in its second, untimed wait.
+        second_waiting: bool,
+        /// The second notify has been sent.
+        second_sent: bool,
+    }
+
+    struct Shared<L: ConditionLock> {
+        cond: Condition<L>,
+        talk: UnsafeCell<Talk>,
+    }
+
+    // SAFETY: `talk` is only touched by the holder of the condition's lock (`with` checks that
+    // the caller holds it, and loom fails an execution where two accesses race).
+    unsafe impl<L: ConditionLock> Sync for Shared<L> {}
+
+    impl<L: ConditionLock + 'static> Shared<L> {
+        /// Runs `f` on the shared state; the caller holds the lock.
+        fn with<R>(&self, f: impl FnOnce(&mut Talk) -> R) -> R {
+            assert!(self.cond.lock().is_held(), "touched without the lock");
+            // SAFETY: the caller holds the lock (checked above; loom checks the ordering).
+            self.talk.with_mut(|t| f(unsafe { &mut *t }))
+        }
+
+        fn enter(&self, depth: usize) {
+            for _ in 0..depth {
+                self.cond.acquire();
+            }
+        }
+
+        fn leave(&self, depth: usize) {
+            for _ in 0..depth {
+                self.cond.release().unwrap();
+            }
+            assert!(!self.cond.lock().is_held());
+        }
+
+        fn assert_depth(&self, depth: usize, what: &str) {
+            assert_eq!(self.cond.lock().held_count(), Some(depth), "{what}");
+        }
+    }
+
+    /// A waiter holding the lock `depth` times does a `wait_timeout` whose deadline may fire at
+    /// any point, racing one `notify(1)`; then a second, untimed waiter/notify pair checks that
+    /// the race left the condition in order. Returns what `wait_timeout` returned.
+    ///
+    /// - The wait returns holding the lock `depth` times, whatever happened.
+    /// - `true` only if the notify found it (the notify returned 1, and wrote so before
+    ///   releasing the lock the waiter then took back); `false` only if the notify found
+    ///   nobody (it came before the waiter queued, or after it left the queue): no notify is
+    ///   lost on a waiter that reports a timeout, and none is counted for a waiter it missed.
+    /// - The second notify finds the second wait (the waiter count is right, so a notify
+    ///   does not skip it), and wakes it (loom fails an execution in which it sleeps on).
+    /// - At the end no waiter is counted and the lock word is 0 (no stale `PARKED`).
+    fn timed_wait_racing_notify<L: ConditionLock + 'static>(new: fn() -> L, depth: usize) -> bool {
+        let s = Arc::new(Shared {
+            cond: Condition::with_lock(std::sync::Arc::new(new())),
+            talk: UnsafeCell::new(Talk {
+                first_notify: NOT_YET,
+                second_waiting: false,
+                second_sent: false,
+            }),
+        });
+        let s2 = s.clone();
+        let waiter = thread::spawn(move || {
+            s2.enter(depth);
+            let got = s2.cond.wait_timeout(Duration::from_secs(3600)).unwrap();
+            s2.assert_depth(depth, "the timed wait returned without its levels");
+            if got {
+                assert_eq!(
+                    s2.with(|t| t.first_notify),
+                    1,
+                    "true, but no notify found the waiter"
+                );
+            }
+            // Let the first notify happen (if it has not yet) before the second wait, so
+            // that it cannot be taken for the second one's.
+            while s2.with(|t| t.first_notify) == NOT_YET {
+                s2.leave(depth);
+                thread::yield_now();
+                s2.enter(depth);
+            }
+            s2.with(|t| t.second_waiting = true);
+            s2.cond.wait().unwrap();
+            s2.assert_depth(depth, "the second wait returned without its levels");
+            assert!(s2.with(|t| t.second_sent), "woken without a notify");
+            s2.leave(depth);
+            got
+        });
+
+        s.cond.acquire();
+        let first = s.cond.notify(1).unwrap();
+        assert!(first <= 1);
+        s.with(|t| t.first_notify = first);
+        s.cond.release().unwrap();
+
+        loop {
+            s.cond.acquire();
+            if s.with(|t| t.second_waiting) {
+                break;
+            }
+            s.cond.release().unwrap();
+            thread::yield_now();
+        }
+        s.with(|t| t.second_sent = true);
+        assert_eq!(
+            s.cond.notify(1).unwrap(),
+            1,
+            "the second wait was not found: the first race left a wrong waiter count"
+        );
+        s.cond.release().unwrap();
+
+        let got = waiter.join().unwrap();
+        assert_eq!(
+            got,
+            first == 1,
+            "wait_timeout returned {got}, the notify found {first} waiter(s)"
+        );
+        assert_eq!(
+            s.cond.waiters.load(Ordering::Relaxed),
+            0,
+            "a waiter still counted"
+        );
+        assert_eq!(
+            s.cond.lock().raw().state.load(Ordering::Relaxed),
+            0,
+            "the lock word is not clean"
+        );
+        got
+    }
+
+    /// Runs the model over every interleaving within the bound, and checks that both answers
+    /// occurred (so the deadline really raced the notify).
+    fn check_both_answers(bound: usize, model: fn() -> bool) {
+        let saw = std::sync::Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);
+        let s = saw.clone();
+        with_firing_deadlines(|| {
+            bounded(bound, move || {
+                s[usize::from(model())].store(true, StdOrdering::Relaxed);
+            });
+        });
+        assert!(saw[1].load(StdOrdering::Relaxed), "the notify never won");
+        assert!(saw[0].load(StdOrdering::Relaxed), "the deadline never won");
+    }
+
+    #[test]
+    fn lock_timed_wait_racing_notify() {
+        check_both_answers(3, || timed_wait_racing_notify(Lock::new, 1));
+    }
+
+    #[test]
+    fn rlock_timed_wait_racing_notify() {
+        // Bound 2: the two levels make bound 3 take ~25 s; 2 already reaches a waiter requeued
+        // onto the lock whose deadline then fires.
+        check_both_answers(2, || timed_wait_racing_notify(RLock::new, 2));
+    }
+}
