@@ -6,7 +6,7 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::time::{Duration, Instant};
 
-use crate::primitive::parking_lot_core::SpinWait;
+use crate::primitive::parking_lot_core::{ParkResult, SpinWait};
 
 use super::wait::{self, Blocked, WaitKind};
 use crate::primitive::{AtomicU64, Ordering};
@@ -563,7 +563,7 @@ impl Barrier {
     }
 
     /// Spins, then parks, until `done` holds for the state; `Ok(state)` then, `Err(state)` if
-    /// `deadline` passed first.
+    /// `deadline` passed first (a park that timed out returns at once: no second park).
     fn block(
         &self,
         mut s: u64,
@@ -594,8 +594,15 @@ impl Barrier {
                     continue;
                 }
             }
-            self.park(deadline, location, &done);
+            let r = self.park(deadline, location, &done);
             s = self.state.load(Ordering::Acquire);
+            // `TimedOut` means the deadline passed (parking_lot_core checks the clock): answer
+            // now rather than reading the clock again, which is also what lets the loom models
+            // (whose deadlines fire without the clock moving) see this path. The state may
+            // have moved on between the deadline and this load: then it is not a timeout.
+            if r == ParkResult::TimedOut {
+                return if done(s) { Ok(s) } else { Err(s) };
+            }
         }
     }
 
@@ -606,7 +613,7 @@ impl Barrier {
         deadline: Option<Instant>,
         location: &'static Location<'static>,
         done: &impl Fn(u64) -> bool,
-    ) {
+    ) -> ParkResult {
         let on = Blocked {
             kind: WaitKind::Barrier,
             object: self.addr(),
@@ -622,7 +629,7 @@ impl Barrier {
                 self.state.fetch_and(!PARKED, Ordering::Relaxed);
             }
         };
-        wait::park(self.addr(), on, deadline, validate, timed_out);
+        wait::park(self.addr(), on, deadline, validate, timed_out)
     }
 
     #[cold]
