@@ -8,9 +8,12 @@
 //! ```
 //!
 //! Besides the assertions, loom fails any execution in which every thread is parked, so "every
-//! thread returns" is checked for each interleaving. Deadlines never fire under loom: the
-//! timeout race is modelled with a zero timeout (already expired when the thread arrives),
-//! which breaks the barrier at any point of the other thread's arrival.
+//! thread returns" is checked for each interleaving. Deadlines never fire in these models: the
+//! timeout race is modelled here with a zero timeout (already expired when the thread
+//! arrives), which breaks the barrier at any point of the other thread's arrival. The models in
+//! which a parked thread's deadline fires at any point, and the cycle number's wrap-around,
+//! need the crate's internals: they are in `src/sync/barrier.rs` (`loom_tests`, run with
+//! `--lib sync::barrier`).
 //!
 //! `LOOM_MAX_PREEMPTIONS` overrides each model's bound.
 #![cfg(loom)]
@@ -100,6 +103,29 @@ fn three_parties_one_cycle() {
 #[test]
 fn three_parties_two_cycles() {
     bounded(1, || meet(3, 2));
+}
+
+#[test]
+fn a_thread_arriving_while_the_action_runs_waits_for_the_next_cycle() {
+    // Barrier(1) with an action, two threads: each is its cycle's only party and runs the
+    // action, so one may arrive while the other's action runs (the cycle is full): it must
+    // wait, maybe parked, for that cycle to end and then run its own. The runs must not
+    // overlap (loom reports two unordered writes to the count) and both must happen.
+    exhaustive(|| {
+        let runs = Arc::new(Runs(UnsafeCell::new(0)));
+        let r = runs.clone();
+        let barrier = Arc::new(Barrier::new(1).unwrap().with_action(move || {
+            // SAFETY: the barrier runs one action at a time (loom checks).
+            r.0.with_mut(|n| unsafe { *n += 1 });
+        }));
+        let b = barrier.clone();
+        let t = thread::spawn(move || b.wait());
+        assert_eq!(barrier.wait(), Ok(0));
+        assert_eq!(t.join().unwrap(), Ok(0));
+        assert_eq!(runs.get(), 2);
+        assert!(!barrier.broken());
+        assert_eq!(barrier.n_waiting(), 0);
+    });
 }
 
 #[test]
