@@ -461,7 +461,10 @@ impl Barrier {
         if index + 1 == self.parties {
             return self.run_action(cycle, index);
         }
-        // Wait for the cycle to end or break.
+        // Wait for the cycle to end or break. If the time is up first, break it (Python: the
+        // party whose wait times out breaks the barrier, for everyone): unless the last party
+        // arrived between the deadline and the break, which then leaves the new cycle alone
+        // (`break_cycle` breaks only `cycle`), and this party passes with the others.
         let ended = |v: u64| v & GEN_MASK != cycle || v & BROKEN != 0;
         let mut s = s + 1;
         loop {
