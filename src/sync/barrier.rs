@@ -972,6 +972,47 @@ mod loom_tests {
     }
 
     #[test]
+    fn a_timeout_breaks_the_cycle_for_every_party_or_none() {
+        // Barrier(3): one party waits with a timeout that may fire at any point, two wait
+        // forever. Either all three pass (indices 0, 1, 2) or all three get
+        // BrokenCause::Timeout: a timeout never releases some parties and breaks others, and
+        // never leaves a party asleep. Across the executions both outcomes must occur.
+        static PASSED: AtomicBool = AtomicBool::new(false);
+        static BROKE: AtomicBool = AtomicBool::new(false);
+        with_firing_deadlines(|| {
+            bounded(2, || {
+                let b = Arc::new(Barrier::new(3).unwrap());
+                let b1 = b.clone();
+                let timed = thread::spawn(move || b1.wait_timeout(LONG).map_err(|e| e.cause()));
+                let b2 = b.clone();
+                let plain = thread::spawn(move || b2.wait().map_err(|e| e.cause()));
+                thread::yield_now();
+                let mut all = vec![b.wait().map_err(|e| e.cause())];
+                all.push(timed.join().unwrap());
+                all.push(plain.join().unwrap());
+                assert_eq!(state(&b) & PARKED, 0, "nobody is parked any more");
+                if all.iter().all(Result::is_ok) {
+                    let mut indices: Vec<usize> = all.into_iter().map(Result::unwrap).collect();
+                    indices.sort_unstable();
+                    assert_eq!(indices, [0, 1, 2]);
+                    PASSED.store(true, StdOrdering::Relaxed);
+                } else {
+                    assert_eq!(all, [Err(BrokenCause::Timeout); 3]);
+                    BROKE.store(true, StdOrdering::Relaxed);
+                }
+            });
+        });
+        assert!(
+            PASSED.load(StdOrdering::Relaxed),
+            "the cycle never completed"
+        );
+        assert!(
+            BROKE.load(StdOrdering::Relaxed),
+            "the deadline never broke it"
+        );
+    }
+
+    #[test]
     fn a_timeout_racing_an_abort_keeps_the_first_cause() {
         // Barrier(2): a party waits with a timeout that may fire at any point while the main
         // thread aborts. Whichever broke the barrier first is the cause the waiter gets and
