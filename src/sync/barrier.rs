@@ -6,7 +6,7 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::time::{Duration, Instant};
 
-use crate::primitive::parking_lot_core::SpinWait;
+use crate::primitive::parking_lot_core::{ParkResult, SpinWait};
 
 use super::wait::{self, Blocked, WaitKind};
 use crate::primitive::{AtomicU64, Ordering};
@@ -461,7 +461,10 @@ impl Barrier {
         if index + 1 == self.parties {
             return self.run_action(cycle, index);
         }
-        // Wait for the cycle to end or break.
+        // Wait for the cycle to end or break. If the time is up first, break it (Python: the
+        // party whose wait times out breaks the barrier, for everyone): unless the last party
+        // arrived between the deadline and the break, which then leaves the new cycle alone
+        // (`break_cycle` breaks only `cycle`), and this party passes with the others.
         let ended = |v: u64| v & GEN_MASK != cycle || v & BROKEN != 0;
         let mut s = s + 1;
         loop {
@@ -563,7 +566,7 @@ impl Barrier {
     }
 
     /// Spins, then parks, until `done` holds for the state; `Ok(state)` then, `Err(state)` if
-    /// `deadline` passed first.
+    /// `deadline` passed first (a park that timed out returns at once: no second park).
     fn block(
         &self,
         mut s: u64,
@@ -594,8 +597,15 @@ impl Barrier {
                     continue;
                 }
             }
-            self.park(deadline, location, &done);
+            let r = self.park(deadline, location, &done);
             s = self.state.load(Ordering::Acquire);
+            // `TimedOut` means the deadline passed (parking_lot_core checks the clock): answer
+            // now rather than reading the clock again, which is also what lets the loom models
+            // (whose deadlines fire without the clock moving) see this path. The state may
+            // have moved on between the deadline and this load: then it is not a timeout.
+            if r == ParkResult::TimedOut {
+                return if done(s) { Ok(s) } else { Err(s) };
+            }
         }
     }
 
@@ -606,7 +616,7 @@ impl Barrier {
         deadline: Option<Instant>,
         location: &'static Location<'static>,
         done: &impl Fn(u64) -> bool,
-    ) {
+    ) -> ParkResult {
         let on = Blocked {
             kind: WaitKind::Barrier,
             object: self.addr(),
@@ -622,7 +632,7 @@ impl Barrier {
                 self.state.fetch_and(!PARKED, Ordering::Relaxed);
             }
         };
-        wait::park(self.addr(), on, deadline, validate, timed_out);
+        wait::park(self.addr(), on, deadline, validate, timed_out)
     }
 
     #[cold]
@@ -858,3 +868,210 @@ impl fmt::Display for BarrierPartiesError {
 }
 
 impl Error for BarrierPartiesError {}
+
+/// loom models of a timed wait racing the last arrival and an abort, with deadlines that may
+/// fire at any point (only the crate can make them fire: see
+/// `primitive::park_loom::with_firing_deadlines`), and of the cycle number wrapping around.
+/// The untimed models are in `tests/loom_barrier.rs`. Run with
+/// `RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --lib sync::barrier`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::sync::atomic::{AtomicBool, Ordering as StdOrdering};
+    use std::time::Duration;
+
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::{Barrier, BrokenCause, COUNT_MASK, GEN_MASK, PARKED, count, next_cycle};
+    use crate::primitive::park_loom::with_firing_deadlines;
+    use crate::primitive::{AtomicU64, Ordering};
+
+    /// A timeout that only a firing deadline ends.
+    const LONG: Duration = Duration::from_secs(3600);
+
+    fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+        let mut builder = loom::model::Builder::new();
+        if builder.preemption_bound.is_none() {
+            builder.preemption_bound = Some(bound);
+        }
+        builder.check(f);
+    }
+
+    fn state(b: &Barrier) -> u64 {
+        b.state.load(Ordering::Relaxed)
+    }
+
+    /// A fresh cycle (after a completed one or a reset): nobody counted, nothing set but the
+    /// cycle number.
+    fn assert_fresh(b: &Barrier) {
+        assert_eq!(state(b) & !GEN_MASK, 0, "state {:#x}", state(b));
+        assert!(!b.broken());
+    }
+
+    /// Two threads meet at `b` (a fresh Barrier(2)): one index each.
+    fn meet_again(b: &Arc<Barrier>) {
+        let b2 = b.clone();
+        let t = thread::spawn(move || b2.wait().expect("nobody breaks it"));
+        let mine = b.wait().expect("nobody breaks it");
+        assert_eq!(mine + t.join().unwrap(), 1);
+        assert_fresh(b);
+    }
+
+    #[test]
+    fn a_timeout_racing_the_last_arrival_is_all_or_nothing() {
+        // Barrier(2): a spawned party waits with a timeout whose deadline may fire at any
+        // point, the main thread arrives (slowly, so that the other can park first) and waits
+        // forever. Either the cycle completes for both (indices 0 and 1, the cycle number
+        // moved on by one) or it breaks for both with BrokenCause::Timeout (the cycle number
+        // unchanged); in particular a deadline that fires after the main thread completed the
+        // cycle must not break the next one. Nobody stays parked (loom fails an execution
+        // where a thread sleeps forever), and after a reset the barrier works again. Across
+        // the executions both outcomes must occur.
+        static PASSED: AtomicBool = AtomicBool::new(false);
+        static BROKE: AtomicBool = AtomicBool::new(false);
+        with_firing_deadlines(|| {
+            bounded(4, || {
+                let b = Arc::new(Barrier::new(2).unwrap());
+                let cycle = state(&b) & GEN_MASK;
+                let b1 = b.clone();
+                let timed = thread::spawn(move || b1.wait_timeout(LONG).map_err(|e| e.cause()));
+                thread::yield_now();
+                thread::yield_now();
+                let mine = b.wait().map_err(|e| e.cause());
+                let theirs = timed.join().unwrap();
+                let s = state(&b);
+                assert_eq!(s & PARKED, 0, "nobody is parked any more");
+                match (mine, theirs) {
+                    (Ok(a), Ok(t)) => {
+                        assert_eq!(a + t, 1, "indices {a} and {t}");
+                        assert_eq!(s, next_cycle(cycle), "one cycle, completed");
+                        PASSED.store(true, StdOrdering::Relaxed);
+                    }
+                    (Err(a), Err(t)) => {
+                        assert_eq!((a, t), (BrokenCause::Timeout, BrokenCause::Timeout));
+                        assert!(b.broken());
+                        assert_eq!(s & GEN_MASK, cycle, "a broken cycle keeps its number");
+                        assert_eq!(count(s), 0, "both left the broken cycle");
+                        BROKE.store(true, StdOrdering::Relaxed);
+                    }
+                    other => panic!("one party released, one broken: {other:?}"),
+                }
+                b.reset();
+                assert_fresh(&b);
+                meet_again(&b);
+            });
+        });
+        assert!(
+            PASSED.load(StdOrdering::Relaxed),
+            "the cycle never completed"
+        );
+        assert!(
+            BROKE.load(StdOrdering::Relaxed),
+            "the deadline never broke it"
+        );
+    }
+
+    #[test]
+    fn a_timeout_breaks_the_cycle_for_every_party_or_none() {
+        // Barrier(3): one party waits with a timeout that may fire at any point, two wait
+        // forever. Either all three pass (indices 0, 1, 2) or all three get
+        // BrokenCause::Timeout: a timeout never releases some parties and breaks others, and
+        // never leaves a party asleep. Across the executions both outcomes must occur.
+        static PASSED: AtomicBool = AtomicBool::new(false);
+        static BROKE: AtomicBool = AtomicBool::new(false);
+        with_firing_deadlines(|| {
+            bounded(2, || {
+                let b = Arc::new(Barrier::new(3).unwrap());
+                let b1 = b.clone();
+                let timed = thread::spawn(move || b1.wait_timeout(LONG).map_err(|e| e.cause()));
+                let b2 = b.clone();
+                let plain = thread::spawn(move || b2.wait().map_err(|e| e.cause()));
+                thread::yield_now();
+                let mut all = vec![b.wait().map_err(|e| e.cause())];
+                all.push(timed.join().unwrap());
+                all.push(plain.join().unwrap());
+                assert_eq!(state(&b) & PARKED, 0, "nobody is parked any more");
+                if all.iter().all(Result::is_ok) {
+                    let mut indices: Vec<usize> = all.into_iter().map(Result::unwrap).collect();
+                    indices.sort_unstable();
+                    assert_eq!(indices, [0, 1, 2]);
+                    PASSED.store(true, StdOrdering::Relaxed);
+                } else {
+                    assert_eq!(all, [Err(BrokenCause::Timeout); 3]);
+                    BROKE.store(true, StdOrdering::Relaxed);
+                }
+            });
+        });
+        assert!(
+            PASSED.load(StdOrdering::Relaxed),
+            "the cycle never completed"
+        );
+        assert!(
+            BROKE.load(StdOrdering::Relaxed),
+            "the deadline never broke it"
+        );
+    }
+
+    #[test]
+    fn a_timeout_racing_an_abort_keeps_the_first_cause() {
+        // Barrier(2): a party waits with a timeout that may fire at any point while the main
+        // thread aborts. Whichever broke the barrier first is the cause the waiter gets and
+        // the one the barrier keeps (a later abort or timeout does not overwrite it); the
+        // waiter is not left asleep, and a reset makes the barrier fresh again.
+        static ABORTED: AtomicBool = AtomicBool::new(false);
+        static TIMED_OUT: AtomicBool = AtomicBool::new(false);
+        with_firing_deadlines(|| {
+            loom::model::Builder::new().check(|| {
+                let b = Arc::new(Barrier::new(2).unwrap());
+                let b1 = b.clone();
+                let timed = thread::spawn(move || b1.wait_timeout(LONG).map_err(|e| e.cause()));
+                thread::yield_now();
+                thread::yield_now();
+                b.abort();
+                let cause = timed.join().unwrap().unwrap_err();
+                match cause {
+                    BrokenCause::Abort => ABORTED.store(true, StdOrdering::Relaxed),
+                    BrokenCause::Timeout => TIMED_OUT.store(true, StdOrdering::Relaxed),
+                    other => panic!("broken by {other:?}"),
+                }
+                assert!(b.broken());
+                assert_eq!(state(&b) & (PARKED | COUNT_MASK), 0, "nobody left inside");
+                assert_eq!(
+                    b.wait().unwrap_err().cause(),
+                    cause,
+                    "the first cause stays"
+                );
+                b.reset();
+                assert_fresh(&b);
+            });
+        });
+        assert!(
+            ABORTED.load(StdOrdering::Relaxed),
+            "the abort never came first"
+        );
+        assert!(
+            TIMED_OUT.load(StdOrdering::Relaxed),
+            "the deadline never came first"
+        );
+    }
+
+    #[test]
+    fn the_cycle_number_wraps_around() {
+        // Barrier(2) in its last cycle number: two threads meet twice, so the first cycle
+        // wraps the number to 0 while a party may still be waiting in it, and the second
+        // cycle must not be mistaken for the first (or the first for completed too early).
+        bounded(3, || {
+            let b = Arc::new(Barrier {
+                state: AtomicU64::new(GEN_MASK),
+                ..Barrier::new(2).unwrap()
+            });
+            let b1 = b.clone();
+            let t = thread::spawn(move || [b1.wait().unwrap(), b1.wait().unwrap()]);
+            let mine = [b.wait().unwrap(), b.wait().unwrap()];
+            let theirs = t.join().unwrap();
+            assert_eq!([mine[0] + theirs[0], mine[1] + theirs[1]], [1, 1]);
+            assert_eq!(state(&b), next_cycle(next_cycle(GEN_MASK)));
+            assert_eq!(next_cycle(GEN_MASK), 0, "the first cycle wrapped");
+        });
+    }
+}
