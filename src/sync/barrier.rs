@@ -69,6 +69,10 @@ fn next_cycle(s: u64) -> u64 {
 ///   the panic continues in the thread that ran it.
 /// - Threads arriving while the action runs (more threads than parties) wait for the next
 ///   cycle, as in Python; a cycle does not wait for the previous one's threads to leave.
+/// - A timeout covers the whole call. Python waits without a timeout while the previous
+///   cycle's action runs and only then starts the clock; here a party whose time runs out
+///   while it waits for the action to end breaks that running cycle, whose parties then get
+///   [`BrokenCause::Timeout`] too.
 ///
 /// # Examples
 ///
