@@ -51,7 +51,8 @@ use crate::sync::wait::{self, Blocked, WaitKind};
 
 /// What the tail lock protects.
 struct TailState<T> {
-    buf: VecDeque<T>,
+    /// A `Vec`: a push is cheaper than a `VecDeque`'s, and consumers take it whole.
+    buf: Vec<T>,
     /// Items put and not yet marked done by `task_done`.
     unfinished: usize,
     shut_down: bool,
@@ -172,7 +173,7 @@ impl<T> Split<T> {
                 parked: AtomicU32::new(0),
                 pushed: AtomicUsize::new(0),
                 state: UnsafeCell::new(TailState {
-                    buf: VecDeque::new(),
+                    buf: Vec::new(),
                     unfinished: 0,
                     shut_down: false,
                 }),
@@ -243,7 +244,7 @@ impl<T> Split<T> {
             return Err((item, Refused::ShutDown));
         }
         tail.unfinished += 1;
-        tail.buf.push_back(item);
+        tail.buf.push(item);
         let pushed = self.tail.pushed.load(Ordering::Relaxed).wrapping_add(1);
         self.tail.pushed.store(pushed, Ordering::Relaxed);
         let wake = self.tail.parked.load(Ordering::Relaxed) & GET != 0;
@@ -285,12 +286,9 @@ impl<T> Split<T> {
         location: &'static Location<'static>,
     ) -> Result<T, Refused> {
         let mut tail = self.tail_locked();
-        let Some(item) = tail.buf.pop_front() else {
+        let Some(item) = next_item(&mut head, &mut tail.buf) else {
             return self.get_slow(head, tail, wait, location);
         };
-        if !tail.buf.is_empty() {
-            std::mem::swap(&mut *head, &mut tail.buf); // the head is empty
-        }
         drop(tail);
         head.count_taken(1);
         drop(head);
@@ -311,10 +309,7 @@ impl<T> Split<T> {
         let mut deadline = None;
         let mut first = true;
         loop {
-            if let Some(item) = head.pop_front().or_else(|| tail.buf.pop_front()) {
-                if head.is_empty() && !tail.buf.is_empty() {
-                    std::mem::swap(&mut *head, &mut tail.buf);
-                }
+            if let Some(item) = next_item(&mut head, &mut tail.buf) {
                 drop(tail);
                 head.count_taken(1);
                 return Ok(item);
@@ -516,6 +511,29 @@ impl<T> Split<T> {
         }
         d.finish()
     }
+}
+
+/// The next item, with both locks held: from the head, else from the producers' buffer
+/// (taking its whole batch if it has more than one item).
+#[inline]
+fn next_item<T>(head: &mut VecDeque<T>, tail: &mut Vec<T>) -> Option<T> {
+    if let Some(item) = head.pop_front() {
+        return Some(item);
+    }
+    if tail.len() > 1 {
+        take_batch(head, tail);
+        return head.pop_front();
+    }
+    tail.pop()
+}
+
+/// Moves the producers' batch into the empty head, in O(1), and gives the producers the
+/// head's buffer (with its capacity) in exchange.
+#[inline]
+fn take_batch<T>(head: &mut VecDeque<T>, batch: &mut Vec<T>) {
+    debug_assert!(head.is_empty());
+    let spare = Vec::from(std::mem::take(head)); // empty: nothing moves
+    *head = VecDeque::from(std::mem::replace(batch, spare));
 }
 
 impl<T: Send> Source<T> for Split<T> {
