@@ -1,5 +1,10 @@
-//! The shared part of every queue: a buffer behind a [`Lock`], the task count, the shut-down
-//! flag, and the three waits (for an item, for room, for every task done).
+//! The one-lock core of the bounded FIFO queue, [`LifoQueue`](super::LifoQueue) and
+//! [`PriorityQueue`](super::PriorityQueue): a buffer behind a [`Lock`], the task count, the
+//! shut-down flag, and the three waits (for an item, for room, for every task done). The
+//! unbounded FIFO queues (`Queue::new(0)`, `SimpleQueue`) use the two-lock core of
+//! [`split`](super::split) instead, with the same waiting protocol; this module also holds
+//! what both share (`Wait`, `Refused`, the wake helpers, the iterators' `Source`, the API
+//! macros).
 //!
 //! # Design
 //!

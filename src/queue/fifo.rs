@@ -173,7 +173,9 @@ impl<T: Send> Source<T> for Fifo<T> {
 /// &queue` loops end.
 ///
 /// Fast: a put or get is one lock acquire and release around the buffer operation, and wakes
-/// another thread only if one is actually asleep. A thread blocked in `get`, `put` or `join`
+/// another thread only if one is actually asleep. An unbounded queue has two locks, one at
+/// each end, so producers and consumers do not slow each other down: a consumer that finds
+/// its end empty takes every item queued since in one step. A thread blocked in `get`, `put` or `join`
 /// shows what it waits for in [`Thread::waiting`](crate::Thread::waiting).
 ///
 /// A queue can go to other threads only if its items can (`T: Send`):
