@@ -308,6 +308,7 @@ impl<T> Split<T> {
     ) -> Result<T, Refused> {
         let mut deadline = None;
         let mut first = true;
+        let mut timed_out = false;
         loop {
             if let Some(item) = next_item(&mut head, &mut tail.buf) {
                 drop(tail);
@@ -325,7 +326,8 @@ impl<T> Split<T> {
                     Wait::For(d) => wait::deadline(d),
                 };
             }
-            if deadline.is_some_and(|t| Instant::now() >= t) {
+            // A `TimedOut` park means the deadline passed (parking_lot_core's promise).
+            if timed_out || deadline.is_some_and(|t| Instant::now() >= t) {
                 return Err(Refused::Timeout);
             }
             // Both locks are released in `before_sleep`, once this thread is queued.
@@ -336,6 +338,7 @@ impl<T> Split<T> {
                 self.head.lock.release_held();
             };
             let result = self.park(GET, WaitKind::QueueGet, location, deadline, release);
+            timed_out = result == ParkResult::TimedOut;
             if result == ParkResult::Invalid {
                 // Only chaos mode's `park` returns `Invalid` here (`validate` always
                 // agrees), without running `before_sleep`: both locks are still ours.
@@ -394,16 +397,18 @@ impl<T> Split<T> {
             Wait::Forever => None,
             Wait::For(d) => wait::deadline(d),
         };
+        let mut timed_out = false;
         loop {
             if tail.unfinished == 0 {
                 return true;
             }
-            if deadline.is_some_and(|t| Instant::now() >= t) {
+            if timed_out || deadline.is_some_and(|t| Instant::now() >= t) {
                 return false;
             }
             std::mem::forget(tail);
             let release = || self.tail.lock.release_held();
             let result = self.park(JOIN, WaitKind::QueueJoin, location, deadline, release);
+            timed_out = result == ParkResult::TimedOut;
             tail = if result == ParkResult::Invalid {
                 // As in `get_slow`: chaos mode's `Invalid` leaves the lock ours.
                 TailGuard { tail: &self.tail }
@@ -550,7 +555,7 @@ impl<T: Send> Source<T> for Split<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 
@@ -618,5 +623,71 @@ mod tests {
         assert!(shut.contains("<locked>"), "{shut}");
         drop(held);
         assert!(!q.tail.lock.locked());
+    }
+}
+
+/// loom models of the two-lock core's timed waits racing a put or a `task_done`, with
+/// deadlines that may fire at any point (see `primitive::park_loom::with_firing_deadlines`;
+/// the untimed models are in `tests/loom_queue.rs`). Run with
+/// `RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --lib queue::split`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::sync::atomic::{AtomicBool, Ordering as StdOrdering};
+    use std::time::Duration;
+
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::*;
+    use crate::primitive::park_loom::with_firing_deadlines;
+
+    const LONG: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn a_timed_get_racing_a_put_gets_it_or_leaves_it_queued() {
+        // Both answers must occur across the executions (the timer really races the put);
+        // the item is got exactly once, and the parked bit is clear once nobody waits.
+        static GOT: AtomicBool = AtomicBool::new(false);
+        static TIMED_OUT: AtomicBool = AtomicBool::new(false);
+        with_firing_deadlines(|| {
+            loom::model::Builder::new().check(|| {
+                let q = Arc::new(Split::<u32>::new("Queue"));
+                let q2 = q.clone();
+                let getter = thread::spawn(move || q2.get(Wait::For(LONG), Location::caller()));
+                q.put(7, Wait::Forever, Location::caller()).unwrap();
+                match getter.join().unwrap() {
+                    Ok(item) => {
+                        assert_eq!(item, 7);
+                        assert_eq!(q.qsize(), 0);
+                        GOT.store(true, StdOrdering::Relaxed);
+                    }
+                    Err(why) => {
+                        assert_eq!(why, Refused::Timeout);
+                        assert_eq!(q.get(Wait::Poll, Location::caller()), Ok(7));
+                        TIMED_OUT.store(true, StdOrdering::Relaxed);
+                    }
+                }
+                assert_eq!(q.tail.parked.load(Ordering::Relaxed) & GET, 0);
+            });
+        });
+        assert!(GOT.load(StdOrdering::Relaxed) && TIMED_OUT.load(StdOrdering::Relaxed));
+    }
+
+    #[test]
+    fn a_timed_join_racing_task_done_answers_by_the_count() {
+        with_firing_deadlines(|| {
+            loom::model::Builder::new().check(|| {
+                let q = Arc::new(Split::<u32>::new("Queue"));
+                q.put(1, Wait::Forever, Location::caller()).unwrap();
+                let q2 = q.clone();
+                let joiner = thread::spawn(move || q2.join(Wait::For(LONG), Location::caller()));
+                q.task_done().unwrap();
+                // true only once the count is zero, which the task_done made it; false only
+                // by the deadline. Either way nobody is left parked.
+                let done = joiner.join().unwrap();
+                assert!(done || q.unfinished() == 0);
+                assert_eq!(q.tail.parked.load(Ordering::Relaxed) & JOIN, 0);
+            });
+        });
     }
 }
