@@ -9,12 +9,13 @@
 //! consumers only need the items in order. So the queue is two buffers, each behind its own
 //! [`Lock`] on its own 64-byte line:
 //!
-//! - the **tail**: producers push here, under the tail lock. It also holds what producers
-//!   and waiters share: the count of unfinished tasks, the shut-down flag and the parked bits.
-//! - the **head**: consumers pop here, under the head lock. When it is empty, a consumer
-//!   takes the tail lock too and swaps the two buffers: one lock hold moves the whole pending
-//!   batch (the producer gets the empty buffer back, with its capacity, so nothing is
-//!   allocated in the steady state).
+//! - the **tail**, a `Vec`: producers push here, under the tail lock. It also holds what
+//!   producers and waiters share: the count of unfinished tasks, the shut-down flag and the
+//!   parked bits.
+//! - the **head**, a `VecDeque`: consumers pop here, under the head lock. When it is empty,
+//!   a consumer takes the tail lock too and takes the producers' whole buffer (a lone item is
+//!   just popped): one lock hold, O(1), moves the pending batch, and the producers get the
+//!   head's empty buffer back with its capacity, so nothing is allocated in the steady state.
 //!
 //! Every item in the head was put before every item in the tail, so the order is the order
 //! of the puts (first in, first out, also across producers). When the consumers keep up, the
