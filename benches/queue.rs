@@ -15,7 +15,9 @@
 //! instead runs every implementation once per round, in a rotating order, for 25 rounds of
 //! a million items, printing each one's median rate and the median of the per-round ratios
 //! threadkit / best peer and threadkit / parking_lot: ratios taken within one round cancel
-//! most of the machine's mood swings.
+//! most of the machine's mood swings. `--only TEXT` runs only the cases whose name contains
+//! `TEXT` (for instance `-- --paired 40 --only unbounded`); `--solo IMP` runs only the
+//! implementation `IMP` and prints its rates (for profilers: `perf stat`, callgrind).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -422,7 +424,7 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 /// The interleaved comparison: see the file docs.
-fn paired(rounds: usize, items: u64) {
+fn paired(rounds: usize, items: u64, only: &str, solo: Option<&str>) {
     let mut cases = Vec::new();
     for (p, c) in [(1, 1), (2, 2)] {
         for bound in [BOUND, 0] {
@@ -451,6 +453,7 @@ fn paired(rounds: usize, items: u64) {
             priority: true,
         });
     }
+    cases.retain(|c| c.name.contains(only));
     println!(
         "{rounds} rounds of {items} items; medians of rates (Melem/s) and of per-round ratios"
     );
@@ -461,6 +464,11 @@ fn paired(rounds: usize, items: u64) {
             if case.consumers == 1 {
                 imps.push("std_mpsc");
             }
+        }
+        if let Some(imp) = solo {
+            let mut r: Vec<f64> = (0..rounds).map(|_| rate(imp, items, case)).collect();
+            println!("{:27} {imp} {:.1}", case.name, median(&mut r) / 1e6);
+            continue;
         }
         let mut rates = vec![Vec::new(); imps.len()];
         let (mut vs_best, mut vs_pl) = (Vec::new(), Vec::new());
@@ -492,7 +500,13 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--paired") {
         let rounds = args.get(i + 1).and_then(|r| r.parse().ok()).unwrap_or(15);
-        paired(rounds, 1_000_000);
+        let only = args.iter().position(|a| a == "--only");
+        let only = only
+            .and_then(|i| args.get(i + 1))
+            .map_or("", String::as_str);
+        let solo = args.iter().position(|a| a == "--solo");
+        let solo = solo.and_then(|i| args.get(i + 1)).map(String::as_str);
+        paired(rounds, 1_000_000, only, solo);
         return;
     }
     let mut c = Criterion::default().configure_from_args();

@@ -1,7 +1,10 @@
-//! loom models of the queue core (through [`Queue`], FIFO, bounded 1 and unbounded): every
-//! interleaving (up to a preemption bound) of a producer and one or two consumers, of
-//! shutdown against blocked getters and putters, and of `task_done` against `join`, with
-//! loom's atomics and parking lot under the queue's own `Lock`.
+//! loom models of the queue cores (through [`Queue`], FIFO): the one-lock core (bounded 1)
+//! and the two-lock core of unbounded FIFO queues (`Queue::new(0)`, `SimpleQueue`), whose
+//! consumers swap batches out of the producers' buffer. Every interleaving (up to a
+//! preemption bound) of a producer and one or two consumers, of two producers (order per
+//! producer), of shutdown (plain and immediate) against blocked or racing getters and
+//! putters, and of `task_done` against `join`, with loom's atomics and parking lot under the
+//! queues' own `Lock`s.
 //!
 //! Run with `.ci/loom`, or:
 //!
@@ -20,7 +23,7 @@ mod loom_support;
 use loom::sync::Arc;
 use loom::thread;
 use loom_support::bounded;
-use threadkit::queue::Queue;
+use threadkit::queue::{Queue, SimpleQueue};
 
 /// One producer puts `items` (1, 2, ...) then shuts the queue down; `consumers` threads get
 /// until the queue is shut down and empty. Every item is taken exactly once (count and sum),
@@ -170,5 +173,92 @@ fn join_returns_once_every_item_is_done() {
         assert_eq!(q.unfinished_tasks(), 0);
         worker.join().unwrap();
         assert!(q.task_done().is_err(), "one task_done too many");
+    });
+}
+
+#[test]
+fn unbounded_two_producers_keep_their_order() {
+    // Two producers, one consumer that takes three items (so its batch swaps interleave with
+    // the puts in every way): each producer's items come out in the order it put them.
+    bounded(2, || {
+        let q = Queue::new(0);
+        let a = q.clone();
+        let pa = thread::spawn(move || {
+            a.put(1u32).unwrap();
+            a.put(2).unwrap();
+        });
+        let b = q.clone();
+        let pb = thread::spawn(move || b.put(10u32).unwrap());
+        let got: Vec<u32> = (0..3).map(|_| q.get().unwrap()).collect();
+        pa.join().unwrap();
+        pb.join().unwrap();
+        let from_a: Vec<u32> = got.iter().copied().filter(|&i| i < 10).collect();
+        assert_eq!(from_a, [1, 2], "got {got:?}");
+        assert!(got.contains(&10));
+        assert!(q.empty() && q.qsize() == 0);
+        assert_eq!(q.unfinished_tasks(), 3);
+    });
+}
+
+#[test]
+fn unbounded_shutdown_immediate_races_a_producer_and_a_consumer() {
+    // Items 1 and 2 are queued; a producer puts 3 and a consumer gets one while the main
+    // thread shuts down immediately. Every item is got, returned by the shutdown or refused
+    // to the producer: exactly once. The unfinished count drops by what the shutdown removed.
+    bounded(2, || {
+        let q = SimpleQueue::new();
+        q.put(1u32).unwrap();
+        q.put(2).unwrap();
+        let p = q.clone();
+        let producer = thread::spawn(move || p.put(3).err().map(|e| e.into_inner()));
+        let c = q.clone();
+        let consumer = thread::spawn(move || c.get().ok());
+        let removed = q.shutdown_immediate();
+        let refused = producer.join().unwrap();
+        let got = consumer.join().unwrap();
+        let mut seen: Vec<u32> = removed.iter().copied().chain(refused).chain(got).collect();
+        assert!(
+            q.get().is_err(),
+            "nothing left after the immediate shutdown"
+        );
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            [1, 2, 3],
+            "removed {removed:?}, refused {refused:?}, got {got:?}"
+        );
+        assert!(
+            removed.windows(2).all(|w| w[0] < w[1]),
+            "in order: {removed:?}"
+        );
+        assert_eq!(q.qsize(), 0);
+    });
+}
+
+#[test]
+fn unbounded_get_waiting_on_both_ends_is_woken_by_a_put_or_the_shutdown() {
+    // The main thread takes one item (swapping the batch of two into the consumers' end);
+    // a consumer then drains the queue while a producer puts one more and the main thread
+    // shuts the queue down once the put is in: the consumer gets both remaining items in
+    // order, whether it finds them, parks and is woken by the put, or by the shutdown.
+    bounded(3, || {
+        let q = Queue::new(0);
+        q.put(1u32).unwrap();
+        q.put(2).unwrap();
+        assert_eq!(q.get().unwrap(), 1);
+        let c = q.clone();
+        let consumer = thread::spawn(move || {
+            let mut got = Vec::new();
+            while let Ok(item) = c.get() {
+                got.push(item);
+            }
+            got
+        });
+        let p = q.clone();
+        let producer = thread::spawn(move || p.put(3).unwrap());
+        producer.join().unwrap();
+        q.shutdown();
+        assert_eq!(consumer.join().unwrap(), [2, 3]);
+        assert_eq!(q.unfinished_tasks(), 3);
     });
 }

@@ -1,5 +1,10 @@
-//! The shared part of every queue: a buffer behind a [`Lock`], the task count, the shut-down
-//! flag, and the three waits (for an item, for room, for every task done).
+//! The one-lock core of the bounded FIFO queue, [`LifoQueue`](super::LifoQueue) and
+//! [`PriorityQueue`](super::PriorityQueue): a buffer behind a [`Lock`], the task count, the
+//! shut-down flag, and the three waits (for an item, for room, for every task done). The
+//! unbounded FIFO queues (`Queue::new(0)`, `SimpleQueue`) use the two-lock core of
+//! [`split`](super::split) instead, with the same waiting protocol; this module also holds
+//! what both share (`Wait`, `Refused`, the wake helpers, the iterators' `Source`, the API
+//! macros).
 //!
 //! # Design
 //!
@@ -48,11 +53,11 @@ use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
 use crate::sync::wait::{self, Blocked, WaitKind};
 
 /// A getter may be parked on [`Core::key`]`(GET)`.
-const GET: u32 = 0b001;
+pub(super) const GET: u32 = 0b001;
 /// A putter may be parked on [`Core::key`]`(PUT)`.
-const PUT: u32 = 0b010;
+pub(super) const PUT: u32 = 0b010;
 /// A joiner may be parked on [`Core::key`]`(JOIN)`.
-const JOIN: u32 = 0b100;
+pub(super) const JOIN: u32 = 0b100;
 
 /// Spin rounds before a getter or putter parks: rounds `1..=SPIN_RELAX` busy-wait `2^round`
 /// pause instructions, the rest yield the processor.
@@ -537,28 +542,14 @@ impl<B: Buffer> Core<B> {
     #[cold]
     #[inline(never)]
     fn wake_one(&self, bit: u32) {
-        let callback = |result: UnparkResult| {
-            if !result.have_more_threads {
-                self.parked.fetch_and(!bit, Ordering::Relaxed);
-            }
-            DEFAULT_UNPARK_TOKEN
-        };
-        // SAFETY: the key is the address of our own anchor byte; the callback neither panics
-        // nor calls into the parking lot.
-        unsafe { parking_lot_core::unpark_one(self.key(bit), callback) };
+        wake_one(&self.parked, self.key(bit), bit);
     }
 
     /// Wakes every thread parked on `bit`'s key and clears the bit.
     #[cold]
     #[inline(never)]
     fn wake_all(&self, bit: u32) {
-        let callback = |_: UnparkResult| {
-            self.parked.fetch_and(!bit, Ordering::Relaxed);
-            DEFAULT_UNPARK_TOKEN
-        };
-        // SAFETY: as in `wake_one`; the filter and callback neither panic nor call into the
-        // parking lot.
-        unsafe { parking_lot_core::unpark_filter(self.key(bit), |_| FilterOp::Unpark, callback) };
+        wake_all(&self.parked, self.key(bit), bit);
     }
 
     /// Everything `Debug` shows, without blocking: `None` if the lock is held.
@@ -579,6 +570,33 @@ impl<B: Buffer> Core<B> {
         }
         d.finish()
     }
+}
+
+/// Wakes one thread parked on `key`, where `bit` of `parked` says "someone may be parked
+/// there"; clears the bit if it was the last.
+#[inline]
+pub(super) fn wake_one(parked: &AtomicU32, key: usize, bit: u32) {
+    let callback = |result: UnparkResult| {
+        if !result.have_more_threads {
+            parked.fetch_and(!bit, Ordering::Relaxed);
+        }
+        DEFAULT_UNPARK_TOKEN
+    };
+    // SAFETY: the key is the address of an anchor byte the queue owns; the callback neither
+    // panics nor calls into the parking lot.
+    unsafe { parking_lot_core::unpark_one(key, callback) };
+}
+
+/// Wakes every thread parked on `key` and clears `bit` of `parked`.
+#[inline]
+pub(super) fn wake_all(parked: &AtomicU32, key: usize, bit: u32) {
+    let callback = |_: UnparkResult| {
+        parked.fetch_and(!bit, Ordering::Relaxed);
+        DEFAULT_UNPARK_TOKEN
+    };
+    // SAFETY: as in `wake_one`; the filter and callback neither panic nor call into the
+    // parking lot.
+    unsafe { parking_lot_core::unpark_filter(key, |_| FilterOp::Unpark, callback) };
 }
 
 /// Spins a few rounds until `hint` says the wait may be over.

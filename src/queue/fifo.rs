@@ -1,15 +1,18 @@
 //! [`Queue`]: first in, first out, as Python's `queue.Queue`.
 
 use std::collections::VecDeque;
+use std::fmt;
+use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::core::{Buffer, Core, Refused, Wait, shared_api, tracked_api};
+use super::core::{Buffer, Core, Refused, Source, Wait, shared_api, tracked_api};
 use super::error::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,
     TryPutError,
 };
 use super::iter::{Iter, TryIter};
+use super::split::Split;
 
 /// The most the buffer reserves up front for a bounded queue; it grows past this on demand.
 const PREALLOCATE_MAX: usize = 1024;
@@ -45,6 +48,116 @@ impl<T> Buffer for VecDeque<T> {
     }
 }
 
+/// A FIFO queue's core: the one-lock core when bounded (where getters and putters wait for
+/// each other), the two-lock [`Split`] core when unbounded (see its module docs).
+pub(crate) enum Fifo<T> {
+    Bounded(Core<VecDeque<T>>),
+    Unbounded(Split<T>),
+}
+
+/// Calls `$call` on whichever core `$fifo` holds.
+macro_rules! dispatch {
+    ($fifo:expr, $core:ident => $call:expr) => {
+        match $fifo {
+            Fifo::Bounded($core) => $call,
+            Fifo::Unbounded($core) => $call,
+        }
+    };
+}
+
+impl<T> Fifo<T> {
+    fn new(maxsize: usize) -> Self {
+        match maxsize {
+            0 => Fifo::Unbounded(Split::new("Queue")),
+            _ => Fifo::Bounded(Core::new("Queue", maxsize)),
+        }
+    }
+
+    pub(crate) fn id(&self) -> QueueId {
+        dispatch!(self, c => c.id())
+    }
+
+    pub(crate) fn maxsize(&self) -> usize {
+        match self {
+            Fifo::Bounded(c) => c.maxsize(),
+            Fifo::Unbounded(_) => 0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn qsize(&self) -> usize {
+        dispatch!(self, c => c.qsize())
+    }
+
+    #[inline]
+    pub(crate) fn full(&self) -> bool {
+        match self {
+            Fifo::Bounded(c) => c.full(),
+            Fifo::Unbounded(_) => false,
+        }
+    }
+
+    #[inline]
+    #[track_caller]
+    pub(crate) fn put(
+        &self,
+        item: T,
+        wait: Wait,
+        location: &'static Location<'static>,
+    ) -> Result<(), (T, Refused)> {
+        dispatch!(self, c => c.put(item, wait, location))
+    }
+
+    #[inline]
+    #[track_caller]
+    pub(crate) fn get(
+        &self,
+        wait: Wait,
+        location: &'static Location<'static>,
+    ) -> Result<T, Refused> {
+        dispatch!(self, c => c.get(wait, location))
+    }
+
+    pub(crate) fn unfinished(&self) -> usize {
+        dispatch!(self, c => c.unfinished())
+    }
+
+    pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
+        dispatch!(self, c => c.task_done())
+    }
+
+    #[track_caller]
+    pub(crate) fn join(&self, wait: Wait, location: &'static Location<'static>) -> bool {
+        dispatch!(self, c => c.join(wait, location))
+    }
+
+    pub(crate) fn shutdown(&self, immediate: bool) -> Vec<T> {
+        dispatch!(self, c => c.shutdown(immediate))
+    }
+
+    pub(crate) fn is_shut_down(&self) -> bool {
+        dispatch!(self, c => c.is_shut_down())
+    }
+
+    pub(crate) fn debug_fields(&self, f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+        dispatch!(self, c => c.debug_fields(f, name))
+    }
+}
+
+impl<T: Send> Source<T> for Fifo<T> {
+    fn next_blocking(&self, location: &'static Location<'static>) -> Option<T> {
+        self.get(Wait::Forever, location).ok()
+    }
+
+    fn next_now(&self, location: &'static Location<'static>) -> Option<T> {
+        self.get(Wait::Poll, location).ok()
+    }
+
+    fn queue_id(&self) -> QueueId {
+        self.id()
+    }
+}
+
 /// A first-in, first-out queue for passing items between threads, as Python's
 /// `queue.Queue`: optionally bounded, with blocking, timed and non-blocking `put` and `get`,
 /// task tracking (`task_done`/`join`) and shutdown.
@@ -60,7 +173,9 @@ impl<T> Buffer for VecDeque<T> {
 /// &queue` loops end.
 ///
 /// Fast: a put or get is one lock acquire and release around the buffer operation, and wakes
-/// another thread only if one is actually asleep. A thread blocked in `get`, `put` or `join`
+/// another thread only if one is actually asleep. An unbounded queue has two locks, one at
+/// each end, so producers and consumers do not slow each other down: a consumer that finds
+/// its end empty takes every item queued since in one step. A thread blocked in `get`, `put` or `join`
 /// shows what it waits for in [`Thread::waiting`](crate::Thread::waiting).
 ///
 /// A queue can go to other threads only if its items can (`T: Send`):
@@ -116,7 +231,7 @@ impl<T> Buffer for VecDeque<T> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Queue<T> {
-    core: Arc<Core<VecDeque<T>>>,
+    core: Arc<Fifo<T>>,
 }
 
 impl<T> Queue<T> {
@@ -131,7 +246,7 @@ impl<T> Queue<T> {
     /// ```
     pub fn new(maxsize: usize) -> Self {
         Queue {
-            core: Arc::new(Core::new("Queue", maxsize)),
+            core: Arc::new(Fifo::new(maxsize)),
         }
     }
 }

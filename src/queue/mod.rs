@@ -52,6 +52,7 @@ mod iter;
 mod lifo;
 mod priority;
 mod simple;
+mod split;
 
 pub use error::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,

@@ -1,12 +1,12 @@
 //! [`SimpleQueue`]: unbounded FIFO without task tracking, as Python's `queue.SimpleQueue`.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::core::{Core, Refused, Wait, shared_api};
+use super::core::{Refused, Wait, shared_api};
 use super::error::{GetError, GetTimeoutError, PutError, QueueId, TryGetError};
 use super::iter::{Iter, TryIter};
+use super::split::Split;
 
 /// An unbounded first-in, first-out queue without task tracking, as Python's
 /// `queue.SimpleQueue`: `put` never waits, `get` waits for an item.
@@ -43,7 +43,7 @@ use super::iter::{Iter, TryIter};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct SimpleQueue<T> {
-    core: Arc<Core<VecDeque<T>>>,
+    core: Arc<Split<T>>,
 }
 
 impl<T> SimpleQueue<T> {
@@ -57,7 +57,7 @@ impl<T> SimpleQueue<T> {
     /// ```
     pub fn new() -> Self {
         SimpleQueue {
-            core: Arc::new(Core::new("SimpleQueue", 0)),
+            core: Arc::new(Split::new("SimpleQueue")),
         }
     }
 }
