@@ -52,11 +52,11 @@ use crate::Lock;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
 use crate::sync::wait::{self, Blocked, WaitKind};
 
-/// A getter may be parked on [`Core::key`]`(GET)`.
+/// A getter may be parked on [`Waiters::key`]`(GET)`.
 pub(super) const GET: u32 = 0b001;
-/// A putter may be parked on [`Core::key`]`(PUT)`.
+/// A putter may be parked on [`Waiters::key`]`(PUT)`.
 pub(super) const PUT: u32 = 0b010;
-/// A joiner may be parked on [`Core::key`]`(JOIN)`.
+/// A joiner may be parked on [`Waiters::key`]`(JOIN)`.
 pub(super) const JOIN: u32 = 0b100;
 
 /// Spin rounds before a getter or putter parks: rounds `1..=SPIN_RELAX` busy-wait `2^round`
@@ -209,10 +209,12 @@ impl<B: Buffer> Core<B> {
         std::ptr::from_ref(self).addr()
     }
 
-    /// The parking key of the waiters that `bit` stands for.
-    fn key(&self, bit: u32) -> usize {
-        let i = bit.trailing_zeros() as usize;
-        std::ptr::from_ref(&self.anchors[i]).addr()
+    fn waiters(&self) -> Waiters<'_> {
+        Waiters {
+            parked: &self.parked,
+            anchors: &self.anchors,
+            object: self.addr(),
+        }
     }
 
     #[inline]
@@ -263,10 +265,10 @@ impl<B: Buffer> Core<B> {
         st.unfinished += 1;
         st.buf.push(item);
         self.len.store(st.buf.len(), Ordering::Relaxed);
-        let wake = self.parked.load(Ordering::Relaxed) & GET != 0;
+        let wake = self.waiters().any(GET);
         drop(st);
         if wake {
-            self.wake_one(GET);
+            self.waiters().wake_one(GET);
         }
     }
 
@@ -331,10 +333,10 @@ impl<B: Buffer> Core<B> {
     #[inline]
     fn took(&self, st: Locked<'_, B>) {
         self.len.store(st.buf.len(), Ordering::Relaxed);
-        let wake = self.parked.load(Ordering::Relaxed) & PUT != 0;
+        let wake = self.waiters().any(PUT);
         drop(st);
         if wake {
-            self.wake_one(PUT);
+            self.waiters().wake_one(PUT);
         }
     }
 
@@ -384,18 +386,8 @@ impl<B: Buffer> Core<B> {
 
     /// Marks one task done; an error (and no change) if none is unfinished.
     pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
-        let mut st = self.locked();
-        if st.unfinished == 0 {
-            drop(st);
-            return Err(TaskDoneError::new(self.id()));
-        }
-        st.unfinished -= 1;
-        let wake = st.unfinished == 0 && self.parked.load(Ordering::Relaxed) & JOIN != 0;
-        drop(st);
-        if wake {
-            self.wake_all(JOIN);
-        }
-        Ok(())
+        self.waiters()
+            .task_done(self.locked(), |st| &mut st.unfinished, || self.id())
     }
 
     /// Waits until every task is done; false if `wait` ran out first.
@@ -448,16 +440,17 @@ impl<B: Buffer> Core<B> {
             self.len.store(0, Ordering::Relaxed);
             removed
         });
-        let parked = self.parked.load(Ordering::Relaxed);
-        let wake_joiners = st.unfinished == 0 && parked & JOIN != 0;
+        let waiters = self.waiters();
+        let wake = [GET, PUT].map(|bit| waiters.any(bit));
+        let wake_joiners = st.unfinished == 0 && waiters.any(JOIN);
         drop(st);
-        for bit in [GET, PUT] {
-            if parked & bit != 0 {
-                self.wake_all(bit);
+        for (bit, wake) in [GET, PUT].into_iter().zip(wake) {
+            if wake {
+                waiters.wake_all(bit);
             }
         }
         if wake_joiners {
-            self.wake_all(JOIN);
+            waiters.wake_all(JOIN);
         }
         removed.map_or_else(Vec::new, B::into_pop_order)
     }
@@ -492,7 +485,7 @@ impl<B: Buffer> Core<B> {
             }
             if let Some(hint) = &hint
                 && !spun
-                && self.parked.load(Ordering::Relaxed) & bit == 0
+                && !self.waiters().any(bit)
             {
                 spun = true;
                 drop(st);
@@ -500,34 +493,14 @@ impl<B: Buffer> Core<B> {
                 st = self.locked();
                 continue;
             }
-            let on = Blocked {
-                kind,
-                object: self.addr(),
-                owner: 0,
-                location,
-            };
             // The lock is released in `before_sleep`, once this thread is queued. `validate`
             // always agrees to sleep (the condition cannot change while we hold the lock), so
             // `before_sleep` always runs.
             std::mem::forget(st);
-            let validate = || {
-                self.parked.fetch_or(bit, Ordering::Relaxed);
-                true
-            };
-            let before_sleep = || self.lock.release_held();
-            let timed_out = |_, was_last_thread| {
-                if was_last_thread {
-                    self.parked.fetch_and(!bit, Ordering::Relaxed);
-                }
-            };
-            let result = wait::park_with(
-                self.key(bit),
-                on,
-                deadline,
-                validate,
-                before_sleep,
-                timed_out,
-            );
+            let release = || self.lock.release_held();
+            let result = self
+                .waiters()
+                .park(bit, (kind, location), deadline, release);
             st = if result == ParkResult::Invalid {
                 // Only chaos mode's `park` returns `Invalid` here (`validate` always agrees),
                 // and it does so without running `before_sleep`: the lock is still ours.
@@ -536,20 +509,6 @@ impl<B: Buffer> Core<B> {
                 self.locked()
             };
         }
-    }
-
-    /// Wakes one thread parked on `bit`'s key; clears the bit if it was the last.
-    #[cold]
-    #[inline(never)]
-    fn wake_one(&self, bit: u32) {
-        wake_one(&self.parked, self.key(bit), bit);
-    }
-
-    /// Wakes every thread parked on `bit`'s key and clears the bit.
-    #[cold]
-    #[inline(never)]
-    fn wake_all(&self, bit: u32) {
-        wake_all(&self.parked, self.key(bit), bit);
     }
 
     /// Everything `Debug` shows, without blocking: `None` if the lock is held.
@@ -572,31 +531,115 @@ impl<B: Buffer> Core<B> {
     }
 }
 
-/// Wakes one thread parked on `key`, where `bit` of `parked` says "someone may be parked
-/// there"; clears the bit if it was the last.
-#[inline]
-pub(super) fn wake_one(parked: &AtomicU32, key: usize, bit: u32) {
-    let callback = |result: UnparkResult| {
-        if !result.have_more_threads {
-            parked.fetch_and(!bit, Ordering::Relaxed);
-        }
-        DEFAULT_UNPARK_TOKEN
-    };
-    // SAFETY: the key is the address of an anchor byte the queue owns; the callback neither
-    // panics nor calls into the parking lot.
-    unsafe { parking_lot_core::unpark_one(key, callback) };
+/// One queue's wait queues, as both cores use them: the bits of `parked` ([`GET`] | [`PUT`] |
+/// [`JOIN`]) say "someone may be parked on that key"; the keys are the addresses of the
+/// queue's anchor bytes (memory it owns, distinct from its locks' keys).
+///
+/// A bit is set only in a park's `validate`, with the lock that guards the waiter's condition
+/// held (and the bucket lock), and cleared only under the bucket lock, when the last thread
+/// queued on its key is woken or times out: so a set bit may be stale (one wasted unpark
+/// call), a clear bit is never wrong.
+#[derive(Clone, Copy)]
+pub(super) struct Waiters<'a> {
+    pub(super) parked: &'a AtomicU32,
+    pub(super) anchors: &'a [u8; 3],
+    /// The queue's address: the object in the wait records.
+    pub(super) object: usize,
 }
 
-/// Wakes every thread parked on `key` and clears `bit` of `parked`.
-#[inline]
-pub(super) fn wake_all(parked: &AtomicU32, key: usize, bit: u32) {
-    let callback = |_: UnparkResult| {
-        parked.fetch_and(!bit, Ordering::Relaxed);
-        DEFAULT_UNPARK_TOKEN
-    };
-    // SAFETY: as in `wake_one`; the filter and callback neither panic nor call into the
-    // parking lot.
-    unsafe { parking_lot_core::unpark_filter(key, |_| FilterOp::Unpark, callback) };
+impl Waiters<'_> {
+    /// The parking key of the waiters that `bit` stands for.
+    pub(super) fn key(self, bit: u32) -> usize {
+        std::ptr::from_ref(&self.anchors[bit.trailing_zeros() as usize]).addr()
+    }
+
+    /// Whether someone may be parked on `bit`'s key.
+    #[inline]
+    pub(super) fn any(self, bit: u32) -> bool {
+        self.parked.load(Ordering::Relaxed) & bit != 0
+    }
+
+    /// Parks on `bit`'s key until woken or `deadline`, recording a `kind` wait at `location`.
+    /// The caller holds the lock that guards its condition: `validate` sets the bit under it
+    /// and always agrees to sleep, and `release` gives the lock(s) up once this thread is
+    /// queued (chaos mode's `park` may return `Invalid` without running it).
+    pub(super) fn park(
+        self,
+        bit: u32,
+        (kind, location): (WaitKind, &'static Location<'static>),
+        deadline: Option<Instant>,
+        release: impl FnOnce(),
+    ) -> ParkResult {
+        let on = Blocked {
+            kind,
+            object: self.object,
+            owner: 0,
+            location,
+        };
+        let validate = || {
+            self.parked.fetch_or(bit, Ordering::Relaxed);
+            true
+        };
+        let timed_out = |_, was_last_thread| {
+            if was_last_thread {
+                self.parked.fetch_and(!bit, Ordering::Relaxed);
+            }
+        };
+        wait::park_with(self.key(bit), on, deadline, validate, release, timed_out)
+    }
+
+    /// Marks one task done in the count that `unfinished` finds behind the lock `held`
+    /// holds (released before any wake-up); an error naming the queue (and no change) if none
+    /// is unfinished. Wakes the joiners when the count reaches zero.
+    pub(super) fn task_done<G>(
+        self,
+        mut held: G,
+        unfinished: impl FnOnce(&mut G) -> &mut usize,
+        id: impl FnOnce() -> QueueId,
+    ) -> Result<(), TaskDoneError> {
+        let count = unfinished(&mut held);
+        if *count == 0 {
+            drop(held);
+            return Err(TaskDoneError::new(id()));
+        }
+        *count -= 1;
+        let wake = *count == 0 && self.any(JOIN);
+        drop(held);
+        if wake {
+            self.wake_all(JOIN);
+        }
+        Ok(())
+    }
+
+    /// Wakes one thread parked on `bit`'s key; clears the bit if it was the last.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn wake_one(self, bit: u32) {
+        let parked = self.parked;
+        let callback = |result: UnparkResult| {
+            if !result.have_more_threads {
+                parked.fetch_and(!bit, Ordering::Relaxed);
+            }
+            DEFAULT_UNPARK_TOKEN
+        };
+        // SAFETY: the key is the address of an anchor byte the queue owns; the callback
+        // neither panics nor calls into the parking lot.
+        unsafe { parking_lot_core::unpark_one(self.key(bit), callback) };
+    }
+
+    /// Wakes every thread parked on `bit`'s key and clears the bit.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn wake_all(self, bit: u32) {
+        let parked = self.parked;
+        let callback = |_: UnparkResult| {
+            parked.fetch_and(!bit, Ordering::Relaxed);
+            DEFAULT_UNPARK_TOKEN
+        };
+        // SAFETY: as in `wake_one`; the filter and callback neither panic nor call into the
+        // parking lot.
+        unsafe { parking_lot_core::unpark_filter(self.key(bit), |_| FilterOp::Unpark, callback) };
+    }
 }
 
 /// Spins a few rounds until `hint` says the wait may be over.
@@ -1196,7 +1239,8 @@ mod tests {
     fn wait_keys_are_distinct_from_each_other_and_the_lock() {
         let core = Core::<VecDeque<u8>>::new("Queue", 0);
         let lock_key = std::ptr::from_ref(&core.lock).addr();
-        let keys = [core.key(GET), core.key(PUT), core.key(JOIN)];
+        let w = core.waiters();
+        let keys = [w.key(GET), w.key(PUT), w.key(JOIN)];
         for (i, k) in keys.iter().enumerate() {
             assert_ne!(*k, lock_key);
             assert!(!keys[i + 1..].contains(k));

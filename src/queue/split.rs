@@ -43,12 +43,12 @@ use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::time::Instant;
 
-use super::core::{GET, JOIN, Refused, Source, Wait, wake_all, wake_one};
+use super::core::{GET, JOIN, Refused, Source, Wait, Waiters};
 use super::error::{QueueId, TaskDoneError};
 use crate::Lock;
 use crate::primitive::parking_lot_core::ParkResult;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
-use crate::sync::wait::{self, Blocked, WaitKind};
+use crate::sync::wait::{self, WaitKind};
 
 /// What the tail lock protects.
 struct TailState<T> {
@@ -197,10 +197,12 @@ impl<T> Split<T> {
         std::ptr::from_ref(self).addr()
     }
 
-    /// The parking key of the waiters that `bit` stands for.
-    fn key(&self, bit: u32) -> usize {
-        let i = bit.trailing_zeros() as usize;
-        std::ptr::from_ref(&self.anchors[i]).addr()
+    fn waiters(&self) -> Waiters<'_> {
+        Waiters {
+            parked: &self.tail.parked,
+            anchors: &self.anchors,
+            object: self.addr(),
+        }
     }
 
     #[inline]
@@ -248,10 +250,10 @@ impl<T> Split<T> {
         tail.buf.push(item);
         let pushed = self.tail.pushed.load(Ordering::Relaxed).wrapping_add(1);
         self.tail.pushed.store(pushed, Ordering::Relaxed);
-        let wake = self.tail.parked.load(Ordering::Relaxed) & GET != 0;
+        let wake = self.waiters().any(GET);
         drop(tail);
         if wake {
-            self.wake_one(GET);
+            self.waiters().wake_one(GET);
         }
         Ok(())
     }
@@ -338,7 +340,9 @@ impl<T> Split<T> {
                 self.tail.lock.release_held();
                 self.head.lock.release_held();
             };
-            let result = self.park(GET, WaitKind::QueueGet, location, deadline, release);
+            let result =
+                self.waiters()
+                    .park(GET, (WaitKind::QueueGet, location), deadline, release);
             timed_out = result == ParkResult::TimedOut;
             if result == ParkResult::Invalid {
                 // Only chaos mode's `park` returns `Invalid` here (`validate` always
@@ -360,18 +364,11 @@ impl<T> Split<T> {
 
     /// Marks one task done; an error (and no change) if none is unfinished.
     pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
-        let mut tail = self.tail_locked();
-        if tail.unfinished == 0 {
-            drop(tail);
-            return Err(TaskDoneError::new(self.id()));
-        }
-        tail.unfinished -= 1;
-        let wake = tail.unfinished == 0 && self.tail.parked.load(Ordering::Relaxed) & JOIN != 0;
-        drop(tail);
-        if wake {
-            self.wake_all(JOIN);
-        }
-        Ok(())
+        self.waiters().task_done(
+            self.tail_locked(),
+            |tail| &mut tail.unfinished,
+            || self.id(),
+        )
     }
 
     /// Waits until every task is done; false if `wait` ran out first.
@@ -408,7 +405,9 @@ impl<T> Split<T> {
             }
             std::mem::forget(tail);
             let release = || self.tail.lock.release_held();
-            let result = self.park(JOIN, WaitKind::QueueJoin, location, deadline, release);
+            let result =
+                self.waiters()
+                    .park(JOIN, (WaitKind::QueueJoin, location), deadline, release);
             timed_out = result == ParkResult::TimedOut;
             tail = if result == ParkResult::Invalid {
                 // As in `get_slow`: chaos mode's `Invalid` leaves the lock ours.
@@ -436,15 +435,16 @@ impl<T> Split<T> {
             head.count_taken(n);
             (first, then)
         });
-        let parked = self.tail.parked.load(Ordering::Relaxed);
-        let wake_joiners = tail.unfinished == 0 && parked & JOIN != 0;
+        let waiters = self.waiters();
+        let wake_getters = waiters.any(GET);
+        let wake_joiners = tail.unfinished == 0 && waiters.any(JOIN);
         drop(tail);
         drop(head);
-        if parked & GET != 0 {
-            self.wake_all(GET);
+        if wake_getters {
+            waiters.wake_all(GET);
         }
         if wake_joiners {
-            self.wake_all(JOIN);
+            waiters.wake_all(JOIN);
         }
         removed.map_or_else(Vec::new, |(first, then)| {
             let mut all = Vec::from(first); // reuses the buffer
@@ -458,48 +458,6 @@ impl<T> Split<T> {
     }
 
     // ----- waiting and waking ----------------------------------------------------------
-
-    /// Parks on `bit`'s key until woken or `deadline`, recording a `kind` wait. Called with
-    /// the tail lock held (and the head lock, for a getter): `validate` sets the bit under
-    /// it, and `release` gives up the held locks once this thread is queued.
-    #[track_caller]
-    fn park(
-        &self,
-        bit: u32,
-        kind: WaitKind,
-        location: &'static Location<'static>,
-        deadline: Option<Instant>,
-        release: impl FnOnce(),
-    ) -> ParkResult {
-        let on = Blocked {
-            kind,
-            object: self.addr(),
-            owner: 0,
-            location,
-        };
-        let validate = || {
-            self.tail.parked.fetch_or(bit, Ordering::Relaxed);
-            true
-        };
-        let timed_out = |_, was_last_thread| {
-            if was_last_thread {
-                self.tail.parked.fetch_and(!bit, Ordering::Relaxed);
-            }
-        };
-        wait::park_with(self.key(bit), on, deadline, validate, release, timed_out)
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn wake_one(&self, bit: u32) {
-        wake_one(&self.tail.parked, self.key(bit), bit);
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn wake_all(&self, bit: u32) {
-        wake_all(&self.tail.parked, self.key(bit), bit);
-    }
 
     /// Everything `Debug` shows, without blocking: the state is `<locked>` if the tail lock
     /// is held.
@@ -577,7 +535,7 @@ mod tests {
     fn wait_keys_are_distinct_from_each_other_and_the_locks() {
         let q = Split::<u8>::new("Queue");
         let locks = [q.tail.lock.addr(), q.head.lock.addr()];
-        let (get, join) = (q.key(GET), q.key(JOIN));
+        let (get, join) = (q.waiters().key(GET), q.waiters().key(JOIN));
         assert_ne!(get, join);
         assert!(!locks.contains(&get) && !locks.contains(&join));
     }
