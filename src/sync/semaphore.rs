@@ -96,6 +96,15 @@ impl Permits {
         false
     }
 
+    /// Takes a permit, waiting until one is free.
+    #[inline]
+    fn acquire(&self, object: usize, location: &'static Location<'static>) {
+        if !self.take_or_register() {
+            self.wait(None, object, location);
+        }
+    }
+
+    /// Takes a permit, waiting at most `timeout` (zero polls); true if it did.
     #[inline]
     fn acquire_timeout(
         &self,
@@ -410,9 +419,7 @@ impl Semaphore {
     #[inline]
     #[track_caller]
     pub fn acquire(&self) {
-        if !self.permits.take_or_register() {
-            self.permits.wait(None, self.addr(), Location::caller());
-        }
+        self.permits.acquire(self.addr(), Location::caller());
     }
 
     /// Takes a permit if one is free, without waiting; true if it did. Python's
@@ -692,9 +699,7 @@ impl BoundedSemaphore {
     #[inline]
     #[track_caller]
     pub fn acquire(&self) {
-        if !self.permits.take_or_register() {
-            self.permits.wait(None, self.addr(), Location::caller());
-        }
+        self.permits.acquire(self.addr(), Location::caller());
     }
 
     /// Takes a permit if one is free, without waiting; true if it did.

@@ -111,7 +111,8 @@ pub(crate) struct WaitRecord {
     since: Instant,
 }
 
-/// Every [`WaitKind`], in the order of their codes in a [`WaitSlot`] (code = index + 1).
+/// Every [`WaitKind`], in declaration order: a kind's code in a [`WaitSlot`] is its index
+/// here plus one (see `kind_codes_decode_to_their_kind`).
 const KINDS: [WaitKind; 12] = [
     WaitKind::Lock,
     WaitKind::Join,
@@ -551,5 +552,22 @@ pub(crate) fn wait_while(
         if !spin.spin() {
             park(key, on, deadline, &cond, |_, _| {});
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_codes_decode_to_their_kind() {
+        for (i, &kind) in KINDS.iter().enumerate() {
+            assert_eq!(usize::from(kind.code()), i + 1, "{kind:?}");
+        }
+        assert_eq!(
+            KINDS.len(),
+            WaitKind::QueueJoin as usize + 1,
+            "a kind missing"
+        );
     }
 }
