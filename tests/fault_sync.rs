@@ -416,7 +416,7 @@ fn a_panic_inside_a_queue_worker_loop_leaves_the_queue_usable_and_its_count_righ
 }
 
 #[test]
-fn a_panicking_ord_in_a_priority_queue_put_leaves_the_queue_consistent() {
+fn a_panicking_ord_in_a_priority_queue_leaves_every_item_queued_and_counted() {
     use threadkit::queue::PriorityQueue;
     static TOUCHY: AtomicBool = AtomicBool::new(false);
     /// An item whose comparison panics while `TOUCHY` is set.
@@ -439,12 +439,18 @@ fn a_panicking_ord_in_a_priority_queue_put_leaves_the_queue_consistent() {
     let q = PriorityQueue::new(0);
     q.put(Item(2)).unwrap();
     q.put(Item(3)).unwrap();
+    assert_eq!(q.get().unwrap(), Item(2), "files both items in");
+    q.put(Item(2)).unwrap();
     TOUCHY.store(true, Ordering::SeqCst);
-    let r = catch_unwind(AssertUnwindSafe(|| q.put(Item(1))));
+    // Producers never compare: the put succeeds; the get that files the item in panics.
+    q.put(Item(1)).unwrap();
+    let r = catch_unwind(AssertUnwindSafe(|| q.get()));
     TOUCHY.store(false, Ordering::SeqCst);
-    assert!(r.is_err(), "the panic passes through put");
-    // The lock was released during the unwind, and every item in the queue is counted as a
-    // task: each one taken can be marked done, and then `join` returns.
+    assert!(r.is_err(), "the panic passes through get");
+    assert_eq!(q.qsize(), 3, "nothing was taken out");
+    // The locks were released during the unwind, no item was lost, and every item in the
+    // queue is counted as a task: each one taken can be marked done, and then `join`
+    // returns.
     let mut got = Vec::new();
     while let Ok(Item(n)) = q.try_get() {
         got.push(n);
@@ -455,8 +461,9 @@ fn a_panicking_ord_in_a_priority_queue_put_leaves_the_queue_consistent() {
     assert_eq!(
         got,
         [1, 2, 3],
-        "BinaryHeap keeps the item whose push panicked"
+        "the items the panic interrupted stay queued"
     );
+    q.task_done().unwrap(); // the first item got
     assert_eq!(q.unfinished_tasks(), 0);
     assert!(q.join_timeout(Duration::ZERO));
     assert!(q.empty());

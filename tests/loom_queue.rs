@@ -1,10 +1,10 @@
-//! loom models of the queue cores (through [`Queue`], FIFO): the one-lock core (bounded 1)
-//! and the two-lock core of unbounded FIFO queues (`Queue::new(0)`, `SimpleQueue`), whose
-//! consumers swap batches out of the producers' buffer. Every interleaving (up to a
+//! loom models of the queue cores: the two-lock core behind `Queue` (bounded and unbounded),
+//! `SimpleQueue` and `PriorityQueue`, whose consumers take batches out of the producers'
+//! buffer, and whose putters wait for room on the head's lock. Every interleaving (up to a
 //! preemption bound) of a producer and one or two consumers, of two producers (order per
 //! producer), of shutdown (plain and immediate) against blocked or racing getters and
-//! putters, and of `task_done` against `join`, with loom's atomics and parking lot under the
-//! queues' own `Lock`s.
+//! putters, of `task_done` against `join`, and of a priority get against a put that finished
+//! before it, with loom's atomics and parking lot under the queues' own `Lock`s.
 //!
 //! Run with `.ci/loom`, or:
 //!
@@ -23,7 +23,7 @@ mod loom_support;
 use loom::sync::Arc;
 use loom::thread;
 use loom_support::bounded;
-use threadkit::queue::{Queue, SimpleQueue};
+use threadkit::queue::{PriorityQueue, Queue, SimpleQueue};
 
 /// One producer puts `items` (1, 2, ...) then shuts the queue down; `consumers` threads get
 /// until the queue is shut down and empty. Every item is taken exactly once (count and sum),
@@ -260,5 +260,57 @@ fn unbounded_get_waiting_on_both_ends_is_woken_by_a_put_or_the_shutdown() {
         q.shutdown();
         assert_eq!(consumer.join().unwrap(), [2, 3]);
         assert_eq!(q.unfinished_tasks(), 3);
+    });
+}
+
+#[test]
+fn priority_bounded_one_producer_one_consumer_lowest_first() {
+    // Capacity 1 on the two-lock core with a heap at the head: the second put waits for
+    // room; each item is got once, and the consumer's takes-in never lose one.
+    bounded(3, || {
+        let q = PriorityQueue::new(1);
+        let c = q.clone();
+        let consumer = thread::spawn(move || {
+            let first = c.get().unwrap();
+            let second = c.get().unwrap();
+            (first, second)
+        });
+        q.put(2u32).unwrap();
+        q.put(1).unwrap();
+        let (first, second) = consumer.join().unwrap();
+        // Capacity 1: the first put is taken before the second can be made.
+        assert_eq!((first, second), (2, 1));
+        assert!(q.empty());
+    });
+}
+
+#[test]
+fn priority_get_sees_every_put_that_finished_before_it() {
+    // A get takes in the producers' batch when `pushed` says one waits, read without the
+    // tail lock: a put that happened before the get (here through `done`) must be seen, so
+    // the lower item comes out first; otherwise either may.
+    use loom::sync::atomic::{AtomicBool, Ordering};
+    bounded(3, || {
+        let q = PriorityQueue::new(0);
+        q.put(5u32).unwrap();
+        assert_eq!(q.get().unwrap(), 5); // the heap has taken in a batch before
+        q.put(5).unwrap();
+        let done = Arc::new(AtomicBool::new(false));
+        let (p, d) = (q.clone(), done.clone());
+        let producer = thread::spawn(move || {
+            p.put(1).unwrap();
+            d.store(true, Ordering::Release);
+        });
+        let seen = done.load(Ordering::Acquire);
+        let first = q.get().unwrap();
+        if seen {
+            assert_eq!(first, 1, "a finished put is seen by a later get");
+        }
+        producer.join().unwrap();
+        let second = q.get().unwrap();
+        let mut both = [first, second];
+        both.sort_unstable();
+        assert_eq!(both, [1, 5]);
+        assert!(q.empty());
     });
 }

@@ -1,10 +1,9 @@
-//! The one-lock core of the bounded FIFO queue, [`LifoQueue`](super::LifoQueue) and
-//! [`PriorityQueue`](super::PriorityQueue): a buffer behind a [`Lock`], the task count, the
-//! shut-down flag, and the three waits (for an item, for room, for every task done). The
-//! unbounded FIFO queues (`Queue::new(0)`, `SimpleQueue`) use the two-lock core of
-//! [`split`](super::split) instead, with the same waiting protocol; this module also holds
-//! what both share (`Wait`, `Refused`, the wake helpers, the iterators' `Source`, the API
-//! macros).
+//! The one-lock core of [`LifoQueue`](super::LifoQueue): a buffer behind a [`Lock`], the
+//! task count, the shut-down flag, and the three waits (for an item, for room, for every task
+//! done). `Queue`, `PriorityQueue` and `SimpleQueue` use the two-lock core of
+//! [`split`](super::split) instead (a LIFO queue's two ends are one end), with the same
+//! waiting protocol; this module also holds what both share (`Wait`, `Refused`, the wake
+//! helpers, the spin, the iterators' `Source`, the API macros).
 //!
 //! # Design
 //!
@@ -644,7 +643,7 @@ impl Waiters<'_> {
 
 /// Spins a few rounds until `hint` says the wait may be over.
 #[inline]
-fn spin_until(hint: &impl Fn() -> bool) {
+pub(super) fn spin_until(hint: &impl Fn() -> bool) {
     for round in 1..=SPIN_ROUNDS {
         if round <= SPIN_RELAX {
             for _ in 0..(1u32 << round) {
@@ -1190,11 +1189,10 @@ pub(crate) use tracked_api;
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
 
     use super::*;
 
-    struct Show<'a>(&'a Core<VecDeque<u8>>);
+    struct Show<'a>(&'a Core<Vec<u8>>);
 
     impl fmt::Debug for Show<'_> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1204,7 +1202,7 @@ mod tests {
 
     #[test]
     fn debug_never_blocks_while_locked() {
-        let core = Core::<VecDeque<u8>>::new("Queue", 4);
+        let core = Core::<Vec<u8>>::new("Queue", 4);
         core.put(1, Wait::Poll, Location::caller()).unwrap();
         let open = format!("{:?}", Show(&core));
         assert!(
@@ -1230,14 +1228,12 @@ mod tests {
             let end = std::ptr::from_ref(&core.state).addr() + size_of::<State<B>>();
             assert!(end - base <= 64, "{} bytes", end - base);
         }
-        check::<VecDeque<u64>>();
         check::<Vec<u64>>();
-        check::<crate::queue::priority::Heap<u64>>();
     }
 
     #[test]
     fn wait_keys_are_distinct_from_each_other_and_the_lock() {
-        let core = Core::<VecDeque<u8>>::new("Queue", 0);
+        let core = Core::<Vec<u8>>::new("Queue", 0);
         let lock_key = std::ptr::from_ref(&core.lock).addr();
         let w = core.waiters();
         let keys = [w.key(GET), w.key(PUT), w.key(JOIN)];

@@ -1,162 +1,16 @@
 //! [`Queue`]: first in, first out, as Python's `queue.Queue`.
 
 use std::collections::VecDeque;
-use std::fmt;
-use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::core::{Buffer, Core, Refused, Source, Wait, shared_api, tracked_api};
+use super::core::{Refused, Wait, shared_api, tracked_api};
 use super::error::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,
     TryPutError,
 };
 use super::iter::{Iter, TryIter};
 use super::split::Split;
-
-/// The most the buffer reserves up front for a bounded queue; it grows past this on demand.
-const PREALLOCATE_MAX: usize = 1024;
-
-impl<T> Buffer for VecDeque<T> {
-    type Item = T;
-
-    fn for_maxsize(maxsize: usize) -> Self {
-        VecDeque::with_capacity(maxsize.min(PREALLOCATE_MAX))
-    }
-
-    #[inline]
-    fn push(&mut self, item: T) {
-        self.push_back(item);
-    }
-
-    #[inline]
-    fn pop(&mut self) -> Option<T> {
-        self.pop_front()
-    }
-
-    #[inline]
-    fn len(&self) -> usize {
-        VecDeque::len(self)
-    }
-
-    fn take_all(&mut self) -> Self {
-        std::mem::take(self)
-    }
-
-    fn into_pop_order(self) -> Vec<T> {
-        Vec::from(self) // reuses the buffer
-    }
-}
-
-/// A FIFO queue's core: the one-lock core when bounded (where getters and putters wait for
-/// each other), the two-lock [`Split`] core when unbounded (see its module docs).
-pub(crate) enum Fifo<T> {
-    Bounded(Core<VecDeque<T>>),
-    Unbounded(Split<T>),
-}
-
-/// Calls `$call` on whichever core `$fifo` holds.
-macro_rules! dispatch {
-    ($fifo:expr, $core:ident => $call:expr) => {
-        match $fifo {
-            Fifo::Bounded($core) => $call,
-            Fifo::Unbounded($core) => $call,
-        }
-    };
-}
-
-impl<T> Fifo<T> {
-    fn new(maxsize: usize) -> Self {
-        match maxsize {
-            0 => Fifo::Unbounded(Split::new("Queue")),
-            _ => Fifo::Bounded(Core::new("Queue", maxsize)),
-        }
-    }
-
-    pub(crate) fn id(&self) -> QueueId {
-        dispatch!(self, c => c.id())
-    }
-
-    pub(crate) fn maxsize(&self) -> usize {
-        match self {
-            Fifo::Bounded(c) => c.maxsize(),
-            Fifo::Unbounded(_) => 0,
-        }
-    }
-
-    #[inline]
-    pub(crate) fn qsize(&self) -> usize {
-        dispatch!(self, c => c.qsize())
-    }
-
-    #[inline]
-    pub(crate) fn full(&self) -> bool {
-        match self {
-            Fifo::Bounded(c) => c.full(),
-            Fifo::Unbounded(_) => false,
-        }
-    }
-
-    #[inline]
-    #[track_caller]
-    pub(crate) fn put(
-        &self,
-        item: T,
-        wait: Wait,
-        location: &'static Location<'static>,
-    ) -> Result<(), (T, Refused)> {
-        dispatch!(self, c => c.put(item, wait, location))
-    }
-
-    #[inline]
-    #[track_caller]
-    pub(crate) fn get(
-        &self,
-        wait: Wait,
-        location: &'static Location<'static>,
-    ) -> Result<T, Refused> {
-        dispatch!(self, c => c.get(wait, location))
-    }
-
-    pub(crate) fn unfinished(&self) -> usize {
-        dispatch!(self, c => c.unfinished())
-    }
-
-    pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
-        dispatch!(self, c => c.task_done())
-    }
-
-    #[track_caller]
-    pub(crate) fn join(&self, wait: Wait, location: &'static Location<'static>) -> bool {
-        dispatch!(self, c => c.join(wait, location))
-    }
-
-    pub(crate) fn shutdown(&self, immediate: bool) -> Vec<T> {
-        dispatch!(self, c => c.shutdown(immediate))
-    }
-
-    pub(crate) fn is_shut_down(&self) -> bool {
-        dispatch!(self, c => c.is_shut_down())
-    }
-
-    pub(crate) fn debug_fields(&self, f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
-        dispatch!(self, c => c.debug_fields(f, name))
-    }
-}
-
-impl<T: Send> Source<T> for Fifo<T> {
-    fn next_blocking(&self, location: &'static Location<'static>) -> Option<T> {
-        self.get(Wait::Forever, location).ok()
-    }
-
-    fn next_now(&self, location: &'static Location<'static>) -> Option<T> {
-        self.get(Wait::Poll, location).ok()
-    }
-
-    fn queue_id(&self) -> QueueId {
-        self.id()
-    }
-}
 
 /// A first-in, first-out queue for passing items between threads, as Python's
 /// `queue.Queue`: optionally bounded, with blocking, timed and non-blocking `put` and `get`,
@@ -172,11 +26,11 @@ impl<T: Send> Source<T> for Fifo<T> {
 /// fail (handing the item back), gets drain what is left and then fail, and `for item in
 /// &queue` loops end.
 ///
-/// Fast: a put or get is one lock acquire and release around the buffer operation, and wakes
-/// another thread only if one is actually asleep. An unbounded queue has two locks, one at
-/// each end, so producers and consumers do not slow each other down: a consumer that finds
-/// its end empty takes every item queued since in one step. A thread blocked in `get`, `put` or `join`
-/// shows what it waits for in [`Thread::waiting`](crate::Thread::waiting).
+/// Fast: the queue has two locks, one at each end, so producers and consumers do not slow
+/// each other down; a put or get is one lock acquire and release around the buffer
+/// operation, and a consumer that finds its end empty takes every item queued since in one
+/// step. It wakes another thread only if one is actually asleep. A thread blocked in `get`,
+/// `put` or `join` shows what it waits for in [`Thread::waiting`](crate::Thread::waiting).
 ///
 /// A queue can go to other threads only if its items can (`T: Send`):
 ///
@@ -231,7 +85,7 @@ impl<T: Send> Source<T> for Fifo<T> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Queue<T> {
-    core: Arc<Fifo<T>>,
+    core: Arc<Split<T, VecDeque<T>>>,
 }
 
 impl<T> Queue<T> {
@@ -246,7 +100,7 @@ impl<T> Queue<T> {
     /// ```
     pub fn new(maxsize: usize) -> Self {
         Queue {
-            core: Arc::new(Fifo::new(maxsize)),
+            core: Arc::new(Split::new("Queue", maxsize)),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! [`SimpleQueue`]: unbounded FIFO without task tracking, as Python's `queue.SimpleQueue`.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,7 +44,7 @@ use super::split::Split;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct SimpleQueue<T> {
-    core: Arc<Split<T>>,
+    core: Arc<Split<T, VecDeque<T>>>,
 }
 
 impl<T> SimpleQueue<T> {
@@ -57,7 +58,7 @@ impl<T> SimpleQueue<T> {
     /// ```
     pub fn new() -> Self {
         SimpleQueue {
-            core: Arc::new(Split::new("SimpleQueue")),
+            core: Arc::new(Split::new("SimpleQueue", 0)),
         }
     }
 }

@@ -1,37 +1,49 @@
-//! The core of the unbounded FIFO queues (`Queue::new(0)` and `SimpleQueue`): two locks, one
-//! for each end, so that producers and consumers do not fight over one cache line.
+//! The two-lock core of `Queue`, `PriorityQueue` and `SimpleQueue`: one lock for each end,
+//! so that producers and consumers do not fight over one cache line.
 //!
 //! # Design
 //!
 //! The one-lock [`Core`](super::core::Core) makes every put and every get take the same lock,
 //! whose cache line then travels between the producing and the consuming cores for each
-//! item. An unbounded FIFO queue needs no such meeting point: producers never wait, and the
-//! consumers only need the items in order. So the queue is two buffers, each behind its own
-//! [`Lock`] on its own 64-byte line:
+//! item; in a priority queue the heap's own lines travel too, as both sides sift. So this
+//! queue is two buffers, each behind its own [`Lock`] on its own 64-byte line:
 //!
 //! - the **tail**, a `Vec`: producers push here, under the tail lock. It also holds what
-//!   producers and waiters share: the count of unfinished tasks, the shut-down flag and the
-//!   parked bits.
-//! - the **head**, a `VecDeque`: consumers pop here, under the head lock. When it is empty,
-//!   a consumer takes the tail lock too and takes the producers' whole buffer (a lone item is
-//!   just popped): one lock hold, O(1), moves the pending batch, and the producers get the
-//!   head's empty buffer back with its capacity, so nothing is allocated in the steady state.
+//!   producers and waiters share: the count of unfinished tasks, the shut-down flag, the
+//!   parked bits of getters and joiners, and (bounded queues) the last count of items taken
+//!   that producers have seen.
+//! - the **head**, a [`Head`] buffer in the queue's order (a `VecDeque` for FIFO, a heap for
+//!   priority): consumers take items here, under the head lock. A consumer takes the
+//!   producers' whole batch in one step while holding both locks (O(1): the buffers trade
+//!   places), then, with the tail lock released, files it in (a heap sifts each item in).
 //!
-//! Every item in the head was put before every item in the tail, so the order is the order
-//! of the puts (first in, first out, also across producers). When the consumers keep up, the
-//! batches are one item long and a get takes both locks (each on a line the other side
-//! rarely touches); when they fall behind, the producers run without meeting them.
+//! A FIFO head takes in the batch when it runs dry; every item in the head was put before
+//! every item in the tail, so the order is the order of the puts. A priority head takes it
+//! in before every get that finds one waiting (`pushed - popped` counts more items than the
+//! head holds), so a get sees every item put before it started, and numbers the items in
+//! the order of the puts, which is what keeps equal items first in, first out. Only
+//! consumers touch the heap.
 //!
 //! Lock order: head before tail. Puts, `task_done` and `join` take only the tail lock; a get
-//! that finds the head empty, and `shutdown`, take both.
+//! that takes in a batch, a put that finds a bounded queue full, and `shutdown` take both.
 //!
-//! Waiting is the protocol of the one-lock core (see its module docs), with the tail lock as
-//! the buffer lock: a getter finds both buffers empty while holding both locks, sets its
-//! parked bit in `validate` (tail lock held), and releases both locks in `before_sleep`.
-//! Items reach the head only from the tail, and a put into the tail reads the bit under the
-//! tail lock after pushing, so no put after the getter's check can miss it. Joiners wait on
-//! the tail lock alone, as `unfinished` lives there. Getters park at once (no spinning), as
-//! in the one-lock core's unbounded queues.
+//! **Getters** wait with the protocol of the one-lock core (see its module docs), with the
+//! tail lock as the buffer lock: a getter finds both buffers empty while holding both locks,
+//! sets its parked bit in `validate` (tail lock held), and releases both locks in
+//! `before_sleep`. Items reach the head only from the tail, and a put into the tail reads
+//! the bit under the tail lock after pushing, so no put after the getter's check can miss
+//! it. Joiners wait on the tail lock alone, as `unfinished` lives there. Getters park at
+//! once (no spinning): a parked consumer lets the producers run ahead and then takes the
+//! whole batch.
+//!
+//! **Putters** of a bounded queue check for room under the tail lock against the last
+//! `popped` count they saw, which never exceeds the true one, so a put never overfills; only
+//! when that looks full do they read the head's `popped` again. A putter that finds the
+//! queue full spins briefly (a short gap costs no sleep), then takes both locks, checks the
+//! exact count, sets the `PUT` bit in the head's own parked word in `validate`, and releases
+//! both locks in `before_sleep`. A get takes items out under the head lock and reads that bit
+//! under the same lock, so a get after the putter's check sees the bit, and one before it
+//! had already counted its item when the putter looked.
 //!
 //! [`qsize`](Split::qsize) is `pushed - popped`, two counters each written under its own
 //! lock on its own line: exact whenever no put or get is under way, and never negative.
@@ -43,12 +55,84 @@ use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::time::Instant;
 
-use super::core::{GET, JOIN, Refused, Source, Wait, Waiters};
+use super::core::{GET, JOIN, PUT, Refused, Source, Wait, Waiters, spin_until};
 use super::error::{QueueId, TaskDoneError};
 use crate::Lock;
 use crate::primitive::parking_lot_core::ParkResult;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
 use crate::sync::wait::{self, WaitKind};
+
+/// The consumers' buffer of a [`Split`] queue, in the queue's order.
+pub(crate) trait Head: Default {
+    type Item;
+
+    /// Whether a get takes in the producers' batch whenever one waits, rather than only
+    /// when this buffer runs dry: true where a later item may come out first (priority).
+    const EAGER: bool;
+
+    /// An empty buffer for a queue of `maxsize` (0: unbounded).
+    fn for_maxsize(maxsize: usize) -> Self;
+
+    /// Items held, including any taken in and not yet filed.
+    fn len(&self) -> usize;
+
+    /// The next item, in the queue's order (head lock held).
+    fn pop(&mut self) -> Option<Self::Item>;
+
+    /// With both locks held, in O(1): takes in the producers' `batch` (leaving it empty) and
+    /// returns the next item if that needs no more work; `None` means "call
+    /// [`settle`](Head::settle), then [`pop`](Head::pop)" (or that both were empty).
+    fn take_in(&mut self, batch: &mut Vec<Self::Item>) -> Option<Self::Item>;
+
+    /// Files in what [`take_in`](Head::take_in) took (head lock held, tail lock released).
+    fn settle(&mut self) {}
+
+    /// The items of a removed head and, after them, of a removed batch, in the order gets
+    /// would have returned them (done after unlocking).
+    fn into_pop_order(self, batch: Vec<Self::Item>) -> Vec<Self::Item>;
+}
+
+impl<T> Head for VecDeque<T> {
+    type Item = T;
+    const EAGER: bool = false;
+
+    fn for_maxsize(maxsize: usize) -> Self {
+        VecDeque::with_capacity(maxsize.min(PREALLOCATE_MAX))
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        VecDeque::len(self)
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<T> {
+        self.pop_front()
+    }
+
+    /// The next item: from the head, else from the producers' buffer (taking its whole
+    /// batch if it has more than one item).
+    #[inline]
+    fn take_in(&mut self, batch: &mut Vec<T>) -> Option<T> {
+        if let Some(item) = self.pop_front() {
+            return Some(item);
+        }
+        if batch.len() > 1 {
+            take_batch(self, batch);
+            return self.pop_front();
+        }
+        batch.pop()
+    }
+
+    fn into_pop_order(self, batch: Vec<T>) -> Vec<T> {
+        let mut all = Vec::from(self); // reuses the buffer
+        all.extend(batch);
+        all
+    }
+}
+
+/// The most a bounded queue's buffers reserve up front; they grow past this on demand.
+const PREALLOCATE_MAX: usize = 1024;
 
 /// What the tail lock protects.
 struct TailState<T> {
@@ -56,6 +140,8 @@ struct TailState<T> {
     buf: Vec<T>,
     /// Items put and not yet marked done by `task_done`.
     unfinished: usize,
+    /// Bounded queues: the head's `popped` as last read, never more than it is now.
+    popped_seen: usize,
     shut_down: bool,
 }
 
@@ -72,22 +158,27 @@ struct Tail<T> {
     state: UnsafeCell<TailState<T>>,
 }
 
-/// The consumers' end, on its own line.
+/// The consumers' end, starting a line of its own.
 #[repr(C, align(64))]
-struct Head<T> {
+struct End<H> {
     lock: Lock,
+    /// [`PUT`]: a putter may be parked. Set only in a park's `validate` (both locks and the
+    /// bucket lock held), cleared only under the bucket lock; read by gets under `lock`.
+    parked: AtomicU32,
     /// Items ever taken out (wrapping), stored under `lock` with `Release`.
     popped: AtomicUsize,
     /// Only touched with `lock` held.
-    buf: UnsafeCell<VecDeque<T>>,
+    buf: UnsafeCell<H>,
 }
 
-/// The shared unbounded FIFO queue: see the module docs.
+/// The shared two-lock queue: see the module docs.
 #[repr(C)]
-pub(crate) struct Split<T> {
+pub(crate) struct Split<T, H> {
     tail: Tail<T>,
-    head: Head<T>,
+    head: End<H>,
     // ---- read-only from here on ----
+    /// 0: unbounded.
+    maxsize: usize,
     kind: &'static str,
     /// The wait queues' keys are the addresses of these bytes (getters, unused, joiners, as
     /// the bits' positions): memory we own, distinct from the locks' keys.
@@ -97,7 +188,7 @@ pub(crate) struct Split<T> {
 // SAFETY: each `UnsafeCell` is only reached through a guard that exists only while its lock
 // is held, so at most one thread touches each buffer at a time; items move between threads
 // through them, hence `T: Send`. Everything else is atomics or immutable.
-unsafe impl<T: Send> Sync for Split<T> {}
+unsafe impl<T: Send, H: Send> Sync for Split<T, H> {}
 
 /// The tail lock, held: derefs to the tail's state, releases on drop.
 struct TailGuard<'a, T> {
@@ -129,11 +220,11 @@ impl<T> Drop for TailGuard<'_, T> {
 }
 
 /// The head lock, held: derefs to the head buffer, releases on drop.
-struct HeadGuard<'a, T> {
-    head: &'a Head<T>,
+struct HeadGuard<'a, H> {
+    head: &'a End<H>,
 }
 
-impl<T> HeadGuard<'_, T> {
+impl<H> HeadGuard<'_, H> {
     /// Counts `n` more items taken out (under the head lock).
     #[inline]
     fn count_taken(&self, n: usize) {
@@ -142,32 +233,32 @@ impl<T> HeadGuard<'_, T> {
     }
 }
 
-impl<T> Deref for HeadGuard<'_, T> {
-    type Target = VecDeque<T>;
+impl<H> Deref for HeadGuard<'_, H> {
+    type Target = H;
     #[inline]
-    fn deref(&self) -> &VecDeque<T> {
+    fn deref(&self) -> &H {
         // SAFETY: a `HeadGuard` exists only while the head lock is held by its creator.
         unsafe { &*self.head.buf.get() }
     }
 }
 
-impl<T> DerefMut for HeadGuard<'_, T> {
+impl<H> DerefMut for HeadGuard<'_, H> {
     #[inline]
-    fn deref_mut(&mut self) -> &mut VecDeque<T> {
+    fn deref_mut(&mut self) -> &mut H {
         // SAFETY: as in `deref`, and `&mut self` makes this the only reference.
         unsafe { &mut *self.head.buf.get() }
     }
 }
 
-impl<T> Drop for HeadGuard<'_, T> {
+impl<H> Drop for HeadGuard<'_, H> {
     #[inline]
     fn drop(&mut self) {
         self.head.lock.release_held();
     }
 }
 
-impl<T> Split<T> {
-    pub(crate) fn new(kind: &'static str) -> Self {
+impl<T, H: Head<Item = T>> Split<T, H> {
+    pub(crate) fn new(kind: &'static str, maxsize: usize) -> Self {
         Split {
             tail: Tail {
                 lock: Lock::new(),
@@ -176,14 +267,17 @@ impl<T> Split<T> {
                 state: UnsafeCell::new(TailState {
                     buf: Vec::new(),
                     unfinished: 0,
+                    popped_seen: 0,
                     shut_down: false,
                 }),
             },
-            head: Head {
+            head: End {
                 lock: Lock::new(),
+                parked: AtomicU32::new(0),
                 popped: AtomicUsize::new(0),
-                buf: UnsafeCell::new(VecDeque::new()),
+                buf: UnsafeCell::new(H::for_maxsize(maxsize)),
             },
+            maxsize,
             kind,
             anchors: [0; 3],
         }
@@ -197,9 +291,19 @@ impl<T> Split<T> {
         std::ptr::from_ref(self).addr()
     }
 
+    /// Getters and joiners: their bits live on the tail's line, where puts read them.
     fn waiters(&self) -> Waiters<'_> {
         Waiters {
             parked: &self.tail.parked,
+            anchors: &self.anchors,
+            object: self.addr(),
+        }
+    }
+
+    /// Putters: their bit lives on the head's line, where gets read it.
+    fn putters(&self) -> Waiters<'_> {
+        Waiters {
+            parked: &self.head.parked,
             anchors: &self.anchors,
             object: self.addr(),
         }
@@ -214,9 +318,13 @@ impl<T> Split<T> {
 
     #[inline]
     #[track_caller]
-    fn head_locked(&self) -> HeadGuard<'_, T> {
+    fn head_locked(&self) -> HeadGuard<'_, H> {
         self.head.lock.acquire();
         HeadGuard { head: &self.head }
+    }
+
+    pub(crate) fn maxsize(&self) -> usize {
+        self.maxsize
     }
 
     /// Items in the queue: `pushed - popped`. `popped` is read first, with `Acquire`: every
@@ -229,23 +337,45 @@ impl<T> Split<T> {
         pushed.wrapping_sub(popped)
     }
 
+    #[inline]
+    pub(crate) fn full(&self) -> bool {
+        self.maxsize != 0 && self.qsize() >= self.maxsize
+    }
+
     // ----- put -------------------------------------------------------------------------
 
-    /// Puts `item`; hands it back if shut down. Never waits (the queue is unbounded), so
-    /// `wait` and `location` (the one-lock core's arguments) are unused.
+    /// Puts `item`, waiting for room as `wait` allows; hands the item back if refused.
     #[inline]
     #[track_caller]
     pub(crate) fn put(
         &self,
         item: T,
-        _wait: Wait,
-        _location: &'static Location<'static>,
+        wait: Wait,
+        location: &'static Location<'static>,
     ) -> Result<(), (T, Refused)> {
         let mut tail = self.tail_locked();
-        if tail.shut_down {
-            drop(tail);
-            return Err((item, Refused::ShutDown));
+        if tail.shut_down || (self.maxsize != 0 && !self.room(&mut tail)) {
+            return self.put_slow(tail, item, wait, location);
         }
+        self.push(tail, item);
+        Ok(())
+    }
+
+    /// Whether a bounded queue has room, by the last `popped` count seen; only when that
+    /// looks full is the head's count read again (a line the producers rarely touch).
+    #[inline]
+    fn room(&self, tail: &mut TailGuard<'_, T>) -> bool {
+        let pushed = self.tail.pushed.load(Ordering::Relaxed);
+        if pushed.wrapping_sub(tail.popped_seen) < self.maxsize {
+            return true;
+        }
+        tail.popped_seen = self.head.popped.load(Ordering::Acquire);
+        pushed.wrapping_sub(tail.popped_seen) < self.maxsize
+    }
+
+    /// Pushes under the tail lock, counts the task, wakes one getter if any is parked.
+    #[inline]
+    fn push(&self, mut tail: TailGuard<'_, T>, item: T) {
         tail.unfinished += 1;
         tail.buf.push(item);
         let pushed = self.tail.pushed.load(Ordering::Relaxed).wrapping_add(1);
@@ -255,7 +385,70 @@ impl<T> Split<T> {
         if wake {
             self.waiters().wake_one(GET);
         }
-        Ok(())
+    }
+
+    /// Shut down, or a bounded queue looked full: fails, or waits for room or the shutdown.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn put_slow(
+        &self,
+        tail: TailGuard<'_, T>,
+        item: T,
+        wait: Wait,
+        location: &'static Location<'static>,
+    ) -> Result<(), (T, Refused)> {
+        if tail.shut_down {
+            return Err((item, Refused::ShutDown));
+        }
+        let deadline = match wait {
+            Wait::Poll => return Err((item, Refused::NotNow)),
+            Wait::Forever => None,
+            Wait::For(d) => wait::deadline(d),
+        };
+        // Both locks are needed to park (head first), so the tail lock goes; a short gap
+        // first costs a spin, not a sleep, if no putter sleeps already.
+        drop(tail);
+        if !self.putters().any(PUT) {
+            let slack = (self.maxsize / 8).max(1);
+            spin_until(&|| self.qsize() + slack <= self.maxsize);
+        }
+        let mut head = self.head_locked();
+        let mut tail = self.tail_locked();
+        let mut timed_out = false;
+        loop {
+            if tail.shut_down {
+                return Err((item, Refused::ShutDown));
+            }
+            tail.popped_seen = self.head.popped.load(Ordering::Relaxed); // exact: head held
+            if self.room(&mut tail) {
+                drop(head);
+                self.push(tail, item);
+                return Ok(());
+            }
+            if timed_out || deadline.is_some_and(|t| Instant::now() >= t) {
+                return Err((item, Refused::Timeout));
+            }
+            // Both locks are released in `before_sleep`, once this thread is queued.
+            std::mem::forget(head);
+            std::mem::forget(tail);
+            let release = || {
+                self.tail.lock.release_held();
+                self.head.lock.release_held();
+            };
+            let result =
+                self.putters()
+                    .park(PUT, (WaitKind::QueuePut, location), deadline, release);
+            timed_out = result == ParkResult::TimedOut;
+            if result == ParkResult::Invalid {
+                // As in `get_slow`: chaos mode's `Invalid` leaves both locks ours.
+                head = HeadGuard { head: &self.head };
+                tail = TailGuard { tail: &self.tail };
+            } else {
+                head = self.head_locked();
+                tail = self.tail_locked();
+            }
+        }
     }
 
     // ----- get -------------------------------------------------------------------------
@@ -269,33 +462,67 @@ impl<T> Split<T> {
         location: &'static Location<'static>,
     ) -> Result<T, Refused> {
         let mut head = self.head_locked();
-        match head.pop_front() {
-            Some(item) => {
-                head.count_taken(1);
-                drop(head);
-                Ok(item)
-            }
+        if H::EAGER && self.batch_waiting(&head) {
+            return self.refill(head, wait, location);
+        }
+        match head.pop() {
+            Some(item) => Ok(self.took(head, item)),
             None => self.refill(head, wait, location),
         }
     }
 
-    /// The head is empty: swaps in the tail's batch, or waits.
+    /// Whether the producers' buffer may hold items: more were put than were taken out or
+    /// are in the head. A put that finished before this get began is counted (its store
+    /// of `pushed` happened before this load); a stale read only costs a look.
+    #[inline]
+    fn batch_waiting(&self, head: &HeadGuard<'_, H>) -> bool {
+        let popped = self.head.popped.load(Ordering::Relaxed); // ours: head held
+        let pushed = self.tail.pushed.load(Ordering::Relaxed);
+        pushed.wrapping_sub(popped) != head.len()
+    }
+
+    /// After taking `item` out under the head lock: counts it, releases the lock, and wakes
+    /// one putter if any is parked.
+    #[inline]
+    fn took(&self, head: HeadGuard<'_, H>, item: T) -> T {
+        head.count_taken(1);
+        let wake = self.putters().any(PUT);
+        drop(head);
+        if wake {
+            self.putters().wake_one(PUT);
+        }
+        item
+    }
+
+    /// Takes in the producers' batch, or waits.
     #[inline(never)]
     #[track_caller]
     fn refill(
         &self,
-        mut head: HeadGuard<'_, T>,
+        mut head: HeadGuard<'_, H>,
         wait: Wait,
         location: &'static Location<'static>,
     ) -> Result<T, Refused> {
         let mut tail = self.tail_locked();
-        let Some(item) = next_item(&mut head, &mut tail.buf) else {
+        if let Some(item) = head.take_in(&mut tail.buf) {
+            drop(tail);
+            return Ok(self.took(head, item));
+        }
+        if head.len() == 0 {
             return self.get_slow(head, tail, wait, location);
-        };
+        }
         drop(tail);
-        head.count_taken(1);
-        drop(head);
-        Ok(item)
+        Ok(self.settled_pop(head))
+    }
+
+    /// Files in a taken batch and takes the next item (the head holds one).
+    #[inline]
+    fn settled_pop(&self, mut head: HeadGuard<'_, H>) -> T {
+        head.settle();
+        let item = head.pop();
+        // `len() != 0` was checked with both locks held, and only gets take items out.
+        let item = item.expect("a head holding items pops one");
+        self.took(head, item)
     }
 
     /// Both locks held, both buffers empty: fails, or waits for an item or the shutdown.
@@ -304,7 +531,7 @@ impl<T> Split<T> {
     #[track_caller]
     fn get_slow<'a>(
         &'a self,
-        mut head: HeadGuard<'a, T>,
+        mut head: HeadGuard<'a, H>,
         mut tail: TailGuard<'a, T>,
         wait: Wait,
         location: &'static Location<'static>,
@@ -313,10 +540,13 @@ impl<T> Split<T> {
         let mut first = true;
         let mut timed_out = false;
         loop {
-            if let Some(item) = next_item(&mut head, &mut tail.buf) {
+            if let Some(item) = head.take_in(&mut tail.buf) {
                 drop(tail);
-                head.count_taken(1);
-                return Ok(item);
+                return Ok(self.took(head, item));
+            }
+            if head.len() != 0 {
+                drop(tail);
+                return Ok(self.settled_pop(head));
             }
             if tail.shut_down {
                 return Err(Refused::ShutDown);
@@ -421,8 +651,8 @@ impl<T> Split<T> {
     // ----- shutdown --------------------------------------------------------------------
 
     /// Shuts the queue down; with `immediate`, also removes (and returns) every item and marks
-    /// a task done for each. Wakes every parked getter, and the joiners if the count of
-    /// unfinished tasks is zero.
+    /// a task done for each. Wakes every parked getter and putter, and the joiners if the
+    /// count of unfinished tasks is zero.
     pub(crate) fn shutdown(&self, immediate: bool) -> Vec<T> {
         let mut head = self.head_locked();
         let mut tail = self.tail_locked();
@@ -437,20 +667,20 @@ impl<T> Split<T> {
         });
         let waiters = self.waiters();
         let wake_getters = waiters.any(GET);
+        let wake_putters = self.putters().any(PUT);
         let wake_joiners = tail.unfinished == 0 && waiters.any(JOIN);
         drop(tail);
         drop(head);
         if wake_getters {
             waiters.wake_all(GET);
         }
+        if wake_putters {
+            self.putters().wake_all(PUT);
+        }
         if wake_joiners {
             waiters.wake_all(JOIN);
         }
-        removed.map_or_else(Vec::new, |(first, then)| {
-            let mut all = Vec::from(first); // reuses the buffer
-            all.extend(then);
-            all
-        })
+        removed.map_or_else(Vec::new, |(first, then)| first.into_pop_order(then))
     }
 
     pub(crate) fn is_shut_down(&self) -> bool {
@@ -464,6 +694,9 @@ impl<T> Split<T> {
     pub(crate) fn debug_fields(&self, f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
         let mut d = f.debug_struct(name);
         d.field("addr", &format_args!("{:#x}", self.addr()));
+        if self.maxsize != 0 {
+            d.field("maxsize", &self.maxsize);
+        }
         if self.tail.lock.try_acquire() {
             let tail = TailGuard { tail: &self.tail };
             d.field("qsize", &self.qsize());
@@ -477,20 +710,6 @@ impl<T> Split<T> {
     }
 }
 
-/// The next item, with both locks held: from the head, else from the producers' buffer
-/// (taking its whole batch if it has more than one item).
-#[inline]
-fn next_item<T>(head: &mut VecDeque<T>, tail: &mut Vec<T>) -> Option<T> {
-    if let Some(item) = head.pop_front() {
-        return Some(item);
-    }
-    if tail.len() > 1 {
-        take_batch(head, tail);
-        return head.pop_front();
-    }
-    tail.pop()
-}
-
 /// Moves the producers' batch into the empty head, in O(1), and gives the producers the
 /// head's buffer (with its capacity) in exchange.
 #[inline]
@@ -500,7 +719,7 @@ fn take_batch<T>(head: &mut VecDeque<T>, batch: &mut Vec<T>) {
     *head = VecDeque::from(std::mem::replace(batch, spare));
 }
 
-impl<T: Send> Source<T> for Split<T> {
+impl<T: Send, H: Head<Item = T> + Send> Source<T> for Split<T, H> {
     fn next_blocking(&self, location: &'static Location<'static>) -> Option<T> {
         self.get(Wait::Forever, location).ok()
     }
@@ -518,9 +737,11 @@ impl<T: Send> Source<T> for Split<T> {
 mod tests {
     use super::*;
 
+    type Fifo<T> = Split<T, VecDeque<T>>;
+
     #[test]
     fn each_end_has_its_own_cache_line() {
-        let q = Split::<u64>::new("Queue");
+        let q = Fifo::<u64>::new("Queue", 0);
         let base = std::ptr::from_ref(&q).addr();
         assert_eq!(base % 64, 0);
         let tail_end = std::ptr::from_ref(&q.tail.state).addr() + size_of::<TailState<u64>>();
@@ -533,7 +754,7 @@ mod tests {
 
     #[test]
     fn wait_keys_are_distinct_from_each_other_and_the_locks() {
-        let q = Split::<u8>::new("Queue");
+        let q = Fifo::<u8>::new("Queue", 0);
         let locks = [q.tail.lock.addr(), q.head.lock.addr()];
         let (get, join) = (q.waiters().key(GET), q.waiters().key(JOIN));
         assert_ne!(get, join);
@@ -542,7 +763,7 @@ mod tests {
 
     #[test]
     fn order_survives_batches_and_shutdown_immediate_returns_both_ends() {
-        let q = Split::<u32>::new("Queue");
+        let q = Fifo::<u32>::new("Queue", 0);
         let here = Location::caller();
         for i in 0..3 {
             q.put(i, Wait::Poll, here).unwrap();
@@ -564,13 +785,13 @@ mod tests {
 
     #[test]
     fn debug_never_blocks_while_locked() {
-        struct Show<'a>(&'a Split<u8>);
+        struct Show<'a>(&'a Fifo<u8>);
         impl fmt::Debug for Show<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 self.0.debug_fields(f, "Queue")
             }
         }
-        let q = Split::<u8>::new("Queue");
+        let q = Fifo::<u8>::new("Queue", 0);
         q.put(1, Wait::Poll, Location::caller()).unwrap();
         let open = format!("{:?}", Show(&q));
         assert!(
@@ -600,6 +821,8 @@ mod loom_tests {
     use super::*;
     use crate::primitive::park_loom::with_firing_deadlines;
 
+    type Fifo<T> = Split<T, VecDeque<T>>;
+
     const LONG: Duration = Duration::from_secs(3600);
 
     #[test]
@@ -610,7 +833,7 @@ mod loom_tests {
         static TIMED_OUT: AtomicBool = AtomicBool::new(false);
         with_firing_deadlines(|| {
             loom::model::Builder::new().check(|| {
-                let q = Arc::new(Split::<u32>::new("Queue"));
+                let q = Arc::new(Fifo::<u32>::new("Queue", 0));
                 let q2 = q.clone();
                 let getter = thread::spawn(move || q2.get(Wait::For(LONG), Location::caller()));
                 q.put(7, Wait::Forever, Location::caller()).unwrap();
@@ -636,7 +859,7 @@ mod loom_tests {
     fn a_timed_join_racing_task_done_answers_by_the_count() {
         with_firing_deadlines(|| {
             loom::model::Builder::new().check(|| {
-                let q = Arc::new(Split::<u32>::new("Queue"));
+                let q = Arc::new(Fifo::<u32>::new("Queue", 0));
                 q.put(1, Wait::Forever, Location::caller()).unwrap();
                 let q2 = q.clone();
                 let joiner = thread::spawn(move || q2.join(Wait::For(LONG), Location::caller()));
