@@ -293,8 +293,10 @@ fn priority_get_sees_every_put_that_finished_before_it() {
     bounded(3, || {
         let q = PriorityQueue::new(0);
         q.put(5u32).unwrap();
-        assert_eq!(q.get().unwrap(), 5); // the heap has taken in a batch before
-        q.put(5).unwrap();
+        q.put(6).unwrap();
+        // Takes in the batch: 6 stays in the heap, so the next get has an item at hand
+        // and must still look at the producers' buffer.
+        assert_eq!(q.get().unwrap(), 5);
         let done = Arc::new(AtomicBool::new(false));
         let (p, d) = (q.clone(), done.clone());
         let producer = thread::spawn(move || {
@@ -310,7 +312,7 @@ fn priority_get_sees_every_put_that_finished_before_it() {
         let second = q.get().unwrap();
         let mut both = [first, second];
         both.sort_unstable();
-        assert_eq!(both, [1, 5]);
+        assert_eq!(both, [1, 6]);
         assert!(q.empty());
     });
 }

@@ -60,7 +60,7 @@ pub(super) const JOIN: u32 = 0b100;
 
 /// Spin rounds before a getter or putter parks: rounds `1..=SPIN_RELAX` busy-wait `2^round`
 /// pause instructions, the rest yield the processor.
-const SPIN_ROUNDS: u32 = 8;
+pub(super) const SPIN_ROUNDS: u32 = 8;
 const SPIN_RELAX: u32 = 4;
 
 /// The collection behind a queue: FIFO, LIFO or priority order.
@@ -488,7 +488,7 @@ impl<B: Buffer> Core<B> {
             {
                 spun = true;
                 drop(st);
-                spin_until(hint);
+                spin_until(SPIN_ROUNDS, hint);
                 st = self.locked();
                 continue;
             }
@@ -641,10 +641,11 @@ impl Waiters<'_> {
     }
 }
 
-/// Spins a few rounds until `hint` says the wait may be over.
+/// Spins up to `rounds` rounds until `hint` says the wait may be over: rounds
+/// `1..=SPIN_RELAX` busy-wait `2^round` pause instructions, the rest yield the processor.
 #[inline]
-pub(super) fn spin_until(hint: &impl Fn() -> bool) {
-    for round in 1..=SPIN_ROUNDS {
+pub(super) fn spin_until(rounds: u32, hint: &impl Fn() -> bool) {
+    for round in 1..=rounds {
         if round <= SPIN_RELAX {
             for _ in 0..(1u32 << round) {
                 std::hint::spin_loop();

@@ -38,10 +38,12 @@
 //!
 //! **Putters** of a bounded queue check for room under the tail lock against the last
 //! `popped` count they saw, which never exceeds the true one, so a put never overfills; only
-//! when that looks full do they read the head's `popped` again. A putter that finds the
-//! queue full spins briefly (a short gap costs no sleep), then takes both locks, checks the
-//! exact count, sets the `PUT` bit in the head's own parked word in `validate`, and releases
-//! both locks in `before_sleep`. A get takes items out under the head lock and reads that bit
+//! when that looks full do they read the head's `popped` again (which sits alone on its line,
+//! so that this polling does not take the head lock's line from the consumers). A putter that
+//! finds the queue full waits, spinning then yielding, for an eighth of it to come free (so
+//! that producers refill in bursts rather than meet consumers at every item), then takes
+//! both locks and checks the exact count: with room, it puts; without, it sets the `PUT` bit
+//! in the head's own parked word in `validate` and releases both locks in `before_sleep`. A get takes items out under the head lock and reads that bit
 //! under the same lock, so a get after the putter's check sees the bit, and one before it
 //! had already counted its item when the putter looked.
 //!
@@ -55,7 +57,7 @@ use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::time::Instant;
 
-use super::core::{GET, JOIN, PUT, Refused, Source, Wait, Waiters, spin_until};
+use super::core::{GET, JOIN, PUT, Refused, SPIN_ROUNDS, Source, Wait, Waiters, spin_until};
 use super::error::{QueueId, TaskDoneError};
 use crate::Lock;
 use crate::primitive::parking_lot_core::ParkResult;
@@ -165,10 +167,22 @@ struct End<H> {
     /// [`PUT`]: a putter may be parked. Set only in a park's `validate` (both locks and the
     /// bucket lock held), cleared only under the bucket lock; read by gets under `lock`.
     parked: AtomicU32,
-    /// Items ever taken out (wrapping), stored under `lock` with `Release`.
-    popped: AtomicUsize,
     /// Only touched with `lock` held.
     buf: UnsafeCell<H>,
+    /// Items ever taken out (wrapping), stored under `lock` with `Release`.
+    popped: Line<AtomicUsize>,
+}
+
+/// A value alone on its 64-byte line.
+#[repr(align(64))]
+struct Line<T>(T);
+
+impl<T> Deref for Line<T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
 /// The shared two-lock queue: see the module docs.
@@ -274,8 +288,8 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             head: End {
                 lock: Lock::new(),
                 parked: AtomicU32::new(0),
-                popped: AtomicUsize::new(0),
                 buf: UnsafeCell::new(H::for_maxsize(maxsize)),
+                popped: Line(AtomicUsize::new(0)),
             },
             maxsize,
             kind,
@@ -406,12 +420,14 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             Wait::Forever => None,
             Wait::For(d) => wait::deadline(d),
         };
-        // Both locks are needed to park (head first), so the tail lock goes; a short gap
-        // first costs a spin, not a sleep, if no putter sleeps already.
+        // Both locks are needed to park (head first), so the tail lock goes. If no putter
+        // sleeps already, wait a little (spinning, then yielding) for an eighth of the queue
+        // to come free, then take whatever room there is: producers then tend to refill in
+        // bursts while consumers run alone, instead of the two meeting at every item.
         drop(tail);
         if !self.putters().any(PUT) {
             let slack = (self.maxsize / 8).max(1);
-            spin_until(&|| self.qsize() + slack <= self.maxsize);
+            spin_until(SPIN_ROUNDS, &|| self.qsize() + slack <= self.maxsize);
         }
         let mut head = self.head_locked();
         let mut tail = self.tail_locked();
@@ -429,25 +445,8 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             if timed_out || deadline.is_some_and(|t| Instant::now() >= t) {
                 return Err((item, Refused::Timeout));
             }
-            // Both locks are released in `before_sleep`, once this thread is queued.
-            std::mem::forget(head);
-            std::mem::forget(tail);
-            let release = || {
-                self.tail.lock.release_held();
-                self.head.lock.release_held();
-            };
-            let result =
-                self.putters()
-                    .park(PUT, (WaitKind::QueuePut, location), deadline, release);
-            timed_out = result == ParkResult::TimedOut;
-            if result == ParkResult::Invalid {
-                // As in `get_slow`: chaos mode's `Invalid` leaves both locks ours.
-                head = HeadGuard { head: &self.head };
-                tail = TailGuard { tail: &self.tail };
-            } else {
-                head = self.head_locked();
-                tail = self.tail_locked();
-            }
+            let what = (PUT, WaitKind::QueuePut, location);
+            (head, tail, timed_out) = self.park_both(head, tail, self.putters(), what, deadline);
         }
     }
 
@@ -563,26 +562,39 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             if timed_out || deadline.is_some_and(|t| Instant::now() >= t) {
                 return Err(Refused::Timeout);
             }
-            // Both locks are released in `before_sleep`, once this thread is queued.
-            std::mem::forget(head);
-            std::mem::forget(tail);
-            let release = || {
-                self.tail.lock.release_held();
-                self.head.lock.release_held();
-            };
-            let result =
-                self.waiters()
-                    .park(GET, (WaitKind::QueueGet, location), deadline, release);
-            timed_out = result == ParkResult::TimedOut;
-            if result == ParkResult::Invalid {
-                // Only chaos mode's `park` returns `Invalid` here (`validate` always
-                // agrees), without running `before_sleep`: both locks are still ours.
-                head = HeadGuard { head: &self.head };
-                tail = TailGuard { tail: &self.tail };
-            } else {
-                head = self.head_locked();
-                tail = self.tail_locked();
-            }
+            let what = (GET, WaitKind::QueueGet, location);
+            (head, tail, timed_out) = self.park_both(head, tail, self.waiters(), what, deadline);
+        }
+    }
+
+    /// Parks on `what`'s key of `waiters` with both locks held, releasing both in
+    /// `before_sleep`, once this thread is queued; returns both locks, taken again, and
+    /// whether the deadline passed (a `TimedOut` park: parking_lot_core's promise).
+    #[track_caller]
+    fn park_both<'a>(
+        &'a self,
+        head: HeadGuard<'a, H>,
+        tail: TailGuard<'a, T>,
+        waiters: Waiters<'_>,
+        what: (u32, WaitKind, &'static Location<'static>),
+        deadline: Option<Instant>,
+    ) -> (HeadGuard<'a, H>, TailGuard<'a, T>, bool) {
+        let (bit, kind, location) = what;
+        std::mem::forget(head);
+        std::mem::forget(tail);
+        let release = || {
+            self.tail.lock.release_held();
+            self.head.lock.release_held();
+        };
+        let result = waiters.park(bit, (kind, location), deadline, release);
+        if result == ParkResult::Invalid {
+            // Only chaos mode's `park` returns `Invalid` here (`validate` always agrees),
+            // without running `before_sleep`: both locks are still ours.
+            let head = HeadGuard { head: &self.head };
+            (head, TailGuard { tail: &self.tail }, false)
+        } else {
+            let head = self.head_locked();
+            (head, self.tail_locked(), result == ParkResult::TimedOut)
         }
     }
 
