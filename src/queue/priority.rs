@@ -17,10 +17,6 @@ use super::split::{Head, Split};
 /// The most the buffer reserves up front for a bounded queue; it grows past this on demand.
 const PREALLOCATE_MAX: usize = 1024;
 
-/// A batch of at most this many items is copied into the head rather than traded for the
-/// head's spare buffer (which costs two conversions between `Vec` and `VecDeque`).
-const SMALL_BATCH: usize = 8;
-
 /// The priority queue's buffer: a binary min-heap ordered by item, then by arrival number.
 ///
 /// The items and their arrival numbers live in two parallel vectors (index `i` of one goes
@@ -224,12 +220,24 @@ impl<T: Ord> Heap<T> {
     }
 }
 
-/// The priority queue's head (see [`Split`]): the heap, and the producers' last batch,
-/// taken in and not yet filed.
+/// The priority queue's head (see [`Split`]): the heap, and beside it the last batch taken
+/// in from the producers, sorted.
+///
+/// A get takes whichever comes first of the heap's top and the sorted batch's front (the
+/// heap's on a tie: it arrived earlier), so an item that comes out before the items already
+/// waiting never enters the heap at all, and one that does enters it only when the next
+/// batch arrives. Where new items tend to beat the backlog (a full queue whose consumers take
+/// the lowest items as they come), this saves a sift up and a sift down per item; where they
+/// tend to lose (keys that grow, like timestamps), the batch is already sorted and each
+/// item enters the heap near the bottom. Sorting a batch is stable, and a batch's leftovers
+/// enter the heap in that order, numbered after every item before them: equal items keep
+/// their arrival order.
 pub(crate) struct Prio<T> {
     heap: Heap<T>,
-    /// Filed front first (arrival order), one at a time: if an `Ord` panics, the rest stay.
-    pending: VecDeque<T>,
+    /// The last batch, sorted: every item in it arrived after every item in the heap.
+    sorted: VecDeque<T>,
+    /// A batch just taken in (in arrival order), to be sorted once the tail lock is gone.
+    fresh: Vec<T>,
 }
 
 impl<T> Default for Prio<T> {
@@ -240,7 +248,8 @@ impl<T> Default for Prio<T> {
                 seqs: Vec::new(),
                 next_seq: 0,
             },
-            pending: VecDeque::new(),
+            sorted: VecDeque::new(),
+            fresh: Vec::new(),
         }
     }
 }
@@ -252,46 +261,68 @@ impl<T: Ord> Head for Prio<T> {
     fn for_maxsize(maxsize: usize) -> Self {
         Prio {
             heap: Heap::with_capacity(maxsize.min(PREALLOCATE_MAX)),
-            pending: VecDeque::new(),
+            ..Prio::default()
         }
     }
 
     #[inline]
     fn len(&self) -> usize {
-        self.heap.len() + self.pending.len()
+        self.heap.len() + self.sorted.len() + self.fresh.len()
     }
 
     #[inline]
     fn pop(&mut self) -> Option<T> {
-        if !self.pending.is_empty() {
-            // Left by an `Ord` that panicked while filing.
+        if !self.fresh.is_empty() {
+            // Left by an `Ord` that panicked while sorting.
             self.settle();
         }
-        self.heap.pop()
+        let from_batch = match (self.heap.items.first(), self.sorted.front()) {
+            (Some(top), Some(front)) => front < top,
+            (None, front) => front.is_some(),
+            (Some(_), None) => false,
+        };
+        if from_batch {
+            self.sorted.pop_front()
+        } else {
+            self.heap.pop()
+        }
     }
 
     #[inline]
     fn take_in(&mut self, batch: &mut Vec<T>) -> Option<T> {
-        if self.pending.is_empty() && batch.len() > SMALL_BATCH {
+        if self.fresh.is_empty() {
             // The buffers trade places: the producers get the (empty) spare with its capacity.
-            let spare = Vec::from(std::mem::take(&mut self.pending));
-            self.pending = VecDeque::from(std::mem::replace(batch, spare));
+            std::mem::swap(&mut self.fresh, batch);
         } else {
-            self.pending.extend(batch.drain(..));
+            self.fresh.append(batch);
         }
         None
     }
 
     #[inline]
     fn settle(&mut self) {
-        while let Some(item) = self.pending.pop_front() {
+        if self.fresh.is_empty() {
+            return;
+        }
+        // The previous batch's leftovers first, in their (stable) order: they arrived before
+        // the fresh batch. An `Ord` panic in a push leaves the rest here, in order.
+        while let Some(item) = self.sorted.pop_front() {
             self.heap.push(item);
         }
+        // A panicking `Ord` leaves `fresh` a permutation of itself: nothing is lost.
+        self.fresh.sort();
+        self.sorted.extend(self.fresh.drain(..));
     }
 
     fn into_pop_order(mut self, batch: Vec<T>) -> Vec<T> {
-        self.pending.extend(batch);
-        self.settle();
+        for item in self
+            .sorted
+            .drain(..)
+            .chain(self.fresh.drain(..))
+            .chain(batch)
+        {
+            self.heap.push(item);
+        }
         self.heap.into_pop_order()
     }
 }
@@ -396,6 +427,33 @@ mod tests {
         }
     }
 
+    /// Ordered by `key` only: items of equal key are told apart by `id` alone.
+    #[derive(Debug)]
+    struct Tagged {
+        key: u32,
+        id: u32,
+    }
+
+    impl PartialEq for Tagged {
+        fn eq(&self, other: &Self) -> bool {
+            self.key == other.key
+        }
+    }
+
+    impl Eq for Tagged {}
+
+    impl Ord for Tagged {
+        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+            self.key.cmp(&other.key)
+        }
+    }
+
+    impl PartialOrd for Tagged {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+
     /// The (item, arrival number) pairs the heap holds, sorted.
     fn pairs(heap: &Heap<Touchy>) -> Vec<(u32, u64)> {
         let mut v: Vec<_> = heap
@@ -436,28 +494,6 @@ mod tests {
 
     #[test]
     fn pops_in_item_then_arrival_order() {
-        /// Ordered by `key` only: items of equal key are told apart by `id` alone.
-        #[derive(Debug)]
-        struct Tagged {
-            key: u32,
-            id: u32,
-        }
-        impl PartialEq for Tagged {
-            fn eq(&self, other: &Self) -> bool {
-                self.key == other.key
-            }
-        }
-        impl Eq for Tagged {}
-        impl Ord for Tagged {
-            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-                self.key.cmp(&other.key)
-            }
-        }
-        impl PartialOrd for Tagged {
-            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-                Some(self.cmp(other))
-            }
-        }
         // Few distinct keys, many ties, pops interleaved with pushes; ids are arrival order.
         let mut heap = Heap::with_capacity(0);
         let mut model: Vec<(u32, u32)> = Vec::new();
@@ -475,6 +511,51 @@ mod tests {
         model.sort_unstable();
         let rest: Vec<(u32, u32)> = heap
             .into_pop_order()
+            .iter()
+            .map(|t| (t.key, t.id))
+            .collect();
+        assert_eq!(rest, model);
+    }
+
+    #[test]
+    fn the_head_merges_sorted_batches_with_the_heap_in_item_then_arrival_order() {
+        // Batches of 0 to 40 items of few distinct keys, taken in as a get would, with 0 to
+        // 29 gets between them; a model gives the expected (key, id) of every get.
+        let mut head = Prio::<Tagged>::for_maxsize(0);
+        let mut model: Vec<(u32, u32)> = Vec::new();
+        let mut next_id = 0u32;
+        let mut rng = 0x2545_f491_u32;
+        let mut random = |n: u32| {
+            rng ^= rng << 13;
+            rng ^= rng >> 17;
+            rng ^= rng << 5;
+            rng % n
+        };
+        for _ in 0..400 {
+            let mut batch: Vec<Tagged> = (0..random(41))
+                .map(|_| {
+                    let item = Tagged {
+                        key: random(4),
+                        id: next_id,
+                    };
+                    model.push((item.key, item.id));
+                    next_id += 1;
+                    item
+                })
+                .collect();
+            assert!(head.take_in(&mut batch).is_none());
+            assert!(batch.is_empty());
+            head.settle();
+            assert_eq!(head.len(), model.len());
+            for _ in 0..random(30) {
+                model.sort_unstable();
+                let want = (!model.is_empty()).then(|| model.remove(0));
+                assert_eq!(head.pop().map(|t| (t.key, t.id)), want);
+            }
+        }
+        model.sort_unstable();
+        let rest: Vec<(u32, u32)> = head
+            .into_pop_order(Vec::new())
             .iter()
             .map(|t| (t.key, t.id))
             .collect();

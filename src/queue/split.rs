@@ -12,10 +12,11 @@
 //!   producers and waiters share: the count of unfinished tasks, the shut-down flag, the
 //!   parked bits of getters and joiners, and (bounded queues) the last count of items taken
 //!   that producers have seen.
-//! - the **head**, a [`Head`] buffer in the queue's order (a `VecDeque` for FIFO, a heap for
-//!   priority): consumers take items here, under the head lock. A consumer takes the
-//!   producers' whole batch in one step while holding both locks (O(1): the buffers trade
-//!   places), then, with the tail lock released, files it in (a heap sifts each item in).
+//! - the **head**, a [`Head`] buffer in the queue's order (a `VecDeque` for FIFO, a heap and
+//!   a sorted batch for priority): consumers take items here, under the head lock. A
+//!   consumer takes the producers' whole batch in one step while holding both locks (O(1):
+//!   the buffers trade places), then, with the tail lock released, files it in (a priority
+//!   head sorts it).
 //!
 //! A FIFO head takes in the batch when it runs dry; every item in the head was put before
 //! every item in the tail, so the order is the order of the puts. A priority head takes it
