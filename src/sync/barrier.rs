@@ -304,7 +304,9 @@ impl Barrier {
 
     /// Returns the barrier to its initial state, as Python's `reset()`. Threads waiting in it
     /// get a [`BrokenBarrierError`] ([`BrokenCause::Reset`], or the cause that broke it);
-    /// threads arriving meanwhile wait until those have left, and then start a fresh cycle.
+    /// threads arriving meanwhile wait until those have left, and then start a fresh cycle
+    /// (one whose own timeout runs out first gets [`BrokenCause::Timeout`] and breaks
+    /// nothing: it never arrived).
     ///
     /// # Examples
     ///
@@ -429,6 +431,12 @@ impl Barrier {
                     move |v: u64| v & GEN_MASK != full || v & (BROKEN | RESETTING) == BROKEN;
                 s = match self.block(s, deadline, location, entered) {
                     Ok(v) => v,
+                    Err(v) if v & RESETTING != 0 => {
+                        // Time is up while a reset drains: this thread never arrived, so it
+                        // breaks nothing (the cycle is broken already, and the fresh one to
+                        // come is not its to break); its own wait timed out.
+                        return Err(self.error_because(BrokenCause::Timeout));
+                    }
                     Err(v) => {
                         // Time is up before we could even arrive: a fresh cycle that began
                         // meanwhile gets our (already late) arrival, else report the break.
@@ -647,10 +655,15 @@ impl Barrier {
 
     #[cold]
     fn error(&self, s: u64) -> BrokenBarrierError {
+        self.error_because(BrokenCause::from_bits(s))
+    }
+
+    #[cold]
+    fn error_because(&self, cause: BrokenCause) -> BrokenBarrierError {
         let thread = registry::with_current(|i| i.name().to_string())
             .unwrap_or_else(|| "<exiting thread>".to_string());
         BrokenBarrierError {
-            cause: BrokenCause::from_bits(s),
+            cause,
             address: self.addr(),
             thread,
         }
@@ -872,6 +885,34 @@ impl fmt::Display for BarrierPartiesError {
 }
 
 impl Error for BarrierPartiesError {}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_timing_out_while_a_reset_drains_gets_timeout_and_breaks_nothing() {
+        let b = Barrier::new(2).unwrap();
+        // As if one party were still counted in a broken cycle that a reset is draining.
+        let draining =
+            b.state.load(Ordering::Relaxed) | BROKEN | RESETTING | BrokenCause::Reset.bits() | 1;
+        b.state.store(draining, Ordering::Relaxed);
+        let timeout = Duration::from_millis(20);
+        let start = Instant::now();
+        let err = b.wait_timeout(timeout).unwrap_err();
+        assert!(start.elapsed() >= timeout, "returned early");
+        assert_eq!(err.cause(), BrokenCause::Timeout);
+        assert_eq!(
+            b.state.load(Ordering::Relaxed),
+            draining,
+            "the late thread changed nothing"
+        );
+        // The counted party leaves: the fresh cycle starts, unbroken.
+        assert_eq!(b.leave(draining).cause(), BrokenCause::Reset);
+        assert!(!b.broken());
+        assert_eq!(count(b.state.load(Ordering::Relaxed)), 0);
+    }
+}
 
 /// loom models of a timed wait racing the last arrival and an abort, with deadlines that may
 /// fire at any point (only the crate can make them fire: see
