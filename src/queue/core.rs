@@ -58,12 +58,15 @@ pub(super) const PUT: u32 = 0b010;
 /// A joiner may be parked on [`Waiters::key`]`(JOIN)`.
 pub(super) const JOIN: u32 = 0b100;
 
+/// The most a bounded queue's buffers reserve up front; they grow past this on demand.
+pub(super) const PREALLOCATE_MAX: usize = 1024;
+
 /// Spin rounds before a getter or putter parks: rounds `1..=SPIN_RELAX` busy-wait `2^round`
 /// pause instructions, the rest yield the processor.
-pub(super) const SPIN_ROUNDS: u32 = 8;
+const SPIN_ROUNDS: u32 = 8;
 const SPIN_RELAX: u32 = 4;
 
-/// The collection behind a queue: FIFO, LIFO or priority order.
+/// The collection behind a one-lock queue (today only `LifoQueue`'s `Vec`).
 pub(crate) trait Buffer {
     type Item;
 
@@ -259,8 +262,6 @@ impl<B: Buffer> Core<B> {
     /// Pushes under the lock, counts the task, wakes one getter if any is parked.
     #[inline]
     fn push(&self, mut st: Locked<'_, B>, item: B::Item) {
-        // Counted first: a `PriorityQueue` item whose `Ord` panics is left in the heap by
-        // `BinaryHeap::push`, and must then be counted as an unfinished task too.
         st.unfinished += 1;
         st.buf.push(item);
         self.len.store(st.buf.len(), Ordering::Relaxed);
@@ -488,7 +489,7 @@ impl<B: Buffer> Core<B> {
             {
                 spun = true;
                 drop(st);
-                spin_until(SPIN_ROUNDS, hint);
+                spin_until(hint);
                 st = self.locked();
                 continue;
             }
@@ -641,11 +642,10 @@ impl Waiters<'_> {
     }
 }
 
-/// Spins up to `rounds` rounds until `hint` says the wait may be over: rounds
-/// `1..=SPIN_RELAX` busy-wait `2^round` pause instructions, the rest yield the processor.
+/// Spins [`SPIN_ROUNDS`] rounds at most, until `hint` says the wait may be over.
 #[inline]
-pub(super) fn spin_until(rounds: u32, hint: &impl Fn() -> bool) {
-    for round in 1..=rounds {
+pub(super) fn spin_until(hint: &impl Fn() -> bool) {
+    for round in 1..=SPIN_ROUNDS {
         if round <= SPIN_RELAX {
             for _ in 0..(1u32 << round) {
                 std::hint::spin_loop();

@@ -3,15 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::core::{Buffer, Core, Refused, Wait, shared_api, tracked_api};
+use super::core::{Buffer, Core, PREALLOCATE_MAX, Refused, Wait, shared_api, tracked_api};
 use super::error::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,
     TryPutError,
 };
 use super::iter::{Iter, TryIter};
-
-/// The most the buffer reserves up front for a bounded queue; it grows past this on demand.
-const PREALLOCATE_MAX: usize = 1024;
 
 impl<T> Buffer for Vec<T> {
     type Item = T;

@@ -6,16 +6,13 @@ use std::ptr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::core::{Refused, Wait, shared_api, tracked_api};
+use super::core::{PREALLOCATE_MAX, Refused, Wait, shared_api, tracked_api};
 use super::error::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,
     TryPutError,
 };
 use super::iter::{Iter, TryIter};
 use super::split::{Head, Split};
-
-/// The most the buffer reserves up front for a bounded queue; it grows past this on demand.
-const PREALLOCATE_MAX: usize = 1024;
 
 /// The priority queue's buffer: a binary min-heap ordered by item, then by arrival number.
 ///
@@ -173,7 +170,8 @@ impl<T: Ord> Heap<T> {
     }
 }
 
-impl<T: Ord> Heap<T> {
+impl<T> Heap<T> {
+    /// An empty heap; a capacity of 0 allocates nothing.
     fn with_capacity(capacity: usize) -> Self {
         Heap {
             items: Vec::with_capacity(capacity),
@@ -181,7 +179,9 @@ impl<T: Ord> Heap<T> {
             next_seq: 0,
         }
     }
+}
 
+impl<T: Ord> Heap<T> {
     /// Files `item` in, numbered after every item before it.
     #[inline]
     fn push(&mut self, item: T) {
@@ -243,11 +243,7 @@ pub(crate) struct Prio<T> {
 impl<T> Default for Prio<T> {
     fn default() -> Self {
         Prio {
-            heap: Heap {
-                items: Vec::new(),
-                seqs: Vec::new(),
-                next_seq: 0,
-            },
+            heap: Heap::with_capacity(0),
             sorted: VecDeque::new(),
             fresh: Vec::new(),
         }

@@ -58,7 +58,7 @@ use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::time::Instant;
 
-use super::core::{GET, JOIN, PUT, Refused, SPIN_ROUNDS, Source, Wait, Waiters, spin_until};
+use super::core::{GET, JOIN, PREALLOCATE_MAX, PUT, Refused, Source, Wait, Waiters, spin_until};
 use super::error::{QueueId, TaskDoneError};
 use crate::Lock;
 use crate::primitive::parking_lot_core::ParkResult;
@@ -133,9 +133,6 @@ impl<T> Head for VecDeque<T> {
         all
     }
 }
-
-/// The most a bounded queue's buffers reserve up front; they grow past this on demand.
-const PREALLOCATE_MAX: usize = 1024;
 
 /// What the tail lock protects.
 struct TailState<T> {
@@ -428,7 +425,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         drop(tail);
         if !self.putters().any(PUT) {
             let slack = (self.maxsize / 8).max(1);
-            spin_until(SPIN_ROUNDS, &|| self.qsize() + slack <= self.maxsize);
+            spin_until(&|| self.qsize() + slack <= self.maxsize);
         }
         let mut head = self.head_locked();
         let mut tail = self.tail_locked();
