@@ -1,0 +1,827 @@
+//! The queue matrix and the oversubscribed rows, as one self-contained program.
+//!
+//! Every queue kind (FIFO `Queue`, `LifoQueue`, `PriorityQueue`) moves items from P producer
+//! threads to C consumer threads at every capacity a user is likely to pick (1, 2, 10, 16, 64,
+//! 1024 and unbounded) and at 1x1, 2x2, 4x4 and 8x8 threads, side by side with its peers in
+//! the same process, in rotating order, round after round:
+//!
+//! - FIFO: `crossbeam_channel::bounded`/`unbounded`, `flume`, std `sync_channel`/`channel`
+//!   (one consumer only: std's receiver cannot be shared), and a parking_lot
+//!   `Mutex<VecDeque>` with two `Condvar`s that notify only when a thread waits;
+//! - LIFO: the same parking_lot queue over a `Vec`;
+//! - priority: the same parking_lot queue over a `BinaryHeap`.
+//!
+//! Each cell reports threadkit's throughput divided by the best peer's (higher is better) and
+//! threadkit's CPU time per item divided by the lowest peer's (lower is better), each the
+//! median of the per-round ratios: ratios taken within one round cancel most of a shared
+//! machine's swings. CPU time is the whole process's user + system time over the run
+//! (`getrusage`), so it counts spinning and the work of waking sleepers.
+//!
+//! Then the oversubscribed rows: a lock hammered by 16 threads, an 8-party barrier, and a 4x4
+//! queue at capacity 64, with wall throughput and CPU time per operation.
+//!
+//! Nothing here needs cargo or Python at run time: build once with
+//! `cargo bench --bench matrix --no-run` (it prints the executable's path), copy that file to
+//! any Linux machine of the same architecture, and run it there:
+//!
+//! ```text
+//! matrix [--rounds N] [--ms MS] [--only TEXT] [--kinds fifo,lifo,priority] [--csv FILE]
+//! ```
+//!
+//! `--ms` is the target duration of one run of one implementation in one cell (the item
+//! count is calibrated per cell so the slowest peer takes about that long); `--only` keeps the
+//! cells whose name (`fifo 4x4 cap 64`) contains the text; `--csv` also writes every run.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::sync::{Arc, Barrier, mpsc};
+use std::time::{Duration, Instant};
+
+use threadkit::queue::{LifoQueue, PriorityQueue, Queue};
+
+/// The capacities of the matrix; 0 is unbounded.
+const CAPS: [usize; 7] = [1, 2, 10, 16, 64, 1024, 0];
+/// Producers x consumers.
+const SHAPES: [(usize, usize); 4] = [(1, 1), (2, 2), (4, 4), (8, 8)];
+
+/// Process CPU time (user + system) so far.
+#[cfg(unix)]
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given, which is zeroed and ours.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+#[cfg(not(unix))]
+fn cpu_time() -> Duration {
+    Duration::ZERO
+}
+
+/// Wall time and process CPU time of one run.
+#[derive(Clone, Copy)]
+struct Sample {
+    wall: Duration,
+    cpu: Duration,
+}
+
+/// The start line of a run: every thread is spawned and waiting before the clock starts, so a
+/// main thread that an oversubscribed machine deschedules cannot start the clock late.
+struct Start {
+    ready: Barrier,
+    go: Barrier,
+}
+
+impl Start {
+    fn new(threads: usize) -> Self {
+        Start {
+            ready: Barrier::new(threads + 1),
+            go: Barrier::new(threads + 1),
+        }
+    }
+
+    /// Called by each measured thread before its work.
+    fn wait(&self) {
+        self.ready.wait();
+        self.go.wait();
+    }
+
+    /// Called by the main thread: waits until every thread is ready, reads the clocks, and
+    /// lets them go.
+    fn go(&self) -> (Instant, Duration) {
+        self.ready.wait();
+        let t = (Instant::now(), cpu_time());
+        self.go.wait();
+        t
+    }
+}
+
+/// Moves `items` items from `producers` threads to one consumer per receiving end in `rxs`.
+/// Each consumer takes its known share, so no end-of-stream marker is needed and every kind
+/// of queue (FIFO, LIFO, priority) runs the same program.
+fn run<S, R>(
+    items: u64,
+    producers: usize,
+    tx: S,
+    rxs: Vec<R>,
+    send: fn(&S, u64),
+    recv: fn(&R) -> u64,
+) -> Sample
+where
+    S: Clone + Send,
+    R: Send,
+{
+    let consumers = rxs.len();
+    let start = Start::new(producers + consumers);
+    let share = |total: u64, n: usize, i: usize| {
+        total / n as u64 + u64::from((i as u64) < total % n as u64)
+    };
+    std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        for p in 0..producers {
+            let (tx, start) = (tx.clone(), &start);
+            let n = share(items, producers, p);
+            handles.push(s.spawn(move || {
+                start.wait();
+                for i in 0..n {
+                    send(&tx, i);
+                }
+            }));
+        }
+        drop(tx);
+        for (c, rx) in rxs.into_iter().enumerate() {
+            let start = &start;
+            let n = share(items, consumers, c);
+            handles.push(s.spawn(move || {
+                start.wait();
+                let mut sum = 0u64;
+                for _ in 0..n {
+                    sum = sum.wrapping_add(recv(&rx));
+                }
+                black_box(sum);
+            }));
+        }
+        let (t0, c0) = start.go();
+        for h in handles {
+            h.join().unwrap();
+        }
+        Sample {
+            wall: t0.elapsed(),
+            cpu: cpu_time().saturating_sub(c0),
+        }
+    })
+}
+
+/// The lock-based reference queue: a parking_lot `Mutex` around a buffer, with two
+/// `Condvar`s notified only when a thread waits (waiter counts inside the mutex).
+struct PlQueue<C> {
+    state: parking_lot::Mutex<PlState<C>>,
+    not_empty: parking_lot::Condvar,
+    not_full: parking_lot::Condvar,
+    cap: usize,
+}
+
+struct PlState<C> {
+    buf: C,
+    getters: usize,
+    putters: usize,
+}
+
+trait PlBuf: Send {
+    fn push(&mut self, v: u64);
+    fn pop(&mut self) -> Option<u64>;
+    fn len(&self) -> usize;
+}
+
+impl PlBuf for VecDeque<u64> {
+    fn push(&mut self, v: u64) {
+        self.push_back(v);
+    }
+    fn pop(&mut self) -> Option<u64> {
+        self.pop_front()
+    }
+    fn len(&self) -> usize {
+        VecDeque::len(self)
+    }
+}
+
+impl PlBuf for Vec<u64> {
+    fn push(&mut self, v: u64) {
+        Vec::push(self, v);
+    }
+    fn pop(&mut self) -> Option<u64> {
+        Vec::pop(self)
+    }
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+}
+
+impl PlBuf for BinaryHeap<Reverse<u64>> {
+    fn push(&mut self, v: u64) {
+        BinaryHeap::push(self, Reverse(v));
+    }
+    fn pop(&mut self) -> Option<u64> {
+        BinaryHeap::pop(self).map(|r| r.0)
+    }
+    fn len(&self) -> usize {
+        BinaryHeap::len(self)
+    }
+}
+
+impl<C: PlBuf> PlQueue<C> {
+    fn new(buf: C, cap: usize) -> Arc<Self> {
+        Arc::new(PlQueue {
+            state: parking_lot::Mutex::new(PlState {
+                buf,
+                getters: 0,
+                putters: 0,
+            }),
+            not_empty: parking_lot::Condvar::new(),
+            not_full: parking_lot::Condvar::new(),
+            cap,
+        })
+    }
+
+    fn put(&self, v: u64) {
+        let mut g = self.state.lock();
+        while self.cap != 0 && g.buf.len() >= self.cap {
+            g.putters += 1;
+            self.not_full.wait(&mut g);
+            g.putters -= 1;
+        }
+        g.buf.push(v);
+        if g.getters > 0 {
+            self.not_empty.notify_one();
+        }
+    }
+
+    fn get(&self) -> u64 {
+        let mut g = self.state.lock();
+        loop {
+            if let Some(v) = g.buf.pop() {
+                if g.putters > 0 {
+                    self.not_full.notify_one();
+                }
+                return v;
+            }
+            g.getters += 1;
+            self.not_empty.wait(&mut g);
+            g.getters -= 1;
+        }
+    }
+}
+
+/// A cheap scramble so the priority runs do not put sorted items.
+fn scramble(i: u64) -> u64 {
+    i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Fifo,
+    Lifo,
+    Priority,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Fifo => "fifo",
+            Kind::Lifo => "lifo",
+            Kind::Priority => "priority",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Kind::Fifo => "FIFO `Queue`",
+            Kind::Lifo => "`LifoQueue`",
+            Kind::Priority => "`PriorityQueue`",
+        }
+    }
+
+    /// threadkit first, then its peers in this kind and shape.
+    fn imps(self, consumers: usize) -> Vec<&'static str> {
+        match self {
+            Kind::Fifo if consumers == 1 => {
+                vec!["threadkit", "crossbeam", "flume", "std_mpsc", "parking_lot"]
+            }
+            Kind::Fifo => vec!["threadkit", "crossbeam", "flume", "parking_lot"],
+            Kind::Lifo | Kind::Priority => vec!["threadkit", "parking_lot"],
+        }
+    }
+}
+
+struct Cell {
+    kind: Kind,
+    producers: usize,
+    consumers: usize,
+    /// 0: unbounded.
+    cap: usize,
+}
+
+impl Cell {
+    fn name(&self) -> String {
+        let cap = match self.cap {
+            0 => "unbounded".to_string(),
+            k => format!("cap {k}"),
+        };
+        format!(
+            "{} {}x{} {cap}",
+            self.kind.name(),
+            self.producers,
+            self.consumers
+        )
+    }
+}
+
+/// One run of `imp` in `cell`.
+fn sample(imp: &str, items: u64, cell: &Cell) -> Sample {
+    let &Cell {
+        kind,
+        producers: p,
+        consumers: c,
+        cap,
+    } = cell;
+    let pre = cap.clamp(1, 1024);
+    match (imp, kind) {
+        ("threadkit", Kind::Fifo) => {
+            let q = Queue::new(cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(
+                items,
+                p,
+                q,
+                rxs,
+                |q, v| q.put(v).unwrap(),
+                |q| q.get().unwrap(),
+            )
+        }
+        ("threadkit", Kind::Lifo) => {
+            let q = LifoQueue::new(cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(
+                items,
+                p,
+                q,
+                rxs,
+                |q, v| q.put(v).unwrap(),
+                |q| q.get().unwrap(),
+            )
+        }
+        ("threadkit", Kind::Priority) => {
+            let q = PriorityQueue::new(cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(
+                items,
+                p,
+                q,
+                rxs,
+                |q, v| q.put(scramble(v)).unwrap(),
+                |q| q.get().unwrap(),
+            )
+        }
+        ("parking_lot", Kind::Fifo) => {
+            let q = PlQueue::new(VecDeque::with_capacity(pre), cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(items, p, q, rxs, |q, v| q.put(v), |q| q.get())
+        }
+        ("parking_lot", Kind::Lifo) => {
+            let q = PlQueue::new(Vec::with_capacity(pre), cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(items, p, q, rxs, |q, v| q.put(v), |q| q.get())
+        }
+        ("parking_lot", Kind::Priority) => {
+            let q = PlQueue::new(BinaryHeap::with_capacity(pre), cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(items, p, q, rxs, |q, v| q.put(scramble(v)), |q| q.get())
+        }
+        ("crossbeam", _) => {
+            let (tx, rx) = match cap {
+                0 => crossbeam_channel::unbounded(),
+                k => crossbeam_channel::bounded(k),
+            };
+            let rxs = (0..c).map(|_| rx.clone()).collect();
+            run(
+                items,
+                p,
+                tx,
+                rxs,
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
+        }
+        ("flume", _) => {
+            let (tx, rx) = match cap {
+                0 => flume::unbounded(),
+                k => flume::bounded(k),
+            };
+            let rxs = (0..c).map(|_| rx.clone()).collect();
+            run(
+                items,
+                p,
+                tx,
+                rxs,
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
+        }
+        ("std_mpsc", _) if cap == 0 => {
+            let (tx, rx) = mpsc::channel();
+            run(
+                items,
+                p,
+                tx,
+                vec![rx],
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
+        }
+        ("std_mpsc", _) => {
+            let (tx, rx) = mpsc::sync_channel(cap);
+            run(
+                items,
+                p,
+                tx,
+                vec![rx],
+                |t, v| t.send(v).unwrap(),
+                |r| r.recv().unwrap(),
+            )
+        }
+        _ => unreachable!("no implementation {imp} for {kind:?}"),
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v[v.len() / 2]
+    }
+}
+
+/// Picks an item count so that the slowest implementation of the cell runs for about
+/// `target`, from one short run of each.
+fn calibrate(cell: &Cell, imps: &[&str], target: Duration) -> u64 {
+    const PROBE: u64 = 2_000;
+    let slowest = imps
+        .iter()
+        .map(|imp| sample(imp, PROBE, cell).wall)
+        .max()
+        .unwrap_or(Duration::from_millis(1))
+        .max(Duration::from_micros(1));
+    let items = PROBE as f64 * target.as_secs_f64() / slowest.as_secs_f64();
+    (items as u64).clamp(PROBE, 5_000_000)
+}
+
+/// The measured result of one cell.
+struct Outcome {
+    /// threadkit's throughput / the best peer's, median of the rounds.
+    speed: f64,
+    /// threadkit's CPU per item / the lowest peer's, median of the rounds.
+    cpu: f64,
+    /// The peer that was fastest most often.
+    best_peer: &'static str,
+    /// Medians per implementation: (name, items/s, CPU ns/item).
+    per_imp: Vec<(&'static str, f64, f64)>,
+}
+
+fn measure(cell: &Cell, rounds: usize, target: Duration, csv: &mut String) -> Outcome {
+    let imps = cell.kind.imps(cell.consumers);
+    let items = calibrate(cell, &imps, target);
+    let mut rates = vec![Vec::new(); imps.len()];
+    let mut cpus = vec![Vec::new(); imps.len()];
+    let (mut speed, mut cpu) = (Vec::new(), Vec::new());
+    let mut wins = vec![0usize; imps.len()];
+    for round in 0..rounds {
+        let mut this = vec![(0.0, 0.0); imps.len()];
+        for k in 0..imps.len() {
+            let i = (k + round) % imps.len();
+            let s = sample(imps[i], items, cell);
+            let rate = items as f64 / s.wall.as_secs_f64();
+            let ns = s.cpu.as_nanos() as f64 / items as f64;
+            this[i] = (rate, ns);
+            rates[i].push(rate);
+            cpus[i].push(ns);
+            let _ = writeln!(
+                csv,
+                "{},{},{},{},{},{},{round},{items},{},{}",
+                cell.kind.name(),
+                cell.producers,
+                cell.consumers,
+                cell.cap,
+                imps[i],
+                rate,
+                s.wall.as_nanos(),
+                s.cpu.as_nanos()
+            );
+        }
+        let (best, best_i) = this[1..]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.0, i + 1))
+            .fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a });
+        wins[best_i] += 1;
+        let least_cpu = this[1..].iter().map(|t| t.1).fold(f64::INFINITY, f64::min);
+        speed.push(this[0].0 / best);
+        cpu.push(this[0].1 / least_cpu);
+    }
+    let best_peer = (1..imps.len())
+        .max_by_key(|&i| wins[i])
+        .map_or("", |i| imps[i]);
+    let per_imp = imps
+        .iter()
+        .enumerate()
+        .map(|(i, &imp)| (imp, median(&mut rates[i]), median(&mut cpus[i])))
+        .collect();
+    Outcome {
+        speed: median(&mut speed),
+        cpu: median(&mut cpu),
+        best_peer,
+        per_imp,
+    }
+}
+
+/// The oversubscribed rows: `(row, implementation, ops/s, CPU ns/op)` per round, medians.
+fn oversubscribed(rounds: usize, target: Duration, only: &str) {
+    type Run = fn(u64) -> Sample;
+    const THREADS: usize = 16;
+    const PARTIES: usize = 8;
+
+    fn hammer<L: Sync>(ops: u64, lock: &L, op: fn(&L)) -> Sample {
+        let start = Start::new(THREADS);
+        std::thread::scope(|s| {
+            let hs: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    let start = &start;
+                    s.spawn(move || {
+                        start.wait();
+                        for _ in 0..ops / THREADS as u64 {
+                            op(lock);
+                        }
+                    })
+                })
+                .collect();
+            let (t0, c0) = start.go();
+            for h in hs {
+                h.join().unwrap();
+            }
+            Sample {
+                wall: t0.elapsed(),
+                cpu: cpu_time().saturating_sub(c0),
+            }
+        })
+    }
+
+    const QUEUE_CELL: Cell = Cell {
+        kind: Kind::Fifo,
+        producers: 4,
+        consumers: 4,
+        cap: 64,
+    };
+
+    fn cycles(n: u64, wait: &(dyn Fn() + Sync)) -> Sample {
+        let start = Start::new(PARTIES);
+        std::thread::scope(|s| {
+            let hs: Vec<_> = (0..PARTIES)
+                .map(|_| {
+                    let start = &start;
+                    s.spawn(move || {
+                        start.wait();
+                        for _ in 0..n {
+                            wait();
+                        }
+                    })
+                })
+                .collect();
+            let (t0, c0) = start.go();
+            for h in hs {
+                h.join().unwrap();
+            }
+            Sample {
+                wall: t0.elapsed(),
+                cpu: cpu_time().saturating_sub(c0),
+            }
+        })
+    }
+
+    let lock_rows: [(&str, Run); 3] = [
+        ("threadkit", |n| {
+            let l = threadkit::Mutex::new(0u64);
+            hammer(n, &l, |l| *l.lock() += 1)
+        }),
+        ("std", |n| {
+            let l = std::sync::Mutex::new(0u64);
+            hammer(n, &l, |l| *l.lock().unwrap() += 1)
+        }),
+        ("parking_lot", |n| {
+            let l = parking_lot::Mutex::new(0u64);
+            hammer(n, &l, |l| *l.lock() += 1)
+        }),
+    ];
+    let barrier_rows: [(&str, Run); 2] = [
+        ("threadkit", |n| {
+            let b = threadkit::Barrier::new(PARTIES).unwrap();
+            cycles(n, &|| {
+                b.wait().unwrap();
+            })
+        }),
+        ("std", |n| {
+            let b = std::sync::Barrier::new(PARTIES);
+            cycles(n, &|| {
+                b.wait();
+            })
+        }),
+    ];
+    let queue_rows: [(&str, Run); 4] = [
+        ("threadkit", |n| sample("threadkit", n, &QUEUE_CELL)),
+        ("crossbeam", |n| sample("crossbeam", n, &QUEUE_CELL)),
+        ("flume", |n| sample("flume", n, &QUEUE_CELL)),
+        ("parking_lot", |n| sample("parking_lot", n, &QUEUE_CELL)),
+    ];
+    let groups: [(&str, &str, &[(&str, Run)]); 3] = [
+        ("Mutex<u64> += 1, 16 threads", "op", &lock_rows),
+        ("Barrier, 8 parties", "cycle", &barrier_rows),
+        ("FIFO queue 4x4 cap 64", "item", &queue_rows),
+    ];
+    println!("\n## Oversubscribed\n");
+    println!(
+        "| row | implementation | wall throughput (per s) | CPU per op | time / best | CPU / least |"
+    );
+    println!("|---|---|--:|--:|--:|--:|");
+    for (row, unit, imps) in groups {
+        if !row.contains(only) && !only.is_empty() && !"oversubscribed".contains(only) {
+            continue;
+        }
+        // Calibrate on the slowest implementation.
+        let probe = 1_600;
+        let slowest = imps
+            .iter()
+            .map(|(_, f)| f(probe).wall)
+            .max()
+            .unwrap_or(Duration::from_millis(1))
+            .max(Duration::from_micros(1));
+        let n = ((probe as f64 * target.as_secs_f64() / slowest.as_secs_f64()) as u64)
+            .clamp(probe, 10_000_000);
+        let mut rate = vec![Vec::new(); imps.len()];
+        let mut cpu = vec![Vec::new(); imps.len()];
+        for round in 0..rounds {
+            for k in 0..imps.len() {
+                let i = (k + round) % imps.len();
+                let s = (imps[i].1)(n);
+                rate[i].push(n as f64 / s.wall.as_secs_f64());
+                cpu[i].push(s.cpu.as_nanos() as f64 / n as f64);
+            }
+        }
+        let rates: Vec<f64> = rate.iter_mut().map(|r| median(r)).collect();
+        let cpus: Vec<f64> = cpu.iter_mut().map(|c| median(c)).collect();
+        let best = rates.iter().copied().fold(0.0, f64::max);
+        let least = cpus.iter().copied().fold(f64::INFINITY, f64::min);
+        for (i, (imp, _)) in imps.iter().enumerate() {
+            println!(
+                "| {row} | {imp} | {} | {:.0} ns / {unit} | {:.2} | {:.2} |",
+                si(rates[i]),
+                cpus[i],
+                best / rates[i],
+                cpus[i] / least
+            );
+        }
+    }
+}
+
+/// `1.23 M` style.
+fn si(x: f64) -> String {
+    if x >= 1e6 {
+        format!("{:.2} M", x / 1e6)
+    } else if x >= 1e3 {
+        format!("{:.1} k", x / 1e3)
+    } else {
+        format!("{x:.0}")
+    }
+}
+
+struct Args {
+    rounds: usize,
+    target: Duration,
+    only: String,
+    kinds: Vec<Kind>,
+    csv: Option<String>,
+    oversubscribed: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        rounds: 5,
+        target: Duration::from_millis(40),
+        only: String::new(),
+        kinds: vec![Kind::Fifo, Kind::Lifo, Kind::Priority],
+        csv: None,
+        oversubscribed: true,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
+        match a.as_str() {
+            "--rounds" => args.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
+            "--ms" => {
+                let ms: u64 = value()?.parse().map_err(|e| format!("--ms: {e}"))?;
+                args.target = Duration::from_millis(ms);
+            }
+            "--only" => args.only = value()?,
+            "--csv" => args.csv = Some(value()?),
+            "--no-oversubscribed" => args.oversubscribed = false,
+            "--kinds" => {
+                args.kinds = value()?
+                    .split(',')
+                    .map(|k| match k {
+                        "fifo" => Ok(Kind::Fifo),
+                        "lifo" => Ok(Kind::Lifo),
+                        "priority" => Ok(Kind::Priority),
+                        other => Err(format!("unknown kind {other}")),
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            // What `cargo bench` passes to every bench binary.
+            "--bench" => {}
+            "-h" | "--help" => {
+                return Err("usage: matrix [--rounds N] [--ms MS] [--only TEXT] \
+                            [--kinds fifo,lifo,priority] [--csv FILE] [--no-oversubscribed]"
+                    .into());
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if args.rounds == 0 {
+        return Err("--rounds must be at least 1".into());
+    }
+    Ok(args)
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "# threadkit queue matrix\n\n{} logical CPUs, {} rounds, about {} ms per run; each cell: \
+         threadkit throughput / best peer's (higher is better) and threadkit CPU per item / \
+         least peer's (lower is better), medians of per-round ratios; the best peer most often \
+         under the cell.",
+        cpus,
+        args.rounds,
+        args.target.as_millis()
+    );
+    let mut csv =
+        String::from("kind,producers,consumers,cap,imp,items_per_s,round,items,wall_ns,cpu_ns\n");
+    let mut detail = String::new();
+    for &kind in &args.kinds {
+        let mut table = format!(
+            "\n## {}\n\n| P x C | {} |\n|---|{}\n",
+            kind.title(),
+            CAPS.map(|c| if c == 0 {
+                "unbounded".to_string()
+            } else {
+                format!("cap {c}")
+            })
+            .join(" | "),
+            "--:|".repeat(CAPS.len())
+        );
+        let mut any = false;
+        for (p, c) in SHAPES {
+            let mut line = format!("| {p} x {c} |");
+            for cap in CAPS {
+                let cell = Cell {
+                    kind,
+                    producers: p,
+                    consumers: c,
+                    cap,
+                };
+                if !cell.name().contains(&args.only) {
+                    line += " |";
+                    continue;
+                }
+                any = true;
+                let o = measure(&cell, args.rounds, args.target, &mut csv);
+                let _ = write!(line, " {:.2} / {:.2} {} |", o.speed, o.cpu, o.best_peer);
+                let _ = write!(detail, "{}:", cell.name());
+                for (imp, rate, ns) in &o.per_imp {
+                    let _ = write!(detail, " {imp} {} /s {ns:.0} ns", si(*rate));
+                }
+                detail.push('\n');
+                eprintln!("{} done", cell.name());
+            }
+            table += &line;
+            table.push('\n');
+        }
+        if any {
+            print!("{table}");
+        }
+    }
+    if !detail.is_empty() {
+        println!("\n## Per implementation (medians: items per second, CPU per item)\n");
+        println!("```text\n{detail}```");
+    }
+    if args.oversubscribed {
+        oversubscribed(args.rounds, args.target, &args.only);
+    }
+    if let Some(path) = args.csv
+        && let Err(e) = std::fs::write(&path, csv)
+    {
+        eprintln!("cannot write {path}: {e}");
+        std::process::exit(1);
+    }
+}
