@@ -629,7 +629,8 @@ fn oversubscribed(rounds: usize, target: Duration, only: &str) {
         ("flume", |n| sample("flume", n, &QUEUE_CELL)),
         ("parking_lot", |n| sample("parking_lot", n, &QUEUE_CELL)),
     ];
-    let groups: [(&str, &str, &[(&str, Run)]); 3] = [
+    type Group<'a> = (&'a str, &'a str, &'a [(&'a str, Run)]);
+    let groups: [Group<'_>; 3] = [
         ("Mutex<u64> += 1, 16 threads", "op", &lock_rows),
         ("Barrier, 8 parties", "cycle", &barrier_rows),
         ("FIFO queue 4x4 cap 64", "item", &queue_rows),
