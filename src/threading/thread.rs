@@ -214,12 +214,25 @@ impl Thread {
         Thread { inner }
     }
 
-    /// A new, unstarted thread that will call `f`, with a default name (`Thread-N`) and the
-    /// daemon flag of the creating thread. Same as `Thread::builder().target(f)`.
+    /// A new, unstarted thread that will call `f`, with a default name and the daemon flag
+    /// of the creating thread. Same as `Thread::builder().target(f)`. The default name is
+    /// Python's (3.10+): `Thread-N (f)` when `f` is a named function, `Thread-N` for a
+    /// closure.
     ///
     /// # Examples
     ///
     /// ```
+    /// fn process_data() {}
+    /// let t = threadkit::Thread::new(process_data);
+    /// let n: u64 = t.name()
+    ///     .strip_prefix("Thread-").unwrap()
+    ///     .strip_suffix(" (process_data)").unwrap()
+    ///     .parse()?;
+    /// let c = threadkit::Thread::new(|| {});
+    /// assert_eq!(c.name(), format!("Thread-{}", n + 1));
+    /// t.start()?;
+    /// t.join()?;
+    ///
     /// let t = threadkit::Thread::new(|| {});
     /// assert!(t.name().starts_with("Thread-"));
     /// t.start()?;
