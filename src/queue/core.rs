@@ -1199,6 +1199,7 @@ macro_rules! tracked_api {
             /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// ```
             #[track_caller]
+            #[must_use = "false means the wait timed out with tasks still unfinished"]
             pub fn join_timeout(&self, timeout: Duration) -> bool {
                 self.core
                     .join(Wait::timeout(timeout), std::panic::Location::caller())

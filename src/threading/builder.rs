@@ -115,6 +115,7 @@ impl Builder {
     /// t.join()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use = "a Thread does nothing until `start` is called"]
     pub fn target<F>(self, f: F) -> Thread
     where
         F: FnOnce() + Send + 'static,
@@ -137,6 +138,7 @@ impl Builder {
     /// t.join()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use = "a Thread does nothing until `start` is called"]
     pub fn run<R: Run>(self, mut body: R) -> Thread {
         self.build(Kind::Started, Box::new(move || body.run()))
     }

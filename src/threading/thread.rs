@@ -239,6 +239,7 @@ impl Thread {
     /// t.join()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use = "a Thread does nothing until `start` is called"]
     pub fn new<F>(f: F) -> Thread
     where
         F: FnOnce() + Send + 'static,
@@ -274,6 +275,7 @@ impl Thread {
     /// t.join()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use = "a Thread does nothing until `start` is called"]
     pub fn from_run<R: Run>(body: R) -> Thread {
         Builder::new().run(body)
     }
