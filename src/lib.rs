@@ -68,6 +68,7 @@
 //! | `get()`, `get(timeout=t)`, `get_nowait()` | `get()?`, `get_timeout(t)?`, `try_get()?` |
 //! | `qsize()`, `empty()`, `full()`, `task_done()`, `join()` | the same names; `join_timeout(t)` |
 //! | `shutdown()`, `shutdown(immediate=True)` | `shutdown()`, `shutdown_immediate()` (returns the removed items) |
+//! | `try: produce() finally: q.shutdown()` | `let q = q.`[`shutdown_guard()`](queue::Queue::shutdown_guard)`;` ([`queue::ShutdownGuard`]: shuts down when dropped or unwound) |
 //!
 //! ## Timeouts
 //!

@@ -158,7 +158,9 @@ static PANIC_HOOK_ENABLED: AtomicBool = AtomicBool::new(true);
 /// reporter such as Sentry or tracing-panic sees the panic) unless the previous hook is
 /// std's default one, whose `thread 'NAME' panicked at` text the excepthook's
 /// `Exception in thread NAME:` report replaces. Every other panic goes to the previous hook
-/// untouched.
+/// untouched. (A previous hook that prints, or that itself calls std's default hook as most
+/// reporters do, prints the panic before the excepthook reports it: where one report is
+/// enough, make the excepthook quiet with `set_excepthook(|_, _| {})`.)
 ///
 /// `set_panic_hook_enabled(false)`, called before the first start, keeps threadkit from
 /// installing its hook; called later, it makes the installed hook pass every panic straight
