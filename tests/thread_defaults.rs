@@ -53,6 +53,15 @@ fn an_empty_name_counts_as_no_name() {
     // Renaming to "" afterwards is taken as asked.
     t.set_name("");
     assert_eq!(t.name(), "");
+    // Also by a running thread, for itself (the OS name follows).
+    let (tx, rx) = std::sync::mpsc::channel();
+    let r = Thread::new(move || {
+        threadkit::current_thread().set_name("");
+        tx.send(threadkit::current_thread().name()).unwrap();
+    });
+    r.start().unwrap();
+    assert_eq!(rx.recv().unwrap(), "");
+    r.join().unwrap();
 }
 
 #[test]
