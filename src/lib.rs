@@ -68,6 +68,7 @@
 //! | `get()`, `get(timeout=t)`, `get_nowait()` | `get()?`, `get_timeout(t)?`, `try_get()?` |
 //! | `qsize()`, `empty()`, `full()`, `task_done()`, `join()` | the same names; `join_timeout(t)` |
 //! | `shutdown()`, `shutdown(immediate=True)` | `shutdown()`, `shutdown_immediate()` (returns the removed items) |
+//! | `try: produce() finally: q.shutdown()` | `let q = q.`[`shutdown_guard()`](queue::Queue::shutdown_guard)`;` ([`queue::ShutdownGuard`]: shuts down when dropped or unwound) |
 //!
 //! ## Timeouts
 //!
@@ -89,6 +90,35 @@
 //! - When `main` returns (or `std::process::exit` is called), the process waits for every live
 //!   non-daemon thread threadkit started, as Python does. Daemon threads and
 //!   [`thread::start_new_thread`] threads are not waited for.
+//!
+//! ## What threadkit changes in the program that uses it
+//!
+//! Two process-wide things happen when the first thread is started, both Python's model; a
+//! host program (or a library that uses threadkit inside another program) can turn each off:
+//!
+//! - **A panic hook.** threadkit installs one (`std::panic::set_hook`) in front of the hook
+//!   that was in place. For a panic in a thread threadkit started, it keeps the location and
+//!   backtrace for the excepthook's report, then calls the previous hook, so an error
+//!   reporter installed before (Sentry, tracing-panic) still sees every panic; only std's
+//!   default hook is not called for those threads, as the excepthook's
+//!   `Exception in thread NAME:` report replaces its `thread 'NAME' panicked at` text. Other
+//!   threads' panics go to the previous hook untouched. Opt out with
+//!   [`set_panic_hook_enabled`]`(false)`.
+//! - **A wait at exit.** When `main` returns, the process waits for every live non-daemon
+//!   thread threadkit started (an `atexit` handler). Opt out with
+//!   [`set_join_at_exit`]`(false)`: the process then exits as Rust programs do, stopping
+//!   the threads wherever they are.
+//!
+//! ```
+//! // A library that must not change its host: no panic hook, no wait at exit.
+//! threadkit::set_panic_hook_enabled(false);
+//! threadkit::set_join_at_exit(false);
+//! let t = threadkit::Thread::new(|| {});
+//! t.start()?;
+//! t.join()?;
+//! assert!(!threadkit::panic_hook_enabled() && !threadkit::join_at_exit());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! ## Seeing inside
 //!
@@ -123,3 +153,4 @@ pub use threading::{
     current_thread, default_excepthook, enumerate, get_ident, get_native_id, main_thread,
     reset_excepthook, set_excepthook, shutdown,
 };
+pub use threading::{join_at_exit, panic_hook_enabled, set_join_at_exit, set_panic_hook_enabled};

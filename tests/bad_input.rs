@@ -163,7 +163,7 @@ fn set_daemon_and_start_on_running_threads_are_refused() {
 
 #[test]
 fn builder_stack_sizes_at_the_edges() {
-    for size in [0, 32 * 1024 - 1] {
+    for size in [1, 32 * 1024 - 1] {
         let t = Thread::builder().stack_size(size).target(|| {});
         assert!(
             matches!(t.start(), Err(StartError::StackTooSmall { size: s, .. }) if s == size),
@@ -174,6 +174,10 @@ fn builder_stack_sizes_at_the_edges() {
     }
     let t = Thread::builder().stack_size(32 * 1024).target(|| {});
     t.start().expect("exactly the minimum is allowed");
+    t.join().unwrap();
+    // 0 is "the default", as for `thread::stack_size(Some(0))`.
+    let t = Thread::builder().stack_size(0).target(|| {});
+    t.start().expect("0 asks for the default size");
     t.join().unwrap();
 }
 
@@ -238,7 +242,8 @@ fn a_process_wide_stack_size_too_large_for_the_os_fails_every_start_cleanly() {
 #[test]
 fn odd_names_are_kept_exactly() {
     let long_multibyte = "é".repeat(20); // 40 bytes: the OS name is cut on a char boundary
-    for name in [String::new(), "nul\0inside".to_string(), long_multibyte] {
+    // (An empty name counts as none, as in Python: see `tests/thread_defaults.rs`.)
+    for name in ["nul\0inside".to_string(), long_multibyte] {
         let (tx, rx) = mpsc::channel();
         let t = Thread::builder().name(name.clone()).target(move || {
             tx.send(current_thread().name()).unwrap();

@@ -330,10 +330,18 @@ fn a_panicking_excepthook_is_reported_on_stderr_and_join_still_reports_the_panic
         "{}",
         child.describe()
     );
+    // Python's header and the hook's own panic, then the original panic's default report
+    // (the full layout is checked in `tests/hooks.rs`).
+    let hook = child.stderr.find("Exception in threading.excepthook:\n");
+    let own = child.stderr.find("\nthe hook itself fails\n");
+    let original = child.stderr.find("Exception in thread hooked:\n");
     assert!(
-        child
-            .stderr
-            .contains("Exception in threading excepthook for thread hooked"),
+        hook.is_some() && hook < own && own < original,
+        "{}",
+        child.describe()
+    );
+    assert!(
+        child.stderr.contains("\noriginal panic\n"),
         "{}",
         child.describe()
     );

@@ -416,7 +416,7 @@ fn a_panic_inside_a_queue_worker_loop_leaves_the_queue_usable_and_its_count_righ
 }
 
 #[test]
-fn a_panicking_ord_in_a_priority_queue_leaves_every_item_queued_and_counted() {
+fn a_panicking_ord_in_a_priority_queue_get_leaves_every_item_queued_and_counted() {
     use threadkit::queue::PriorityQueue;
     static TOUCHY: AtomicBool = AtomicBool::new(false);
     /// An item whose comparison panics while `TOUCHY` is set.
@@ -441,9 +441,10 @@ fn a_panicking_ord_in_a_priority_queue_leaves_every_item_queued_and_counted() {
     q.put(Item(3)).unwrap();
     assert_eq!(q.get().unwrap(), Item(2), "files both items in");
     q.put(Item(2)).unwrap();
-    TOUCHY.store(true, Ordering::SeqCst);
-    // Producers never compare: the put succeeds; the get that files the item in panics.
     q.put(Item(1)).unwrap();
+    // Comparisons fail from here on, as an `Ord` that fails only for some pairs would when
+    // the pair meets: the get that files the batch in panics.
+    TOUCHY.store(true, Ordering::SeqCst);
     let r = catch_unwind(AssertUnwindSafe(|| q.get()));
     TOUCHY.store(false, Ordering::SeqCst);
     assert!(r.is_err(), "the panic passes through get");
@@ -469,4 +470,80 @@ fn a_panicking_ord_in_a_priority_queue_leaves_every_item_queued_and_counted() {
     assert!(q.empty());
     q.put(Item(4)).unwrap();
     assert_eq!(q.get().unwrap(), Item(4));
+}
+
+#[test]
+fn a_priority_queue_item_whose_ord_panics_panics_in_its_put_and_is_not_queued() {
+    use threadkit::queue::PriorityQueue;
+    /// Drops of the poison item.
+    static POISON_DROPS: AtomicUsize = AtomicUsize::new(0);
+    /// Key 13 is poison: any comparison with it panics, whatever the other side (a float
+    /// key that is NaN behind an `unwrap`, say).
+    #[derive(Debug, PartialEq, Eq)]
+    struct Key(u32);
+    impl Ord for Key {
+        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+            assert!(self.0 != 13 && other.0 != 13, "cannot compare 13");
+            self.0.cmp(&other.0)
+        }
+    }
+    impl PartialOrd for Key {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Drop for Key {
+        fn drop(&mut self) {
+            if self.0 == 13 {
+                POISON_DROPS.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+    let _dog = watchdog("priority queue poison item", LIMIT);
+    let recorder = Recorder::install("fault-prio-");
+    let q = PriorityQueue::new(3);
+    for k in [5, 2, 8] {
+        q.put(Key(k)).unwrap();
+    }
+    // The queue is full, but the put compares before it waits: as in Python, the panic
+    // reaches the putter, and the item never enters the queue.
+    let p = q.clone();
+    let putter = start("fault-prio-putter", move || {
+        let _ = p.put(Key(13));
+        unreachable!("the put panics");
+    });
+    assert_panicked(&putter, "cannot compare 13");
+    assert_eq!(
+        POISON_DROPS.load(Ordering::SeqCst),
+        1,
+        "dropped by the unwind"
+    );
+    assert_eq!(
+        recorder.seen(),
+        [(
+            "fault-prio-putter".to_string(),
+            "cannot compare 13".to_string()
+        )]
+    );
+    assert_eq!(q.qsize(), 3);
+    assert_eq!(q.unfinished_tasks(), 3, "not counted as a task");
+    // Every other item comes out in order, to other consumers, and the queue takes more.
+    let c = q.clone();
+    let consumer = start("fault-prio-consumer", move || {
+        let first: Vec<u32> = (0..2).map(|_| c.get().unwrap().0).collect();
+        assert_eq!(first, [2, 5]);
+    });
+    consumer.join().unwrap();
+    q.put(Key(1)).unwrap();
+    q.put(Key(9)).unwrap();
+    q.shutdown();
+    let c = q.clone();
+    let rest = Arc::new(StdMutex::new(Vec::new()));
+    let r = rest.clone();
+    let consumer = start("fault-prio-consumer-2", move || {
+        r.lock().unwrap().extend(c.iter().map(|k| k.0));
+    });
+    consumer.join().unwrap();
+    assert_eq!(*rest.lock().unwrap(), [1, 8, 9]);
+    assert_gone(&[&putter, &consumer]);
 }

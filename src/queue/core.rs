@@ -902,6 +902,26 @@ macro_rules! shared_api {
                 self.core.is_shut_down()
             }
 
+            /// A guard that shuts the queue down ([`shutdown`](Self::shutdown)) when dropped,
+            /// also while a panic unwinds: give it to a producer, and its consumers' loops
+            /// end however the producer ends. See [`ShutdownGuard`](super::ShutdownGuard).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", $new, ";")]
+            /// {
+            ///     let producer = q.shutdown_guard();
+            ///     producer.put(1)?;
+            /// } // dropped: the queue is shut down
+            /// assert!(q.is_shut_down());
+            /// assert_eq!(q.iter().collect::<Vec<_>>(), [1]);
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            pub fn shutdown_guard(&self) -> super::ShutdownGuard<Self> {
+                super::ShutdownGuard::new(self.clone(), Self::shutdown)
+            }
+
             /// An iterator that [`get`](Self::get)s items until the queue is shut down and
             /// empty: the loop of a worker thread. `for item in &queue` is the same.
             ///
@@ -1179,6 +1199,7 @@ macro_rules! tracked_api {
             /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// ```
             #[track_caller]
+            #[must_use = "false means the wait timed out with tasks still unfinished"]
             pub fn join_timeout(&self, timeout: Duration) -> bool {
                 self.core
                     .join(Wait::timeout(timeout), std::panic::Location::caller())

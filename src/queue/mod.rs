@@ -12,6 +12,7 @@
 //! | `q.task_done()`, `q.join()`, `q.unfinished_tasks` | [`task_done`](Queue::task_done)`?` ([`TaskDoneError`] if overused), [`join`](Queue::join), [`join_timeout`](Queue::join_timeout), [`unfinished_tasks`](Queue::unfinished_tasks) |
 //! | `q.shutdown()`, `q.shutdown(immediate=True)`, `q.is_shutdown` | [`shutdown`](Queue::shutdown), [`shutdown_immediate`](Queue::shutdown_immediate) (returns the removed items), [`is_shut_down`](Queue::is_shut_down) |
 //! | `while True: item = q.get() ...` | `for item in &q { ... }` ([`Iter`]: ends once shut down and drained), [`try_iter`](Queue::try_iter) |
+//! | `try: ... finally: q.shutdown()` in a producer | `let q = q.`[`shutdown_guard`](Queue::shutdown_guard)`();` ([`ShutdownGuard`]: shuts down when dropped or unwound) |
 //!
 //! # Example: a worker pool
 //!
@@ -45,9 +46,39 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+//!
+//! # A producer that may fail
+//!
+//! A consumer's `for item in &q` ends only once the queue is shut down. A producer that
+//! panics before its `shutdown()` would leave the consumers waiting forever; one that holds
+//! a [`ShutdownGuard`] shuts the queue down however it ends, as Python's
+//! `try: ... finally: q.shutdown()`:
+//!
+//! ```
+//! use threadkit::queue::Queue;
+//! use threadkit::Thread;
+//!
+//! let q = Queue::new(4);
+//! let guard = q.shutdown_guard();
+//! let producer = Thread::new(move || {
+//!     for line in ["1", "2", "x", "4"] {
+//!         let n: u32 = line.parse().expect("a number"); // panics at "x"
+//!         guard.put(n).unwrap();
+//!     }
+//! }); // the guard is dropped when the closure ends, or unwinds
+//! # threadkit::set_excepthook(|_, _| {}); // keep the doctest's output quiet
+//! producer.start()?;
+//! let total: u32 = q.iter().sum(); // ends: the guard shut the queue down
+//! assert_eq!(total, 3);
+//! assert!(producer.join().is_err());
+//! # threadkit::reset_excepthook();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
 mod core;
 mod error;
 mod fifo;
+mod guard;
 mod iter;
 mod lifo;
 mod priority;
@@ -59,6 +90,7 @@ pub use error::{
     TryPutError,
 };
 pub use fifo::Queue;
+pub use guard::ShutdownGuard;
 pub use iter::{Iter, TryIter};
 pub use lifo::LifoQueue;
 pub use priority::PriorityQueue;

@@ -310,6 +310,16 @@ impl<T: Ord> Head for Prio<T> {
         self.sorted.extend(self.fresh.drain(..));
     }
 
+    /// Compares `item` with itself, through both entry points the queue uses (`<` in the
+    /// heap and the sorts, `cmp` in `into_pop_order`): an `Ord` that panics for this item
+    /// whatever the other panics here, in the putter. For integer and tuple keys the
+    /// compiler removes both calls.
+    #[inline]
+    fn admit(item: &T) {
+        let _ = item.cmp(item);
+        let _ = PartialOrd::lt(item, item);
+    }
+
     fn into_pop_order(mut self, batch: Vec<T>) -> Vec<T> {
         for item in self
             .sorted
@@ -339,6 +349,49 @@ impl<T: Ord> Head for Prio<T> {
 ///
 /// As for [`Queue`](super::Queue#differences-from-python), and: stable among equal
 /// items; items need `Ord` instead of `<`.
+///
+/// # Panics
+///
+/// Every `put` form compares the item with itself before it takes a lock or waits for room
+/// (for integer and tuple keys the compiler removes this). So an item whose comparison
+/// panics whatever it is compared with (a float key that is NaN behind an `unwrap`) panics in
+/// the putter, as in Python, where `put` raises: the item is not queued (the unwind drops
+/// it), not counted as a task, and the queue goes on as before. An `Ord` that panics only
+/// for some pairs of items panics in the `get` that files or sifts them when they meet
+/// (puts never compare two items: consumers file them in); the locks are released and every
+/// item stays queued and counted, though the queue's order may then be off.
+///
+/// ```
+/// use std::panic::{AssertUnwindSafe, catch_unwind};
+/// use threadkit::queue::PriorityQueue;
+///
+/// /// A float key: NaN has no place in the order.
+/// #[derive(Debug, PartialEq)]
+/// struct Key(f64);
+/// impl Eq for Key {}
+/// impl Ord for Key {
+///     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+///         self.0.partial_cmp(&other.0).expect("a NaN key")
+///     }
+/// }
+/// impl PartialOrd for Key {
+///     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+///         Some(self.cmp(other))
+///     }
+/// }
+///
+/// let q = PriorityQueue::new(0);
+/// q.put(Key(2.0))?;
+/// # let hook = std::panic::take_hook();
+/// # std::panic::set_hook(Box::new(|_| {})); // keep the doctest's output quiet
+/// assert!(catch_unwind(AssertUnwindSafe(|| q.put(Key(f64::NAN)))).is_err());
+/// # std::panic::set_hook(hook);
+/// q.put(Key(1.0))?;
+/// assert_eq!(q.qsize(), 2); // the NaN was never queued
+/// assert_eq!(q.get()?, Key(1.0));
+/// assert_eq!(q.get()?, Key(2.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Examples
 ///

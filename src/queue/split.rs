@@ -90,6 +90,14 @@ pub(crate) trait Head: Default {
     /// Files in what [`take_in`](Head::take_in) took (head lock held, tail lock released).
     fn settle(&mut self) {}
 
+    /// Runs in the putter, before `item` goes near a lock: a head that compares items
+    /// checks here that `item` can be compared, so that an `Ord` that panics for it panics
+    /// in the putter (as Python's `put` raises) and the item is never queued.
+    #[inline]
+    fn admit(item: &Self::Item) {
+        let _ = item;
+    }
+
     /// The items of a removed head and, after them, of a removed batch, in the order gets
     /// would have returned them (done after unlocking).
     fn into_pop_order(self, batch: Vec<Self::Item>) -> Vec<Self::Item>;
@@ -365,6 +373,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         wait: Wait,
         location: &'static Location<'static>,
     ) -> Result<(), (T, Refused)> {
+        H::admit(&item);
         let mut tail = self.tail_locked();
         if tail.shut_down || (self.maxsize != 0 && !self.room(&mut tail)) {
             return self.put_slow(tail, item, wait, location);

@@ -480,6 +480,7 @@ impl<L: ConditionLock> Condition<L> {
     /// # Ok::<(), threadkit::ReleaseError>(())
     /// ```
     #[inline]
+    #[must_use = "if false, the lock was not acquired: check it before waiting, notifying or releasing"]
     pub fn try_acquire(&self) -> bool {
         self.lock.try_acquire()
     }
@@ -497,6 +498,7 @@ impl<L: ConditionLock> Condition<L> {
     /// ```
     #[inline]
     #[track_caller]
+    #[must_use = "if false, the lock was not acquired: check it before waiting, notifying or releasing"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         self.lock.acquire_timeout(timeout)
     }

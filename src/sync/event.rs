@@ -189,6 +189,7 @@ impl Event {
     /// ```
     #[inline]
     #[track_caller]
+    #[must_use = "false means the wait timed out with the flag still clear"]
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         let s = self.state.load(Ordering::Acquire);
         if s & SET != 0 {

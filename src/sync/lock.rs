@@ -142,6 +142,7 @@ impl Lock {
     /// assert!(!lock.try_acquire());
     /// ```
     #[inline]
+    #[must_use = "if false, the lock was not acquired: check it before releasing or using what it guards"]
     pub fn try_acquire(&self) -> bool {
         if self.try_acquire_fast() {
             return true;
@@ -175,6 +176,7 @@ impl Lock {
     /// ```
     #[inline]
     #[track_caller]
+    #[must_use = "if false, the lock was not acquired: check it before releasing or using what it guards"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         if self.try_acquire_fast() {
             return true;
@@ -269,6 +271,7 @@ impl Lock {
     /// assert!(lock.try_guard().is_none());
     /// ```
     #[inline]
+    #[must_use = "the lock is released as soon as the guard is dropped"]
     pub fn try_guard(&self) -> Option<LockGuard<'_>> {
         self.try_acquire().then(|| LockGuard { lock: self })
     }
@@ -285,6 +288,7 @@ impl Lock {
     /// ```
     #[inline]
     #[track_caller]
+    #[must_use = "the lock is released as soon as the guard is dropped"]
     pub fn guard_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
         // `then`, not `then_some`: a guard built eagerly would release the lock on drop.
         self.acquire_timeout(timeout)

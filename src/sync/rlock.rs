@@ -165,6 +165,7 @@ impl RLock {
     /// assert!(!other.join().unwrap());
     /// ```
     #[inline]
+    #[must_use = "if false, the lock was not acquired: check it before releasing or using what it guards"]
     pub fn try_acquire(&self) -> bool {
         let me = registry::current_number();
         self.try_acquire_fast(me) || self.try_acquire_slow(me)
@@ -191,6 +192,7 @@ impl RLock {
     /// ```
     #[inline]
     #[track_caller]
+    #[must_use = "if false, the lock was not acquired: check it before releasing or using what it guards"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         let me = registry::current_number();
         if self.try_acquire_fast(me) {
@@ -335,6 +337,7 @@ impl RLock {
     /// assert!(lock.try_guard().is_some()); // reentrant
     /// ```
     #[inline]
+    #[must_use = "the lock is released as soon as the guard is dropped"]
     pub fn try_guard(&self) -> Option<RLockGuard<'_>> {
         // `then`, not `then_some`: a guard built eagerly would release on drop.
         self.try_acquire().then(|| RLockGuard::new(self))
@@ -352,6 +355,7 @@ impl RLock {
     /// ```
     #[inline]
     #[track_caller]
+    #[must_use = "the lock is released as soon as the guard is dropped"]
     pub fn guard_timeout(&self, timeout: Duration) -> Option<RLockGuard<'_>> {
         self.acquire_timeout(timeout).then(|| RLockGuard::new(self))
     }

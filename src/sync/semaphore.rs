@@ -433,6 +433,7 @@ impl Semaphore {
     /// assert!(!sem.try_acquire());
     /// ```
     #[inline]
+    #[must_use = "if false, no permit was taken: check it before releasing one"]
     pub fn try_acquire(&self) -> bool {
         self.permits.try_acquire()
     }
@@ -450,6 +451,7 @@ impl Semaphore {
     /// ```
     #[inline]
     #[track_caller]
+    #[must_use = "if false, no permit was taken: check it before releasing one"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         self.permits
             .acquire_timeout(timeout, self.addr(), Location::caller())
@@ -522,6 +524,7 @@ impl Semaphore {
     /// assert!(sem.try_guard().is_none());
     /// ```
     #[inline]
+    #[must_use = "the permit is given back as soon as the guard is dropped"]
     pub fn try_guard(&self) -> Option<SemaphoreGuard<'_>> {
         self.try_acquire().then(|| SemaphoreGuard { sem: self })
     }
@@ -538,6 +541,7 @@ impl Semaphore {
     /// ```
     #[inline]
     #[track_caller]
+    #[must_use = "the permit is given back as soon as the guard is dropped"]
     pub fn guard_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
         self.acquire_timeout(timeout)
             .then(|| SemaphoreGuard { sem: self })
@@ -712,6 +716,7 @@ impl BoundedSemaphore {
     /// assert!(!sem.try_acquire());
     /// ```
     #[inline]
+    #[must_use = "if false, no permit was taken: check it before releasing one"]
     pub fn try_acquire(&self) -> bool {
         self.permits.try_acquire()
     }
@@ -729,6 +734,7 @@ impl BoundedSemaphore {
     /// ```
     #[inline]
     #[track_caller]
+    #[must_use = "if false, no permit was taken: check it before releasing one"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         self.permits
             .acquire_timeout(timeout, self.addr(), Location::caller())
@@ -817,6 +823,7 @@ impl BoundedSemaphore {
     /// assert!(sem.try_guard().is_none());
     /// ```
     #[inline]
+    #[must_use = "the permit is given back as soon as the guard is dropped"]
     pub fn try_guard(&self) -> Option<BoundedSemaphoreGuard<'_>> {
         self.try_acquire()
             .then(|| BoundedSemaphoreGuard { sem: self })
@@ -834,6 +841,7 @@ impl BoundedSemaphore {
     /// ```
     #[inline]
     #[track_caller]
+    #[must_use = "the permit is given back as soon as the guard is dropped"]
     pub fn guard_timeout(&self, timeout: Duration) -> Option<BoundedSemaphoreGuard<'_>> {
         self.acquire_timeout(timeout)
             .then(|| BoundedSemaphoreGuard { sem: self })

@@ -140,7 +140,8 @@ pub fn exit() -> ! {
 
 /// Reads or sets the stack size of threads started from now on, as Python's
 /// `_thread.stack_size([size])`. Returns the size that was in force before (0: the
-/// platform's default). `Some(0)` goes back to the platform's default.
+/// platform's default). `Some(0)` goes back to the platform's default; 0 given to
+/// [`Builder::stack_size`](crate::Builder::stack_size) means the default too.
 ///
 /// # Errors
 ///

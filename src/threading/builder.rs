@@ -44,13 +44,23 @@ impl Builder {
         Builder::default()
     }
 
-    /// The thread's name. Default: `Thread-N`, N counting up per process.
+    /// The thread's name. Default, as Python 3.10+: `Thread-N (target)` when the body given
+    /// to [`target`](Builder::target) is a named function (`target(process_data)` gives
+    /// `Thread-1 (process_data)`: the last segment of its path, without generic arguments),
+    /// plain `Thread-N` for a closure or a [`Run`] body; N counts up per process.
+    ///
+    /// An empty name counts as no name, as in Python (`Thread(name="")`): the thread gets
+    /// the default name. ([`Thread::set_name`] takes any name, the empty one included.)
     ///
     /// # Examples
     ///
     /// ```
     /// let t = threadkit::Thread::builder().name("db").target(|| {});
     /// assert_eq!(t.name(), "db");
+    ///
+    /// fn process_data() {}
+    /// let t = threadkit::Thread::builder().name("").target(process_data);
+    /// assert!(t.name().starts_with("Thread-") && t.name().ends_with(" (process_data)"));
     /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -73,8 +83,10 @@ impl Builder {
     }
 
     /// The stack size in bytes. Default: the size set with
-    /// [`thread::stack_size`](crate::thread::stack_size), else the platform's. A size below
-    /// 32 KiB makes [`start`](Thread::start) fail.
+    /// [`thread::stack_size`](crate::thread::stack_size), else the platform's. 0 asks for no
+    /// size of its own, as 0 means "the platform's default" to `thread::stack_size`: the
+    /// default applies, as if `stack_size` had not been called. Any other size below 32 KiB
+    /// makes [`start`](Thread::start) fail.
     ///
     /// # Examples
     ///
@@ -82,14 +94,18 @@ impl Builder {
     /// let t = threadkit::Thread::builder().stack_size(1 << 20).target(|| {});
     /// t.start()?;
     /// t.join()?;
+    /// let t = threadkit::Thread::builder().stack_size(0).target(|| {});
+    /// t.start()?; // the default size
+    /// t.join()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn stack_size(mut self, bytes: usize) -> Self {
-        self.stack_size = Some(bytes);
+        self.stack_size = (bytes != 0).then_some(bytes);
         self
     }
 
-    /// An unstarted thread that will call `f`.
+    /// An unstarted thread that will call `f`. Unless a [`name`](Builder::name) was given,
+    /// it is `Thread-N (f)` where `f` is a named function, `Thread-N` for a closure.
     ///
     /// # Examples
     ///
@@ -99,11 +115,13 @@ impl Builder {
     /// t.join()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use = "a Thread does nothing until `start` is called"]
     pub fn target<F>(self, f: F) -> Thread
     where
         F: FnOnce() + Send + 'static,
     {
-        self.build(Kind::Started, Box::new(f))
+        let target_name = function_name(std::any::type_name::<F>());
+        self.build_named(Kind::Started, Box::new(f), target_name)
     }
 
     /// An unstarted thread whose body is `body.run()`.
@@ -120,25 +138,118 @@ impl Builder {
     /// t.join()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use = "a Thread does nothing until `start` is called"]
     pub fn run<R: Run>(self, mut body: R) -> Thread {
         self.build(Kind::Started, Box::new(move || body.run()))
     }
 
     pub(crate) fn build(self, kind: Kind, target: super::thread::Target) -> Thread {
+        self.build_named(kind, target, None)
+    }
+
+    /// As [`build`](Builder::build), naming the default name after `target_name` if any.
+    fn build_named(
+        self,
+        kind: Kind,
+        target: super::thread::Target,
+        target_name: Option<&str>,
+    ) -> Thread {
         let prefix = if kind == Kind::Started {
             "Thread"
         } else {
             "Dummy"
         };
-        let name = self.name.unwrap_or_else(|| registry::next_name(prefix));
+        let name = match self.name.filter(|n| !n.is_empty()) {
+            Some(name) => name,
+            None => {
+                let name = registry::next_name(prefix);
+                match target_name {
+                    Some(f) => format!("{name} ({f})"),
+                    None => name,
+                }
+            }
+        };
         let daemon = self.daemon.unwrap_or_else(inherited_daemon);
         let inner = Inner::new_unstarted(name, daemon, self.stack_size, kind, target);
         Thread::from_inner(Arc::new(inner))
     }
 }
 
+/// The name of the function whose type is `type_name` (from `std::any::type_name`): the
+/// last segment of its path, generic arguments left out (`app::jobs::process_data<u32>` ->
+/// `process_data`). `None` for a closure, a function pointer, a reference or a box (types
+/// that are not a named function), and for std's own items (a `Box<dyn FnOnce()>`, an
+/// `AssertUnwindSafe<F>`: their path names the wrapper, not the function).
+fn function_name(type_name: &str) -> Option<&str> {
+    const NOT_A_FUNCTION: [&str; 9] = [
+        "&", "*", "(", "[", "dyn ", "fn(", "unsafe ", "extern ", "impl ",
+    ];
+    if NOT_A_FUNCTION.iter().any(|p| type_name.starts_with(p))
+        || ["core::", "alloc::", "std::"]
+            .iter()
+            .any(|p| type_name.starts_with(p))
+    {
+        return None;
+    }
+    // The last `::` outside angle brackets starts the last segment; a `<` there starts its
+    // generic arguments.
+    let mut depth = 0usize;
+    let mut start = 0;
+    let mut end = type_name.len();
+    let bytes = type_name.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'<' => {
+                if depth == 0 && i > start {
+                    end = i;
+                }
+                depth += 1;
+            }
+            b'>' => depth = depth.saturating_sub(1),
+            b':' if depth == 0 && bytes.get(i + 1) == Some(&b':') => {
+                start = i + 2;
+                end = type_name.len();
+            }
+            _ => {}
+        }
+    }
+    let name = type_name.get(start..end)?;
+    let is_ident = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c == '_' || c.is_alphanumeric());
+    is_ident.then_some(name)
+}
+
 /// The daemon flag of the calling thread: Python's default for new threads. A thread
 /// threadkit did not start gets an (unlisted) entry here, which counts as daemon.
 fn inherited_daemon() -> bool {
     registry::with_current(|inner| inner.daemon.load(Ordering::Acquire)).unwrap_or(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::function_name;
+
+    #[test]
+    fn a_function_is_named_by_its_last_segment_and_nothing_else_is_named() {
+        fn process_data() {}
+        fn generic<T>() {}
+        struct S;
+        impl S {
+            fn method() {}
+        }
+        fn name_of<F>(_: &F) -> Option<&'static str> {
+            function_name(std::any::type_name::<F>())
+        }
+        assert_eq!(name_of(&process_data), Some("process_data"));
+        assert_eq!(name_of(&generic::<Vec<u8>>), Some("generic"));
+        assert_eq!(name_of(&S::method), Some("method"));
+        assert_eq!(name_of(&|| {}), None);
+        let boxed: Box<dyn FnOnce()> = Box::new(process_data);
+        assert_eq!(name_of(&boxed), None);
+        assert_eq!(name_of(&(process_data as fn())), None);
+        assert_eq!(function_name("<app::S as app::Run>::run<u32>"), Some("run"));
+        assert_eq!(function_name("app::f<u32>::{{closure}}"), None);
+        assert_eq!(function_name("&app::f"), None);
+    }
 }

@@ -11,9 +11,12 @@ pub(crate) mod thread;
 
 pub use builder::Builder;
 pub use error::{JoinError, SetDaemonError, StartError, ThreadPanic};
-pub use excepthook::{default_excepthook, reset_excepthook, set_excepthook};
+pub use excepthook::{
+    default_excepthook, panic_hook_enabled, reset_excepthook, set_excepthook,
+    set_panic_hook_enabled,
+};
 pub use registry::{
     active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
-pub use shutdown::shutdown;
+pub use shutdown::{join_at_exit, set_join_at_exit, shutdown};
 pub use thread::{Run, Thread};

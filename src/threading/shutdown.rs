@@ -1,7 +1,7 @@
 //! Exit like Python: when `main` returns, wait for every live non-daemon thread.
 
 use std::sync::Once;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::excepthook;
 use super::registry;
@@ -13,7 +13,7 @@ use crate::sys;
 /// the calling thread, daemon threads and `start_new_thread` threads are not.
 ///
 /// threadkit calls this itself when the process exits normally (after `main` returns, or on
-/// `std::process::exit`). Call it yourself before exiting some other way (`abort`, `_exit`,
+/// `std::process::exit`), unless [`set_join_at_exit`]`(false)` said not to. Call it yourself before exiting some other way (`abort`, `_exit`,
 /// a signal) or on platforms without an exit hook.
 ///
 /// # Examples
@@ -56,11 +56,49 @@ pub fn shutdown() {
     }
 }
 
-/// Installs, once per process, the panic hook and the exit hook.
+/// Whether the process waits for non-daemon threads at exit; see [`set_join_at_exit`].
+static JOIN_AT_EXIT: AtomicBool = AtomicBool::new(true);
+
+/// Whether the process waits, when it exits, for the non-daemon threads threadkit started
+/// (Python's model, and the default), or exits without waiting for them (Rust's: a host
+/// program or a library that wants `main`'s return to end the process).
+///
+/// The choice is read when the process exits, so it may be made at any time before. With
+/// `false`, threads still running when the process exits are stopped wherever they are, as
+/// any Rust thread is; [`shutdown()`](fn@shutdown) still waits when called.
+///
+/// # Examples
+///
+/// ```
+/// threadkit::set_join_at_exit(false);
+/// assert!(!threadkit::join_at_exit());
+/// let t = threadkit::Thread::builder().daemon(false).target(|| {});
+/// t.start()?;
+/// t.join()?;
+/// threadkit::set_join_at_exit(true);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn set_join_at_exit(join: bool) {
+    JOIN_AT_EXIT.store(join, Ordering::Relaxed);
+}
+
+/// Whether the process waits for non-daemon threads at exit (the default); see
+/// [`set_join_at_exit`].
+///
+/// # Examples
+///
+/// ```
+/// assert!(threadkit::join_at_exit());
+/// ```
+pub fn join_at_exit() -> bool {
+    JOIN_AT_EXIT.load(Ordering::Relaxed)
+}
+
+/// Installs, once per process, the panic hook (unless disabled) and the exit hook.
 pub(crate) fn install_hooks() {
     static PANIC: Once = Once::new();
     static EXIT: Once = Once::new();
-    if !std::thread::panicking() {
+    if !std::thread::panicking() && excepthook::panic_hook_enabled() {
         PANIC.call_once(excepthook::install_panic_hook);
     }
     EXIT.call_once(|| {
@@ -72,5 +110,7 @@ extern "C" fn at_exit() {
     // The main thread counts as ended from here on, as in Python: joining it returns.
     registry::main_inner().finish();
     // Nothing may unwind out of an `extern "C"` function.
-    let _ = std::panic::catch_unwind(shutdown);
+    if join_at_exit() {
+        let _ = std::panic::catch_unwind(shutdown);
+    }
 }

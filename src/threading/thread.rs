@@ -214,18 +214,32 @@ impl Thread {
         Thread { inner }
     }
 
-    /// A new, unstarted thread that will call `f`, with a default name (`Thread-N`) and the
-    /// daemon flag of the creating thread. Same as `Thread::builder().target(f)`.
+    /// A new, unstarted thread that will call `f`, with a default name and the daemon flag
+    /// of the creating thread. Same as `Thread::builder().target(f)`. The default name is
+    /// Python's (3.10+): `Thread-N (f)` when `f` is a named function, `Thread-N` for a
+    /// closure.
     ///
     /// # Examples
     ///
     /// ```
+    /// fn process_data() {}
+    /// let t = threadkit::Thread::new(process_data);
+    /// let n: u64 = t.name()
+    ///     .strip_prefix("Thread-").unwrap()
+    ///     .strip_suffix(" (process_data)").unwrap()
+    ///     .parse()?;
+    /// let c = threadkit::Thread::new(|| {});
+    /// assert_eq!(c.name(), format!("Thread-{}", n + 1));
+    /// t.start()?;
+    /// t.join()?;
+    ///
     /// let t = threadkit::Thread::new(|| {});
     /// assert!(t.name().starts_with("Thread-"));
     /// t.start()?;
     /// t.join()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use = "a Thread does nothing until `start` is called"]
     pub fn new<F>(f: F) -> Thread
     where
         F: FnOnce() + Send + 'static,
@@ -261,6 +275,7 @@ impl Thread {
     /// t.join()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[must_use = "a Thread does nothing until `start` is called"]
     pub fn from_run<R: Run>(body: R) -> Thread {
         Builder::new().run(body)
     }
