@@ -123,3 +123,4 @@ pub use threading::{
     current_thread, default_excepthook, enumerate, get_ident, get_native_id, main_thread,
     reset_excepthook, set_excepthook, shutdown,
 };
+pub use threading::{JoinHandle, Scope, ScopedBuilder, ScopedJoinHandle, scope, spawn};

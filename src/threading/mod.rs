@@ -6,7 +6,9 @@ pub(crate) mod error;
 pub(crate) mod excepthook;
 pub(crate) mod lifecycle;
 pub(crate) mod registry;
+pub(crate) mod scope;
 pub(crate) mod shutdown;
+pub(crate) mod spawn;
 pub(crate) mod thread;
 
 pub use builder::Builder;
@@ -15,5 +17,7 @@ pub use excepthook::{default_excepthook, reset_excepthook, set_excepthook};
 pub use registry::{
     active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
+pub use scope::{Scope, ScopedBuilder, ScopedJoinHandle, scope};
 pub use shutdown::shutdown;
+pub use spawn::{JoinHandle, spawn};
 pub use thread::{Run, Thread};
