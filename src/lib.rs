@@ -112,6 +112,9 @@ pub mod thread;
 mod threading;
 
 pub use sync::{
+    ArcMutexGuard, ArcReentrantMutexGuard, OwnedBoundedSemaphorePermit, OwnedSemaphorePermit,
+};
+pub use sync::{
     Barrier, BarrierPartiesError, BoundedSemaphore, BoundedSemaphoreGuard, BrokenBarrierError,
     BrokenCause, Condition, ConditionError, ConditionLock, Event, Local, Lock, LockGuard,
     MappedMutexGuard, MappedReentrantMutexGuard, Mutex, MutexGuard, RLock, RLockGuard,
