@@ -104,6 +104,7 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+mod error;
 mod primitive;
 pub mod queue;
 mod sync;
@@ -111,6 +112,7 @@ mod sys;
 pub mod thread;
 mod threading;
 
+pub use error::{Error, RefusedItem};
 pub use sync::{
     ArcMutexGuard, ArcReentrantMutexGuard, OwnedBoundedSemaphorePermit, OwnedSemaphorePermit,
 };
