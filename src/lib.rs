@@ -69,6 +69,18 @@
 //! | `qsize()`, `empty()`, `full()`, `task_done()`, `join()` | the same names; `join_timeout(t)` |
 //! | `shutdown()`, `shutdown(immediate=True)` | `shutdown()`, `shutdown_immediate()` (returns the removed items) |
 //!
+//! ## Coming from std / parking_lot
+//!
+//! | std / parking_lot / tokio | threadkit |
+//! |---|---|
+//! | `std::thread::spawn(f)`, `Builder::spawn(f)` | [`spawn`]`(f)`, [`Builder::spawn`]`(f)?`: a [`JoinHandle<T>`] with [`join`](JoinHandle::join), [`join_timeout`](JoinHandle::join_timeout), [`thread`](JoinHandle::thread) |
+//! | `std::thread::scope` | [`scope`], [`Scope::spawn`], [`Scope::builder`] |
+//! | `resume_unwind(h.join().unwrap_err())` | `resume_unwind(h.join().unwrap_err().`[`into_panic()`](JoinError::into_panic)`.unwrap())` |
+//! | parking_lot `Mutex`, `ReentrantMutex`, `arc_lock`, `serde` | [`Mutex`], [`ReentrantMutex`], [`ArcMutexGuard`], [`ArcReentrantMutexGuard`]; the `serde` feature |
+//! | tokio `OwnedSemaphorePermit` | [`Semaphore::acquire_owned`] -> [`OwnedSemaphorePermit`], [`OwnedBoundedSemaphorePermit`] |
+//! | `len()`, `is_empty()` | on every queue, beside `qsize()`, `empty()` |
+//! | one error type for `?` | [`Error`], with `From` every error of the crate |
+//!
 //! ## Timeouts
 //!
 //! One rule everywhere: a timeout is a [`Duration`](std::time::Duration). Zero polls once

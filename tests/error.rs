@@ -158,7 +158,7 @@ fn put_errors_convert_and_the_refused_item_comes_back() {
 fn every_queue_kind_converts() {
     fn refused<T: Send + 'static>(e: Error) -> T {
         match e {
-            Error::Put(r) => r.into_item::<T>().ok().expect("the item"),
+            Error::Put(r) => r.into_item::<T>().expect("the item"),
             other => panic!("a put error, got {other:?}"),
         }
     }
