@@ -19,8 +19,9 @@ use std::sync::Mutex;
 /// times, from any number of threads, but a payload exists once: **the first join that sees the
 /// panic takes the payload**; every later join gets the same text without it
 /// ([`has_payload`](ThreadPanic::has_payload) is false). [`into_payload`](ThreadPanic::into_payload)
-/// then gives the message as a `String` payload, so re-raising always works. A clone of a
-/// report never carries the payload; comparisons (`==`) look at the text only.
+/// then gives the message as a `String` payload, so re-raising always works. The excepthook
+/// gets the text only (the payload waits for a join), a clone of a report never carries the
+/// payload, and comparisons (`==`) look at the text only.
 ///
 /// # Examples
 ///

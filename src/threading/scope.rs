@@ -55,6 +55,21 @@ use super::thread::{Kind, Target, Thread, locked};
 /// assert_eq!(total, 16);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// A handle cannot leave its scope:
+///
+/// ```compile_fail
+/// let escaped = threadkit::scope(|s| s.spawn(|| 1));
+/// ```
+///
+/// and what a scoped thread uses must be `Send`, as for every thread:
+///
+/// ```compile_fail
+/// let rc = std::rc::Rc::new(1);
+/// threadkit::scope(|s| {
+///     s.spawn(|| *rc);
+/// });
+/// ```
 #[track_caller]
 pub fn scope<'env, F, T>(f: F) -> T
 where

@@ -90,6 +90,13 @@ pub(crate) fn join_deadline(timeout: Duration) -> Option<Instant> {
 /// assert_eq!(h.join()?, 42);
 /// # Ok::<(), threadkit::JoinError>(())
 /// ```
+///
+/// The closure must own what it uses (`'static`); to borrow, use [`scope`](crate::scope):
+///
+/// ```compile_fail
+/// let local = vec![1, 2];
+/// let h = threadkit::spawn(|| local.len());
+/// ```
 #[track_caller]
 pub fn spawn<F, T>(f: F) -> JoinHandle<T>
 where
