@@ -274,3 +274,25 @@ fn the_value_of_an_unjoined_handle_is_dropped_before_the_scope_returns() {
     });
     assert_eq!(drops.load(Ordering::SeqCst), 2);
 }
+
+#[test]
+fn a_panic_seen_only_through_thread_join_is_still_re_raised_with_its_message() {
+    let _serial = HOOK_TEST.lock().unwrap_or_else(|e| e.into_inner());
+    threadkit::set_excepthook(|_, _| {});
+    let caught = panic::catch_unwind(panic::AssertUnwindSafe(|| {
+        threadkit::scope(|s| {
+            let h = s.spawn(|| -> () { panic::panic_any(5u8) });
+            // Python's join: it reports the panic (and takes the payload), but the handle
+            // never did, so the scope still re-raises it.
+            let err = h.thread().join().unwrap_err();
+            assert!(matches!(err, JoinError::Panicked(ref p) if p.has_payload()));
+        })
+    }));
+    let payload = caught.unwrap_err();
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::as_str),
+        Some("Box<dyn Any>"),
+        "the payload went to the first joiner; the scope re-raises the message"
+    );
+    threadkit::reset_excepthook();
+}
