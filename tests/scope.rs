@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use threadkit::{Event, JoinError, StartError, Thread, WaitKind, enumerate};
 
+mod support;
+
 static HOOK_TEST: Mutex<()> = Mutex::new(());
 
 fn record_hook(prefix: &'static str) -> Arc<Mutex<Vec<(String, String)>>> {
@@ -295,4 +297,40 @@ fn a_panic_seen_only_through_thread_join_is_still_re_raised_with_its_message() {
         "the payload went to the first joiner; the scope re-raises the message"
     );
     threadkit::reset_excepthook();
+}
+
+#[test]
+fn stress_many_scopes_with_nested_spawns_end_with_every_thread_joined() {
+    // Each round: a scope of 4 threads, each spawning one more into the scope; the threads
+    // borrow a per-round counter. Every round must see all 8 increments before `scope` returns,
+    // and no thread may stay in the registry.
+    let _watchdog = support::watchdog("scope stress", Duration::from_secs(120));
+    for round in 0..100 {
+        let hits = AtomicUsize::new(0);
+        let seen = Mutex::new(Vec::new());
+        let sum = threadkit::scope(|s| {
+            let hs: Vec<_> = (0..4)
+                .map(|i| {
+                    let (hits, seen) = (&hits, &seen);
+                    s.spawn(move || {
+                        s.spawn(move || {
+                            seen.lock().unwrap().push(threadkit::current_thread());
+                            hits.fetch_add(1, Ordering::SeqCst)
+                        });
+                        seen.lock().unwrap().push(threadkit::current_thread());
+                        hits.fetch_add(1, Ordering::SeqCst);
+                        i * round
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).sum::<usize>()
+        });
+        assert_eq!(sum, 6 * round);
+        assert_eq!(hits.load(Ordering::SeqCst), 8, "round {round}");
+        let listed = enumerate();
+        for t in seen.into_inner().unwrap() {
+            assert!(!t.is_alive(), "{t:?} still runs after its scope");
+            assert!(!listed.contains(&t), "{t:?} still listed");
+        }
+    }
 }
