@@ -70,6 +70,18 @@
 //! | `shutdown()`, `shutdown(immediate=True)` | `shutdown()`, `shutdown_immediate()` (returns the removed items) |
 //! | `try: produce() finally: q.shutdown()` | `let q = q.`[`shutdown_guard()`](queue::Queue::shutdown_guard)`;` ([`queue::ShutdownGuard`]: shuts down when dropped or unwound) |
 //!
+//! ## Coming from std / parking_lot
+//!
+//! | std / parking_lot / tokio | threadkit |
+//! |---|---|
+//! | `std::thread::spawn(f)`, `Builder::spawn(f)` | [`spawn`]`(f)`, [`Builder::spawn`]`(f)?`: a [`JoinHandle<T>`] with [`join`](JoinHandle::join), [`join_timeout`](JoinHandle::join_timeout), [`thread`](JoinHandle::thread) |
+//! | `std::thread::scope` | [`scope`], [`Scope::spawn`], [`Scope::builder`] |
+//! | `resume_unwind(h.join().unwrap_err())` | `resume_unwind(h.join().unwrap_err().`[`into_panic()`](JoinError::into_panic)`.unwrap())` |
+//! | parking_lot `Mutex`, `ReentrantMutex`, `arc_lock`, `serde` | [`Mutex`], [`ReentrantMutex`], [`ArcMutexGuard`], [`ArcReentrantMutexGuard`]; the `serde` feature |
+//! | tokio `OwnedSemaphorePermit` | [`Semaphore::acquire_owned`] -> [`OwnedSemaphorePermit`], [`OwnedBoundedSemaphorePermit`] |
+//! | `len()`, `is_empty()` | on every queue, beside `qsize()`, `empty()` |
+//! | one error type for `?` | [`Error`], with `From` every error of the crate |
+//!
 //! ## Timeouts
 //!
 //! One rule everywhere: a timeout is a [`Duration`](std::time::Duration). Zero polls once
@@ -134,6 +146,7 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+mod error;
 mod primitive;
 pub mod queue;
 mod sync;
@@ -141,6 +154,10 @@ mod sys;
 pub mod thread;
 mod threading;
 
+pub use error::{Error, RefusedItem};
+pub use sync::{
+    ArcMutexGuard, ArcReentrantMutexGuard, OwnedBoundedSemaphorePermit, OwnedSemaphorePermit,
+};
 pub use sync::{
     Barrier, BarrierPartiesError, BoundedSemaphore, BoundedSemaphoreGuard, BrokenBarrierError,
     BrokenCause, Condition, ConditionError, ConditionLock, Event, Local, Lock, LockGuard,
@@ -153,4 +170,5 @@ pub use threading::{
     current_thread, default_excepthook, enumerate, get_ident, get_native_id, main_thread,
     reset_excepthook, set_excepthook, shutdown,
 };
+pub use threading::{JoinHandle, Scope, ScopedBuilder, ScopedJoinHandle, scope, spawn};
 pub use threading::{join_at_exit, panic_hook_enabled, set_join_at_exit, set_panic_hook_enabled};

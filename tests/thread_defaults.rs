@@ -77,3 +77,25 @@ fn a_stack_size_of_zero_means_the_default_as_for_thread_stack_size() {
         "other sizes below 32 KiB still fail"
     );
 }
+
+fn answer() -> u32 {
+    42
+}
+
+#[test]
+fn spawn_and_scoped_spawn_name_a_named_function_like_thread_new() {
+    let h = threadkit::spawn(answer);
+    let name = h.thread().name();
+    assert!(
+        name.starts_with("Thread-") && name.ends_with(" (answer)"),
+        "{name}"
+    );
+    assert_eq!(h.join().unwrap(), 42);
+    threadkit::scope(|s| {
+        let h = s.spawn(answer);
+        let name = h.thread().name();
+        assert!(name.ends_with(" (answer)"), "{name}");
+        let c = s.spawn(|| 1);
+        assert!(!c.thread().name().contains('('), "{}", c.thread().name());
+    });
+}

@@ -845,6 +845,40 @@ macro_rules! shared_api {
                 self.core.qsize() == 0
             }
 
+            /// The Rust name of [`qsize`](Self::qsize): the number of items right now (a
+            /// snapshot, without taking the lock).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", $new, ";")]
+            /// q.put('a')?;
+            /// assert_eq!(q.len(), 1);
+            /// assert_eq!(q.len(), q.qsize());
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[inline]
+            pub fn len(&self) -> usize {
+                self.core.qsize()
+            }
+
+            /// The Rust name of [`empty`](Self::empty): true if the queue holds no item right
+            /// now (a snapshot).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let q = threadkit::queue::", $new, ";")]
+            /// assert!(q.is_empty());
+            /// q.put('a')?;
+            /// assert!(!q.is_empty());
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            #[inline]
+            pub fn is_empty(&self) -> bool {
+                self.core.qsize() == 0
+            }
+
             /// Shuts the queue down (Python 3.13's `shutdown()`): every later `put` fails,
             /// and so do the puts waiting for room now, each handing its item back; `get`s
             /// deliver what is left, then fail. Blocked getters and putters wake up.

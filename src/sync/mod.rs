@@ -19,10 +19,13 @@ pub use error::ReleaseError;
 pub use event::Event;
 pub use local::Local;
 pub use lock::{Lock, LockGuard};
-pub use mutex::{MappedMutexGuard, Mutex, MutexGuard};
+pub use mutex::{ArcMutexGuard, ArcReentrantMutexGuard, MappedMutexGuard, Mutex, MutexGuard};
 pub use rlock::{
     MappedReentrantMutexGuard, RLock, RLockGuard, ReentrantMutex, ReentrantMutexGuard, ThreadNumber,
 };
-pub use semaphore::{BoundedSemaphore, BoundedSemaphoreGuard, Semaphore, SemaphoreGuard};
+pub use semaphore::{
+    BoundedSemaphore, BoundedSemaphoreGuard, OwnedBoundedSemaphorePermit, OwnedSemaphorePermit,
+    Semaphore, SemaphoreGuard,
+};
 pub use timer::Timer;
 pub use wait::{WaitInfo, WaitKind, sleep};

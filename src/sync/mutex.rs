@@ -1,6 +1,7 @@
 //! [`Mutex<T>`]: data behind a [`Lock`], with guards, from lock_api.
 
 use super::lock::Lock;
+use super::rlock::ThreadNumber;
 
 /// A value protected by a [`Lock`]: lock it to get a guard that derefs to the value.
 ///
@@ -67,3 +68,53 @@ pub type MutexGuard<'a, T> = lock_api::MutexGuard<'a, Lock, T>;
 /// assert_eq!(m.lock().1, "ab");
 /// ```
 pub type MappedMutexGuard<'a, T> = lock_api::MappedMutexGuard<'a, Lock, T>;
+
+/// The guard of a [`Mutex<T>`] locked through an `Arc` (`mutex.lock_arc()`,
+/// `try_lock_arc()`, `try_lock_arc_for(d)`): it owns a clone of the `Arc` instead of
+/// borrowing, so it can be returned from a function or moved into a `'static` thread (it is
+/// `Send`: any thread may release threadkit's lock). lock_api's `arc_lock` guard; a thread
+/// blocked in `lock_arc` records its wait like any `lock()`.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use threadkit::{ArcMutexGuard, Mutex};
+///
+/// let jobs = Arc::new(Mutex::new(vec![1, 2]));
+/// let mut held: ArcMutexGuard<Vec<i32>> = jobs.lock_arc();
+/// // The guard moves into another thread, which works on the data and unlocks it.
+/// let h = threadkit::spawn(move || {
+///     held.push(3);
+///     held.len()
+/// });
+/// assert_eq!(h.join()?, 3);
+/// assert_eq!(*jobs.lock(), [1, 2, 3]);
+/// assert!(jobs.try_lock_arc().is_some()); // unlocked when the guard was dropped
+/// # Ok::<(), threadkit::JoinError>(())
+/// ```
+pub type ArcMutexGuard<T> = lock_api::ArcMutexGuard<Lock, T>;
+
+/// The guard of a [`ReentrantMutex<T>`](crate::ReentrantMutex) locked through an `Arc`
+/// (`remutex.lock_arc()`, `try_lock_arc()`, `try_lock_arc_for(d)`): it owns a clone of the
+/// `Arc`, so it is not tied to a borrow. Unlike [`ArcMutexGuard`] it is not `Send`: a
+/// reentrant lock belongs to the thread that holds it.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use threadkit::{ArcReentrantMutexGuard, ReentrantMutex};
+///
+/// fn open(log: &Arc<ReentrantMutex<Vec<&'static str>>>) -> ArcReentrantMutexGuard<Vec<&'static str>> {
+///     log.lock_arc() // returned: no borrow of `log` outlives the call
+/// }
+/// let log = Arc::new(ReentrantMutex::new(vec!["start"]));
+/// let outer = open(&log);
+/// let inner = log.lock_arc(); // reentrant: the same thread locks again
+/// assert_eq!(inner.len(), 1);
+/// drop(inner);
+/// drop(outer);
+/// assert!(log.try_lock_arc().is_some());
+/// ```
+pub type ArcReentrantMutexGuard<T> = lock_api::ArcReentrantMutexGuard<Lock, ThreadNumber, T>;

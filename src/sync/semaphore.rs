@@ -19,6 +19,7 @@
 
 use std::fmt;
 use std::panic::Location;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::primitive::parking_lot_core::{self, FilterOp, ParkResult, SpinWait};
@@ -1018,5 +1019,309 @@ mod loom_tests {
                 assert_eq!(sem.permits.handed.load(Ordering::Relaxed), 0);
             });
         });
+    }
+}
+
+/// Owned permits: a permit that holds an `Arc` of its semaphore instead of a borrow, so it can
+/// move into a `'static` thread or be stored (tokio's `OwnedSemaphorePermit` shape). They take
+/// and give back permits through the methods above, so their waits are recorded the same way.
+impl Semaphore {
+    /// Takes a permit, waiting until one is free, and returns it owned: call it on a clone of
+    /// the `Arc` (`sem.clone().acquire_owned()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use threadkit::Semaphore;
+    ///
+    /// let pool = Arc::new(Semaphore::new(2));
+    /// let permit = pool.clone().acquire_owned();
+    /// assert_eq!(pool.value(), 1);
+    /// let h = threadkit::spawn(move || {
+    ///     let _held = permit; // the permit lives in the thread, given back when it ends
+    ///     "worked"
+    /// });
+    /// assert_eq!(h.join()?, "worked");
+    /// assert_eq!(pool.value(), 2);
+    /// # Ok::<(), threadkit::JoinError>(())
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn acquire_owned(self: Arc<Self>) -> OwnedSemaphorePermit {
+        self.acquire();
+        OwnedSemaphorePermit {
+            sem: self,
+            kept: false,
+        }
+    }
+
+    /// An owned permit if one is free right now, else `None` (the `Arc` clone is dropped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(threadkit::Semaphore::new(1));
+    /// let p = sem.clone().try_acquire_owned();
+    /// assert!(p.is_some());
+    /// assert!(sem.clone().try_acquire_owned().is_none());
+    /// assert_eq!(Arc::strong_count(&sem), 2); // `sem` and the permit
+    /// ```
+    #[inline]
+    pub fn try_acquire_owned(self: Arc<Self>) -> Option<OwnedSemaphorePermit> {
+        self.try_acquire().then(move || OwnedSemaphorePermit {
+            sem: self,
+            kept: false,
+        })
+    }
+
+    /// An owned permit if one could be taken within `timeout`, else `None`. Zero polls once;
+    /// never gives up early.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// let sem = Arc::new(threadkit::Semaphore::new(1));
+    /// let _p = sem.clone().acquire_owned_timeout(Duration::from_millis(1)).expect("free");
+    /// assert!(sem.clone().acquire_owned_timeout(Duration::from_millis(1)).is_none());
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn acquire_owned_timeout(
+        self: Arc<Self>,
+        timeout: Duration,
+    ) -> Option<OwnedSemaphorePermit> {
+        self.acquire_timeout(timeout)
+            .then(move || OwnedSemaphorePermit {
+                sem: self,
+                kept: false,
+            })
+    }
+}
+
+/// A permit of a [`Semaphore`] that owns an `Arc` of it: `Send` and `'static`, given back when
+/// dropped (also while unwinding). Made by [`Semaphore::acquire_owned`],
+/// [`try_acquire_owned`](Semaphore::try_acquire_owned) and
+/// [`acquire_owned_timeout`](Semaphore::acquire_owned_timeout).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// let sem = Arc::new(threadkit::Semaphore::new(1));
+/// let p: threadkit::OwnedSemaphorePermit = sem.clone().acquire_owned();
+/// assert!(Arc::ptr_eq(p.semaphore(), &sem));
+/// drop(p);
+/// assert_eq!(sem.value(), 1);
+/// ```
+#[must_use = "the permit is given back as soon as it is dropped"]
+pub struct OwnedSemaphorePermit {
+    sem: Arc<Semaphore>,
+    /// Set by `forget`: the drop then gives nothing back.
+    kept: bool,
+}
+
+impl OwnedSemaphorePermit {
+    /// The semaphore the permit belongs to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(threadkit::Semaphore::new(3));
+    /// let p = sem.clone().acquire_owned();
+    /// assert_eq!(p.semaphore().value(), 2);
+    /// ```
+    pub fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.sem
+    }
+
+    /// Keeps the permit: it goes away without giving the permit back, as if taken with
+    /// [`Semaphore::acquire`]. Returns the semaphore.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(threadkit::Semaphore::new(1));
+    /// let back = sem.clone().acquire_owned().forget();
+    /// assert_eq!(back.value(), 0);
+    /// ```
+    pub fn forget(mut self) -> Arc<Semaphore> {
+        self.kept = true;
+        self.sem.clone()
+    }
+}
+
+impl Drop for OwnedSemaphorePermit {
+    #[inline]
+    fn drop(&mut self) {
+        // As `SemaphoreGuard`: fails only if other releases pushed the count to its maximum.
+        if !self.kept {
+            let _ = self.sem.release(1);
+        }
+    }
+}
+
+impl fmt::Debug for OwnedSemaphorePermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedSemaphorePermit")
+            .field("semaphore", &*self.sem)
+            .finish()
+    }
+}
+
+/// Owned permits of a [`BoundedSemaphore`], as for [`Semaphore`]: see
+/// [`OwnedBoundedSemaphorePermit`].
+impl BoundedSemaphore {
+    /// Takes a permit, waiting until one is free, and returns it owned
+    /// (`sem.clone().acquire_owned()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(threadkit::BoundedSemaphore::new(1));
+    /// let permit = sem.clone().acquire_owned();
+    /// threadkit::spawn(move || drop(permit)).join()?;
+    /// assert_eq!(sem.value(), 1);
+    /// # Ok::<(), threadkit::JoinError>(())
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn acquire_owned(self: Arc<Self>) -> OwnedBoundedSemaphorePermit {
+        self.acquire();
+        OwnedBoundedSemaphorePermit {
+            sem: self,
+            kept: false,
+        }
+    }
+
+    /// An owned permit if one is free right now, else `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(threadkit::BoundedSemaphore::new(1));
+    /// let _p = sem.clone().try_acquire_owned().expect("free");
+    /// assert!(sem.clone().try_acquire_owned().is_none());
+    /// ```
+    #[inline]
+    pub fn try_acquire_owned(self: Arc<Self>) -> Option<OwnedBoundedSemaphorePermit> {
+        self.try_acquire()
+            .then(move || OwnedBoundedSemaphorePermit {
+                sem: self,
+                kept: false,
+            })
+    }
+
+    /// An owned permit if one could be taken within `timeout`, else `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// let sem = Arc::new(threadkit::BoundedSemaphore::new(1));
+    /// let _p = sem.clone().acquire_owned_timeout(Duration::ZERO).expect("free");
+    /// assert!(sem.clone().acquire_owned_timeout(Duration::from_millis(1)).is_none());
+    /// ```
+    #[inline]
+    #[track_caller]
+    pub fn acquire_owned_timeout(
+        self: Arc<Self>,
+        timeout: Duration,
+    ) -> Option<OwnedBoundedSemaphorePermit> {
+        self.acquire_timeout(timeout)
+            .then(move || OwnedBoundedSemaphorePermit {
+                sem: self,
+                kept: false,
+            })
+    }
+}
+
+/// A permit of a [`BoundedSemaphore`] that owns an `Arc` of it, given back when dropped. As
+/// [`BoundedSemaphoreGuard`], a drop that would exceed the bound (the count was raised by
+/// releases meanwhile) gives nothing back.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// let sem = Arc::new(threadkit::BoundedSemaphore::new(2));
+/// let p: threadkit::OwnedBoundedSemaphorePermit = sem.clone().acquire_owned();
+/// assert_eq!(p.semaphore().value(), 1);
+/// drop(p);
+/// assert_eq!(sem.value(), 2);
+/// ```
+#[must_use = "the permit is given back as soon as it is dropped"]
+pub struct OwnedBoundedSemaphorePermit {
+    sem: Arc<BoundedSemaphore>,
+    /// Set by `forget`: the drop then gives nothing back.
+    kept: bool,
+}
+
+impl OwnedBoundedSemaphorePermit {
+    /// The semaphore the permit belongs to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(threadkit::BoundedSemaphore::new(1));
+    /// let p = sem.clone().acquire_owned();
+    /// assert!(Arc::ptr_eq(p.semaphore(), &sem));
+    /// ```
+    pub fn semaphore(&self) -> &Arc<BoundedSemaphore> {
+        &self.sem
+    }
+
+    /// Keeps the permit: it goes away without giving the permit back. Returns the semaphore.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(threadkit::BoundedSemaphore::new(1));
+    /// let back = sem.clone().acquire_owned().forget();
+    /// assert_eq!(back.value(), 0);
+    /// back.release(1)?;
+    /// # Ok::<(), threadkit::ReleaseError>(())
+    /// ```
+    pub fn forget(mut self) -> Arc<BoundedSemaphore> {
+        self.kept = true;
+        self.sem.clone()
+    }
+}
+
+impl Drop for OwnedBoundedSemaphorePermit {
+    #[inline]
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = self.sem.release(1);
+        }
+    }
+}
+
+impl fmt::Debug for OwnedBoundedSemaphorePermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedBoundedSemaphorePermit")
+            .field("semaphore", &*self.sem)
+            .finish()
     }
 }

@@ -147,6 +147,13 @@ impl Builder {
         self.build_named(kind, target, None)
     }
 
+    /// As [`build`](Builder::build) for a body that wraps the user's function `F` (a
+    /// [`spawn`](crate::spawn) or scoped spawn): the default name comes from `F`, not from
+    /// the wrapper.
+    pub(crate) fn build_for<F: ?Sized>(self, kind: Kind, target: super::thread::Target) -> Thread {
+        self.build_named(kind, target, function_name(std::any::type_name::<F>()))
+    }
+
     /// As [`build`](Builder::build), naming the default name after `target_name` if any.
     fn build_named(
         self,

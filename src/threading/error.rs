@@ -1,13 +1,27 @@
 //! Errors of thread operations: one type per operation, each naming the thread.
 
+use std::any::Any;
 use std::error::Error;
 use std::fmt;
 use std::io;
+use std::sync::Mutex;
 
 /// A panic that ended a thread: what Python calls an uncaught exception in a thread.
 ///
 /// Returned by [`Thread::join`](crate::Thread::join) inside [`JoinError::Panicked`], and given
 /// to the [excepthook](crate::set_excepthook).
+///
+/// # The payload
+///
+/// Beside its text (thread name, message, location, backtrace) a report can carry the panic's
+/// payload, the `Box<dyn Any + Send>` that `panic!` unwound with, so a caller can re-raise it
+/// with [`std::panic::resume_unwind`] or downcast it. A thread may be joined any number of
+/// times, from any number of threads, but a payload exists once: **the first join that sees the
+/// panic takes the payload**; every later join gets the same text without it
+/// ([`has_payload`](ThreadPanic::has_payload) is false). [`into_payload`](ThreadPanic::into_payload)
+/// then gives the message as a `String` payload, so re-raising always works. The excepthook
+/// gets the text only (the payload waits for a join), a clone of a report never carries the
+/// payload, and comparisons (`==`) look at the text only.
 ///
 /// # Examples
 ///
@@ -27,15 +41,113 @@ use std::io;
 /// threadkit::reset_excepthook();
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ThreadPanic {
     pub(crate) thread: String,
     pub(crate) message: String,
     pub(crate) location: Option<String>,
     pub(crate) backtrace: Option<String>,
+    /// What `panic!` unwound with; taken by the first join (a `Mutex` only to keep the report
+    /// `Sync`: it is reached through `&mut self`, never locked across a call).
+    pub(crate) payload: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
 impl ThreadPanic {
+    /// This report without its payload, for a later join or the excepthook.
+    pub(crate) fn text_only(&self) -> ThreadPanic {
+        ThreadPanic {
+            thread: self.thread.clone(),
+            message: self.message.clone(),
+            location: self.location.clone(),
+            backtrace: self.backtrace.clone(),
+            payload: Mutex::new(None),
+        }
+    }
+
+    /// A copy of the text that takes the payload out of `self`: what a join returns.
+    pub(crate) fn take(&mut self) -> ThreadPanic {
+        let copy = self.text_only();
+        *copy.payload_slot() = self.payload_slot().take();
+        copy
+    }
+
+    fn payload_slot(&self) -> std::sync::MutexGuard<'_, Option<Box<dyn Any + Send>>> {
+        // Nothing can panic while the slot is locked, so it is never poisoned in practice.
+        self.payload.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether this report still carries the panic's payload: true for the first join that saw
+    /// the panic, false for later joins and for clones.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{JoinError, Thread};
+    ///
+    /// threadkit::set_excepthook(|_, _| {}); // keep stderr quiet in this example
+    /// let t = Thread::new(|| panic!("bad input"));
+    /// t.start()?;
+    /// let Err(JoinError::Panicked(first)) = t.join() else { panic!("expected a panic") };
+    /// let Err(JoinError::Panicked(second)) = t.join() else { panic!("expected a panic") };
+    /// assert!(first.has_payload());
+    /// assert!(!second.has_payload()); // the first join took it
+    /// assert_eq!(first, second); // the same text
+    /// threadkit::reset_excepthook();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn has_payload(&self) -> bool {
+        self.payload_slot().is_some()
+    }
+
+    /// Takes the payload out of the report, leaving the text; `None` if it was taken before.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{JoinError, Thread};
+    ///
+    /// threadkit::set_excepthook(|_, _| {}); // keep stderr quiet in this example
+    /// let t = Thread::new(|| std::panic::panic_any(404u16));
+    /// t.start()?;
+    /// let Err(JoinError::Panicked(mut p)) = t.join() else { panic!("expected a panic") };
+    /// let payload = p.take_payload().expect("the first join has it");
+    /// assert_eq!(payload.downcast_ref::<u16>(), Some(&404));
+    /// assert!(p.take_payload().is_none());
+    /// threadkit::reset_excepthook();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn take_payload(&mut self) -> Option<Box<dyn Any + Send>> {
+        self.payload
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    /// The payload to re-raise with [`std::panic::resume_unwind`]: the one the thread panicked
+    /// with, or (when an earlier join took that) the message as a `String`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{JoinError, Thread};
+    ///
+    /// threadkit::set_excepthook(|_, _| {}); // keep stderr quiet in this example
+    /// let t = Thread::new(|| panic!("bad input"));
+    /// t.start()?;
+    /// let Err(JoinError::Panicked(p)) = t.join() else { panic!("expected a panic") };
+    /// // Re-raise it here, as if the panic had happened in this thread.
+    /// let caught = std::panic::catch_unwind(|| std::panic::resume_unwind(p.into_payload()));
+    /// let payload = caught.unwrap_err();
+    /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"bad input"));
+    /// threadkit::reset_excepthook();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn into_payload(mut self) -> Box<dyn Any + Send> {
+        match self.take_payload() {
+            Some(payload) => payload,
+            None => Box::new(self.message),
+        }
+    }
+
     /// The name of the thread that panicked, as it was at the time.
     ///
     /// # Examples
@@ -118,6 +230,48 @@ impl ThreadPanic {
     /// ```
     pub fn backtrace(&self) -> Option<&str> {
         self.backtrace.as_deref()
+    }
+}
+
+impl Clone for ThreadPanic {
+    /// A copy of the text; the payload stays with the original.
+    fn clone(&self) -> Self {
+        self.text_only()
+    }
+}
+
+impl PartialEq for ThreadPanic {
+    /// Compares the text (thread, message, location, backtrace), not the payload.
+    fn eq(&self, other: &Self) -> bool {
+        self.thread == other.thread
+            && self.message == other.message
+            && self.location == other.location
+            && self.backtrace == other.backtrace
+    }
+}
+
+impl Eq for ThreadPanic {}
+
+impl fmt::Debug for ThreadPanic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `try_lock`: a Debug print never blocks.
+        let payload = match self.payload.try_lock() {
+            Ok(p) => {
+                if p.is_some() {
+                    "present"
+                } else {
+                    "taken"
+                }
+            }
+            Err(_) => "<locked>",
+        };
+        f.debug_struct("ThreadPanic")
+            .field("thread", &self.thread)
+            .field("message", &self.message)
+            .field("location", &self.location)
+            .field("backtrace", &self.backtrace)
+            .field("payload", &format_args!("{payload}"))
+            .finish()
     }
 }
 
@@ -232,6 +386,13 @@ pub enum JoinError {
     },
     /// The thread ended with a panic.
     Panicked(ThreadPanic),
+    /// A thread made by [`spawn`](crate::spawn) (or a scope) ended through
+    /// [`thread::exit`](crate::thread::exit) before its closure returned, so there is no value
+    /// to hand back. ([`Thread::join`](crate::Thread::join) counts such an end as clean.)
+    Exited {
+        /// The thread's name.
+        thread: String,
+    },
 }
 
 impl fmt::Display for JoinError {
@@ -247,6 +408,38 @@ impl fmt::Display for JoinError {
                 write!(f, "cannot join dummy thread {thread}")
             }
             JoinError::Panicked(p) => p.fmt(f),
+            JoinError::Exited { thread } => {
+                write!(f, "thread {thread} exited before returning a value")
+            }
+        }
+    }
+}
+
+impl JoinError {
+    /// The panic payload to re-raise with [`std::panic::resume_unwind`], when the thread
+    /// panicked (see [`ThreadPanic::into_payload`]: the message as a `String` if an earlier
+    /// join took the payload); `None` for the misuse errors, where nothing panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::Thread;
+    ///
+    /// threadkit::set_excepthook(|_, _| {}); // keep stderr quiet in this example
+    /// let t = Thread::new(|| std::panic::panic_any(7u8));
+    /// t.start()?;
+    /// let payload = t.join().unwrap_err().into_panic().expect("it panicked");
+    /// assert_eq!(payload.downcast_ref::<u8>(), Some(&7));
+    ///
+    /// let never = Thread::new(|| {});
+    /// assert!(never.join().unwrap_err().into_panic().is_none()); // not started: no panic
+    /// threadkit::reset_excepthook();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn into_panic(self) -> Option<Box<dyn Any + Send>> {
+        match self {
+            JoinError::Panicked(p) => Some(p.into_payload()),
+            _ => None,
         }
     }
 }

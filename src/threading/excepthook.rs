@@ -226,6 +226,7 @@ pub(crate) fn report(inner: &Inner, payload: &(dyn Any + Send)) -> ThreadPanic {
         message,
         location,
         backtrace,
+        payload: std::sync::Mutex::new(None),
     }
 }
 

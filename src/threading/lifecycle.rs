@@ -85,7 +85,8 @@ impl Thread {
     ///
     /// # Errors
     ///
-    /// - [`JoinError::Panicked`] if the body panicked: every join reports it.
+    /// - [`JoinError::Panicked`] if the body panicked: every join reports it; the first one
+    ///   also gets the panic payload (see [`ThreadPanic`](crate::ThreadPanic)).
     /// - [`JoinError::NotStarted`], [`JoinError::CurrentThread`], [`JoinError::NotJoinable`]
     ///   for misuse: nothing waited.
     ///
@@ -134,7 +135,7 @@ impl Thread {
         self.join_until(until, Location::caller())
     }
 
-    fn join_until(
+    pub(crate) fn join_until(
         &self,
         until: Option<Instant>,
         location: &'static Location<'static>,
@@ -176,8 +177,9 @@ impl Thread {
     }
 
     fn outcome(&self) -> Result<bool, JoinError> {
-        match &*locked(&self.inner.panic) {
-            Some(p) => Err(JoinError::Panicked(p.clone())),
+        // The first join takes the payload; later ones get the text (see `ThreadPanic`).
+        match &mut *locked(&self.inner.panic) {
+            Some(p) => Err(JoinError::Panicked(p.take())),
             None => Ok(true),
         }
     }
@@ -259,7 +261,9 @@ fn trampoline(inner: Arc<Inner>, target: Target) {
         && !payload.is::<ThreadExit>()
     {
         let report = excepthook::report(&inner, payload.as_ref());
-        *locked(&inner.panic) = Some(report.clone());
-        excepthook::call(&Thread::from_inner(inner.clone()), &report);
+        let hooked = report.text_only();
+        *report.payload.lock().unwrap_or_else(|e| e.into_inner()) = Some(payload);
+        *locked(&inner.panic) = Some(report);
+        excepthook::call(&Thread::from_inner(inner.clone()), &hooked);
     }
 }

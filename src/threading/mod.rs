@@ -6,7 +6,9 @@ pub(crate) mod error;
 pub(crate) mod excepthook;
 pub(crate) mod lifecycle;
 pub(crate) mod registry;
+pub(crate) mod scope;
 pub(crate) mod shutdown;
+pub(crate) mod spawn;
 pub(crate) mod thread;
 
 pub use builder::Builder;
@@ -18,5 +20,7 @@ pub use excepthook::{
 pub use registry::{
     active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
+pub use scope::{Scope, ScopedBuilder, ScopedJoinHandle, scope};
 pub use shutdown::{join_at_exit, set_join_at_exit, shutdown};
+pub use spawn::{JoinHandle, spawn};
 pub use thread::{Run, Thread};
