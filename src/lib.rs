@@ -104,6 +104,7 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+pub mod observe;
 mod primitive;
 pub mod queue;
 mod sync;
