@@ -11,9 +11,9 @@
 //! contention) feed these modules through the small input APIs each one documents.
 
 pub mod graph;
-// pub mod timeline;
+pub mod timeline;
 
 pub use graph::{
     Cycle, EdgeError, LockOrderGraph, NodeId, ThreadState, WaitForGraph, WaitNode, all_blocked,
 };
-// pub use timeline::{Event, EventKind, Timeline};
+pub use timeline::{Event, EventKind, Lane, Span, Timeline};
