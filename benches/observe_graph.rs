@@ -29,8 +29,11 @@ impl Rng {
     }
 }
 
-/// The edges of the 1 000-thread snapshot: (thread, object) waits and (object, thread) holds.
-fn snapshot_edges() -> (Vec<(u64, u64)>, Vec<(u64, u64)>) {
+/// A list of edges: (thread, object) waits or (object, thread) holds.
+type Edges = Vec<(u64, u64)>;
+
+/// The edges of the 1 000-thread snapshot: the waits and the holds.
+fn snapshot_edges() -> (Edges, Edges) {
     let mut rng = Rng(7);
     let holds: Vec<(u64, u64)> = (0..500).map(|t| (10_000 + t, t)).collect();
     let mut waits = vec![(0, 10_001), (1, 10_002), (2, 10_003), (3, 10_000)];

@@ -185,7 +185,8 @@ pub fn is_recording() -> bool {
 /// timeline::mark("two");
 /// timeline::stop();
 /// let me = threadkit::get_ident();
-/// let marks: Vec<&EventKind> = timeline::snapshot()
+/// let recorded = timeline::snapshot();
+/// let marks: Vec<&EventKind> = recorded
 ///     .events()
 ///     .iter()
 ///     .filter(|e| e.thread == me && matches!(e.kind, EventKind::Mark { .. }))

@@ -137,7 +137,7 @@ pub(super) fn render(t: &Timeline) -> String {
     ));
     let _ = write!(
         h,
-        "<body data-threads=\"{}\">\n<h1>threadkit timeline</h1>\n<p id=\"summary\">{} threads, {} waits, {}</p>\n<ul id=\"legend\">\n",
+        "<body data-threads=\"{}\">\n<h1>threadkit timeline</h1>\n<p id=\"summary\">{} threads, {} waits, over {}</p>\n<ul id=\"legend\">\n",
         lanes.len(),
         lanes.len(),
         waits,
