@@ -105,10 +105,10 @@ impl fmt::Display for WaitNode {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct WaitForGraph {
-    index: HashMap<WaitNode, usize>,
+    index: HashMap<WaitNode, usize, IdBuild>,
     nodes: Vec<WaitNode>,
     out: Vec<Vec<usize>>,
-    edges: HashSet<(usize, usize)>,
+    edges: HashSet<(usize, usize), IdBuild>,
 }
 
 impl WaitForGraph {
@@ -268,10 +268,16 @@ impl WaitForGraph {
         for (r, &i) in order.iter().enumerate() {
             rank[i] = r;
         }
-        let adj: Vec<Vec<usize>> = order
-            .iter()
-            .map(|&i| self.out[i].iter().map(|&w| rank[w]).collect())
-            .collect();
+        let mut adj = Csr {
+            starts: Vec::with_capacity(order.len() + 1),
+            targets: Vec::new(),
+        };
+        adj.targets.reserve(self.edges.len());
+        for &i in &order {
+            adj.starts.push(adj.targets.len());
+            adj.targets.extend(self.out[i].iter().map(|&w| rank[w]));
+        }
+        adj.starts.push(adj.targets.len());
         let mut found = simple_cycles(&adj, limit);
         found.sort_unstable();
         found
@@ -300,6 +306,38 @@ impl WaitForGraph {
     }
 }
 
+/// A directed graph on the nodes `0..node_count()`, as the cycle search reads it.
+trait Adjacency {
+    fn node_count(&self) -> usize;
+    fn out(&self, v: usize) -> &[usize];
+}
+
+/// Adjacency lists, one per node (the tests' form).
+impl Adjacency for Vec<Vec<usize>> {
+    fn node_count(&self) -> usize {
+        self.len()
+    }
+    fn out(&self, v: usize) -> &[usize] {
+        &self[v]
+    }
+}
+
+/// All edges in one array, node by node: no allocation per node.
+struct Csr {
+    /// Where each node's edges start in `targets`, plus the end.
+    starts: Vec<usize>,
+    targets: Vec<usize>,
+}
+
+impl Adjacency for Csr {
+    fn node_count(&self) -> usize {
+        self.starts.len() - 1
+    }
+    fn out(&self, v: usize) -> &[usize] {
+        &self.targets[self.starts[v]..self.starts[v + 1]]
+    }
+}
+
 /// Tarjan's strongly connected components without recursion, over a subset of the nodes,
 /// with scratch space sized for the whole graph and reset after each run (so a run costs the
 /// subset's size, not the graph's).
@@ -325,10 +363,11 @@ impl Tarjan {
     }
 
     /// The strongly connected components of the subgraph of the `nodes` that `inside`
-    /// accepts (it must accept exactly those), each sorted.
+    /// accepts (it must accept exactly those) that can hold a cycle (more than one node, or
+    /// one with an edge to itself), each sorted.
     fn run(
         &mut self,
-        adj: &[Vec<usize>],
+        adj: &impl Adjacency,
         nodes: &[usize],
         inside: impl Fn(usize) -> bool,
     ) -> Vec<Vec<usize>> {
@@ -340,7 +379,7 @@ impl Tarjan {
             }
             self.visit(root, &mut next_index);
             while let Some(&mut (v, ref mut edge)) = self.calls.last_mut() {
-                if let Some(&w) = adj[v].get(*edge) {
+                if let Some(&w) = adj.out(v).get(*edge) {
                     *edge += 1;
                     if !inside(w) {
                         continue;
@@ -354,16 +393,21 @@ impl Tarjan {
                 }
                 self.calls.pop();
                 if self.low[v] == self.index[v] {
-                    let mut component = Vec::new();
-                    while let Some(w) = self.stack.pop() {
+                    let at = self
+                        .stack
+                        .iter()
+                        .rposition(|&w| w == v)
+                        .expect("v is on the stack");
+                    for &w in &self.stack[at..] {
                         self.on_stack[w] = false;
-                        component.push(w);
-                        if w == v {
-                            break;
-                        }
                     }
-                    component.sort_unstable();
-                    found.push(component);
+                    // Only a component that can hold a cycle is worth a list.
+                    if self.stack.len() - at > 1 || adj.out(v).contains(&v) {
+                        let mut component = self.stack[at..].to_vec();
+                        component.sort_unstable();
+                        found.push(component);
+                    }
+                    self.stack.truncate(at);
                 }
                 if let Some(&(parent, _)) = self.calls.last() {
                     self.low[parent] = self.low[parent].min(self.low[v]);
@@ -391,12 +435,12 @@ impl Tarjan {
 /// Johnson's outer loop: take a strongly connected component, find the cycles through its
 /// smallest node, remove that node and go on with the components of what is left. A
 /// component where every node has one edge inside is one cycle and is read off directly.
-fn simple_cycles(adj: &[Vec<usize>], limit: usize) -> Vec<Vec<usize>> {
+fn simple_cycles(adj: &impl Adjacency, limit: usize) -> Vec<Vec<usize>> {
     let mut out = Vec::new();
     if limit == 0 {
         return out;
     }
-    let n = adj.len();
+    let n = adj.node_count();
     let mut tarjan = Tarjan::new(n);
     let mut search = Johnson {
         blocked: vec![false; n],
@@ -408,8 +452,6 @@ fn simple_cycles(adj: &[Vec<usize>], limit: usize) -> Vec<Vec<usize>> {
     let mut next_tag = 1;
     let all: Vec<usize> = (0..n).collect();
     let mut work: Vec<Vec<usize>> = tarjan.run(adj, &all, |_| true);
-    let has_cycle = |c: &Vec<usize>| c.len() > 1 || adj[c[0]].contains(&c[0]);
-    work.retain(has_cycle);
     while let Some(component) = work.pop() {
         next_tag += 1;
         let t = next_tag;
@@ -422,12 +464,13 @@ fn simple_cycles(adj: &[Vec<usize>], limit: usize) -> Vec<Vec<usize>> {
             out.push(vec![s]);
         } else if component
             .iter()
-            .all(|&v| adj[v].iter().filter(|&&w| inside(w)).count() == 1)
+            .all(|&v| adj.out(v).iter().filter(|&&w| inside(w)).count() == 1)
         {
             let mut cycle = vec![s];
             loop {
                 let last = *cycle.last().expect("the cycle has its start");
-                let next = *adj[last]
+                let next = *adj
+                    .out(last)
                     .iter()
                     .find(|&&w| inside(w))
                     .expect("one edge inside");
@@ -442,8 +485,7 @@ fn simple_cycles(adj: &[Vec<usize>], limit: usize) -> Vec<Vec<usize>> {
                 return out;
             }
             tag[s] = 0;
-            let rest = tarjan.run(adj, &component[1..], |w| tag[w] == t);
-            work.extend(rest.into_iter().filter(has_cycle));
+            work.extend(tarjan.run(adj, &component[1..], |w| tag[w] == t));
         }
         if out.len() >= limit {
             return out;
@@ -466,7 +508,7 @@ impl Johnson {
     /// accepts; returns true once `out` holds `limit` cycles.
     fn circuits(
         &mut self,
-        adj: &[Vec<usize>],
+        adj: &impl Adjacency,
         s: usize,
         allowed: impl Fn(usize) -> bool,
         out: &mut Vec<Vec<usize>>,
@@ -480,7 +522,7 @@ impl Johnson {
         let mut full = false;
         while let Some(&v) = path.last() {
             let frame = frames.last_mut().expect("one frame per path node");
-            if let Some(&w) = adj[v].get(frame.0) {
+            if let Some(&w) = adj.out(v).get(frame.0) {
                 frame.0 += 1;
                 if !allowed(w) {
                     continue;
@@ -505,7 +547,7 @@ impl Johnson {
             if found {
                 self.unblock(v);
             } else {
-                for &w in &adj[v] {
+                for &w in adj.out(v) {
                     if allowed(w) && !self.blocked_by[w].contains(&v) {
                         self.blocked_by[w].push(v);
                     }
@@ -603,25 +645,47 @@ pub fn all_blocked(threads: impl IntoIterator<Item = ThreadState>) -> bool {
 // Lock-order graph
 // ------------------------------------------------------------------------------------------
 
-/// A hasher for small integer keys (slot indices): one multiplication, no SipHash.
+/// A hasher for integer keys (slot indices, thread idents, object ids, which may all share
+/// their low bits): a folded 128-bit multiplication per word, no SipHash.
 #[derive(Default)]
 struct IdHasher(u64);
+
+impl IdHasher {
+    fn mix(&mut self, word: u64) {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let m = u128::from(self.0 ^ word) * u128::from(K);
+        self.0 = (m as u64) ^ ((m >> 64) as u64);
+    }
+}
 
 impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
         }
     }
     fn write_u32(&mut self, i: u32) {
-        self.0 = (self.0 ^ u64::from(i)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.mix(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.mix(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.mix(i as u64);
+    }
+    fn write_isize(&mut self, i: isize) {
+        self.mix(i as u64);
     }
 }
 
-type IdSet = HashSet<u32, BuildHasherDefault<IdHasher>>;
+type IdBuild = BuildHasherDefault<IdHasher>;
+
+type IdSet = HashSet<u32, IdBuild>;
 
 /// A node of a [`LockOrderGraph`]: a slot index and the generation of that slot, so an id
 /// kept after [`remove_node`](LockOrderGraph::remove_node) never names the node that reuses
@@ -1166,7 +1230,7 @@ impl LockOrderGraph {
         if !self.contains(from) || !self.contains(to) {
             return None;
         }
-        let mut parent: HashMap<u32, u32, BuildHasherDefault<IdHasher>> = HashMap::default();
+        let mut parent: HashMap<u32, u32, IdBuild> = HashMap::default();
         let mut queue = VecDeque::from([from.index]);
         parent.insert(from.index, from.index);
         while let Some(n) = queue.pop_front() {

@@ -103,20 +103,25 @@ fn components_group_exactly_the_mutually_reachable_nodes() {
             })
             .collect();
         let all: Vec<usize> = (0..n).collect();
-        let mut comp = vec![usize::MAX; n];
+        // Nodes in no listed component are alone in theirs (and have no self-loop).
+        let mut comp: Vec<usize> = (n..2 * n).collect();
         let mut tarjan = Tarjan::new(n);
-        for (c, members) in tarjan.run(&adj, &all, |_| true).into_iter().enumerate() {
-            for v in members {
-                assert_eq!(comp[v], usize::MAX, "{v} in two components");
+        let found = tarjan.run(&adj, &all, |_| true);
+        for (c, members) in found.iter().enumerate() {
+            assert!(members.len() > 1 || adj[members[0]].contains(&members[0]));
+            assert!(members.is_sorted());
+            for &v in members {
+                assert!(comp[v] >= n, "{v} in two components");
                 comp[v] = c;
             }
         }
         // The scratch space is reset: a second run gives the same answer.
-        assert_eq!(
-            tarjan.run(&adj, &all, |_| true).len(),
-            comp.iter().max().unwrap() + 1
-        );
+        assert_eq!(tarjan.run(&adj, &all, |_| true), found);
         for a in 0..n {
+            assert!(
+                comp[a] < n || !adj[a].contains(&a),
+                "{a}'s self-loop is a cycle"
+            );
             for b in 0..n {
                 let same = reach[a].contains(&b) && reach[b].contains(&a);
                 assert_eq!(comp[a] == comp[b], same, "{a} and {b} in {adj:?}");
