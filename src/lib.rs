@@ -147,6 +147,7 @@
 struct ReadmeDoctests;
 
 mod error;
+pub mod observe;
 mod primitive;
 pub mod queue;
 mod sync;
