@@ -7,7 +7,7 @@
 //! - Event `set`, `is_set`, `wait` on a set event, `set`+`clear`: against a `Mutex<bool>` and a
 //!   `Condvar` (parking_lot, std).
 //! - Barrier(2) cycle between two threads: against `std::sync::Barrier`.
-//! - Local::with against `std::thread_local!`.
+//! - Local::with against `std::thread_local!` and the `thread_local` crate's `ThreadLocal`.
 //!
 //! Short run: `cargo bench --bench primitives -- --warm-up-time 1 --measurement-time 2`.
 
@@ -364,6 +364,16 @@ fn local(c: &mut Criterion) {
     });
     g.bench_function("std_thread_local", |b| {
         b.iter(|| STD.with(|v| v.set(v.get() + 1)))
+    });
+    // The `thread_local` crate: per-object values like ours, but a thread's value stays until
+    // the `ThreadLocal` is dropped, and a later thread that reuses its id gets it.
+    let crate_tl = thread_local::ThreadLocal::<Cell<u64>>::new();
+    crate_tl.get_or(|| Cell::new(0)).set(1);
+    g.bench_function("thread_local_crate", |b| {
+        b.iter(|| {
+            let v = black_box(&crate_tl).get_or(|| Cell::new(0));
+            v.set(v.get() + 1)
+        })
     });
     g.finish();
 }

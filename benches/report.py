@@ -14,9 +14,12 @@ In order, it:
 3. runs every criterion bench (benches/*.rs), each followed at once by the CPython script that
    times the same operations (benches/cpython_*.py --json), round after round, so that every
    ratio compares two measurements taken minutes apart on a machine whose speed swings;
-4. reads criterion's JSON files (<criterion home>/<group>/<function>/rN/benchmark.json and
-   estimates.json: the median time per iteration, divided by the group's throughput elements)
-   and the scripts' JSON, and writes BENCHMARKS.md and the chart.
+4. reads criterion's `raw.csv` files (<criterion home>/rN/<benchmark>/new/raw.csv: criterion's
+   `csv_output` feature, the output its user guide documents as stable; the median of the
+   samples' time per iteration, divided by the group's throughput elements, which is the
+   median criterion prints) and the scripts' JSON, and writes BENCHMARKS.md and the chart.
+
+Crate versions and bench targets come from `cargo metadata` (the resolved dependency graph).
 
 Every ratio is a ratio of times per operation (for queues: per item), taken within one round
 and then the median over the rounds. threadkit / peer below 1 means threadkit is faster;
@@ -27,6 +30,7 @@ measuring anything; the test suite uses it on a small fixture (tests/fixtures/be
 """
 
 import argparse
+import csv
 import datetime
 import json
 import os
@@ -189,17 +193,51 @@ def log(msg):
     print(f"[report] {msg}", file=sys.stderr, flush=True)
 
 
+def cargo_metadata(deps=False):
+    """`cargo metadata --format-version 1` for this repository (`--no-deps` unless `deps`)."""
+    cmd = ["cargo", "metadata", "--format-version", "1"] + ([] if deps else ["--no-deps"])
+    try:
+        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    except OSError as e:
+        raise ReportError(f"cannot run cargo ({e}); is Rust (cargo) installed and on PATH?")
+    if r.returncode != 0:
+        raise ReportError(f"`{shlex.join(cmd)}` failed:\n{r.stderr.strip()[-1500:]}")
+    try:
+        return json.loads(r.stdout)
+    except ValueError as e:
+        raise ReportError(f"`{shlex.join(cmd)}` printed no JSON ({e})")
+
+
+def root_package(md):
+    """The package whose manifest is this repository's Cargo.toml, from cargo metadata."""
+    manifest = (ROOT / "Cargo.toml").resolve()
+    for pkg in md.get("packages", []):
+        if Path(pkg["manifest_path"]).resolve() == manifest:
+            return pkg
+    raise ReportError(f"cargo metadata lists no package for {manifest}")
+
+
 def target_dir():
     """cargo's target directory (honours CARGO_TARGET_DIR and config)."""
     try:
-        out = subprocess.run(
-            ["cargo", "metadata", "--format-version", "1", "--no-deps"],
-            cwd=ROOT, check=True, capture_output=True, text=True,
-        ).stdout
-        return Path(json.loads(out)["target_directory"])
-    except (OSError, subprocess.CalledProcessError, ValueError, KeyError) as e:
-        raise ReportError(f"cannot ask cargo for the target directory ({e}); "
-                          "is Rust (cargo) installed and on PATH?")
+        return Path(cargo_metadata()["target_directory"])
+    except KeyError as e:
+        raise ReportError(f"cargo metadata has no target directory ({e!r})")
+
+
+def crate_versions():
+    """{crate name: version} of threadkit's own dependencies (normal, dev and target-specific),
+    as cargo resolved them: from the root's node in `cargo metadata`'s resolve graph, so a
+    crate that Cargo.lock holds in two versions (lock_api 0.4 for a peer, 0.5 for threadkit)
+    shows the one threadkit builds against."""
+    md = cargo_metadata(deps=True)
+    try:
+        root = root_package(md)["id"]
+        packages = {p["id"]: p for p in md["packages"]}
+        node = next(n for n in md["resolve"]["nodes"] if n["id"] == root)
+        return {packages[d["pkg"]]["name"]: packages[d["pkg"]]["version"] for d in node["deps"]}
+    except (KeyError, TypeError, StopIteration) as e:
+        raise ReportError(f"cargo metadata's resolve graph lacks threadkit's node ({e!r})")
 
 
 def ensure_matplotlib(venv):
@@ -233,13 +271,9 @@ def ensure_matplotlib(venv):
 
 
 def bench_names():
-    """The [[bench]] targets of Cargo.toml, in SUITE order first, then the rest."""
-    text = (ROOT / "Cargo.toml").read_text()
-    names = []
-    for section in text.split("[[bench]]")[1:]:
-        m = re.search(r'^\s*name\s*=\s*"([^"]+)"', section, re.M)
-        if m:
-            names.append(m.group(1))
+    """The package's bench targets (from cargo metadata), in SUITE order first, then the rest."""
+    names = [t["name"] for t in root_package(cargo_metadata())["targets"]
+             if "bench" in t["kind"]]
     ordered = [(b, s) for b, s in SUITE if b in names]
     ordered += [(b, None) for b in names if b not in dict(SUITE)]
     return ordered
@@ -268,14 +302,10 @@ def machine_info(python):
     py = subprocess.run([python, "-c", "import platform, sys; "
                          "print(platform.python_implementation(), sys.version.split()[0])"],
                         capture_output=True, text=True).stdout.strip()
-    crates = {}
-    lock = ROOT / "Cargo.lock"
-    if lock.exists():
-        for m in re.finditer(r'name = "([^"]+)"\nversion = "([^"]+)"', lock.read_text()):
-            crates[m.group(1)] = m.group(2)
+    crates = crate_versions()
     peers = ", ".join(f"{c} {crates[c]}" for c in
-                      ["parking_lot", "parking_lot_core", "crossbeam-channel", "flume",
-                       "criterion"] if c in crates)
+                      ["parking_lot", "parking_lot_core", "lock_api", "crossbeam-channel",
+                       "flume", "thread_local", "criterion"] if c in crates)
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -329,17 +359,18 @@ def measure(args, mode, results, own_dir):
     if code != 0:
         raise ReportError(f"the benches do not build:\n{out[-3000:]}")
 
-    env = dict(os.environ, CRITERION_HOME=str(results / "criterion"))
     crit_args = ["--warm-up-time", str(settings["warm_up"]),
                  "--measurement-time", str(settings["measurement"]),
                  "--noplot", "--color", "never"]
     for k in range(1, settings["rounds"] + 1):
+        # One criterion home per round: each benchmark's samples are in its new/raw.csv.
+        env = dict(os.environ, CRITERION_HOME=str(results / "criterion" / f"r{k}"))
         # Rotate the order each round, so no family always runs first or last.
         shift = (k - 1) % len(suite)
         for bench, script in suite[shift:] + suite[:shift]:
             t0 = time.monotonic()
-            cmd = ["cargo", "bench", "--bench", bench, "--"] + crit_args + [
-                "--save-baseline", f"r{k}"] + ([args.filter] if args.filter else [])
+            cmd = ["cargo", "bench", "--bench", bench, "--"] + crit_args + (
+                [args.filter] if args.filter else [])
             code, out = run_logged(cmd, results / "logs" / f"r{k}-{bench}.log", env)
             for line in out.splitlines():
                 if "looks like" in line:  # a bench's machine-mode probe (lock, limits)
@@ -397,38 +428,63 @@ def read_json(path):
         raise ReportError(f"cannot read {path}: {e}")
 
 
+# The columns of criterion's raw.csv (its user guide, "CSV Output").
+RAW_CSV_COLUMNS = ["group", "function", "value", "throughput_num", "throughput_type",
+                   "sample_measured_value", "unit", "iteration_count"]
+
+
+def read_raw_csv(path):
+    """One benchmark from criterion's raw.csv: (group, function, median ns per iteration,
+    throughput count, unit of the count). The median is of each sample's time / iterations,
+    the statistic criterion reports as the median."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if reader.fieldnames != RAW_CSV_COLUMNS:
+                raise ValueError(f"columns {reader.fieldnames}, expected {RAW_CSV_COLUMNS}")
+            rows = list(reader)
+        if not rows:
+            raise ValueError("no samples")
+        per_iter = []
+        for row in rows:
+            if row["unit"] != "ns":
+                raise ValueError(f"unit {row['unit']!r}, expected ns (a wall-clock time)")
+            value, iters = float(row["sample_measured_value"]), int(row["iteration_count"])
+            if not (value > 0 and iters > 0):
+                raise ValueError(f"sample {value} ns over {iters} iterations")
+            per_iter.append(value / iters)
+        first = rows[0]
+        if any((r["group"], r["function"], r["value"]) !=
+               (first["group"], first["function"], first["value"]) for r in rows):
+            raise ValueError("samples of more than one benchmark")
+        per, unit = 1, "op"
+        kind, num = first["throughput_type"], first["throughput_num"]
+        if kind:
+            # "elements", "bytes", "bits", or "elements/bytes" with num "E/B".
+            per = max(1, int(num.split("/")[0]))
+            unit = {"bytes": "byte", "bits": "bit"}.get(kind, "item")
+    except (OSError, UnicodeDecodeError, csv.Error, ValueError, TypeError, KeyError) as e:
+        raise ReportError(f"{path}: not criterion's raw.csv ({e})")
+    func = "/".join(x for x in [first["function"], first["value"]] if x)
+    return first["group"], func, statistics.median(per_iter), per, unit
+
+
 def load(results):
     """{(group, function): {round: ns per op}}, {group: unit}, CPython entries, from `results`."""
     times, units = {}, {}
     home = results / "criterion"
     if not home.is_dir():
         raise ReportError(f"no criterion results in {home}")
-    for bj in sorted(home.rglob("benchmark.json")):
-        m = re.fullmatch(r"r(\d+)", bj.parent.name)
+    for raw in sorted(home.glob("r*/**/new/raw.csv")):
+        m = re.fullmatch(r"r(\d+)", raw.relative_to(home).parts[0])
         if not m:
             continue
-        b = read_json(bj)
-        est = read_json(bj.parent / "estimates.json")
-        try:
-            group = b["group_id"]
-            func = "/".join(x for x in [b.get("function_id"), b.get("value_str")] if x)
-            median = float(est["median"]["point_estimate"])
-        except (KeyError, TypeError, ValueError) as e:
-            raise ReportError(f"{bj.parent}: not criterion's benchmark/estimates JSON ({e!r})")
-        per, unit = 1, "op"
-        tp = b.get("throughput")
-        if isinstance(tp, dict) and tp:
-            kind, n = next(iter(tp.items()))
-            if isinstance(n, dict):  # ElementsAndBytes {elements, bytes}
-                n = n.get("elements", 1)
-            per = max(1, int(n))
-            unit = "byte" if kind.startswith("Bytes") else "item"
-        if not median > 0:
-            raise ReportError(f"{bj.parent / 'estimates.json'}: median {median} is not a time")
+        group, func, median, per, unit = read_raw_csv(raw)
         times.setdefault((group, func or group), {})[int(m.group(1))] = median / per
         units[group] = unit
     if not times:
-        raise ReportError(f"no criterion rounds (rN/benchmark.json) under {home}")
+        raise ReportError(f"no criterion rounds (rN/<benchmark>/new/raw.csv) under {home}; "
+                          "criterion writes raw.csv with its csv_output feature")
     cpython = {}
     for path in sorted((results / "cpython").glob("r*/*.json")):
         m = re.fullmatch(r"r(\d+)", path.parent.name)
@@ -904,10 +960,19 @@ def main():
     p.add_argument("--from", dest="source", type=Path,
                    help="render the run saved in this results directory; measure nothing")
     p.add_argument("--draw", nargs=2, metavar=("DATA", "SVG"), help=argparse.SUPPRESS)
+    p.add_argument("--versions", action="store_true",
+                   help="print the resolved versions of threadkit's dependencies (JSON) and exit")
     args = p.parse_args()
     args.argv = [a for a in sys.argv[1:]]
     if args.draw:
         draw(*args.draw)
+        return 0
+    if args.versions:
+        try:
+            print(json.dumps(crate_versions(), indent=1, sort_keys=True))
+        except ReportError as e:
+            print(f"report.py: error: {e}", file=sys.stderr)
+            return 1
         return 0
     if args.rounds is not None and args.rounds < 1:
         p.error("--rounds must be at least 1")

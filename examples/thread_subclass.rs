@@ -85,7 +85,7 @@ fn print_time(thread_name: &str, delay: u32, mut counter: u32) {
 }
 
 fn main() -> Result<(), StartError> {
-    let set_exit_flag = std::env::args().any(|a| a == "--exit-flag");
+    let set_exit_flag = support::flag("exit-flag");
 
     // Create new threads
     let thread1 = MyThread::new_thread(1, "Thread-1", 1);

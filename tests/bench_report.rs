@@ -1,6 +1,7 @@
-//! The benchmark report generator, `benches/report.py`, on a committed fixture: real criterion
-//! JSON (`benchmark.json` + `estimates.json`, two rounds) and CPython `--json` output under
-//! `tests/fixtures/bench_report/`. It must write a well-formed `BENCHMARKS.md`: a summary row
+//! The benchmark report generator, `benches/report.py`, on a committed fixture: criterion's
+//! `raw.csv` files (the machine-readable output its user guide documents as stable; two
+//! rounds, `criterion/rN/<group>/<function>/new/raw.csv`, three samples around each median a
+//! real run measured) and CPython `--json` output under `tests/fixtures/bench_report/`. It must write a well-formed `BENCHMARKS.md`: a summary row
 //! for every operation, numeric ratios, a floor row per family, and a gap list that agrees
 //! with the table. No benchmark runs here, and the chart (matplotlib) is skipped.
 //!
@@ -66,9 +67,9 @@ fn number(cell: &str, what: &str, row: &str) -> f64 {
     }
 }
 
-/// The criterion groups in the fixture (directories under criterion/).
+/// The criterion groups in the fixture (directories under criterion/r1/).
 fn fixture_groups() -> Vec<String> {
-    let mut groups: Vec<String> = fs::read_dir(fixture().join("criterion"))
+    let mut groups: Vec<String> = fs::read_dir(fixture().join("criterion/r1"))
         .expect("fixture criterion dir")
         .map(|e| {
             e.expect("dir entry")
@@ -216,7 +217,7 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 #[test]
-fn a_broken_estimates_file_is_named_in_the_error() {
+fn a_broken_results_file_is_named_in_the_error() {
     if !have_python() {
         return;
     }
@@ -227,13 +228,13 @@ fn a_broken_estimates_file_is_named_in_the_error() {
         .into_iter()
         .find(|g| !g.starts_with("limit_"))
         .expect("an operation");
-    let func = fs::read_dir(copy.join("criterion").join(&group))
+    let func = fs::read_dir(copy.join("criterion/r1").join(&group))
         .expect("group dir")
         .next()
         .expect("a function")
         .expect("entry")
         .path();
-    let broken = func.join("r1").join("estimates.json");
+    let broken = func.join("new").join("raw.csv");
     fs::write(&broken, "{\"median\": ").expect("write");
 
     let out = out_path("bench_report_broken.md");
@@ -247,4 +248,62 @@ fn a_broken_estimates_file_is_named_in_the_error() {
         broken.display()
     );
     assert!(!out.exists(), "a report was written from broken data");
+}
+
+#[test]
+fn a_results_file_with_a_wrong_unit_is_refused() {
+    if !have_python() {
+        return;
+    }
+    let copy = out_path("bench_report_unit");
+    let _ = fs::remove_dir_all(&copy);
+    copy_tree(&fixture(), &copy);
+    let raw = copy.join("criterion/r2/event_is_set/threadkit/new/raw.csv");
+    let text = fs::read_to_string(&raw).expect("the fixture has event_is_set/threadkit");
+    // A custom criterion measurement (cycles, say) is not a time: no ratio may mix them.
+    fs::write(&raw, text.replace(",ns,", ",cycles,")).expect("write");
+    let out = out_path("bench_report_unit.md");
+    let _ = fs::remove_file(&out);
+    let run = render(&copy, &out);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "a non-time unit was accepted");
+    assert!(
+        err.contains("cycles") && err.contains(&raw.display().to_string()),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+/// The version of `name` that Cargo.toml asks for (`name = "X"` or `name = { version = "X"`).
+fn requirement(name: &str) -> String {
+    let toml = fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
+    let line = toml
+        .lines()
+        .find(|l| l.starts_with(&format!("{name} =")))
+        .unwrap_or_else(|| panic!("{name} is not a dependency"));
+    line.split('"').nth(1).expect("a quoted version").to_owned()
+}
+
+#[test]
+fn crate_versions_are_the_ones_threadkit_resolves() {
+    if !have_python() {
+        return;
+    }
+    let run = Command::new("python3")
+        .arg(root().join("benches/report.py"))
+        .arg("--versions")
+        .output()
+        .expect("run python3");
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // Cargo.lock may hold a crate twice (lock_api 0.4 for a peer, 0.5 for threadkit): the
+    // report names the version threadkit's own requirement resolved to.
+    for name in ["lock_api", "parking_lot_core", "criterion"] {
+        let want = format!("\"{name}\": \"{}.", requirement(name));
+        assert!(out.contains(&want), "no {want} in:\n{out}");
+    }
 }

@@ -1,5 +1,6 @@
 //! What the tutorial examples share: a time scale, so tests can run the tutorial's
-//! seconds-long delays in milliseconds, and Python's `time.ctime()` timestamp.
+//! seconds-long delays in milliseconds, their command-line flags (read with `lexopt`), and
+//! Python's `time.ctime()` timestamp.
 //!
 //! Include with `#[path = "support/mod.rs"] mod support;`.
 
@@ -11,6 +12,46 @@ use std::time::Duration;
 /// The environment variable that sets the time scale when `--scale` is not given.
 pub const SCALE_VAR: &str = "THREADKIT_TIME_SCALE";
 
+/// The command line, parsed once: `--scale X` (or `--scale=X`), and the flags an example
+/// checks with [`flag`]. Anything else is reported on stderr and ignored.
+struct Args {
+    /// The raw value given to `--scale` (an empty string if `--scale` ends the line).
+    scale: Option<String>,
+    /// Long flags without a value (`--exit-flag`), without their dashes.
+    flags: Vec<String>,
+}
+
+fn args() -> &'static Args {
+    static ARGS: OnceLock<Args> = OnceLock::new();
+    ARGS.get_or_init(|| {
+        let mut args = Args {
+            scale: None,
+            flags: Vec::new(),
+        };
+        let mut parser = lexopt::Parser::from_env();
+        loop {
+            match parser.next() {
+                Ok(None) => break,
+                Ok(Some(lexopt::Arg::Long("scale"))) => {
+                    // The next argument whatever it looks like (`--scale -1` is a bad scale,
+                    // not a new option); none at all is an empty value.
+                    let raw = parser.value().unwrap_or_default();
+                    args.scale = Some(raw.to_string_lossy().into_owned());
+                }
+                Ok(Some(lexopt::Arg::Long(name))) => args.flags.push(name.to_owned()),
+                Ok(Some(other)) => eprintln!("ignoring {}", other.unexpected()),
+                Err(e) => eprintln!("ignoring arguments: {e}"),
+            }
+        }
+        args
+    })
+}
+
+/// Whether `--NAME` is on the command line (`flag("exit-flag")`).
+pub fn flag(name: &str) -> bool {
+    args().flags.iter().any(|f| f == name)
+}
+
 /// The factor applied to every delay: `--scale X` (or `--scale=X`) on the command line, else
 /// the `THREADKIT_TIME_SCALE` environment variable, else 1 (the tutorial's own timing).
 /// A value that is not a finite, non-negative number is reported on stderr and ignored, as if
@@ -18,7 +59,10 @@ pub const SCALE_VAR: &str = "THREADKIT_TIME_SCALE";
 pub fn time_scale() -> f64 {
     static SCALE: OnceLock<f64> = OnceLock::new();
     *SCALE.get_or_init(|| {
-        let from_args = scale_arg().and_then(|raw| parse_scale("--scale", raw));
+        let from_args = args()
+            .scale
+            .clone()
+            .and_then(|raw| parse_scale("--scale", raw));
         from_args
             .or_else(|| {
                 let raw = std::env::var(SCALE_VAR).ok()?;
@@ -26,20 +70,6 @@ pub fn time_scale() -> f64 {
             })
             .unwrap_or(1.0)
     })
-}
-
-/// The value given to `--scale`, if any (an empty string if `--scale` ends the line).
-fn scale_arg() -> Option<String> {
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--scale" {
-            return Some(args.next().unwrap_or_default());
-        }
-        if let Some(value) = arg.strip_prefix("--scale=") {
-            return Some(value.to_string());
-        }
-    }
-    None
 }
 
 fn parse_scale(source: &str, raw: String) -> Option<f64> {

@@ -6,7 +6,7 @@
 //! The one-lock [`Core`](super::core::Core) makes every put and every get take the same lock,
 //! whose cache line then travels between the producing and the consuming cores for each
 //! item; in a priority queue the heap's own lines travel too, as both sides sift. So this
-//! queue is two buffers, each behind its own [`Lock`] on its own 64-byte line:
+//! queue is two buffers, each behind its own [`Lock`] on its own cache line:
 //!
 //! - the **tail**, a `Vec`: producers push here, under the tail lock. It also holds what
 //!   producers and waiters share: the count of unfinished tasks, the shut-down flag, the
@@ -57,6 +57,8 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::time::Instant;
+
+use crossbeam_utils::CachePadded;
 
 use super::core::{GET, JOIN, PREALLOCATE_MAX, PUT, Refused, Source, Wait, Waiters, spin_until};
 use super::error::{QueueId, TaskDoneError};
@@ -153,8 +155,8 @@ struct TailState<T> {
     shut_down: bool,
 }
 
-/// The producers' end: everything a put touches, on one line.
-#[repr(C, align(64))]
+/// The producers' end: everything a put touches, on one line (padded by [`Split`]).
+#[repr(C)]
 struct Tail<T> {
     lock: Lock,
     /// [`GET`] | [`JOIN`]: someone may be parked on that key. Set only in a park's `validate`
@@ -166,8 +168,8 @@ struct Tail<T> {
     state: UnsafeCell<TailState<T>>,
 }
 
-/// The consumers' end, starting a line of its own.
-#[repr(C, align(64))]
+/// The consumers' end, starting a line of its own (padded by [`Split`]).
+#[repr(C)]
 struct End<H> {
     lock: Lock,
     /// [`PUT`]: a putter may be parked. Set only in a park's `validate` (both locks and the
@@ -176,26 +178,16 @@ struct End<H> {
     /// Only touched with `lock` held.
     buf: UnsafeCell<H>,
     /// Items ever taken out (wrapping), stored under `lock` with `Release`.
-    popped: Line<AtomicUsize>,
-}
-
-/// A value alone on its 64-byte line.
-#[repr(align(64))]
-struct Line<T>(T);
-
-impl<T> Deref for Line<T> {
-    type Target = T;
-    #[inline]
-    fn deref(&self) -> &T {
-        &self.0
-    }
+    popped: CachePadded<AtomicUsize>,
 }
 
 /// The shared two-lock queue: see the module docs.
 #[repr(C)]
 pub(crate) struct Split<T, H> {
-    tail: Tail<T>,
-    head: End<H>,
+    /// Each end on its own cache line(s): `CachePadded` knows the platform's line size, and
+    /// that x86_64 and aarch64 prefetch lines in pairs (128 bytes).
+    tail: CachePadded<Tail<T>>,
+    head: CachePadded<End<H>>,
     // ---- read-only from here on ----
     /// 0: unbounded.
     maxsize: usize,
@@ -280,7 +272,7 @@ impl<H> Drop for HeadGuard<'_, H> {
 impl<T, H: Head<Item = T>> Split<T, H> {
     pub(crate) fn new(kind: &'static str, maxsize: usize) -> Self {
         Split {
-            tail: Tail {
+            tail: CachePadded::new(Tail {
                 lock: Lock::new(),
                 parked: AtomicU32::new(0),
                 pushed: AtomicUsize::new(0),
@@ -290,13 +282,13 @@ impl<T, H: Head<Item = T>> Split<T, H> {
                     popped_seen: 0,
                     shut_down: false,
                 }),
-            },
-            head: End {
+            }),
+            head: CachePadded::new(End {
                 lock: Lock::new(),
                 parked: AtomicU32::new(0),
                 buf: UnsafeCell::new(H::for_maxsize(maxsize)),
-                popped: Line(AtomicUsize::new(0)),
-            },
+                popped: CachePadded::new(AtomicUsize::new(0)),
+            }),
             maxsize,
             kind,
             anchors: [0; 3],
@@ -760,15 +752,21 @@ mod tests {
 
     #[test]
     fn each_end_has_its_own_cache_line() {
+        // The platform's line: 128 bytes where lines are prefetched in pairs (x86_64, aarch64).
+        let line = align_of::<CachePadded<u8>>();
         let q = Fifo::<u64>::new("Queue", 0);
         let base = std::ptr::from_ref(&q).addr();
-        assert_eq!(base % 64, 0);
+        assert_eq!(base % line, 0);
         let tail_end = std::ptr::from_ref(&q.tail.state).addr() + size_of::<TailState<u64>>();
         assert!(tail_end - base <= 64, "tail: {} bytes", tail_end - base);
-        let head = std::ptr::from_ref(&q.head).addr();
-        assert_eq!(head - base, 64);
+        let head = std::ptr::from_ref(&*q.head).addr();
+        assert_eq!(head - base, size_of::<CachePadded<Tail<u64>>>());
+        assert_eq!((head - base) % line, 0);
         let head_end = std::ptr::from_ref(&q.head.buf).addr() + size_of::<VecDeque<u64>>();
         assert!(head_end - head <= 64, "head: {} bytes", head_end - head);
+        let popped = std::ptr::from_ref(&*q.head.popped).addr();
+        assert_eq!(popped % line, 0, "popped starts a line");
+        assert!(popped >= head_end, "popped is alone on its line");
     }
 
     #[test]
