@@ -115,11 +115,11 @@ pub use sync::{
     Barrier, BarrierPartiesError, BoundedSemaphore, BoundedSemaphoreGuard, BrokenBarrierError,
     BrokenCause, Condition, ConditionError, ConditionLock, Event, Local, Lock, LockGuard,
     MappedMutexGuard, MappedReentrantMutexGuard, Mutex, MutexGuard, RLock, RLockGuard,
-    ReentrantMutex, ReentrantMutexGuard, ReleaseError, Semaphore, SemaphoreGuard, ThreadNumber,
-    Timer, Truthy, WaitInfo, WaitKind, sleep,
+    ReentrantMutex, ReentrantMutexGuard, ReleaseError, ReleaseErrorKind, Semaphore, SemaphoreGuard,
+    ThreadNumber, Timer, Truthy, sleep,
 };
 pub use threading::{
-    Builder, JoinError, Run, SetDaemonError, StartError, Thread, ThreadPanic, active_count,
-    current_thread, default_excepthook, enumerate, get_ident, get_native_id, main_thread,
-    reset_excepthook, set_excepthook, shutdown,
+    Builder, JoinError, ObjectId, ObjectKind, Run, SetDaemonError, StartError, Thread, ThreadPanic,
+    WaitInfo, WaitKind, active_count, current_thread, default_excepthook, enumerate, get_ident,
+    get_native_id, main_thread, reset_excepthook, set_excepthook, shutdown,
 };

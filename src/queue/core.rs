@@ -46,10 +46,10 @@ use crate::primitive::parking_lot_core::{
     self, DEFAULT_UNPARK_TOKEN, FilterOp, ParkResult, UnparkResult,
 };
 
-use super::error::{QueueId, TaskDoneError};
+use super::error::{QueueId, TaskDoneError, queue_id};
 use crate::Lock;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
-use crate::sync::wait::{self, Blocked, WaitKind};
+use crate::sync::wait::{self, Blocked, WaitKind, Waiting};
 
 /// A getter may be parked on [`Waiters::key`]`(GET)`.
 pub(super) const GET: u32 = 0b001;
@@ -204,7 +204,7 @@ impl<B: Buffer> Core<B> {
     }
 
     pub(crate) fn id(&self) -> QueueId {
-        QueueId::new(self.kind, self.addr())
+        queue_id(self.kind, self.addr())
     }
 
     fn addr(&self) -> usize {
@@ -215,7 +215,7 @@ impl<B: Buffer> Core<B> {
         Waiters {
             parked: &self.parked,
             anchors: &self.anchors,
-            object: self.addr(),
+            object: self.id(),
         }
     }
 
@@ -543,8 +543,8 @@ impl<B: Buffer> Core<B> {
 pub(super) struct Waiters<'a> {
     pub(super) parked: &'a AtomicU32,
     pub(super) anchors: &'a [u8; 3],
-    /// The queue's address: the object in the wait records.
-    pub(super) object: usize,
+    /// The queue: the object in the wait records.
+    pub(super) object: QueueId,
 }
 
 impl Waiters<'_> {
@@ -570,12 +570,7 @@ impl Waiters<'_> {
         deadline: Option<Instant>,
         release: impl FnOnce(),
     ) -> ParkResult {
-        let on = Blocked {
-            kind,
-            object: self.object,
-            owner: 0,
-            location,
-        };
+        let on = Blocked::on(kind, self.object, location);
         let validate = || {
             self.parked.fetch_or(bit, Ordering::Relaxed);
             true
@@ -585,7 +580,7 @@ impl Waiters<'_> {
                 self.parked.fetch_and(!bit, Ordering::Relaxed);
             }
         };
-        wait::park_with(self.key(bit), on, deadline, validate, release, timed_out)
+        Waiting::begin(on).park_with(self.key(bit), deadline, validate, release, timed_out)
     }
 
     /// Marks one task done in the count that `unfinished` finds behind the lock `held`
@@ -958,7 +953,7 @@ macro_rules! shared_api {
             #[doc = concat!("let q = threadkit::queue::", $new, ";")]
             /// # q.put(0)?;
             /// assert_eq!(q.id(), q.clone().id());
-            #[doc = concat!("assert_eq!(q.id().kind(), \"", stringify!($Q), "\");")]
+            #[doc = concat!("assert_eq!(q.id().kind(), threadkit::ObjectKind::", stringify!($Q), ");")]
             /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// ```
             pub fn id(&self) -> QueueId {

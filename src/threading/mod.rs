@@ -5,6 +5,7 @@ pub(crate) mod builder;
 pub(crate) mod error;
 pub(crate) mod excepthook;
 pub(crate) mod lifecycle;
+pub(crate) mod record;
 pub(crate) mod registry;
 pub(crate) mod shutdown;
 pub(crate) mod thread;
@@ -12,6 +13,7 @@ pub(crate) mod thread;
 pub use builder::Builder;
 pub use error::{JoinError, SetDaemonError, StartError, ThreadPanic};
 pub use excepthook::{default_excepthook, reset_excepthook, set_excepthook};
+pub use record::{ObjectId, ObjectKind, WaitInfo, WaitKind};
 pub use registry::{
     active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
