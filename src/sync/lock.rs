@@ -642,3 +642,66 @@ unsafe impl lock_api::RawMutexTimed for Lock {
         got.then(lock_api::GuardSend::new)
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::{Thread, WaitInfo};
+
+    fn until_parked(t: &Thread) -> WaitInfo {
+        loop {
+            if let Some(info) = t.waiting() {
+                return info;
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn an_acquisition_that_only_spins_reaches_the_contention_hook_and_records_nothing() {
+        let lock = Lock::new();
+        // Free, but a woken waiter is on its way: the fast path's compare-exchange from 0
+        // fails, and the slow path takes the lock at its first look, without parking.
+        lock.state.store(PARKED, Ordering::Relaxed);
+        let before = wait::contended_count();
+        lock.acquire();
+        assert_eq!(wait::contended_count(), before + 1);
+        assert_eq!(lock.holder(), Some(crate::current_thread()));
+        let me = registry::current_ptr();
+        // SAFETY: the calling thread's entry lives as long as the thread.
+        assert!(
+            unsafe { &*me }.wait.read().is_none(),
+            "no record for a spin"
+        );
+        lock.release().unwrap();
+        // The uncontended path does not count.
+        lock.acquire();
+        lock.release().unwrap();
+        assert_eq!(wait::contended_count(), before + 1);
+    }
+
+    #[test]
+    fn a_wait_parked_again_after_a_wake_up_keeps_its_start() {
+        let lock = Arc::new(Lock::new());
+        lock.acquire();
+        let l = lock.clone();
+        let t = Thread::new(move || {
+            l.acquire();
+            l.release().unwrap();
+        });
+        t.start().unwrap();
+        let first = until_parked(&t);
+        for _ in 0..3 {
+            // Wake it while the lock is still held: it looks, parks again, same operation.
+            wait::unpark_all(lock.addr());
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            let again = until_parked(&t);
+            assert_eq!(again.since(), first.since());
+            assert_eq!(again.object(), lock.id());
+        }
+        lock.release().unwrap();
+        t.join().unwrap();
+    }
+}
