@@ -93,9 +93,11 @@
 //! ## Seeing inside
 //!
 //! A thread that blocks in threadkit (lock, join, start, sleep) writes what it waits on into
-//! its registry entry just before it parks, and clears it when it wakes; the fast paths write
-//! nothing. [`Thread::waiting`] reads it: the [`WaitKind`], the object, its holder, the caller's
-//! source line (`#[track_caller]`) and since when. [`Lock::holder`] tells who holds a lock.
+//! its registry entry just before it parks, and clears it when the blocking call returns; the
+//! fast paths write nothing. [`Thread::waiting`] reads it: the [`WaitKind`], the object (an
+//! [`ObjectId`], the same value errors about that object carry), its holder at the moment of
+//! reading (by ident, never reused), the caller's source line (`#[track_caller]`) and since
+//! when. [`Lock::holder`] tells who holds a lock.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 

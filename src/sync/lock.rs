@@ -669,12 +669,9 @@ mod tests {
         lock.acquire();
         assert_eq!(wait::contended_count(), before + 1);
         assert_eq!(lock.holder(), Some(crate::current_thread()));
-        let me = registry::current_ptr();
         // SAFETY: the calling thread's entry lives as long as the thread.
-        assert!(
-            unsafe { &*me }.wait.read().is_none(),
-            "no record for a spin"
-        );
+        let me = unsafe { &*registry::current_ptr() };
+        assert!(me.wait.read().is_none(), "no record for a spin");
         lock.release().unwrap();
         // The uncontended path does not count.
         lock.acquire();

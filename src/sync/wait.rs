@@ -1,10 +1,27 @@
 //! The one cold blocking path: record what the thread waits on, park, clear the record.
 //!
 //! Every primitive that blocks (locks, joins, sleeps, and every primitive built later) parks
-//! through a [`Waiting`] (most through [`spin_mark_park`] or [`wait_while`]), so that a thread dump can tell, for any blocked thread, what it waits on,
-//! who holds it, where in the user's code the wait started and since when. Fast paths never
-//! come here: the record costs a clock read and a few plain stores (a seqlock the thread
-//! alone writes, see [`WaitSlot`]), paid only by a thread that is about to sleep anyway.
+//! through a [`Waiting`] (most through [`spin_mark_park`] or [`wait_while`]), so that a thread
+//! dump can tell, for any blocked thread, what it waits on, who holds it, where in the user's
+//! code the wait started and since when. Fast paths never come here: the record costs a clock
+//! read and a few plain stores (a seqlock the thread alone writes, see
+//! [`WaitSlot`](crate::threading::record::WaitSlot)), paid once per blocking operation by a
+//! thread that is about to sleep anyway. The record itself lives in `threading/record.rs`.
+//!
+//! # Recording a wait (for a new primitive)
+//!
+//! ```text
+//! // once, when the operation first has to sleep (not on its fast path, not while spinning):
+//! let rec = Waiting::begin(Blocked::on(WaitKind::X, self.id(), location)
+//!     .owned_by(Owner::LockWord(&raw_lock.state)));   // or Owner::Thread(ident), or nothing
+//! // every park of the operation:
+//! rec.park(key, deadline, validate, timed_out);        // or park_with / park_token
+//! // the record is cleared when `rec` drops, when the operation returns
+//! ```
+//!
+//! A primitive with a state word and a "parked" bit implements [`ParkWord`] and calls
+//! [`spin_mark_park`] instead (it counts the contention, spins, marks, records and parks); a
+//! wait for a condition that a waker announces with [`unpark_all`] calls [`wait_while`].
 //!
 //! # Timeouts
 //!
