@@ -476,6 +476,7 @@ impl<B: Buffer> Core<B> {
     ) -> Result<Locked<'a, B>, Locked<'a, B>> {
         let (bit, kind, location) = what;
         let mut spun = hint.is_none();
+        let mut waiting = None;
         loop {
             if ready(&st) {
                 return Ok(st);
@@ -498,9 +499,9 @@ impl<B: Buffer> Core<B> {
             // `before_sleep` always runs.
             std::mem::forget(st);
             let release = || self.lock.release_held();
-            let result = self
-                .waiters()
-                .park(bit, (kind, location), deadline, release);
+            let result =
+                self.waiters()
+                    .park(&mut waiting, bit, (kind, location), deadline, release);
             st = if result == ParkResult::Invalid {
                 // Only chaos mode's `park` returns `Invalid` here (`validate` always agrees),
                 // and it does so without running `before_sleep`: the lock is still ours.
@@ -559,18 +560,20 @@ impl Waiters<'_> {
         self.parked.load(Ordering::Relaxed) & bit != 0
     }
 
-    /// Parks on `bit`'s key until woken or `deadline`, recording a `kind` wait at `location`.
+    /// Parks on `bit`'s key until woken or `deadline`, recording a `kind` wait at `location`
+    /// in `waiting`: begun at the operation's first park (which counts as its contention),
+    /// kept across the next ones, cleared when the caller drops it as the operation ends.
     /// The caller holds the lock that guards its condition: `validate` sets the bit under it
     /// and always agrees to sleep, and `release` gives the lock(s) up once this thread is
     /// queued (chaos mode's `park` may return `Invalid` without running it).
     pub(super) fn park(
         self,
+        waiting: &mut Option<Waiting>,
         bit: u32,
         (kind, location): (WaitKind, &'static Location<'static>),
         deadline: Option<Instant>,
         release: impl FnOnce(),
     ) -> ParkResult {
-        let on = Blocked::on(kind, self.object, location);
         let validate = || {
             self.parked.fetch_or(bit, Ordering::Relaxed);
             true
@@ -580,7 +583,11 @@ impl Waiters<'_> {
                 self.parked.fetch_and(!bit, Ordering::Relaxed);
             }
         };
-        Waiting::begin(on).park_with(self.key(bit), deadline, validate, release, timed_out)
+        let rec = waiting.get_or_insert_with(|| {
+            wait::contended(self.object);
+            Waiting::begin(Blocked::on(kind, self.object, location))
+        });
+        rec.park_with(self.key(bit), deadline, validate, release, timed_out)
     }
 
     /// Marks one task done in the count that `unfinished` finds behind the lock `held`

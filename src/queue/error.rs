@@ -230,7 +230,7 @@ impl<T> TryPutError<T> {
     /// q.try_put(1)?;
     /// let err = q.try_put(2).unwrap_err();
     /// assert_eq!(err.queue(), q.id());
-    /// assert_eq!(err.queue().kind(), "LifoQueue");
+    /// assert_eq!(err.queue().kind().as_str(), "LifoQueue");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn queue(&self) -> QueueId {
@@ -457,7 +457,7 @@ impl GetError {
     /// q.shutdown();
     /// let err = q.get().unwrap_err();
     /// assert_eq!(err.queue(), q.id());
-    /// assert_eq!(err.queue().kind(), "PriorityQueue");
+    /// assert_eq!(err.queue().kind().as_str(), "PriorityQueue");
     /// ```
     pub fn queue(&self) -> QueueId {
         self.queue

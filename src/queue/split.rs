@@ -63,7 +63,7 @@ use super::error::{QueueId, TaskDoneError, queue_id};
 use crate::Lock;
 use crate::primitive::parking_lot_core::ParkResult;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
-use crate::sync::wait::{self, WaitKind};
+use crate::sync::wait::{self, WaitKind, Waiting};
 
 /// The consumers' buffer of a [`Split`] queue, in the queue's order.
 pub(crate) trait Head: Default {
@@ -430,6 +430,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         let mut head = self.head_locked();
         let mut tail = self.tail_locked();
         let mut timed_out = false;
+        let mut waiting = None;
         loop {
             if tail.shut_down {
                 return Err((item, Refused::ShutDown));
@@ -444,7 +445,9 @@ impl<T, H: Head<Item = T>> Split<T, H> {
                 return Err((item, Refused::Timeout));
             }
             let what = (PUT, WaitKind::QueuePut, location);
-            (head, tail, timed_out) = self.park_both(head, tail, self.putters(), what, deadline);
+            let putters = self.putters();
+            (head, tail, timed_out) =
+                self.park_both(head, tail, putters, &mut waiting, what, deadline);
         }
     }
 
@@ -536,6 +539,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         let mut deadline = None;
         let mut first = true;
         let mut timed_out = false;
+        let mut waiting = None;
         loop {
             if let Some(item) = head.take_in(&mut tail.buf) {
                 drop(tail);
@@ -561,7 +565,9 @@ impl<T, H: Head<Item = T>> Split<T, H> {
                 return Err(Refused::Timeout);
             }
             let what = (GET, WaitKind::QueueGet, location);
-            (head, tail, timed_out) = self.park_both(head, tail, self.waiters(), what, deadline);
+            let getters = self.waiters();
+            (head, tail, timed_out) =
+                self.park_both(head, tail, getters, &mut waiting, what, deadline);
         }
     }
 
@@ -574,6 +580,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         head: HeadGuard<'a, H>,
         tail: TailGuard<'a, T>,
         waiters: Waiters<'_>,
+        waiting: &mut Option<Waiting>,
         what: (u32, WaitKind, &'static Location<'static>),
         deadline: Option<Instant>,
     ) -> (HeadGuard<'a, H>, TailGuard<'a, T>, bool) {
@@ -584,7 +591,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             self.tail.lock.release_held();
             self.head.lock.release_held();
         };
-        let result = waiters.park(bit, (kind, location), deadline, release);
+        let result = waiters.park(waiting, bit, (kind, location), deadline, release);
         if result == ParkResult::Invalid {
             // Only chaos mode's `park` returns `Invalid` here (`validate` always agrees),
             // without running `before_sleep`: both locks are still ours.
@@ -636,6 +643,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             Wait::For(d) => wait::deadline(d),
         };
         let mut timed_out = false;
+        let mut waiting = None;
         loop {
             if tail.unfinished == 0 {
                 return true;
@@ -645,9 +653,13 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             }
             std::mem::forget(tail);
             let release = || self.tail.lock.release_held();
-            let result =
-                self.waiters()
-                    .park(JOIN, (WaitKind::QueueJoin, location), deadline, release);
+            let result = self.waiters().park(
+                &mut waiting,
+                JOIN,
+                (WaitKind::QueueJoin, location),
+                deadline,
+                release,
+            );
             timed_out = result == ParkResult::TimedOut;
             tail = if result == ParkResult::Invalid {
                 // As in `get_slow`: chaos mode's `Invalid` leaves the lock ours.

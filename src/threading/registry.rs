@@ -120,6 +120,7 @@ pub(crate) fn lookup_ident(ident: u64) -> Option<Thread> {
 }
 
 /// Wakes every thread parked on a thread entry's state key (its joiners and its starter).
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) fn wake_joiners(key: usize) {
     // SAFETY: no callback runs; waking threads parked on any key is always sound.
     unsafe {
