@@ -135,9 +135,11 @@
 //! ## Seeing inside
 //!
 //! A thread that blocks in threadkit (lock, join, start, sleep) writes what it waits on into
-//! its registry entry just before it parks, and clears it when it wakes; the fast paths write
-//! nothing. [`Thread::waiting`] reads it: the [`WaitKind`], the object, its holder, the caller's
-//! source line (`#[track_caller]`) and since when. [`Lock::holder`] tells who holds a lock.
+//! its registry entry just before it parks, and clears it when the blocking call returns; the
+//! fast paths write nothing. [`Thread::waiting`] reads it: the [`WaitKind`], the object (an
+//! [`ObjectId`], the same value errors about that object carry), its holder at the moment of
+//! reading (by ident, never reused), the caller's source line (`#[track_caller]`) and since
+//! when. [`Lock::holder`] tells who holds a lock.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
@@ -163,13 +165,13 @@ pub use sync::{
     Barrier, BarrierPartiesError, BoundedSemaphore, BoundedSemaphoreGuard, BrokenBarrierError,
     BrokenCause, Condition, ConditionError, ConditionLock, Event, Local, Lock, LockGuard,
     MappedMutexGuard, MappedReentrantMutexGuard, Mutex, MutexGuard, RLock, RLockGuard,
-    ReentrantMutex, ReentrantMutexGuard, ReleaseError, Semaphore, SemaphoreGuard, ThreadNumber,
-    Timer, Truthy, WaitInfo, WaitKind, sleep,
+    ReentrantMutex, ReentrantMutexGuard, ReleaseError, ReleaseErrorKind, Semaphore, SemaphoreGuard,
+    ThreadNumber, Timer, Truthy, sleep,
 };
 pub use threading::{
-    Builder, JoinError, Run, SetDaemonError, StartError, Thread, ThreadPanic, active_count,
-    current_thread, default_excepthook, enumerate, get_ident, get_native_id, main_thread,
-    reset_excepthook, set_excepthook, shutdown,
+    Builder, JoinError, ObjectId, ObjectKind, Run, SetDaemonError, StartError, Thread, ThreadPanic,
+    WaitInfo, WaitKind, active_count, current_thread, default_excepthook, enumerate, get_ident,
+    get_native_id, main_thread, reset_excepthook, set_excepthook, shutdown,
 };
 pub use threading::{JoinHandle, Scope, ScopedBuilder, ScopedJoinHandle, scope, spawn};
 pub use threading::{join_at_exit, panic_hook_enabled, set_join_at_exit, set_panic_hook_enabled};

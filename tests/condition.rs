@@ -60,7 +60,7 @@ fn check_unheld_errors<L: ConditionLock + 'static>(cond: &Condition<L>) {
         assert_eq!(err.operation(), op);
         assert_eq!(err.primitive(), "Condition");
         assert_eq!(err.thread(), me);
-        assert_eq!(err.address(), cond as *const Condition<L> as usize);
+        assert_eq!(err.object(), cond.id());
         let text = err.to_string();
         assert!(
             text.starts_with(&format!("cannot {op} on un-acquired lock")),
@@ -201,7 +201,7 @@ fn notified_in_time<L: ConditionLock + 'static>(
     });
     t.start().unwrap();
     let info = parked(&t, WaitKind::Condition);
-    assert_eq!(info.object(), &*cond as *const Condition<L> as usize);
+    assert_eq!(info.object(), cond.id());
     assert!(info.location().file().ends_with("condition.rs"));
     {
         let _g = cond.guard();
@@ -662,7 +662,7 @@ fn reacquire_is_recorded<L: ConditionLock + 'static>(cond: Arc<Condition<L>>) {
     let g = cond.guard();
     let info = loop {
         if let Some(info) = t.waiting()
-            && info.object() == lock_addr
+            && info.object().addr() == lock_addr
         {
             break info;
         }

@@ -30,7 +30,7 @@ fn releasing_an_unlocked_lock_is_an_error_that_changes_nothing() {
     let err = lock.release().unwrap_err();
     assert_eq!(err.primitive(), "Lock");
     assert_eq!(err.thread(), current_thread().name());
-    assert_eq!(err.address(), &lock as *const Lock as usize);
+    assert_eq!(err.object(), lock.id());
     let text = err.to_string();
     assert!(text.contains("release unlocked Lock"), "{text}");
     assert!(text.contains(&current_thread().name()), "{text}");
@@ -207,7 +207,7 @@ fn holder_and_waiting_name_the_threads_and_the_line() {
         std::thread::yield_now();
     };
     assert_eq!(info.kind(), WaitKind::Lock);
-    assert_eq!(info.object(), Arc::as_ptr(&lock) as usize);
+    assert_eq!(info.object(), lock.id());
     assert_eq!(info.owner(), Some(current_thread()));
     assert_eq!(info.location().line(), line);
     assert!(format!("{:?}", *lock).contains("locked: true"));

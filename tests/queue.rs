@@ -36,7 +36,7 @@ fn wait_for_block(t: &Thread, kind: WaitKind) -> (usize, u32, &'static str) {
             && info.kind() == kind
         {
             return (
-                info.object(),
+                info.object().addr(),
                 info.location().line(),
                 info.location().file(),
             );

@@ -49,7 +49,7 @@ fn recursion_acquire_three_release_three_then_error() {
     let err = lock.release().unwrap_err();
     assert_eq!(err.primitive(), "RLock");
     assert_eq!(err.thread(), current_thread().name());
-    assert_eq!(err.address(), &lock as *const RLock as usize);
+    assert_eq!(err.object(), lock.id());
     let text = err.to_string();
     assert!(text.contains("release unlocked RLock"), "{text}");
     assert!(!lock.locked());
@@ -180,7 +180,7 @@ fn a_blocked_acquirer_shows_an_rlock_wait_and_wakes_on_the_last_release() {
     t.start().unwrap();
     let info = parked(&t, WaitKind::RLock);
     assert_eq!(info.owner(), Some(current_thread()));
-    assert_eq!(info.object(), &*lock as *const RLock as usize);
+    assert_eq!(info.object(), lock.id());
     assert!(info.location().file().ends_with("rlock.rs"));
     lock.release().unwrap();
     // One level is still held: the waiter cannot have the lock.

@@ -45,7 +45,7 @@ fn release_zero_is_an_error_and_changes_nothing() {
     let err = sem.release(0).unwrap_err();
     assert_eq!(err.primitive(), "Semaphore");
     assert_eq!(err.thread(), threadkit::current_thread().name());
-    assert_eq!(err.address(), &sem as *const Semaphore as usize);
+    assert_eq!(err.object(), sem.id());
     assert!(err.to_string().contains("zero permits"), "{err}");
     assert_eq!(sem.value(), 1);
 
@@ -199,7 +199,7 @@ fn blocked_thread_shows_a_semaphore_wait() {
     });
     t.start().unwrap();
     let info = until_parked(&t, WaitKind::Semaphore);
-    assert_eq!(info.object(), &*sem as *const BoundedSemaphore as usize);
+    assert_eq!(info.object(), sem.id());
     assert!(info.location().file().ends_with("semaphore.rs"));
     assert!(info.owner().is_none());
     sem.release(1).unwrap();

@@ -225,7 +225,7 @@ fn a_thousand_threads_blocked_on_one_lock_all_wake_and_finish() {
         loop {
             match t.waiting() {
                 Some(w) if w.kind() == WaitKind::Lock => {
-                    assert_eq!(w.object(), std::ptr::from_ref(&shared.lock).addr());
+                    assert_eq!(w.object(), shared.lock.id());
                     break;
                 }
                 _ => std::thread::yield_now(),

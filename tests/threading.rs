@@ -464,7 +464,7 @@ fn waiting_records_joins_and_sleeps_with_the_callers_line() {
     };
     assert_eq!(on_lock.kind(), WaitKind::Lock);
     assert_eq!(on_lock.owner(), Some(current_thread()));
-    assert_eq!(on_lock.object(), Arc::as_ptr(&gate) as usize);
+    assert_eq!(on_lock.object(), gate.id());
     gate.release().unwrap();
     joiner.join().unwrap();
     assert!(joiner.waiting().is_none());
@@ -508,12 +508,12 @@ fn waiting_snapshots_are_never_torn_while_the_thread_moves_between_waits() {
         last = Some(this);
         match info.kind() {
             WaitKind::Semaphore => {
-                assert_eq!(info.object(), Arc::as_ptr(&sem) as usize);
+                assert_eq!(info.object(), sem.id());
                 assert_eq!(info.location().line(), sem_line);
                 on_sem += 1;
             }
             WaitKind::Sleep => {
-                assert_ne!(info.object(), Arc::as_ptr(&sem) as usize);
+                assert_ne!(info.object(), sem.id());
                 assert_eq!(info.location().line(), sleep_line);
                 on_sleep += 1;
             }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use threadkit::{Event, JoinError, Thread, Timer, WaitKind};
+use threadkit::{JoinError, Thread, Timer, WaitKind};
 
 /// Waits (without sleeping) until `t` is parked in a wait of `kind`.
 fn until_parked(t: &Thread, kind: WaitKind) -> threadkit::WaitInfo {
@@ -63,7 +63,7 @@ fn cancel_prevents_firing_and_ends_the_wait_at_once() {
     });
     timer.start().unwrap();
     let info = until_parked(timer.thread(), WaitKind::Event);
-    assert_eq!(info.object(), timer.finished() as *const Event as usize);
+    assert_eq!(info.object(), timer.finished().id());
     assert!(timer.cancel());
     assert!(!timer.cancel(), "a second cancel does nothing");
     assert!(timer.is_cancelled());

@@ -46,10 +46,10 @@ use crate::primitive::parking_lot_core::{
     self, DEFAULT_UNPARK_TOKEN, FilterOp, ParkResult, UnparkResult,
 };
 
-use super::error::{QueueId, TaskDoneError};
+use super::error::{QueueId, TaskDoneError, queue_id};
 use crate::Lock;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
-use crate::sync::wait::{self, Blocked, WaitKind};
+use crate::sync::wait::{self, Blocked, WaitKind, Waiting};
 
 /// A getter may be parked on [`Waiters::key`]`(GET)`.
 pub(super) const GET: u32 = 0b001;
@@ -204,7 +204,7 @@ impl<B: Buffer> Core<B> {
     }
 
     pub(crate) fn id(&self) -> QueueId {
-        QueueId::new(self.kind, self.addr())
+        queue_id(self.kind, self.addr())
     }
 
     fn addr(&self) -> usize {
@@ -215,7 +215,7 @@ impl<B: Buffer> Core<B> {
         Waiters {
             parked: &self.parked,
             anchors: &self.anchors,
-            object: self.addr(),
+            object: self.id(),
         }
     }
 
@@ -476,6 +476,7 @@ impl<B: Buffer> Core<B> {
     ) -> Result<Locked<'a, B>, Locked<'a, B>> {
         let (bit, kind, location) = what;
         let mut spun = hint.is_none();
+        let mut waiting = None;
         loop {
             if ready(&st) {
                 return Ok(st);
@@ -498,9 +499,9 @@ impl<B: Buffer> Core<B> {
             // `before_sleep` always runs.
             std::mem::forget(st);
             let release = || self.lock.release_held();
-            let result = self
-                .waiters()
-                .park(bit, (kind, location), deadline, release);
+            let result =
+                self.waiters()
+                    .park(&mut waiting, bit, (kind, location), deadline, release);
             st = if result == ParkResult::Invalid {
                 // Only chaos mode's `park` returns `Invalid` here (`validate` always agrees),
                 // and it does so without running `before_sleep`: the lock is still ours.
@@ -543,8 +544,8 @@ impl<B: Buffer> Core<B> {
 pub(super) struct Waiters<'a> {
     pub(super) parked: &'a AtomicU32,
     pub(super) anchors: &'a [u8; 3],
-    /// The queue's address: the object in the wait records.
-    pub(super) object: usize,
+    /// The queue: the object in the wait records.
+    pub(super) object: QueueId,
 }
 
 impl Waiters<'_> {
@@ -559,23 +560,20 @@ impl Waiters<'_> {
         self.parked.load(Ordering::Relaxed) & bit != 0
     }
 
-    /// Parks on `bit`'s key until woken or `deadline`, recording a `kind` wait at `location`.
+    /// Parks on `bit`'s key until woken or `deadline`, recording a `kind` wait at `location`
+    /// in `waiting`: begun at the operation's first park (which counts as its contention),
+    /// kept across the next ones, cleared when the caller drops it as the operation ends.
     /// The caller holds the lock that guards its condition: `validate` sets the bit under it
     /// and always agrees to sleep, and `release` gives the lock(s) up once this thread is
     /// queued (chaos mode's `park` may return `Invalid` without running it).
     pub(super) fn park(
         self,
+        waiting: &mut Option<Waiting>,
         bit: u32,
         (kind, location): (WaitKind, &'static Location<'static>),
         deadline: Option<Instant>,
         release: impl FnOnce(),
     ) -> ParkResult {
-        let on = Blocked {
-            kind,
-            object: self.object,
-            owner: 0,
-            location,
-        };
         let validate = || {
             self.parked.fetch_or(bit, Ordering::Relaxed);
             true
@@ -585,7 +583,11 @@ impl Waiters<'_> {
                 self.parked.fetch_and(!bit, Ordering::Relaxed);
             }
         };
-        wait::park_with(self.key(bit), on, deadline, validate, release, timed_out)
+        let rec = waiting.get_or_insert_with(|| {
+            wait::contended(self.object);
+            Waiting::begin(Blocked::on(kind, self.object, location))
+        });
+        rec.park_with(self.key(bit), deadline, validate, release, timed_out)
     }
 
     /// Marks one task done in the count that `unfinished` finds behind the lock `held`
@@ -1012,7 +1014,7 @@ macro_rules! shared_api {
             #[doc = concat!("let q = threadkit::queue::", $new, ";")]
             /// # q.put(0)?;
             /// assert_eq!(q.id(), q.clone().id());
-            #[doc = concat!("assert_eq!(q.id().kind(), \"", stringify!($Q), "\");")]
+            #[doc = concat!("assert_eq!(q.id().kind(), threadkit::ObjectKind::", stringify!($Q), ");")]
             /// # Ok::<(), Box<dyn std::error::Error>>(())
             /// ```
             pub fn id(&self) -> QueueId {

@@ -7,81 +7,45 @@
 use std::error::Error;
 use std::fmt;
 
+use crate::threading::record::{ObjectId, ObjectKind};
 use crate::threading::registry;
 
-/// Which queue an error (or a wait record) is about: its kind and its address, the same
-/// address a blocked thread's [`WaitInfo::object`](crate::WaitInfo::object) shows.
+/// Which queue an error (or a wait record) is about: the crate-wide [`ObjectId`] (another
+/// name for it, kept for the queue module), whose [`kind`](ObjectId::kind) is the queue's type
+/// and whose address is the same a blocked thread's
+/// [`WaitInfo::object`](crate::WaitInfo::object) shows.
 ///
-/// Displays as `Queue at 0x5581c3a0`.
+/// Displays as `Queue at 0x5581c3a0`, in `Debug` too.
 ///
 /// # Examples
 ///
 /// ```
-/// use threadkit::queue::Queue;
+/// use threadkit::ObjectKind;
+/// use threadkit::queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
 ///
 /// let q = Queue::new(1);
 /// q.put(1)?;
 /// let err = q.try_put(2).unwrap_err();
-/// assert_eq!(err.queue().kind(), "Queue");
+/// assert_eq!(err.queue().kind(), ObjectKind::Queue);
 /// assert_eq!(err.queue(), q.id());
 /// assert!(err.to_string().starts_with("put_nowait on full Queue at 0x"));
+/// assert_eq!(LifoQueue::<u8>::new(0).id().kind(), ObjectKind::LifoQueue);
+/// assert_eq!(PriorityQueue::<u8>::new(0).id().kind(), ObjectKind::PriorityQueue);
+/// assert_eq!(SimpleQueue::<u8>::new().id().kind(), ObjectKind::SimpleQueue);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct QueueId {
-    kind: &'static str,
-    addr: usize,
-}
+pub type QueueId = ObjectId;
 
-impl QueueId {
-    pub(crate) fn new(kind: &'static str, addr: usize) -> Self {
-        QueueId { kind, addr }
-    }
-
-    /// The queue's type: `"Queue"`, `"LifoQueue"`, `"PriorityQueue"` or `"SimpleQueue"`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
-    ///
-    /// assert_eq!(Queue::<u8>::new(0).id().kind(), "Queue");
-    /// assert_eq!(LifoQueue::<u8>::new(0).id().kind(), "LifoQueue");
-    /// assert_eq!(PriorityQueue::<u8>::new(0).id().kind(), "PriorityQueue");
-    /// assert_eq!(SimpleQueue::<u8>::new().id().kind(), "SimpleQueue");
-    /// ```
-    pub fn kind(&self) -> &'static str {
-        self.kind
-    }
-
-    /// The queue's address: the same for every handle (clone) of one queue.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::queue::Queue;
-    ///
-    /// let q: Queue<u8> = Queue::new(0);
-    /// let handle = q.clone();
-    /// assert_eq!(handle.id().addr(), q.id().addr());
-    /// assert_ne!(Queue::<u8>::new(0).id().addr(), q.id().addr()); // another queue
-    /// assert_eq!(q.id().to_string(), format!("Queue at {:#x}", q.id().addr()));
-    /// ```
-    pub fn addr(&self) -> usize {
-        self.addr
-    }
-}
-
-impl fmt::Display for QueueId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at {:#x}", self.kind, self.addr)
-    }
-}
-
-impl fmt::Debug for QueueId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self}")
-    }
+/// The id of the queue of type `kind` (`"Queue"`, `"LifoQueue"`, `"PriorityQueue"` or
+/// `"SimpleQueue"`, as the cores are built with) at `addr`.
+pub(crate) fn queue_id(kind: &'static str, addr: usize) -> ObjectId {
+    let kind = match kind {
+        "LifoQueue" => ObjectKind::LifoQueue,
+        "PriorityQueue" => ObjectKind::PriorityQueue,
+        "SimpleQueue" => ObjectKind::SimpleQueue,
+        _ => ObjectKind::Queue,
+    };
+    ObjectId::new(kind, addr)
 }
 
 /// [`put`](crate::queue::Queue::put) on a queue that is shut down, before or while the put
@@ -266,7 +230,7 @@ impl<T> TryPutError<T> {
     /// q.try_put(1)?;
     /// let err = q.try_put(2).unwrap_err();
     /// assert_eq!(err.queue(), q.id());
-    /// assert_eq!(err.queue().kind(), "LifoQueue");
+    /// assert_eq!(err.queue().kind().as_str(), "LifoQueue");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn queue(&self) -> QueueId {
@@ -493,7 +457,7 @@ impl GetError {
     /// q.shutdown();
     /// let err = q.get().unwrap_err();
     /// assert_eq!(err.queue(), q.id());
-    /// assert_eq!(err.queue().kind(), "PriorityQueue");
+    /// assert_eq!(err.queue().kind().as_str(), "PriorityQueue");
     /// ```
     pub fn queue(&self) -> QueueId {
         self.queue

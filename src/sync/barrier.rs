@@ -6,11 +6,9 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::time::{Duration, Instant};
 
-use crate::primitive::parking_lot_core::{ParkResult, SpinWait};
-
-use super::wait::{self, Blocked, WaitKind};
+use super::error::current_name;
+use super::wait::{self, Attempt, Blocked, ObjectId, ObjectKind, ParkWord, WaitKind};
 use crate::primitive::{AtomicU64, Ordering};
-use crate::threading::registry;
 
 /// Bits of the state word that count the threads of the current cycle.
 const COUNT_BITS: u32 = 24;
@@ -409,6 +407,21 @@ impl Barrier {
         self.timeout
     }
 
+    /// The barrier's id, as wait records and errors show it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{Barrier, ObjectKind};
+    /// let b = Barrier::new(2)?;
+    /// assert_eq!(b.id().kind(), ObjectKind::Barrier);
+    /// assert_eq!(b.id().addr(), &b as *const Barrier as usize);
+    /// # Ok::<(), threadkit::BarrierPartiesError>(())
+    /// ```
+    pub fn id(&self) -> ObjectId {
+        ObjectId::new(ObjectKind::Barrier, self.addr())
+    }
+
     fn addr(&self) -> usize {
         std::ptr::from_ref(self).addr()
     }
@@ -581,70 +594,17 @@ impl Barrier {
     /// `deadline` passed first (a park that timed out returns at once: no second park).
     fn block(
         &self,
-        mut s: u64,
+        s: u64,
         deadline: Option<Instant>,
         location: &'static Location<'static>,
         done: impl Fn(u64) -> bool,
     ) -> Result<u64, u64> {
-        let mut spin = SpinWait::new();
-        loop {
-            if done(s) {
-                return Ok(s);
-            }
-            if deadline.is_some_and(|t| Instant::now() >= t) {
-                return Err(s);
-            }
-            if s & PARKED == 0 {
-                if spin.spin() {
-                    s = self.state.load(Ordering::Acquire);
-                    continue;
-                }
-                if let Err(x) = self.state.compare_exchange_weak(
-                    s,
-                    s | PARKED,
-                    Ordering::Acquire,
-                    Ordering::Acquire,
-                ) {
-                    s = x;
-                    continue;
-                }
-            }
-            let r = self.park(deadline, location, &done);
-            s = self.state.load(Ordering::Acquire);
-            // `TimedOut` means the deadline passed (parking_lot_core checks the clock): answer
-            // now rather than reading the clock again, which is also what lets the loom models
-            // (whose deadlines fire without the clock moving) see this path. The state may
-            // have moved on between the deadline and this load: then it is not a timeout.
-            if r == ParkResult::TimedOut {
-                return if done(s) { Ok(s) } else { Err(s) };
-            }
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn park(
-        &self,
-        deadline: Option<Instant>,
-        location: &'static Location<'static>,
-        done: &impl Fn(u64) -> bool,
-    ) -> ParkResult {
-        let on = Blocked {
-            kind: WaitKind::Barrier,
-            object: self.addr(),
-            owner: 0,
+        let waiting = Waiting {
+            barrier: self,
             location,
+            done,
         };
-        let validate = || {
-            let s = self.state.load(Ordering::Relaxed);
-            !done(s) && s & PARKED != 0
-        };
-        let timed_out = |_, was_last_thread| {
-            if was_last_thread {
-                self.state.fetch_and(!PARKED, Ordering::Relaxed);
-            }
-        };
-        wait::park(self.addr(), on, deadline, validate, timed_out)
+        wait::spin_mark_park(&waiting, s, deadline)
     }
 
     #[cold]
@@ -660,13 +620,62 @@ impl Barrier {
 
     #[cold]
     fn error_because(&self, cause: BrokenCause) -> BrokenBarrierError {
-        let thread = registry::with_current(|i| i.name().to_string())
-            .unwrap_or_else(|| "<exiting thread>".to_string());
         BrokenBarrierError {
             cause,
-            address: self.addr(),
-            thread,
+            object: self.id(),
+            thread: current_name(),
         }
+    }
+}
+
+/// One wait at a [`Barrier`], as [`wait::spin_mark_park`] sees it: done once `done` holds.
+struct Waiting<'a, F> {
+    barrier: &'a Barrier,
+    location: &'static Location<'static>,
+    done: F,
+}
+
+impl<F: Fn(u64) -> bool> ParkWord for Waiting<'_, F> {
+    type State = u64;
+
+    fn key(&self) -> usize {
+        self.barrier.addr()
+    }
+
+    fn blocked(&self) -> Blocked {
+        Blocked::on(WaitKind::Barrier, self.barrier.id(), self.location)
+    }
+
+    fn load(&self) -> u64 {
+        self.barrier.state.load(Ordering::Acquire)
+    }
+
+    fn attempt(&self, s: u64) -> Attempt<u64> {
+        if (self.done)(s) {
+            Attempt::Done
+        } else {
+            Attempt::Wait
+        }
+    }
+
+    fn marked(s: u64) -> bool {
+        s & PARKED != 0
+    }
+
+    fn mark(&self, s: u64) -> Result<(), u64> {
+        self.barrier
+            .state
+            .compare_exchange_weak(s, s | PARKED, Ordering::Acquire, Ordering::Acquire)
+            .map(drop)
+    }
+
+    fn sleep_ok(&self) -> bool {
+        let s = self.barrier.state.load(Ordering::Relaxed);
+        !(self.done)(s) && s & PARKED != 0
+    }
+
+    fn unmark(&self) {
+        self.barrier.state.fetch_and(!PARKED, Ordering::Relaxed);
     }
 }
 
@@ -757,7 +766,7 @@ impl fmt::Display for BrokenCause {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokenBarrierError {
     cause: BrokenCause,
-    address: usize,
+    object: ObjectId,
     thread: String,
 }
 
@@ -787,7 +796,7 @@ impl BrokenBarrierError {
         self.cause
     }
 
-    /// The barrier's address, as shown in dumps.
+    /// The barrier, as wait records show it.
     ///
     /// # Examples
     ///
@@ -797,12 +806,13 @@ impl BrokenBarrierError {
     /// let b = Barrier::new(2)?;
     /// b.abort();
     /// let err = b.wait().unwrap_err();
-    /// assert_eq!(err.address(), &b as *const Barrier as usize);
-    /// assert!(err.to_string().contains(&format!("{:#x}", err.address())));
+    /// assert_eq!(err.object(), b.id());
+    /// assert!(err.to_string().contains(&format!("{:#x}", b.id().addr())));
+    /// assert!(format!("{err:?}").contains(&format!("{:#x}", b.id().addr())));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn address(&self) -> usize {
-        self.address
+    pub fn object(&self) -> ObjectId {
+        self.object
     }
 
     /// The name of the thread whose wait failed.
@@ -834,8 +844,8 @@ impl fmt::Display for BrokenBarrierError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "broken Barrier at {:#x} (in thread {}): {}",
-            self.address, self.thread, self.cause
+            "broken {} (in thread {}): {}",
+            self.object, self.thread, self.cause
         )
     }
 }

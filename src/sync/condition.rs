@@ -26,13 +26,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::primitive::parking_lot_core::{
-    self, DEFAULT_UNPARK_TOKEN, ParkResult, RequeueOp, UnparkResult,
+    self, DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN, FilterOp, ParkResult, RequeueOp, UnparkResult,
 };
 
-use super::error::ReleaseError;
+use super::error::{ReleaseError, current_name};
+use super::held;
 use super::lock::{Lock, LockGuard};
 use super::rlock::{RLock, RLockGuard};
-use super::wait::{self, Blocked, WaitKind};
+use super::wait::{self, Blocked, ObjectId, ObjectKind, WaitKind, Waiting};
 use crate::primitive::{AtomicUsize, Ordering};
 use crate::threading::registry;
 
@@ -40,10 +41,13 @@ mod sealed {
     use std::panic::Location;
 
     use crate::sync::lock::Lock;
+    use crate::sync::wait::ObjectId;
 
     /// What [`Condition`](super::Condition) needs from its lock; implemented by `Lock` and
     /// `RLock` only.
     pub trait Sealed {
+        /// The lock's id, as wait records show it.
+        fn object_id(&self) -> ObjectId;
         /// The underlying raw lock: its address is the key waiters are requeued onto.
         fn raw(&self) -> &Lock;
         /// The count to restore after a wait, if the calling thread holds the lock.
@@ -158,6 +162,10 @@ pub trait ConditionLock: sealed::Sealed + fmt::Debug + Send + Sync {
 }
 
 impl sealed::Sealed for Lock {
+    fn object_id(&self) -> ObjectId {
+        self.id()
+    }
+
     fn raw(&self) -> &Lock {
         self
     }
@@ -169,7 +177,7 @@ impl sealed::Sealed for Lock {
 
     #[inline]
     fn is_held(&self) -> bool {
-        self.is_held_by(registry::current_number())
+        self.is_held_by(registry::current_ident())
     }
 
     fn release_for_wait(&self) {
@@ -178,8 +186,9 @@ impl sealed::Sealed for Lock {
 
     fn acquire_restore(&self, _count: usize, location: &'static Location<'static>) {
         if !self.try_acquire_fast() {
-            self.acquire_slow(WaitKind::Condition, None, location);
+            self.acquire_slow(WaitKind::Condition, self.id(), None, location);
         }
+        held::acquired(self.id(), location);
     }
 }
 
@@ -221,6 +230,10 @@ impl ConditionLock for Lock {
 }
 
 impl sealed::Sealed for RLock {
+    fn object_id(&self) -> ObjectId {
+        self.id()
+    }
+
     fn raw(&self) -> &Lock {
         RLock::raw(self)
     }
@@ -718,7 +731,7 @@ impl<L: ConditionLock> Condition<L> {
     #[inline]
     pub fn notify(&self, n: usize) -> Result<usize, ConditionError> {
         if !self.lock.is_held() {
-            return Err(ConditionError::new("notify", self.addr()));
+            return Err(ConditionError::new("notify", self.id()));
         }
         let waiting = self.waiters.load(Ordering::Relaxed);
         if n == 0 || waiting == 0 {
@@ -771,6 +784,20 @@ impl<L: ConditionLock> Condition<L> {
         self.notify(usize::MAX)
     }
 
+    /// The condition's id, as wait records and errors show it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{Condition, ObjectKind};
+    /// let cond = Condition::new();
+    /// assert_eq!(cond.id().kind(), ObjectKind::Condition);
+    /// assert_eq!(cond.wait().unwrap_err().object(), cond.id()); // not holding the lock
+    /// ```
+    pub fn id(&self) -> ObjectId {
+        ObjectId::new(ObjectKind::Condition, self.addr())
+    }
+
     fn addr(&self) -> usize {
         std::ptr::from_ref(self).addr()
     }
@@ -787,7 +814,7 @@ impl<L: ConditionLock> Condition<L> {
     fn held_count(&self, op: &'static str) -> Result<usize, ConditionError> {
         self.lock
             .held_count()
-            .ok_or_else(|| ConditionError::new(op, self.addr()))
+            .ok_or_else(|| ConditionError::new(op, self.id()))
     }
 
     /// Waits, the lock held `count` times by the caller; true if notified. The lock is held
@@ -802,12 +829,9 @@ impl<L: ConditionLock> Condition<L> {
         let key = self.key();
         let raw = self.lock.raw();
         self.waiters.fetch_add(1, Ordering::Relaxed);
-        let on = Blocked {
-            kind: WaitKind::Condition,
-            object: self.addr(),
-            owner: 0,
-            location,
-        };
+        // The record lives until the lock is held again: `acquire_restore` switches it to the
+        // lock (keeping its start) if it has to wait for it.
+        let rec = Waiting::begin(self.blocked(location));
         let mut requeued = false;
         let result = loop {
             let timed_out = |k, was_last_thread| {
@@ -821,9 +845,9 @@ impl<L: ConditionLock> Condition<L> {
                     }
                 }
             };
-            let result = wait::park_with(
+            let result = rec.park_token(
                 key,
-                on,
+                rec.token(),
                 deadline,
                 || true,
                 || self.lock.release_for_wait(),
@@ -837,7 +861,40 @@ impl<L: ConditionLock> Condition<L> {
             }
         };
         self.lock.acquire_restore(count, location);
+        drop(rec);
         !matches!(result, ParkResult::TimedOut) || requeued
+    }
+
+    /// The wait record of a waiter: the one place this file builds one. It names the
+    /// condition, and the lock that a notification moves the waiter onto.
+    fn blocked(&self, location: &'static Location<'static>) -> Blocked {
+        let raw = self.lock.raw();
+        Blocked {
+            requeue: Some((self.lock.object_id(), std::ptr::from_ref(&raw.state))),
+            ..Blocked::on(WaitKind::Condition, self.id(), location)
+        }
+    }
+
+    /// After a requeue: marks every thread parked on the lock's key with a waiter's token
+    /// (a waiter of a condition over this lock, which can only be there by a requeue) as
+    /// waiting for the lock, so its record reads as such. Threads stay parked
+    /// (`FilterOp::Skip`); the lock's protocol does not change.
+    #[cold]
+    #[inline(never)]
+    fn mark_requeued(&self) {
+        let filter = |token| {
+            if token != DEFAULT_PARK_TOKEN {
+                wait::mark_requeued(token);
+            }
+            FilterOp::Skip
+        };
+        // SAFETY: the key is our lock's; the filter only marks parked threads' slots (see
+        // `wait::mark_requeued`) and neither callback panics nor calls into the parking lot.
+        unsafe {
+            parking_lot_core::unpark_filter(self.lock.raw().addr(), filter, |_| {
+                DEFAULT_UNPARK_TOKEN
+            })
+        };
     }
 
     /// Moves every waiter onto the lock's queue (or, if the lock is free, wakes one and moves
@@ -866,6 +923,9 @@ impl<L: ConditionLock> Condition<L> {
         // into the parking lot.
         let r =
             unsafe { parking_lot_core::unpark_requeue(self.key(), raw.addr(), validate, callback) };
+        if r.requeued_threads != 0 {
+            self.mark_requeued();
+        }
         r.unparked_threads + r.requeued_threads
     }
 
@@ -875,6 +935,7 @@ impl<L: ConditionLock> Condition<L> {
     fn requeue(&self, n: usize) -> usize {
         let raw = self.lock.raw();
         let mut moved = 0;
+        let mut requeued = 0;
         while moved < n {
             let validate = || {
                 if raw.mark_parked_if_locked() {
@@ -893,9 +954,13 @@ impl<L: ConditionLock> Condition<L> {
                 parking_lot_core::unpark_requeue(self.key(), raw.addr(), validate, callback)
             };
             moved += r.unparked_threads + r.requeued_threads;
+            requeued += r.requeued_threads;
             if !r.have_more_threads {
                 break;
             }
+        }
+        if requeued != 0 {
+            self.mark_requeued();
         }
         moved
     }
@@ -923,22 +988,22 @@ impl<L: ConditionLock> fmt::Debug for Condition<L> {
 /// assert_eq!(err.primitive(), "Condition");
 /// assert_eq!(err.thread(), threadkit::current_thread().name());
 /// assert!(err.to_string().starts_with("cannot wait on un-acquired lock"));
+/// let shown = format!("{:#x}", cond.id().addr()); // Display and Debug alike
+/// assert!(err.to_string().contains(&shown) && format!("{err:?}").contains(&shown));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConditionError {
     operation: &'static str,
-    address: usize,
+    object: ObjectId,
     thread: String,
 }
 
 impl ConditionError {
-    fn new(operation: &'static str, address: usize) -> Self {
-        let thread = registry::with_current(|i| i.name().to_string())
-            .unwrap_or_else(|| "<exiting thread>".to_string());
+    fn new(operation: &'static str, object: ObjectId) -> Self {
         ConditionError {
             operation,
-            address,
-            thread,
+            object,
+            thread: current_name(),
         }
     }
 
@@ -966,17 +1031,18 @@ impl ConditionError {
         "Condition"
     }
 
-    /// The condition's address, as shown in dumps.
+    /// The condition, as wait records show it.
     ///
     /// # Examples
     ///
     /// ```
     /// let cond = threadkit::Condition::new();
     /// let err = cond.wait().unwrap_err();
-    /// assert_eq!(err.address(), &cond as *const _ as usize);
+    /// assert_eq!(err.object(), cond.id());
+    /// assert_eq!(err.object().addr(), &cond as *const _ as usize);
     /// ```
-    pub fn address(&self) -> usize {
-        self.address
+    pub fn object(&self) -> ObjectId {
+        self.object
     }
 
     /// The name of the thread that tried.
@@ -996,8 +1062,8 @@ impl fmt::Display for ConditionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "cannot {} on un-acquired lock: Condition at {:#x} (in thread {})",
-            self.operation, self.address, self.thread
+            "cannot {} on un-acquired lock: {} (in thread {})",
+            self.operation, self.object, self.thread
         )
     }
 }

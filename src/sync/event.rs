@@ -4,9 +4,7 @@ use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use crate::primitive::parking_lot_core::{ParkResult, SpinWait};
-
-use super::wait::{self, Blocked, WaitKind};
+use super::wait::{self, Attempt, Blocked, ObjectId, ObjectKind, ParkWord, WaitKind};
 use crate::primitive::{AtomicUsize, Ordering};
 
 /// Set while threads are parked (or about to park) waiting for the flag.
@@ -201,6 +199,20 @@ impl Event {
         self.wait_slow(s, wait::deadline(timeout), Location::caller())
     }
 
+    /// The event's id, as wait records show it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{Event, ObjectKind};
+    /// let event = Event::new();
+    /// assert_eq!(event.id().kind(), ObjectKind::Event);
+    /// assert_eq!(event.id().addr(), &event as *const Event as usize);
+    /// ```
+    pub fn id(&self) -> ObjectId {
+        ObjectId::new(ObjectKind::Event, self.addr())
+    }
+
     fn addr(&self) -> usize {
         std::ptr::from_ref(self).addr()
     }
@@ -211,60 +223,16 @@ impl Event {
     #[inline(never)]
     fn wait_slow(
         &self,
-        mut s: usize,
+        s: usize,
         deadline: Option<Instant>,
         location: &'static Location<'static>,
     ) -> bool {
-        let count = s & !PARKED;
-        let done = |s: usize| s & !PARKED != count;
-        let mut spin = SpinWait::new();
-        loop {
-            if done(s) {
-                return true;
-            }
-            if deadline.is_some_and(|t| Instant::now() >= t) {
-                return false;
-            }
-            if s & PARKED == 0 {
-                if spin.spin() {
-                    s = self.state.load(Ordering::Acquire);
-                    continue;
-                }
-                if let Err(x) = self.state.compare_exchange_weak(
-                    s,
-                    s | PARKED,
-                    Ordering::Acquire,
-                    Ordering::Acquire,
-                ) {
-                    s = x;
-                    continue;
-                }
-            }
-            let on = Blocked {
-                kind: WaitKind::Event,
-                object: self.addr(),
-                owner: 0,
-                location,
-            };
-            // Sleep only while the counter has not moved and the parked bit is set.
-            let validate = || {
-                let s = self.state.load(Ordering::Relaxed);
-                !done(s) && s & PARKED != 0
-            };
-            let timed_out = |_, was_last_thread| {
-                if was_last_thread {
-                    self.state.fetch_and(!PARKED, Ordering::Relaxed);
-                }
-            };
-            let r = wait::park(self.addr(), on, deadline, validate, timed_out);
-            s = self.state.load(Ordering::Acquire);
-            // `TimedOut` means the deadline passed (parking_lot_core checks the clock): answer
-            // now rather than reading the clock again, which is also what lets the loom models
-            // (whose deadlines fire without the clock moving) see this path.
-            if r == ParkResult::TimedOut {
-                return done(s);
-            }
-        }
+        let waiting = Waiting {
+            event: self,
+            count: s & !PARKED,
+            location,
+        };
+        wait::spin_mark_park(&waiting, s, deadline).is_ok()
     }
 
     /// A `set` found the parked bit: clear it, then wake everyone parked on the event (a thread
@@ -274,6 +242,65 @@ impl Event {
     fn wake_all(&self) {
         self.state.fetch_and(!PARKED, Ordering::Relaxed);
         wait::unpark_all(self.addr());
+    }
+}
+
+/// One wait for an [`Event`], as [`wait::spin_mark_park`] sees it.
+struct Waiting<'a> {
+    event: &'a Event,
+    /// The change counter when the wait began: done once it moves.
+    count: usize,
+    location: &'static Location<'static>,
+}
+
+impl Waiting<'_> {
+    fn done(&self, s: usize) -> bool {
+        s & !PARKED != self.count
+    }
+}
+
+impl ParkWord for Waiting<'_> {
+    type State = usize;
+
+    fn key(&self) -> usize {
+        self.event.addr()
+    }
+
+    fn blocked(&self) -> Blocked {
+        Blocked::on(WaitKind::Event, self.event.id(), self.location)
+    }
+
+    fn load(&self) -> usize {
+        self.event.state.load(Ordering::Acquire)
+    }
+
+    fn attempt(&self, s: usize) -> Attempt<usize> {
+        if self.done(s) {
+            Attempt::Done
+        } else {
+            Attempt::Wait
+        }
+    }
+
+    fn marked(s: usize) -> bool {
+        s & PARKED != 0
+    }
+
+    fn mark(&self, s: usize) -> Result<(), usize> {
+        self.event
+            .state
+            .compare_exchange_weak(s, s | PARKED, Ordering::Acquire, Ordering::Acquire)
+            .map(drop)
+    }
+
+    /// Sleep only while the counter has not moved and the parked bit is set.
+    fn sleep_ok(&self) -> bool {
+        let s = self.event.state.load(Ordering::Relaxed);
+        !self.done(s) && s & PARKED != 0
+    }
+
+    fn unmark(&self) {
+        self.event.state.fetch_and(!PARKED, Ordering::Relaxed);
     }
 }
 

@@ -4,21 +4,23 @@ use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use super::error::ReleaseError;
-use super::wait::{self, Blocked, WaitKind};
+use super::error::{ReleaseError, ReleaseErrorKind};
+use super::held;
+use super::wait::{self, Attempt, Blocked, ObjectId, ObjectKind, Owner, ParkWord, WaitKind};
 use crate::Thread;
-use crate::primitive::parking_lot_core::{self, SpinWait, UnparkResult};
-use crate::primitive::{AtomicU32, Ordering};
+use crate::primitive::parking_lot_core::{self, UnparkResult};
+use crate::primitive::{AtomicU64, Ordering};
+use crate::threading::record::{WORD_LOCKED, WORD_OWNER_SHIFT, WORD_PARKED, word_holder};
 use crate::threading::registry;
 
 /// Set while the lock is held.
-pub(crate) const LOCKED: u32 = 0b01;
+pub(crate) const LOCKED: u64 = WORD_LOCKED;
 /// Set while threads are parked (or about to park) waiting for the lock.
-pub(crate) const PARKED: u32 = 0b10;
-/// The holder's small thread number sits above the two flag bits.
-pub(crate) const OWNER_SHIFT: u32 = 2;
+pub(crate) const PARKED: u64 = WORD_PARKED;
+/// The holder's ident sits above the two flag bits.
+pub(crate) const OWNER_SHIFT: u32 = WORD_OWNER_SHIFT;
 
-/// A lock, as Python's `threading.Lock`: one word, not owned (any thread may release it),
+/// A lock, as Python's `threading.Lock`: one 64-bit word, not owned (any thread may release it),
 /// not reentrant, with blocking, non-blocking and timed acquisition.
 ///
 /// Uncontended, `acquire` is one compare-exchange and `release` one swap; neither allocates,
@@ -33,9 +35,8 @@ pub(crate) const OWNER_SHIFT: u32 = 2;
 /// A thread that ends while holding a `Lock` (it returns, or panics between a bare
 /// [`acquire`](Lock::acquire) and [`release`](Lock::release)) leaves it locked, as in Python:
 /// waiters stay blocked until some thread releases it, which any thread may do. Guards release
-/// while a panic unwinds. [`holder`](Lock::holder) then returns `None` until the ended thread's
-/// small number is given to a new thread, and from then on names that thread: it is a
-/// diagnostic, not proof of ownership.
+/// while a panic unwinds. [`holder`](Lock::holder) then returns `None`: the lock word names its
+/// holder by [`ident`](crate::Thread::ident), which is never given to another thread.
 ///
 /// # Fairness
 ///
@@ -78,13 +79,13 @@ pub struct Lock {
     /// |---|---|
     /// | 0 `LOCKED` | held |
     /// | 1 `PARKED` | threads are parked or about to park; only cleared under the parking-lot queue lock, or by a release that then wakes a waiter |
-    /// | 2..32 | the holder's small thread number (0 when unlocked) |
+    /// | 2..64 | the holder's [ident](crate::Thread::ident) (0 when unlocked), never reused: a reader of the word (a wait record, [`holder`](Lock::holder)) never mistakes a later thread for the holder |
     ///
     /// `PARKED` without `LOCKED` means: free, and a woken waiter is on its way to take it.
     ///
     /// `RLock` (which is a `Lock` plus a recursion count) and `Condition` (which requeues its
     /// notified waiters onto this word's queue) follow the same protocol.
-    pub(crate) state: AtomicU32,
+    pub(crate) state: AtomicU64,
 }
 
 impl Lock {
@@ -100,7 +101,7 @@ impl Lock {
     #[cfg(not(loom))]
     pub const fn new() -> Self {
         Lock {
-            state: AtomicU32::new(0),
+            state: AtomicU64::new(0),
         }
     }
 
@@ -108,7 +109,7 @@ impl Lock {
     #[cfg(loom)]
     pub fn new() -> Self {
         Lock {
-            state: AtomicU32::new(0),
+            state: AtomicU64::new(0),
         }
     }
 
@@ -127,8 +128,9 @@ impl Lock {
     #[track_caller]
     pub fn acquire(&self) {
         if !self.try_acquire_fast() {
-            self.acquire_slow(WaitKind::Lock, None, Location::caller());
+            self.acquire_slow(WaitKind::Lock, self.id(), None, Location::caller());
         }
+        held::acquired(self.id(), Location::caller());
     }
 
     /// Acquires the lock if it is free, without blocking; true if it did. Python's
@@ -142,12 +144,24 @@ impl Lock {
     /// assert!(!lock.try_acquire());
     /// ```
     #[inline]
+    #[track_caller]
     #[must_use = "if false, the lock was not acquired: check it before releasing or using what it guards"]
     pub fn try_acquire(&self) -> bool {
+        let got = self.try_acquire_raw();
+        if got {
+            held::acquired(self.id(), Location::caller());
+        }
+        got
+    }
+
+    /// [`try_acquire`](Lock::try_acquire) without the held-lock hook, for the primitives
+    /// built on this lock (they report themselves).
+    #[inline]
+    pub(crate) fn try_acquire_raw(&self) -> bool {
         if self.try_acquire_fast() {
             return true;
         }
-        let me = registry::current_number() << OWNER_SHIFT;
+        let me = registry::current_ident() << OWNER_SHIFT;
         let mut s = self.state.load(Ordering::Relaxed);
         while s & LOCKED == 0 {
             match self.state.compare_exchange_weak(
@@ -178,23 +192,25 @@ impl Lock {
     #[track_caller]
     #[must_use = "if false, the lock was not acquired: check it before releasing or using what it guards"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        if self.try_acquire_fast() {
-            return true;
+        let got = self.try_acquire_fast()
+            || if timeout.is_zero() {
+                self.try_acquire_raw()
+            } else {
+                let deadline = wait::deadline(timeout);
+                self.acquire_slow(WaitKind::Lock, self.id(), deadline, Location::caller())
+            };
+        if got {
+            held::acquired(self.id(), Location::caller());
         }
-        if timeout.is_zero() {
-            return self.try_acquire();
-        }
-        match wait::deadline(timeout) {
-            Some(t) => self.acquire_slow(WaitKind::Lock, Some(t), Location::caller()),
-            None => self.acquire_slow(WaitKind::Lock, None, Location::caller()),
-        }
+        got
     }
 
     /// Releases the lock. Any thread may release it, not only the one that acquired it.
     ///
     /// # Errors
     ///
-    /// [`ReleaseError`] if the lock was not locked; nothing changes.
+    /// [`ReleaseError`] of kind [`Unlocked`](crate::ReleaseErrorKind::Unlocked) if the lock
+    /// was not locked; nothing changes.
     ///
     /// # Examples
     ///
@@ -207,12 +223,13 @@ impl Lock {
     /// ```
     #[inline]
     pub fn release(&self) -> Result<(), ReleaseError> {
+        held::released(self.id());
         let old = self.state.swap(0, Ordering::Release);
         if old & PARKED != 0 {
             self.release_slow();
         }
         if old & LOCKED == 0 {
-            return Err(ReleaseError::new("Lock", self.addr()));
+            return Err(ReleaseError::new(ReleaseErrorKind::Unlocked, self.id()));
         }
         Ok(())
     }
@@ -220,6 +237,14 @@ impl Lock {
     /// Releases a lock the caller knows is held (a guard's drop).
     #[inline]
     pub(crate) fn release_held(&self) {
+        held::released(self.id());
+        self.release_raw();
+    }
+
+    /// [`release_held`](Lock::release_held) without the held-lock hook, for the primitives
+    /// built on this lock.
+    #[inline]
+    pub(crate) fn release_raw(&self) {
         if self.state.swap(0, Ordering::Release) & PARKED != 0 {
             self.release_slow();
         }
@@ -296,7 +321,8 @@ impl Lock {
     }
 
     /// The thread that acquired the lock, if it is held by a thread that is still alive.
-    /// A snapshot, for diagnostics (see [If the holder ends](Lock#if-the-holder-ends)).
+    /// A snapshot, for diagnostics (see [If the holder ends](Lock#if-the-holder-ends)); it
+    /// looks the holder's ident up in the registry.
     ///
     /// # Examples
     ///
@@ -307,22 +333,34 @@ impl Lock {
     /// assert_eq!(lock.holder(), Some(threadkit::current_thread()));
     /// ```
     pub fn holder(&self) -> Option<Thread> {
-        let s = self.state.load(Ordering::Relaxed);
-        if s & LOCKED == 0 {
-            return None;
-        }
-        registry::lookup(s >> OWNER_SHIFT)
+        registry::lookup_ident(word_holder(self.state.load(Ordering::Relaxed)))
     }
 
-    /// The lock's address: its parking key and its identity in dumps.
+    /// The lock's id, as wait records and errors show it: [`ObjectKind::Lock`] and its
+    /// address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{Lock, ObjectKind};
+    /// let lock = Lock::new();
+    /// assert_eq!(lock.id().kind(), ObjectKind::Lock);
+    /// assert_eq!(lock.id().addr(), &lock as *const Lock as usize);
+    /// ```
+    #[inline]
+    pub fn id(&self) -> ObjectId {
+        ObjectId::new(ObjectKind::Lock, self.addr())
+    }
+
+    /// The lock's address: its parking key.
     pub(crate) fn addr(&self) -> usize {
         std::ptr::from_ref(self).addr()
     }
 
-    /// True if the lock is held and its state names thread `number` as the holder.
+    /// True if the lock is held and its state names the thread of ident `ident` as the holder.
     #[inline]
-    pub(crate) fn is_held_by(&self, number: u32) -> bool {
-        self.state.load(Ordering::Relaxed) & !PARKED == LOCKED | (number << OWNER_SHIFT)
+    pub(crate) fn is_held_by(&self, ident: u64) -> bool {
+        self.state.load(Ordering::Relaxed) & !PARKED == LOCKED | (ident << OWNER_SHIFT)
     }
 
     /// Sets `PARKED` if the lock is held, so that its release wakes a thread; false if it is
@@ -364,77 +402,32 @@ impl Lock {
     /// The uncontended acquisition: one compare-exchange from "free, nobody parked".
     #[inline]
     pub(crate) fn try_acquire_fast(&self) -> bool {
-        let me = registry::current_number() << OWNER_SHIFT;
+        let me = registry::current_ident() << OWNER_SHIFT;
         self.state
             .compare_exchange_weak(0, LOCKED | me, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
     }
 
     /// Spins while nobody is parked, then parks until woken or `deadline`. True once held.
-    /// While parked the thread's wait record says `kind` (an `RLock`, or a `Condition`
-    /// re-acquiring its lock, block here too).
+    /// While parked the thread's wait record says `kind` and `id` (an `RLock`, or a
+    /// `Condition` re-acquiring its lock, block here too), and the lock word gives its holder.
     #[cold]
     #[inline(never)]
     pub(crate) fn acquire_slow(
         &self,
         kind: WaitKind,
+        id: ObjectId,
         deadline: Option<Instant>,
         location: &'static Location<'static>,
     ) -> bool {
-        let me = registry::current_number() << OWNER_SHIFT;
-        let mut spin = SpinWait::new();
-        let mut s = self.state.load(Ordering::Relaxed);
-        loop {
-            if s & LOCKED == 0 {
-                match self.state.compare_exchange_weak(
-                    s,
-                    s | LOCKED | me,
-                    Ordering::Acquire,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => return true,
-                    Err(x) => s = x,
-                }
-                continue;
-            }
-            if s & PARKED == 0 && spin.spin() {
-                s = self.state.load(Ordering::Relaxed);
-                continue;
-            }
-            if s & PARKED == 0
-                && let Err(x) = self.state.compare_exchange_weak(
-                    s,
-                    s | PARKED,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                )
-            {
-                s = x;
-                continue;
-            }
-            let on = Blocked {
-                kind,
-                object: self.addr(),
-                owner: s >> OWNER_SHIFT,
-                location,
-            };
-            let validate = || {
-                let s = self.state.load(Ordering::Relaxed);
-                s & LOCKED != 0 && s & PARKED != 0
-            };
-            let timed_out = |_, was_last_thread| {
-                if was_last_thread {
-                    self.clear_parked();
-                }
-            };
-            if let parking_lot_core::ParkResult::TimedOut =
-                wait::park(self.addr(), on, deadline, validate, timed_out)
-            {
-                return false;
-            }
-            spin.reset();
-            s = self.state.load(Ordering::Relaxed);
-        }
+        let acquiring = Acquiring {
+            lock: self,
+            me: registry::current_ident() << OWNER_SHIFT,
+            kind,
+            id,
+            location,
+        };
+        wait::spin_mark_park(&acquiring, self.state.load(Ordering::Relaxed), deadline).is_ok()
     }
 
     /// A release saw `PARKED` (and cleared it with the swap): wake one waiter, and set
@@ -454,6 +447,68 @@ impl Lock {
     }
 }
 
+/// One acquisition on the slow path, as [`wait::spin_mark_park`] sees it.
+struct Acquiring<'a> {
+    lock: &'a Lock,
+    /// The caller's ident, shifted into place.
+    me: u64,
+    kind: WaitKind,
+    id: ObjectId,
+    location: &'static Location<'static>,
+}
+
+impl ParkWord for Acquiring<'_> {
+    type State = u64;
+
+    fn key(&self) -> usize {
+        self.lock.addr()
+    }
+
+    fn blocked(&self) -> Blocked {
+        Blocked::on(self.kind, self.id, self.location)
+            .owned_by(Owner::LockWord(std::ptr::from_ref(&self.lock.state)))
+    }
+
+    fn load(&self) -> u64 {
+        self.lock.state.load(Ordering::Relaxed)
+    }
+
+    fn attempt(&self, s: u64) -> Attempt<u64> {
+        if s & LOCKED != 0 {
+            return Attempt::Wait;
+        }
+        match self.lock.state.compare_exchange_weak(
+            s,
+            s | LOCKED | self.me,
+            Ordering::Acquire,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => Attempt::Done,
+            Err(x) => Attempt::Retry(x),
+        }
+    }
+
+    fn marked(s: u64) -> bool {
+        s & PARKED != 0
+    }
+
+    fn mark(&self, s: u64) -> Result<(), u64> {
+        self.lock
+            .state
+            .compare_exchange_weak(s, s | PARKED, Ordering::Relaxed, Ordering::Relaxed)
+            .map(drop)
+    }
+
+    fn sleep_ok(&self) -> bool {
+        let s = self.lock.state.load(Ordering::Relaxed);
+        s & LOCKED != 0 && s & PARKED != 0
+    }
+
+    fn unmark(&self) {
+        self.lock.clear_parked();
+    }
+}
+
 impl Default for Lock {
     fn default() -> Self {
         Lock::new()
@@ -461,13 +516,13 @@ impl Default for Lock {
 }
 
 impl fmt::Debug for Lock {
-    /// `Lock { locked: true, holder: Some(7) }`: never blocks.
+    /// `Lock { locked: true, holder: 7 }` (the holder's ident): never blocks.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.state.load(Ordering::Relaxed);
         let mut d = f.debug_struct("Lock");
         d.field("locked", &(s & LOCKED != 0));
         if s & LOCKED != 0 {
-            d.field("holder", &(s >> OWNER_SHIFT));
+            d.field("holder", &word_holder(s));
         }
         d.finish()
     }
@@ -578,8 +633,76 @@ unsafe impl lock_api::RawMutexTimed for Lock {
     fn try_lock_until(&self, deadline: Instant) -> Option<Self::Guard> {
         let got = self.try_acquire_fast()
             || (Instant::now() < deadline
-                && self.acquire_slow(WaitKind::Lock, Some(deadline), Location::caller()))
-            || self.try_acquire();
+                && self.acquire_slow(
+                    WaitKind::Lock,
+                    self.id(),
+                    Some(deadline),
+                    Location::caller(),
+                ))
+            || self.try_acquire_raw();
+        if got {
+            held::acquired(self.id(), Location::caller());
+        }
         got.then(lock_api::GuardSend::new)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::{Thread, WaitInfo};
+
+    fn until_parked(t: &Thread) -> WaitInfo {
+        loop {
+            if let Some(info) = t.waiting() {
+                return info;
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn an_acquisition_that_only_spins_reaches_the_contention_hook_and_records_nothing() {
+        let lock = Lock::new();
+        // Free, but a woken waiter is on its way: the fast path's compare-exchange from 0
+        // fails, and the slow path takes the lock at its first look, without parking.
+        lock.state.store(PARKED, Ordering::Relaxed);
+        let before = wait::contended_count();
+        lock.acquire();
+        assert_eq!(wait::contended_count(), before + 1);
+        assert_eq!(lock.holder(), Some(crate::current_thread()));
+        // SAFETY: the calling thread's entry lives as long as the thread.
+        let me = unsafe { &*registry::current_ptr() };
+        assert!(me.wait.read().is_none(), "no record for a spin");
+        lock.release().unwrap();
+        // The uncontended path does not count.
+        lock.acquire();
+        lock.release().unwrap();
+        assert_eq!(wait::contended_count(), before + 1);
+    }
+
+    #[test]
+    fn a_wait_parked_again_after_a_wake_up_keeps_its_start() {
+        let lock = Arc::new(Lock::new());
+        lock.acquire();
+        let l = lock.clone();
+        let t = Thread::new(move || {
+            l.acquire();
+            l.release().unwrap();
+        });
+        t.start().unwrap();
+        let first = until_parked(&t);
+        for _ in 0..3 {
+            // Wake it while the lock is still held: it looks, parks again, same operation.
+            wait::unpark_all(lock.addr());
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            let again = until_parked(&t);
+            assert_eq!(again.since(), first.since());
+            assert_eq!(again.object(), lock.id());
+        }
+        lock.release().unwrap();
+        t.join().unwrap();
     }
 }

@@ -5,6 +5,7 @@ pub(crate) mod barrier;
 pub(crate) mod condition;
 pub(crate) mod error;
 pub(crate) mod event;
+pub(crate) mod held;
 pub(crate) mod local;
 pub(crate) mod lock;
 pub(crate) mod mutex;
@@ -15,7 +16,7 @@ pub(crate) mod wait;
 
 pub use barrier::{Barrier, BarrierPartiesError, BrokenBarrierError, BrokenCause};
 pub use condition::{Condition, ConditionError, ConditionLock, Truthy};
-pub use error::ReleaseError;
+pub use error::{ReleaseError, ReleaseErrorKind};
 pub use event::Event;
 pub use local::Local;
 pub use lock::{Lock, LockGuard};
@@ -28,4 +29,4 @@ pub use semaphore::{
     Semaphore, SemaphoreGuard,
 };
 pub use timer::Timer;
-pub use wait::{WaitInfo, WaitKind, sleep};
+pub use wait::sleep;

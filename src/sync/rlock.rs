@@ -1,19 +1,20 @@
 //! [`RLock`]: a reentrant lock, as Python's `threading.RLock`, and [`ReentrantMutex<T>`], data
 //! behind a reentrant lock.
 
-use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::num::NonZeroUsize;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use super::error::ReleaseError;
+use super::error::{ReleaseError, ReleaseErrorKind};
+use super::held;
 use super::lock::{LOCKED, Lock, OWNER_SHIFT, PARKED};
-use super::wait::{self, WaitKind};
+use super::wait::{self, ObjectId, ObjectKind, WaitKind};
 use crate::Thread;
 use crate::primitive::{AtomicUsize, Ordering};
-use crate::threading::registry::{self, ANONYMOUS};
+use crate::threading::record::word_holder;
+use crate::threading::registry;
 
 /// A reentrant lock, as Python's `threading.RLock`: the thread that holds it may acquire it
 /// again, and must release it as many times as it acquired it; only that thread may release it.
@@ -43,8 +44,9 @@ use crate::threading::registry::{self, ANONYMOUS};
 ///   and [`recursion_count`](RLock::recursion_count) are public.
 /// - The recursion count is a `usize`: acquiring more than `usize::MAX` times without
 ///   releasing panics where CPython raises `OverflowError`.
-/// - As in CPython (whose thread idents are reused), a lock left held by a thread that ended
-///   belongs to whichever later thread gets the same small thread number.
+/// - A lock left held by a thread that ended stays held by that thread (its
+///   [ident](crate::Thread::ident) is never reused): no later thread can release it, and
+///   waiters wait forever. CPython, whose idents are reused, may hand it to a later thread.
 ///
 /// # Examples
 ///
@@ -72,8 +74,8 @@ use crate::threading::registry::{self, ANONYMOUS};
 /// assert!(!lock.locked());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-// `repr(C)`, `lock` first: the `RLock` and its `Lock` share one address, so wait records
-// (which name the `Lock`) and errors (which name the `RLock`) agree.
+// `repr(C)`, `lock` first: the `RLock` and its `Lock` share one address (the parking key of
+// its waiters), though wait records and errors name it by its own id (`ObjectKind::RLock`).
 #[repr(C)]
 pub struct RLock {
     /// The lock itself; its state word's owner bits name the holder.
@@ -82,10 +84,6 @@ pub struct RLock {
     /// lock's Acquire/Release orderings hand it from one holder to the next), so Relaxed
     /// loads and stores suffice; atomic only so that `Debug` may read a snapshot.
     count: AtomicUsize,
-    /// 0, or the holder's anonymous id when the holder has no thread number of its own
-    /// (it is running its thread-local destructors, and every such thread shares
-    /// [`ANONYMOUS`]). Written only by the holder, cleared before the lock is released.
-    anon: AtomicUsize,
 }
 
 impl RLock {
@@ -104,7 +102,6 @@ impl RLock {
         RLock {
             lock: Lock::new(),
             count: AtomicUsize::new(0),
-            anon: AtomicUsize::new(0),
         }
     }
 
@@ -114,7 +111,6 @@ impl RLock {
         RLock {
             lock: Lock::new(),
             count: AtomicUsize::new(0),
-            anon: AtomicUsize::new(0),
         }
     }
 
@@ -140,9 +136,9 @@ impl RLock {
     #[inline]
     #[track_caller]
     pub fn acquire(&self) {
-        let me = registry::current_number();
-        if !self.try_acquire_fast(me) {
-            self.acquire_slow(me, None, Location::caller());
+        let me = registry::current_ident();
+        if !self.try_acquire_fast(me, Location::caller()) {
+            self.acquire_slow(None, Location::caller());
         }
     }
 
@@ -165,10 +161,11 @@ impl RLock {
     /// assert!(!other.join().unwrap());
     /// ```
     #[inline]
+    #[track_caller]
     #[must_use = "if false, the lock was not acquired: check it before releasing or using what it guards"]
     pub fn try_acquire(&self) -> bool {
-        let me = registry::current_number();
-        self.try_acquire_fast(me) || self.try_acquire_slow(me)
+        let me = registry::current_ident();
+        self.try_acquire_fast(me, Location::caller()) || self.try_acquire_slow(Location::caller())
     }
 
     /// Acquires the lock, waiting at most `timeout` for another thread to release it; true if
@@ -194,14 +191,14 @@ impl RLock {
     #[track_caller]
     #[must_use = "if false, the lock was not acquired: check it before releasing or using what it guards"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        let me = registry::current_number();
-        if self.try_acquire_fast(me) {
+        let me = registry::current_ident();
+        if self.try_acquire_fast(me, Location::caller()) {
             return true;
         }
         if timeout.is_zero() {
-            return self.try_acquire_slow(me);
+            return self.try_acquire_slow(Location::caller());
         }
-        self.acquire_slow(me, wait::deadline(timeout), Location::caller())
+        self.acquire_slow(wait::deadline(timeout), Location::caller())
     }
 
     /// Releases one level: the recursion count goes down by one, and the lock is free again
@@ -224,9 +221,9 @@ impl RLock {
     /// ```
     #[inline]
     pub fn release(&self) -> Result<(), ReleaseError> {
-        let me = registry::current_number();
+        let me = registry::current_ident();
         let s = self.lock.state.load(Ordering::Relaxed);
-        if s & !PARKED != LOCKED | (me << OWNER_SHIFT) || me == ANONYMOUS {
+        if s & !PARKED != LOCKED | (me << OWNER_SHIFT) {
             return self.release_slow(me, s);
         }
         self.release_level();
@@ -263,7 +260,7 @@ impl RLock {
     /// ```
     #[inline]
     pub fn is_owned(&self) -> bool {
-        self.owned_by(registry::current_number())
+        self.owned_by(registry::current_ident())
     }
 
     /// How many times the calling thread has acquired the lock without releasing it: 0 if
@@ -360,6 +357,22 @@ impl RLock {
         self.acquire_timeout(timeout).then(|| RLockGuard::new(self))
     }
 
+    /// The lock's id, as wait records and errors show it: [`ObjectKind::RLock`] and its
+    /// address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{ObjectKind, RLock};
+    /// let lock = RLock::new();
+    /// assert_eq!(lock.id().kind(), ObjectKind::RLock);
+    /// assert_eq!(lock.id().addr(), &lock as *const RLock as usize);
+    /// ```
+    #[inline]
+    pub fn id(&self) -> ObjectId {
+        ObjectId::new(ObjectKind::RLock, self.addr())
+    }
+
     fn addr(&self) -> usize {
         std::ptr::from_ref(self).addr()
     }
@@ -371,19 +384,15 @@ impl RLock {
 
     /// True if thread `me` (the caller) holds the lock.
     #[inline]
-    fn owned_by(&self, me: u32) -> bool {
+    fn owned_by(&self, me: u64) -> bool {
         self.lock.is_held_by(me)
-            && (me != ANONYMOUS || self.anon.load(Ordering::Relaxed) == anonymous_id().get())
     }
 
     /// The uncontended acquisition (one compare-exchange) and the recursive one (a load and
     /// a store). False means: take the slow path (contended, a spurious compare-exchange
     /// failure, or a caller without a thread number of its own).
     #[inline]
-    fn try_acquire_fast(&self, me: u32) -> bool {
-        if me == ANONYMOUS {
-            return false;
-        }
+    fn try_acquire_fast(&self, me: u64, location: &'static Location<'static>) -> bool {
         let s = self.lock.state.load(Ordering::Relaxed);
         if s == 0 {
             let ok = self
@@ -397,7 +406,7 @@ impl RLock {
                 )
                 .is_ok();
             if ok {
-                self.count.store(1, Ordering::Relaxed);
+                self.took(1, location);
             }
             return ok;
         }
@@ -418,22 +427,20 @@ impl RLock {
 
     /// The calling thread (`me`) just took the underlying lock: record it as the holder.
     #[inline]
-    fn took(&self, me: u32, count: usize) {
-        if me == ANONYMOUS {
-            self.anon.store(anonymous_id().get(), Ordering::Relaxed);
-        }
+    fn took(&self, count: usize, location: &'static Location<'static>) {
         self.count.store(count, Ordering::Relaxed);
+        held::acquired(self.id(), location);
     }
 
     #[cold]
     #[inline(never)]
-    fn try_acquire_slow(&self, me: u32) -> bool {
-        if self.owned_by(me) {
+    fn try_acquire_slow(&self, location: &'static Location<'static>) -> bool {
+        if self.owned_by(registry::current_ident()) {
             self.count_up();
             return true;
         }
-        if self.lock.try_acquire() {
-            self.took(me, 1);
+        if self.lock.try_acquire_raw() {
+            self.took(1, location);
             return true;
         }
         false
@@ -444,20 +451,21 @@ impl RLock {
     #[inline(never)]
     fn acquire_slow(
         &self,
-        me: u32,
         deadline: Option<Instant>,
         location: &'static Location<'static>,
     ) -> bool {
-        if self.owned_by(me) {
+        if self.owned_by(registry::current_ident()) {
             self.count_up();
             return true;
         }
-        let got = self.lock.try_acquire()
-            || self.lock.acquire_slow(WaitKind::RLock, deadline, location)
+        let got = self.lock.try_acquire_raw()
+            || self
+                .lock
+                .acquire_slow(WaitKind::RLock, self.id(), deadline, location)
             // The deadline passed: one last poll, so a lock freed at the last moment counts.
-            || self.lock.try_acquire();
+            || self.lock.try_acquire_raw();
         if got {
-            self.took(me, 1);
+            self.took(1, location);
         }
         got
     }
@@ -477,25 +485,19 @@ impl RLock {
     #[inline]
     fn release_all(&self) {
         self.count.store(0, Ordering::Relaxed);
-        if self.anon.load(Ordering::Relaxed) != 0 {
-            self.anon.store(0, Ordering::Relaxed);
-        }
-        self.lock.release_held();
+        held::released(self.id());
+        self.lock.release_raw();
     }
 
     /// A release whose quick check failed: an error, or a holder without a thread number.
     #[cold]
     #[inline(never)]
-    fn release_slow(&self, me: u32, s: u32) -> Result<(), ReleaseError> {
+    fn release_slow(&self, me: u64, s: u64) -> Result<(), ReleaseError> {
         if s & LOCKED == 0 {
-            return Err(ReleaseError::new("RLock", self.addr()));
+            return Err(ReleaseError::new(ReleaseErrorKind::Unlocked, self.id()));
         }
         if !self.owned_by(me) {
-            return Err(ReleaseError::with_reason(
-                "RLock",
-                self.addr(),
-                "release another thread's",
-            ));
+            return Err(ReleaseError::new(ReleaseErrorKind::NotOwner, self.id()));
         }
         self.release_level();
         Ok(())
@@ -515,11 +517,11 @@ impl RLock {
     /// For `Condition::wait`: takes the lock again with the recursion count it had, blocking
     /// (recorded as [`WaitKind::Condition`]) while another thread holds it.
     pub(crate) fn acquire_restore(&self, count: usize, location: &'static Location<'static>) {
-        let me = registry::current_number();
         if !self.lock.try_acquire_fast() {
-            self.lock.acquire_slow(WaitKind::Condition, None, location);
+            self.lock
+                .acquire_slow(WaitKind::Condition, self.id(), None, location);
         }
-        self.took(me, count);
+        self.took(count, location);
     }
 }
 
@@ -537,7 +539,7 @@ impl fmt::Debug for RLock {
         let mut d = f.debug_struct("RLock");
         d.field("locked", &(s & LOCKED != 0));
         if s & LOCKED != 0 {
-            d.field("holder", &(s >> OWNER_SHIFT));
+            d.field("holder", &word_holder(s));
             d.field("count", &self.count.load(Ordering::Relaxed));
         }
         d.finish()
@@ -612,32 +614,9 @@ impl fmt::Debug for RLockGuard<'_> {
     }
 }
 
-thread_local! {
-    /// This thread's anonymous id, 0 until first needed. No destructor, so it stays readable
-    /// while the thread's other thread-locals are being dropped (when it is needed).
-    static ANON_ID: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Source of anonymous ids: above every thread number, never reused.
-static NEXT_ANON_ID: std::sync::atomic::AtomicUsize =
-    std::sync::atomic::AtomicUsize::new(ANONYMOUS as usize + 1);
-
-/// A process-unique id for a thread that has no thread number of its own any more (it is
-/// running its thread-local destructors, see [`ANONYMOUS`]). Distinct from every thread
-/// number, so it can stand in for one as a reentrant lock's owner.
-#[cold]
-fn anonymous_id() -> NonZeroUsize {
-    let id = ANON_ID.with(|c| {
-        if c.get() == 0 {
-            c.set(NEXT_ANON_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-        }
-        c.get()
-    });
-    NonZeroUsize::new(id).expect("anonymous ids start above every thread number")
-}
-
-/// The owner id of [`ReentrantMutex<T>`]: the calling thread's small number (one thread-local
-/// load), or for a thread that no longer has one, a process-unique id above every number.
+/// The owner id of [`ReentrantMutex<T>`]: the calling thread's [ident](crate::get_ident) (one
+/// thread-local load), which is never reused, also for a thread running its thread-local
+/// destructors.
 ///
 /// # Examples
 ///
@@ -651,20 +630,15 @@ fn anonymous_id() -> NonZeroUsize {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ThreadNumber;
 
-// SAFETY: thread numbers are unique among live threads (the registry frees a number only when
-// its thread ends) and a thread's number does not change while it holds one; a thread without
-// a number (ANONYMOUS) gets an id from a counter that starts above every number and never
-// repeats, kept in a destructor-free thread-local so that it is stable for that thread.
+// SAFETY: idents are unique in the process and never reused (one counter), and a thread's
+// ident, cached in a destructor-free thread-local, never changes. (On a 32-bit target the
+// `usize` would repeat after 2^32 threads.)
 unsafe impl lock_api::GetThreadId for ThreadNumber {
     const INIT: Self = ThreadNumber;
 
     #[inline]
     fn nonzero_thread_id(&self) -> NonZeroUsize {
-        let n = registry::current_number();
-        match NonZeroUsize::new(n as usize) {
-            Some(id) if n != ANONYMOUS => id,
-            _ => anonymous_id(),
-        }
+        NonZeroUsize::new(registry::current_ident() as usize).expect("idents are never 0")
     }
 }
 

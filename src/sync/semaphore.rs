@@ -24,9 +24,14 @@ use std::time::{Duration, Instant};
 
 use crate::primitive::parking_lot_core::{self, FilterOp, ParkResult, SpinWait};
 
-use super::error::ReleaseError;
-use super::wait::{self, Blocked, WaitKind};
+use super::error::{ReleaseError, ReleaseErrorKind};
+use super::wait::{self, Blocked, ObjectId, ObjectKind, WaitKind, Waiting};
 use crate::primitive::{AtomicUsize, Ordering};
+
+/// The wait record of a semaphore acquisition: the one place this file builds one.
+fn blocked(object: ObjectId, location: &'static Location<'static>) -> Blocked {
+    Blocked::on(WaitKind::Semaphore, object, location)
+}
 
 /// The largest count a semaphore holds.
 const MAX_VALUE: usize = (isize::MAX as usize) >> 1;
@@ -99,7 +104,7 @@ impl Permits {
 
     /// Takes a permit, waiting until one is free.
     #[inline]
-    fn acquire(&self, object: usize, location: &'static Location<'static>) {
+    fn acquire(&self, object: ObjectId, location: &'static Location<'static>) {
         if !self.take_or_register() {
             self.wait(None, object, location);
         }
@@ -110,7 +115,7 @@ impl Permits {
     fn acquire_timeout(
         &self,
         timeout: Duration,
-        object: usize,
+        object: ObjectId,
         location: &'static Location<'static>,
     ) -> bool {
         if timeout.is_zero() {
@@ -121,7 +126,7 @@ impl Permits {
 
     /// Gives back `n` permits, within `MAX_VALUE`: a `fetch_add` for small `n`.
     #[inline]
-    fn release(&self, n: usize, object: usize) -> Result<(), ReleaseError> {
+    fn release(&self, n: usize, object: ObjectId) -> Result<(), ReleaseError> {
         if n == 0 || n > SMALL_RELEASE {
             return self.release_checked(n, MAX_VALUE, object);
         }
@@ -130,7 +135,7 @@ impl Permits {
             return Err(self.undo_release(n, object));
         }
         if old < 0 {
-            self.hand_over(n.min(old.unsigned_abs()), object);
+            self.hand_over(n.min(old.unsigned_abs()), object.addr());
         }
         Ok(())
     }
@@ -138,7 +143,12 @@ impl Permits {
     /// Gives back `n` permits if the count stays within `bound`: one compare-exchange when
     /// uncontended. Exact: the count never exceeds `bound`, even for a moment.
     #[inline]
-    fn release_checked(&self, n: usize, bound: usize, object: usize) -> Result<(), ReleaseError> {
+    fn release_checked(
+        &self,
+        n: usize,
+        bound: usize,
+        object: ObjectId,
+    ) -> Result<(), ReleaseError> {
         let mut c = self.count.load(Ordering::Relaxed);
         loop {
             let free = signed(c).max(0) as usize;
@@ -156,7 +166,7 @@ impl Permits {
             }
         }
         if signed(c) < 0 {
-            self.hand_over(n.min(signed(c).unsigned_abs()), object);
+            self.hand_over(n.min(signed(c).unsigned_abs()), object.addr());
         }
         Ok(())
     }
@@ -166,27 +176,22 @@ impl Permits {
     /// ones, so the count stays far above zero.
     #[cold]
     #[inline(never)]
-    fn undo_release(&self, n: usize, object: usize) -> ReleaseError {
+    fn undo_release(&self, n: usize, object: ObjectId) -> ReleaseError {
         self.count.fetch_sub(n, Ordering::Relaxed);
         self.release_error(n, MAX_VALUE, object)
     }
 
     #[cold]
     #[inline(never)]
-    fn release_error(&self, n: usize, bound: usize, object: usize) -> ReleaseError {
-        let primitive = if bound == MAX_VALUE {
-            "Semaphore"
-        } else {
-            "BoundedSemaphore"
-        };
-        let reason = if n == 0 {
-            "release of zero permits of"
+    fn release_error(&self, n: usize, bound: usize, object: ObjectId) -> ReleaseError {
+        let kind = if n == 0 {
+            ReleaseErrorKind::Zero
         } else if bound == MAX_VALUE {
-            "permit count overflow in"
+            ReleaseErrorKind::Overflow
         } else {
-            "too many releases of"
+            ReleaseErrorKind::OverRelease
         };
-        ReleaseError::with_reason(primitive, object, reason)
+        ReleaseError::new(kind, object)
     }
 
     /// Takes a permit handed to a waiter, if there is one.
@@ -212,10 +217,12 @@ impl Permits {
     fn wait(
         &self,
         deadline: Option<Instant>,
-        object: usize,
+        object: ObjectId,
         location: &'static Location<'static>,
     ) -> bool {
+        wait::contended(object);
         let mut spin = SpinWait::new();
+        let mut waiting: Option<Waiting> = None;
         loop {
             if self.take_handed() {
                 return true;
@@ -226,18 +233,13 @@ impl Permits {
             if spin.spin() {
                 continue;
             }
-            let on = Blocked {
-                kind: WaitKind::Semaphore,
-                object,
-                owner: 0,
-                location,
-            };
+            let rec = waiting.get_or_insert_with(|| Waiting::begin(blocked(object, location)));
             // Sleep only while nothing is handed: a release adds to `handed` before it wakes.
             let validate = || self.handed.load(Ordering::Relaxed) == 0;
             // `TimedOut` means the deadline passed (parking_lot_core checks the clock): give
             // up now rather than reading the clock again, which is also what lets the loom
             // models (whose deadlines fire without the clock moving) reach `give_up`.
-            if wait::park(object, on, deadline, validate, |_, _| {}) == ParkResult::TimedOut {
+            if rec.park(object.addr(), deadline, validate, |_, _| {}) == ParkResult::TimedOut {
                 return self.give_up();
             }
         }
@@ -420,7 +422,7 @@ impl Semaphore {
     #[inline]
     #[track_caller]
     pub fn acquire(&self) {
-        self.permits.acquire(self.addr(), Location::caller());
+        self.permits.acquire(self.id(), Location::caller());
     }
 
     /// Takes a permit if one is free, without waiting; true if it did. Python's
@@ -455,7 +457,7 @@ impl Semaphore {
     #[must_use = "if false, no permit was taken: check it before releasing one"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         self.permits
-            .acquire_timeout(timeout, self.addr(), Location::caller())
+            .acquire_timeout(timeout, self.id(), Location::caller())
     }
 
     /// Gives back `n` permits (Python's `release(n)`), waking up to `n` waiting threads. Any
@@ -477,7 +479,7 @@ impl Semaphore {
     /// ```
     #[inline]
     pub fn release(&self, n: usize) -> Result<(), ReleaseError> {
-        self.permits.release(n, self.addr())
+        self.permits.release(n, self.id())
     }
 
     /// The number of free permits right now. A snapshot: it may change right after.
@@ -546,6 +548,20 @@ impl Semaphore {
     pub fn guard_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
         self.acquire_timeout(timeout)
             .then(|| SemaphoreGuard { sem: self })
+    }
+
+    /// The semaphore's id, as wait records and errors show it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{Semaphore, ObjectKind};
+    /// let sem = Semaphore::new(1);
+    /// assert_eq!(sem.id().kind(), ObjectKind::Semaphore);
+    /// assert_eq!(sem.release(0).unwrap_err().object(), sem.id());
+    /// ```
+    pub fn id(&self) -> ObjectId {
+        ObjectId::new(ObjectKind::Semaphore, self.addr())
     }
 
     fn addr(&self) -> usize {
@@ -704,7 +720,7 @@ impl BoundedSemaphore {
     #[inline]
     #[track_caller]
     pub fn acquire(&self) {
-        self.permits.acquire(self.addr(), Location::caller());
+        self.permits.acquire(self.id(), Location::caller());
     }
 
     /// Takes a permit if one is free, without waiting; true if it did.
@@ -738,7 +754,7 @@ impl BoundedSemaphore {
     #[must_use = "if false, no permit was taken: check it before releasing one"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         self.permits
-            .acquire_timeout(timeout, self.addr(), Location::caller())
+            .acquire_timeout(timeout, self.id(), Location::caller())
     }
 
     /// Gives back `n` permits, waking up to `n` waiting threads.
@@ -762,7 +778,7 @@ impl BoundedSemaphore {
     /// ```
     #[inline]
     pub fn release(&self, n: usize) -> Result<(), ReleaseError> {
-        self.permits.release_checked(n, self.bound, self.addr())
+        self.permits.release_checked(n, self.bound, self.id())
     }
 
     /// The number of free permits right now. A snapshot: it may change right after.
@@ -846,6 +862,20 @@ impl BoundedSemaphore {
     pub fn guard_timeout(&self, timeout: Duration) -> Option<BoundedSemaphoreGuard<'_>> {
         self.acquire_timeout(timeout)
             .then(|| BoundedSemaphoreGuard { sem: self })
+    }
+
+    /// The semaphore's id, as wait records and errors show it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{BoundedSemaphore, ObjectKind};
+    /// let sem = BoundedSemaphore::new(1);
+    /// assert_eq!(sem.id().kind(), ObjectKind::BoundedSemaphore);
+    /// assert_eq!(sem.release(0).unwrap_err().object(), sem.id());
+    /// ```
+    pub fn id(&self) -> ObjectId {
+        ObjectId::new(ObjectKind::BoundedSemaphore, self.addr())
     }
 
     fn addr(&self) -> usize {

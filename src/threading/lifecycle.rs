@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::error::{JoinError, StartError};
 use super::thread::{Inner, Kind, Target, Thread, locked, state};
 use super::{excepthook, registry, shutdown};
-use crate::sync::wait::{self, Blocked, WaitKind};
+use crate::sync::wait::{self, Blocked, ObjectId, ObjectKind, Owner, WaitKind};
 use crate::sys;
 
 /// The smallest stack a thread may ask for, as Python's `_thread.stack_size`.
@@ -67,12 +67,7 @@ impl Thread {
             .expect("an unstarted thread always has its target");
         spawn(inner, stack, target)?;
         let key = inner.state_key();
-        let on = Blocked {
-            kind: WaitKind::Start,
-            object: key,
-            owner: inner.number.load(Ordering::Relaxed),
-            location: Location::caller(),
-        };
+        let on = blocked(WaitKind::Start, inner, Location::caller());
         let starting = || inner.state.load(Ordering::Acquire) == state::STARTING;
         if spin_while(START_SPIN, starting) {
             wait::wait_while(key, on, None, starting);
@@ -161,12 +156,7 @@ impl Thread {
             });
         }
         let key = inner.state_key();
-        let on = Blocked {
-            kind: WaitKind::Join,
-            object: key,
-            owner: inner.number.load(Ordering::Relaxed),
-            location,
-        };
+        let on = blocked(WaitKind::Join, inner, location);
         if wait::wait_while(key, on, until, || {
             inner.state.load(Ordering::Acquire) != state::FINISHED
         }) {
@@ -208,6 +198,13 @@ fn spin_while(budget: Duration, cond: impl Fn() -> bool) -> bool {
             return cond();
         }
     }
+}
+
+/// The record of a wait for thread `inner` (to start, or to end): the one place this file
+/// builds one. The thread is its own owner, by ident.
+fn blocked(kind: WaitKind, inner: &Inner, location: &'static Location<'static>) -> Blocked {
+    Blocked::on(kind, ObjectId::of(ObjectKind::Thread, inner), location)
+        .owned_by(Owner::Thread(inner.ident.load(Ordering::Relaxed)))
 }
 
 /// Registers the entry and creates the OS thread. On failure the entry leaves the table and

@@ -5,6 +5,7 @@ pub(crate) mod builder;
 pub(crate) mod error;
 pub(crate) mod excepthook;
 pub(crate) mod lifecycle;
+pub(crate) mod record;
 pub(crate) mod registry;
 pub(crate) mod scope;
 pub(crate) mod shutdown;
@@ -17,6 +18,7 @@ pub use excepthook::{
     default_excepthook, panic_hook_enabled, reset_excepthook, set_excepthook,
     set_panic_hook_enabled,
 };
+pub use record::{ObjectId, ObjectKind, WaitInfo, WaitKind};
 pub use registry::{
     active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };

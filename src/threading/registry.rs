@@ -10,18 +10,21 @@
 //! | the main thread | on first use, from any thread | yes | never |
 //! | any other thread | the first time it blocks, takes a lock or asks for [`current_thread`] | once it calls [`current_thread`] (named `Dummy-N`) | when it ends (a thread-local destructor) |
 //!
-//! # The small thread number
+//! # Numbers and idents
 //!
 //! Each entry has a number, unique among live threads and reused after a thread ends (oldest
-//! freed first, so a number is not handed out again soon). It is what a [`Lock`](crate::Lock)'s
-//! state word stores as its holder, and what wait records store as an owner. The calling
-//! thread's number is cached in a `const` thread-local: reading it is one TLS load.
+//! freed first): its slot in the table, so that the table does not grow with every thread
+//! ever started. What names a thread anywhere else (a [`Lock`](crate::Lock)'s state word, a
+//! wait record's owner, a `ReentrantMutex`'s owner) is its [`ident`](Thread::ident), never
+//! reused, so that nothing can mistake a later thread for one that ended. The calling
+//! thread's ident is cached in a `const` thread-local: reading it is one TLS load.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use super::record::WaitInfo;
 use super::thread::{Inner, Kind, Thread};
 use crate::sys;
 
@@ -102,16 +105,64 @@ pub(crate) fn remove(inner: &Inner) {
     }
 }
 
-/// The entry of thread number `number`, if that thread is alive.
-pub(crate) fn lookup(number: u32) -> Option<Thread> {
-    if number == 0 || number == ANONYMOUS {
+/// The entry of the live thread whose ident is `ident` (a scan of the table: for readers of
+/// lock words and wait records, never on a fast path).
+pub(crate) fn lookup_ident(ident: u64) -> Option<Thread> {
+    if ident == 0 {
         return None;
     }
     let t = table();
     t.slots
-        .get(number as usize - 1)?
-        .as_ref()
+        .iter()
+        .flatten()
+        .find(|inner| inner.ident.load(Ordering::Relaxed) == ident)
         .map(|inner| Thread::from_inner(inner.clone()))
+}
+
+/// Wakes every thread parked on a thread entry's state key (its joiners and its starter).
+#[cfg_attr(loom, allow(dead_code))]
+pub(crate) fn wake_joiners(key: usize) {
+    // SAFETY: no callback runs; waking threads parked on any key is always sound.
+    unsafe {
+        crate::primitive::parking_lot_core::unpark_all(
+            key,
+            crate::primitive::parking_lot_core::DEFAULT_UNPARK_TOKEN,
+        );
+    }
+}
+
+impl WaitInfo {
+    /// The thread that owns the object at the moment the snapshot was taken (a lock's holder
+    /// then, not when the wait began; the thread being joined), if there is one and it is
+    /// still alive. Found by ident, which is never reused: never a thread that came later.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use threadkit::{Lock, Thread};
+    ///
+    /// let lock = Arc::new(Lock::new());
+    /// let guard = lock.guard(); // the main thread holds the lock
+    /// let l = lock.clone();
+    /// let t = Thread::new(move || {
+    ///     l.acquire();
+    ///     l.release().unwrap();
+    /// });
+    /// t.start()?;
+    /// let info = loop {
+    ///     if let Some(info) = t.waiting() { break info; }
+    ///     std::thread::yield_now();
+    /// };
+    /// assert_eq!(info.owner(), Some(threadkit::current_thread()));
+    /// assert_eq!(info.owner(), lock.holder());
+    /// drop(guard);
+    /// t.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn owner(&self) -> Option<Thread> {
+        lookup_ident(self.rec.owner)
+    }
 }
 
 /// Every entry in the table, visible or not (for dumps).
@@ -128,8 +179,12 @@ crate::primitive::thread_local! {
     /// The calling thread's entry, borrowed from [`OWNER`] (or from [`MAIN`] on the main
     /// thread). Null until the thread first needs it, and again once [`OWNER`] is dropped.
     static CURRENT: Cell<*const Inner> = const { Cell::new(std::ptr::null()) };
-    /// The calling thread's number, 0 when unknown: the one TLS load a lock's fast path makes.
+    /// The calling thread's number, 0 when unknown.
     static NUMBER: Cell<u32> = const { Cell::new(0) };
+    /// The calling thread's ident as lock words store it, 0 until first needed: the one TLS
+    /// load a lock's fast path makes. No destructor, and never reset: it stays the thread's
+    /// (and readable) while the thread's other thread-locals are being dropped.
+    static IDENT: Cell<u64> = const { Cell::new(0) };
     /// [`CURRENT`] once the entry is visible in [`enumerate`], else null: what
     /// [`current_thread`]'s fast path reads, so it makes one TLS load and no other check.
     static SHOWN: Cell<*const Inner> = const { Cell::new(std::ptr::null()) };
@@ -190,11 +245,24 @@ fn main_native_id() -> u64 {
     }
 }
 
-/// The calling thread's number, for lock words and wait records. One TLS load when known.
+/// The calling thread's ident, for lock words: [`get_ident`]'s value, and for a thread too
+/// far into its teardown to get an entry, an ident of its own all the same (never 0, never
+/// reused, stable for the thread). One TLS load when known.
 #[inline]
-pub(crate) fn current_number() -> u32 {
-    let n = NUMBER.with(Cell::get);
-    if n != 0 { n } else { bind_current().1 }
+pub(crate) fn current_ident() -> u64 {
+    let i = IDENT.with(Cell::get);
+    if i != 0 { i } else { bind_ident() }
+}
+
+#[cold]
+#[inline(never)]
+fn bind_ident() -> u64 {
+    let p = current_ptr();
+    // SAFETY: as in `with_current`: a non-null entry outlives this call on this thread.
+    let ident = unsafe { p.as_ref() }.map_or(0, |inner| inner.ident.load(Ordering::Acquire));
+    let ident = if ident != 0 { ident } else { next_ident() };
+    IDENT.with(|c| c.set(ident));
+    ident
 }
 
 /// The calling thread's entry pointer, binding the thread first if needed. Null only for a

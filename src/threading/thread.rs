@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use super::builder::Builder;
 use super::error::{SetDaemonError, ThreadPanic};
+use super::record::{WaitInfo, WaitSlot};
 use super::registry;
-use crate::sync::wait::{WaitInfo, WaitSlot};
 use crate::sys;
 
 /// What kind of thread an entry describes.
@@ -133,7 +133,7 @@ impl Inner {
         // and no model joins through the registry (loom threads are joined by their handles),
         // so nobody could be parked on this key.
         #[cfg(not(loom))]
-        crate::sync::wait::unpark_all(self.state_key());
+        registry::wake_joiners(self.state_key());
     }
 }
 
