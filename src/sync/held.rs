@@ -138,6 +138,24 @@ mod tests {
     }
 
     #[test]
+    fn a_condition_wait_gives_the_lock_back_and_takes_it_again_in_the_list() {
+        let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let cond = crate::Condition::new();
+        set_tracking(true);
+        let g = cond.guard();
+        assert_eq!(objects(), [cond.lock().id()]);
+        assert!(
+            !cond
+                .wait_timeout(std::time::Duration::from_millis(1))
+                .unwrap()
+        );
+        assert_eq!(objects(), [cond.lock().id()], "held again, listed once");
+        drop(g);
+        assert!(objects().is_empty());
+        set_tracking(false);
+    }
+
+    #[test]
     fn nothing_is_listed_while_off() {
         let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         set_tracking(false);
