@@ -118,6 +118,11 @@ pub use sync::{
     ReentrantMutex, ReentrantMutexGuard, ReleaseError, Semaphore, SemaphoreGuard, ThreadNumber,
     Timer, Truthy, WaitInfo, WaitKind, sleep,
 };
+pub use sync::{Condvar, CondvarError, WaitTimeoutResult};
+pub use sync::{
+    MappedRwLockReadGuard, MappedRwLockWriteGuard, RawRwLock, RwLock, RwLockReadGuard,
+    RwLockUpgradableReadGuard, RwLockWriteGuard,
+};
 pub use threading::{
     Builder, JoinError, Run, SetDaemonError, StartError, Thread, ThreadPanic, active_count,
     current_thread, default_excepthook, enumerate, get_ident, get_native_id, main_thread,

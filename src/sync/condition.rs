@@ -282,7 +282,12 @@ impl ConditionLock for RLock {
 }
 
 /// What a [`Condition::wait_for`] predicate returns: a value with Python's truthiness. `bool`
-/// (true stops the wait) and `Option<T>` (`Some` stops it, and the value comes back).
+/// (true stops the wait) and `Option<T>` (`Some` stops it).
+///
+/// An untimed [`wait_for`](Condition::wait_for) returns only once the value is truthy, so it
+/// hands back [`Value`](Truthy::Value): the `T` inside the `Some` (no option to unwrap), and for
+/// `bool` the `true` itself. A timed [`wait_for_timeout`](Condition::wait_for_timeout) may
+/// give up on a falsy value, so it returns the predicate's last value as it is.
 ///
 /// # Examples
 ///
@@ -291,8 +296,14 @@ impl ConditionLock for RLock {
 /// assert!(true.is_truthy());
 /// assert!(Some(0).is_truthy());
 /// assert!(!None::<i32>.is_truthy());
+/// assert_eq!(Some(7).into_value(), Some(7)); // the `T`, if truthy
+/// assert_eq!(None::<i32>.into_value(), None);
 /// ```
 pub trait Truthy {
+    /// What an untimed [`Condition::wait_for`] returns once the value is truthy: `T` for
+    /// `Option<T>`, `bool` (always `true`) for `bool`.
+    type Value;
+
     /// True if waiting should stop.
     ///
     /// # Examples
@@ -302,19 +313,45 @@ pub trait Truthy {
     /// assert!(!false.is_truthy());
     /// ```
     fn is_truthy(&self) -> bool;
+
+    /// The value an untimed wait returns, if this one is truthy; `None` if it is falsy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::Truthy;
+    /// assert_eq!(Some("job").into_value(), Some("job"));
+    /// assert_eq!(true.into_value(), Some(true));
+    /// assert_eq!(false.into_value(), None);
+    /// ```
+    fn into_value(self) -> Option<Self::Value>;
 }
 
 impl Truthy for bool {
+    type Value = bool;
+
     #[inline]
     fn is_truthy(&self) -> bool {
         *self
     }
+
+    #[inline]
+    fn into_value(self) -> Option<bool> {
+        self.then_some(true)
+    }
 }
 
 impl<T> Truthy for Option<T> {
+    type Value = T;
+
     #[inline]
     fn is_truthy(&self) -> bool {
         self.is_some()
+    }
+
+    #[inline]
+    fn into_value(self) -> Option<T> {
+        self
     }
 }
 
@@ -373,8 +410,8 @@ impl<T> Truthy for Option<T> {
 /// let (c, q) = (cond.clone(), items.clone());
 /// let consumer = Thread::new(move || {
 ///     let _g = c.guard();
-///     let item = c.wait_for(|| q.lock().borrow_mut().pop_front()).unwrap();
-///     assert_eq!(item, Some(42)); // the predicate's value, as in Python
+///     let item: i32 = c.wait_for(|| q.lock().borrow_mut().pop_front()).unwrap();
+///     assert_eq!(item, 42); // the value inside the predicate's `Some`
 /// });
 /// consumer.start()?;
 /// {
@@ -604,8 +641,10 @@ impl<L: ConditionLock> Condition<L> {
     }
 
     /// Waits until `predicate` returns a truthy value ([`Truthy`]: `true`, or `Some(_)`), and
-    /// returns it. The predicate runs with the lock held: first at once, then after each
-    /// notification. Python's `wait_for(predicate)`.
+    /// returns it: `true` for a `bool` predicate, the `T` itself for an `Option<T>` one (an
+    /// untimed wait never ends on `None`, so there is no option to unwrap). The predicate runs
+    /// with the lock held: first at once, then after each notification. Python's
+    /// `wait_for(predicate)`.
     ///
     /// If the predicate panics, the panic propagates with the lock held by the caller, as it
     /// was when `wait_for` was called (a guard then releases it while unwinding).
@@ -644,12 +683,11 @@ impl<L: ConditionLock> Condition<L> {
     pub fn wait_for<T: Truthy>(
         &self,
         mut predicate: impl FnMut() -> T,
-    ) -> Result<T, ConditionError> {
+    ) -> Result<T::Value, ConditionError> {
         let location = Location::caller();
         self.held_count("wait")?;
         loop {
-            let value = predicate();
-            if value.is_truthy() {
+            if let Some(value) = predicate().into_value() {
                 return Ok(value);
             }
             let count = self.held_count("wait")?;

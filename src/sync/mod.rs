@@ -3,18 +3,21 @@
 
 pub(crate) mod barrier;
 pub(crate) mod condition;
+pub(crate) mod condvar;
 pub(crate) mod error;
 pub(crate) mod event;
 pub(crate) mod local;
 pub(crate) mod lock;
 pub(crate) mod mutex;
 pub(crate) mod rlock;
+pub(crate) mod rwlock;
 pub(crate) mod semaphore;
 pub(crate) mod timer;
 pub(crate) mod wait;
 
 pub use barrier::{Barrier, BarrierPartiesError, BrokenBarrierError, BrokenCause};
 pub use condition::{Condition, ConditionError, ConditionLock, Truthy};
+pub use condvar::{Condvar, CondvarError, WaitTimeoutResult};
 pub use error::ReleaseError;
 pub use event::Event;
 pub use local::Local;
@@ -22,6 +25,10 @@ pub use lock::{Lock, LockGuard};
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard};
 pub use rlock::{
     MappedReentrantMutexGuard, RLock, RLockGuard, ReentrantMutex, ReentrantMutexGuard, ThreadNumber,
+};
+pub use rwlock::{
+    MappedRwLockReadGuard, MappedRwLockWriteGuard, RawRwLock, RwLock, RwLockReadGuard,
+    RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
 pub use semaphore::{BoundedSemaphore, BoundedSemaphoreGuard, Semaphore, SemaphoreGuard};
 pub use timer::Timer;

@@ -71,6 +71,14 @@ pub enum WaitKind {
     QueuePut,
     /// A queue `join` waiting for every item to be marked done.
     QueueJoin,
+    /// Waiting on a [`Condvar`](crate::Condvar) (or re-acquiring its `Mutex` after a wait).
+    Condvar,
+    /// Acquiring an [`RwLock`](crate::RwLock) for reading (shared or upgradable); the owner is
+    /// the writer, when there is one.
+    RwLockRead,
+    /// Acquiring an [`RwLock`](crate::RwLock) for writing (or upgrading a read): the owner is
+    /// the writer or upgradable reader in the way, if any.
+    RwLockWrite,
 }
 
 impl fmt::Display for WaitKind {
@@ -88,6 +96,9 @@ impl fmt::Display for WaitKind {
             WaitKind::QueueGet => "queue get",
             WaitKind::QueuePut => "queue put",
             WaitKind::QueueJoin => "queue join",
+            WaitKind::Condvar => "condvar",
+            WaitKind::RwLockRead => "rwlock read",
+            WaitKind::RwLockWrite => "rwlock write",
         };
         f.write_str(s)
     }
@@ -113,7 +124,7 @@ pub(crate) struct WaitRecord {
 
 /// Every [`WaitKind`], in declaration order: a kind's code in a [`WaitSlot`] is its index
 /// here plus one (see `kind_codes_decode_to_their_kind`).
-const KINDS: [WaitKind; 12] = [
+const KINDS: [WaitKind; 15] = [
     WaitKind::Lock,
     WaitKind::Join,
     WaitKind::Start,
@@ -126,6 +137,9 @@ const KINDS: [WaitKind; 12] = [
     WaitKind::QueueGet,
     WaitKind::QueuePut,
     WaitKind::QueueJoin,
+    WaitKind::Condvar,
+    WaitKind::RwLockRead,
+    WaitKind::RwLockWrite,
 ];
 
 impl WaitKind {
@@ -566,7 +580,7 @@ mod tests {
         }
         assert_eq!(
             KINDS.len(),
-            WaitKind::QueueJoin as usize + 1,
+            WaitKind::RwLockWrite as usize + 1,
             "a kind missing"
         );
     }
