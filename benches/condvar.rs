@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
-/// The ping-pong, written once for any mutex/condvar pair through two small closures.
+/// The ping-pong, written once for any mutex/condvar pair: how to lock, how to wait.
 macro_rules! ping_pong {
-    ($iters:expr, $pair:expr, $lock:expr, $wait:expr) => {{
+    ($iters:expr, $pair:expr, |$m:ident| $lock:expr, |$cv:ident, $g:ident| $wait:expr) => {{
         let iters: u64 = $iters;
         let pair = Arc::new($pair);
         let ready = Arc::new(Barrier::new(2));
@@ -22,9 +22,15 @@ macro_rules! ping_pong {
             r.wait();
             let (m, cv) = &*p;
             for i in 0..iters {
-                let mut g = $lock(m);
+                let mut g = {
+                    let $m = m;
+                    $lock
+                };
                 while *g != 2 * i + 1 {
-                    g = $wait(cv, g);
+                    g = {
+                        let ($cv, $g) = (cv, g);
+                        $wait
+                    };
                 }
                 *g = 2 * i + 2;
                 cv.notify_one();
@@ -34,17 +40,29 @@ macro_rules! ping_pong {
         let start = Instant::now();
         let (m, cv) = &*pair;
         for i in 0..iters {
-            let mut g = $lock(m);
+            let mut g = {
+                let $m = m;
+                $lock
+            };
             while *g != 2 * i {
-                g = $wait(cv, g);
+                g = {
+                    let ($cv, $g) = (cv, g);
+                    $wait
+                };
             }
             *g = 2 * i + 1;
             cv.notify_one();
         }
         {
-            let mut g = $lock(m);
+            let mut g = {
+                let $m = m;
+                $lock
+            };
             while *g != 2 * iters {
-                g = $wait(cv, g);
+                g = {
+                    let ($cv, $g) = (cv, g);
+                    $wait
+                };
             }
         }
         let took: Duration = start.elapsed();
@@ -60,8 +78,9 @@ fn condvar_ping_pong(c: &mut Criterion) {
             ping_pong!(
                 iters,
                 (threadkit::Mutex::new(0u64), threadkit::Condvar::new()),
-                |m: &threadkit::Mutex<u64>| m.lock(),
-                |cv: &threadkit::Condvar, mut g| {
+                |m| m.lock(),
+                |cv, g| {
+                    let mut g = g;
                     cv.wait(&mut g).unwrap();
                     g
                 }
@@ -73,8 +92,9 @@ fn condvar_ping_pong(c: &mut Criterion) {
             ping_pong!(
                 iters,
                 (parking_lot::Mutex::new(0u64), parking_lot::Condvar::new()),
-                |m: &parking_lot::Mutex<u64>| m.lock(),
-                |cv: &parking_lot::Condvar, mut g| {
+                |m| m.lock(),
+                |cv, g| {
+                    let mut g = g;
                     cv.wait(&mut g);
                     g
                 }
@@ -86,8 +106,8 @@ fn condvar_ping_pong(c: &mut Criterion) {
             ping_pong!(
                 iters,
                 (std::sync::Mutex::new(0u64), std::sync::Condvar::new()),
-                |m: &std::sync::Mutex<u64>| m.lock().unwrap(),
-                |cv: &std::sync::Condvar, g| cv.wait(g).unwrap()
+                |m| m.lock().unwrap(),
+                |cv, g| cv.wait(g).unwrap()
             )
         })
     });

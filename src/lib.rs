@@ -69,6 +69,13 @@
 //! | `qsize()`, `empty()`, `full()`, `task_done()`, `join()` | the same names; `join_timeout(t)` |
 //! | `shutdown()`, `shutdown(immediate=True)` | `shutdown()`, `shutdown_immediate()` (returns the removed items) |
 //!
+//! ## Coming from std / parking_lot
+//!
+//! | std / parking_lot | threadkit |
+//! |---|---|
+//! | `std::sync::RwLock<T>`, `parking_lot::RwLock<T>` | [`RwLock<T>`] over threadkit's [`RawRwLock`] (`const fn new`, upgradable and timed, no poisoning; a waiting writer keeps new readers out); guards [`RwLockReadGuard`], [`RwLockWriteGuard`], [`RwLockUpgradableReadGuard`], [`MappedRwLockReadGuard`], [`MappedRwLockWriteGuard`] |
+//! | `Condvar` with a `Mutex<T>` | [`Condvar`] with [`Mutex<T>`]: [`wait`](Condvar::wait), [`wait_while`](Condvar::wait_while), [`wait_timeout`](Condvar::wait_timeout), [`wait_while_timeout`](Condvar::wait_while_timeout) ([`WaitTimeoutResult`]), [`notify_one`](Condvar::notify_one), [`notify_all`](Condvar::notify_all); one condvar used with two mutexes is a [`CondvarError`], not a panic |
+//!
 //! ## Timeouts
 //!
 //! One rule everywhere: a timeout is a [`Duration`](std::time::Duration). Zero polls once

@@ -760,3 +760,79 @@ impl fmt::Display for CondvarError {
 }
 
 impl std::error::Error for CondvarError {}
+
+/// loom model of [`Condvar::wait_timeout`] with a deadline that may fire at any point (see
+/// `park_loom::with_firing_deadlines`), racing a `notify_one` sent under the mutex: the wait
+/// reports "not timed out" exactly when the notify found it, returns holding the mutex either
+/// way, and leaves the condvar and the mutex word clean. The untimed models are in
+/// `tests/loom_condvar.rs`. Run with
+/// `RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --lib sync::condvar`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::sync::atomic::{AtomicBool, Ordering as StdOrdering};
+    use std::time::Duration;
+
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::Condvar;
+    use crate::primitive::Ordering;
+    use crate::primitive::park_loom::with_firing_deadlines;
+    use crate::sync::lock::Lock;
+    use crate::sync::mutex::Mutex;
+
+    /// Returns whether the wait was notified.
+    fn timed_wait_racing_notify() -> bool {
+        let p = Arc::new((Mutex::from_raw(Lock::new(), usize::MAX), Condvar::new()));
+        let p2 = p.clone();
+        let waiter = thread::spawn(move || {
+            let mut g = p2.0.lock();
+            let r =
+                p2.1.wait_timeout(&mut g, Duration::from_secs(3600))
+                    .unwrap();
+            // Held again: the notifier's result is visible under it once it released.
+            !r.timed_out()
+        });
+        let found = {
+            let mut g = p.0.lock();
+            let found = p.1.notify_one();
+            *g = usize::from(found);
+            found
+        };
+        let notified = waiter.join().unwrap();
+        assert_eq!(
+            notified, found,
+            "notified {notified}, the notify found {found}"
+        );
+        assert_eq!(
+            p.1.mutex.load(Ordering::Relaxed),
+            0,
+            "a waiter still recorded"
+        );
+        // SAFETY: only the raw lock's state word is read.
+        let raw = unsafe { p.0.raw() };
+        assert_eq!(
+            raw.state.load(Ordering::Relaxed),
+            0,
+            "the mutex word is not clean"
+        );
+        notified
+    }
+
+    #[test]
+    fn timed_wait_racing_notify_one() {
+        let saw = std::sync::Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);
+        let s = saw.clone();
+        with_firing_deadlines(|| {
+            let mut builder = loom::model::Builder::new();
+            if builder.preemption_bound.is_none() {
+                builder.preemption_bound = Some(3);
+            }
+            builder.check(move || {
+                s[usize::from(timed_wait_racing_notify())].store(true, StdOrdering::Relaxed);
+            });
+        });
+        assert!(saw[1].load(StdOrdering::Relaxed), "the notify never won");
+        assert!(saw[0].load(StdOrdering::Relaxed), "the deadline never won");
+    }
+}

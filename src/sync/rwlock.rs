@@ -198,7 +198,8 @@ impl RawRwLock {
     #[inline]
     fn leave_reader(&self) {
         let old = self.state.fetch_sub(ONE_READER, Ordering::Release);
-        if old & DRAINING != 0 && old & READERS == ONE_READER {
+        // The last reader out while the writer drains (one test for both).
+        if old & (DRAINING | READERS) == DRAINING | ONE_READER {
             self.wake_drainer();
         }
     }
@@ -223,7 +224,20 @@ impl RawRwLock {
     #[inline]
     #[track_caller]
     fn lock_shared_at(&self, deadline: Option<Instant>) -> bool {
-        self.try_lock_shared_fast() || self.lock_shared_slow(deadline, Location::caller())
+        let old = self.state.fetch_add(ONE_READER, Ordering::Acquire);
+        old & (WRITER | TOO_MANY) == 0 || self.lock_shared_refused(deadline, Location::caller())
+    }
+
+    /// The fast path counted us in but a writer holds `WRITER`: leave, then wait.
+    #[cold]
+    #[inline(never)]
+    fn lock_shared_refused(
+        &self,
+        deadline: Option<Instant>,
+        location: &'static Location<'static>,
+    ) -> bool {
+        self.leave_reader();
+        self.lock_shared_slow(deadline, location)
     }
 
     /// Waits while a writer holds `WRITER`; true once in as a reader, false at `deadline`.
@@ -1028,3 +1042,125 @@ pub type MappedRwLockReadGuard<'a, T> = lock_api::MappedRwLockReadGuard<'a, RawR
 /// assert_eq!(lock.read().1, "ab");
 /// ```
 pub type MappedRwLockWriteGuard<'a, T> = lock_api::MappedRwLockWriteGuard<'a, RawRwLock, T>;
+
+/// loom models of the timed forms with deadlines that may fire at any point (see
+/// `park_loom::with_firing_deadlines`, which integration tests cannot reach): a writer whose
+/// wait for the readers times out must give `WRITER` back and wake the reader it kept out; a
+/// reader whose wait for the writer times out must leave no parked bit behind. The untimed
+/// hand-offs are in `tests/loom_rwlock.rs`. Run with
+/// `RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --lib sync::rwlock`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::sync::atomic::{AtomicBool, Ordering as StdOrdering};
+    use std::time::Duration;
+
+    use lock_api::{GuardSend, RawRwLock as _, RawRwLockTimed as _};
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::RawRwLock;
+    use crate::primitive::Ordering;
+    use crate::primitive::park_loom::with_firing_deadlines;
+
+    fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+        let mut builder = loom::model::Builder::new();
+        if builder.preemption_bound.is_none() {
+            builder.preemption_bound = Some(bound);
+        }
+        builder.check(f);
+    }
+
+    /// Runs `model` everywhere within the bound and checks that both answers occurred.
+    fn check_both(bound: usize, model: fn() -> bool) {
+        let saw = std::sync::Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);
+        let s = saw.clone();
+        with_firing_deadlines(|| {
+            bounded(bound, move || {
+                s[usize::from(model())].store(true, StdOrdering::Relaxed);
+            });
+        });
+        assert!(saw[1].load(StdOrdering::Relaxed), "the lock never came");
+        assert!(saw[0].load(StdOrdering::Relaxed), "the deadline never won");
+    }
+
+    fn assert_clean(lock: &RawRwLock) {
+        assert_eq!(lock.state.load(Ordering::Relaxed), 0, "a bit left behind");
+    }
+
+    /// A reader inside; a timed writer waits for it; the reader leaves at any point. Whatever
+    /// happens, a reader arriving meanwhile gets in (woken if the writer kept it out), and the
+    /// word ends clean. Returns whether the writer got the lock.
+    fn timed_writer_racing_reader_leaving() -> bool {
+        let lock = Arc::new(RawRwLock::new());
+        lock.lock_shared();
+        let l = lock.clone();
+        let writer = thread::spawn(move || {
+            let got = l
+                .try_lock_exclusive_for(Duration::from_secs(3600))
+                .is_some();
+            if got {
+                // SAFETY: taken just above.
+                unsafe { l.unlock_exclusive(GuardSend::new()) };
+            }
+            got
+        });
+        let l = lock.clone();
+        let late_reader = thread::spawn(move || {
+            l.lock_shared();
+            // SAFETY: taken just above.
+            unsafe { l.unlock_shared(GuardSend::new()) };
+        });
+        // SAFETY: held since the start.
+        unsafe { lock.unlock_shared(GuardSend::new()) };
+        late_reader.join().unwrap();
+        let got = writer.join().unwrap();
+        assert_clean(&lock);
+        got
+    }
+
+    /// A writer holds the lock; a timed reader waits; the writer leaves at any point.
+    fn timed_reader_racing_writer_leaving() -> bool {
+        let lock = Arc::new(RawRwLock::new());
+        lock.lock_exclusive();
+        let l = lock.clone();
+        let who = Arc::new((
+            std::sync::OnceLock::new(),
+            crate::primitive::AtomicBool::new(false),
+        ));
+        let w = who.clone();
+        let reader = thread::spawn(move || {
+            let _ = w.0.set(crate::current_thread());
+            let got = l.try_lock_shared_for(Duration::from_secs(3600)).is_some();
+            w.1.store(true, Ordering::Relaxed);
+            if got {
+                // SAFETY: taken just above.
+                unsafe { l.unlock_shared(GuardSend::new()) };
+            }
+            got
+        });
+        // Let the reader reach its wait (loom runs a yielding spinner only when we yield).
+        while !who.1.load(Ordering::Relaxed)
+            && !who
+                .0
+                .get()
+                .is_some_and(|t: &crate::Thread| t.waiting().is_some())
+        {
+            thread::yield_now();
+        }
+        // SAFETY: held since the start.
+        unsafe { lock.unlock_exclusive(GuardSend::new()) };
+        let got = reader.join().unwrap();
+        assert_clean(&lock);
+        got
+    }
+
+    #[test]
+    fn writer_timeout_while_draining() {
+        check_both(2, timed_writer_racing_reader_leaving);
+    }
+
+    #[test]
+    fn reader_timeout_while_a_writer_holds() {
+        check_both(3, timed_reader_racing_writer_leaving);
+    }
+}
