@@ -3,9 +3,11 @@
 //!
 //! # How it works
 //!
-//! One word holds everything (see the table on [`RawRwLock`]'s `state`). A reader adds
-//! itself with one `fetch_add` and is in unless a writer has the `WRITER` bit; then it takes
-//! itself back out and waits. A writer first takes the `WRITER` bit (one compare-exchange when
+//! One word holds everything (see the table on [`RawRwLock`]'s `state`). A reader that sees no
+//! `WRITER` bit adds itself with one `fetch_add` (no compare-exchange to fail under other
+//! readers) and is in unless a writer took the bit meanwhile; then it takes itself back out and
+//! waits. (The load first keeps refused readers off the writer's cache line: measured, it wins
+//! in the write-heavy and 16-thread read-mostly runs and costs nothing uncontended.) A writer first takes the `WRITER` bit (one compare-exchange when
 //! the lock is free), which keeps new readers out, then waits for the readers already inside to
 //! leave: so a stream of readers cannot starve a writer.
 //!
@@ -224,6 +226,10 @@ impl RawRwLock {
     #[inline]
     #[track_caller]
     fn lock_shared_at(&self, deadline: Option<Instant>) -> bool {
+        // A writer is in or draining: wait, without touching the count.
+        if self.state.load(Ordering::Relaxed) & WRITER != 0 {
+            return self.lock_shared_slow(deadline, Location::caller());
+        }
         let old = self.state.fetch_add(ONE_READER, Ordering::Acquire);
         old & (WRITER | TOO_MANY) == 0 || self.lock_shared_refused(deadline, Location::caller())
     }
