@@ -74,7 +74,7 @@ fn contended<L: Rw>(iters: u64, threads: usize, write_every: u64) -> Duration {
                 start_line.wait();
                 // Offset the writes so the threads do not write in lockstep.
                 for i in 0..iters {
-                    if (i + t as u64) % write_every == 0 {
+                    if (i + t as u64).is_multiple_of(write_every) {
                         lock.write();
                     } else {
                         black_box(lock.read());
