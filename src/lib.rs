@@ -82,6 +82,13 @@
 //! | `len()`, `is_empty()` | on every queue, beside `qsize()`, `empty()` |
 //! | one error type for `?` | [`Error`], with `From` every error of the crate |
 //!
+//! ## Coming from std / parking_lot
+//!
+//! | std / parking_lot | threadkit |
+//! |---|---|
+//! | `std::sync::RwLock<T>`, `parking_lot::RwLock<T>` | [`RwLock<T>`] over threadkit's [`RawRwLock`] (`const fn new`, upgradable and timed, no poisoning; a waiting writer keeps new readers out); guards [`RwLockReadGuard`], [`RwLockWriteGuard`], [`RwLockUpgradableReadGuard`], [`MappedRwLockReadGuard`], [`MappedRwLockWriteGuard`] |
+//! | `Condvar` with a `Mutex<T>` | [`Condvar`] with [`Mutex<T>`]: [`wait`](Condvar::wait), [`wait_while`](Condvar::wait_while), [`wait_timeout`](Condvar::wait_timeout), [`wait_while_timeout`](Condvar::wait_while_timeout) ([`WaitTimeoutResult`]), [`notify_one`](Condvar::notify_one), [`notify_all`](Condvar::notify_all); one condvar used with two mutexes is a [`CondvarError`], not a panic |
+//!
 //! ## Timeouts
 //!
 //! One rule everywhere: a timeout is a [`Duration`](std::time::Duration). Zero polls once
@@ -167,6 +174,11 @@ pub use sync::{
     MappedMutexGuard, MappedReentrantMutexGuard, Mutex, MutexGuard, RLock, RLockGuard,
     ReentrantMutex, ReentrantMutexGuard, ReleaseError, ReleaseErrorKind, Semaphore, SemaphoreGuard,
     ThreadNumber, Timer, Truthy, sleep,
+};
+pub use sync::{Condvar, CondvarError, WaitTimeoutResult};
+pub use sync::{
+    MappedRwLockReadGuard, MappedRwLockWriteGuard, RawRwLock, RwLock, RwLockReadGuard,
+    RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
 pub use threading::{
     Builder, JoinError, ObjectId, ObjectKind, Run, SetDaemonError, StartError, Thread, ThreadPanic,

@@ -357,7 +357,7 @@ fn condition_wait_for_returns_the_predicate() {
                 .cond
                 .wait_for(|| (s2.get() != 0).then(|| s2.get()))
                 .unwrap();
-            assert_eq!(seen, Some(5));
+            assert_eq!(seen, 5);
             s2.check_restored();
             s2.leave();
         });

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::primitive::parking_lot_core::{
-    self, DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN, FilterOp, ParkResult, RequeueOp, UnparkResult,
+    self, DEFAULT_UNPARK_TOKEN, ParkResult, RequeueOp, UnparkResult,
 };
 
 use super::error::{ReleaseError, current_name};
@@ -295,7 +295,12 @@ impl ConditionLock for RLock {
 }
 
 /// What a [`Condition::wait_for`] predicate returns: a value with Python's truthiness. `bool`
-/// (true stops the wait) and `Option<T>` (`Some` stops it, and the value comes back).
+/// (true stops the wait) and `Option<T>` (`Some` stops it).
+///
+/// An untimed [`wait_for`](Condition::wait_for) returns only once the value is truthy, so it
+/// hands back [`Value`](Truthy::Value): the `T` inside the `Some` (no option to unwrap), and for
+/// `bool` the `true` itself. A timed [`wait_for_timeout`](Condition::wait_for_timeout) may
+/// give up on a falsy value, so it returns the predicate's last value as it is.
 ///
 /// # Examples
 ///
@@ -304,8 +309,14 @@ impl ConditionLock for RLock {
 /// assert!(true.is_truthy());
 /// assert!(Some(0).is_truthy());
 /// assert!(!None::<i32>.is_truthy());
+/// assert_eq!(Some(7).into_value(), Some(7)); // the `T`, if truthy
+/// assert_eq!(None::<i32>.into_value(), None);
 /// ```
 pub trait Truthy {
+    /// What an untimed [`Condition::wait_for`] returns once the value is truthy: `T` for
+    /// `Option<T>`, `bool` (always `true`) for `bool`.
+    type Value;
+
     /// True if waiting should stop.
     ///
     /// # Examples
@@ -315,19 +326,45 @@ pub trait Truthy {
     /// assert!(!false.is_truthy());
     /// ```
     fn is_truthy(&self) -> bool;
+
+    /// The value an untimed wait returns, if this one is truthy; `None` if it is falsy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::Truthy;
+    /// assert_eq!(Some("job").into_value(), Some("job"));
+    /// assert_eq!(true.into_value(), Some(true));
+    /// assert_eq!(false.into_value(), None);
+    /// ```
+    fn into_value(self) -> Option<Self::Value>;
 }
 
 impl Truthy for bool {
+    type Value = bool;
+
     #[inline]
     fn is_truthy(&self) -> bool {
         *self
     }
+
+    #[inline]
+    fn into_value(self) -> Option<bool> {
+        self.then_some(true)
+    }
 }
 
 impl<T> Truthy for Option<T> {
+    type Value = T;
+
     #[inline]
     fn is_truthy(&self) -> bool {
         self.is_some()
+    }
+
+    #[inline]
+    fn into_value(self) -> Option<T> {
+        self
     }
 }
 
@@ -386,8 +423,8 @@ impl<T> Truthy for Option<T> {
 /// let (c, q) = (cond.clone(), items.clone());
 /// let consumer = Thread::new(move || {
 ///     let _g = c.guard();
-///     let item = c.wait_for(|| q.lock().borrow_mut().pop_front()).unwrap();
-///     assert_eq!(item, Some(42)); // the predicate's value, as in Python
+///     let item: i32 = c.wait_for(|| q.lock().borrow_mut().pop_front()).unwrap();
+///     assert_eq!(item, 42); // the value inside the predicate's `Some`
 /// });
 /// consumer.start()?;
 /// {
@@ -619,8 +656,10 @@ impl<L: ConditionLock> Condition<L> {
     }
 
     /// Waits until `predicate` returns a truthy value ([`Truthy`]: `true`, or `Some(_)`), and
-    /// returns it. The predicate runs with the lock held: first at once, then after each
-    /// notification. Python's `wait_for(predicate)`.
+    /// returns it: `true` for a `bool` predicate, the `T` itself for an `Option<T>` one (an
+    /// untimed wait never ends on `None`, so there is no option to unwrap). The predicate runs
+    /// with the lock held: first at once, then after each notification. Python's
+    /// `wait_for(predicate)`.
     ///
     /// If the predicate panics, the panic propagates with the lock held by the caller, as it
     /// was when `wait_for` was called (a guard then releases it while unwinding).
@@ -659,12 +698,11 @@ impl<L: ConditionLock> Condition<L> {
     pub fn wait_for<T: Truthy>(
         &self,
         mut predicate: impl FnMut() -> T,
-    ) -> Result<T, ConditionError> {
+    ) -> Result<T::Value, ConditionError> {
         let location = Location::caller();
         self.held_count("wait")?;
         loop {
-            let value = predicate();
-            if value.is_truthy() {
+            if let Some(value) = predicate().into_value() {
                 return Ok(value);
             }
             let count = self.held_count("wait")?;
@@ -875,26 +913,9 @@ impl<L: ConditionLock> Condition<L> {
         }
     }
 
-    /// After a requeue: marks every thread parked on the lock's key with a waiter's token
-    /// (a waiter of a condition over this lock, which can only be there by a requeue) as
-    /// waiting for the lock, so its record reads as such. Threads stay parked
-    /// (`FilterOp::Skip`); the lock's protocol does not change.
-    #[cold]
-    #[inline(never)]
+    /// After a requeue: marks the waiters now parked on the lock as waiting for it.
     fn mark_requeued(&self) {
-        let filter = |token| {
-            if token != DEFAULT_PARK_TOKEN {
-                wait::mark_requeued(token);
-            }
-            FilterOp::Skip
-        };
-        // SAFETY: the key is our lock's; the filter only marks parked threads' slots (see
-        // `wait::mark_requeued`) and neither callback panics nor calls into the parking lot.
-        unsafe {
-            parking_lot_core::unpark_filter(self.lock.raw().addr(), filter, |_| {
-                DEFAULT_UNPARK_TOKEN
-            })
-        };
+        wait::mark_requeued_on(self.lock.raw().addr());
     }
 
     /// Moves every waiter onto the lock's queue (or, if the lock is free, wakes one and moves

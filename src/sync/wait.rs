@@ -34,7 +34,7 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use crate::primitive::parking_lot_core::{
-    self, DEFAULT_PARK_TOKEN, ParkResult, ParkToken, SpinWait,
+    self, DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN, FilterOp, ParkResult, ParkToken, SpinWait,
 };
 use crate::threading::record::WaitSlot;
 pub(crate) use crate::threading::record::{Blocked, ObjectId, ObjectKind, Owner, WaitKind};
@@ -161,6 +161,24 @@ pub(crate) fn mark_requeued(token: ParkToken) {
     if let Some(slot) = unsafe { slot.as_ref() } {
         slot.mark_requeued();
     }
+}
+
+/// After a requeue onto the lock whose parking key is `lock_key`: marks every thread parked
+/// there with a waiter's token (see [`Waiting::token`]: only a requeue puts one in a lock's
+/// queue) as waiting for the lock, so its record reads as such. Threads stay parked
+/// (`FilterOp::Skip`); the lock's protocol does not change.
+#[cold]
+#[inline(never)]
+pub(crate) fn mark_requeued_on(lock_key: usize) {
+    let filter = |token| {
+        if token != DEFAULT_PARK_TOKEN {
+            mark_requeued(token);
+        }
+        FilterOp::Skip
+    };
+    // SAFETY: the filter only marks parked threads' slots (see `mark_requeued`); neither
+    // callback panics nor calls into the parking lot, and no thread is woken.
+    unsafe { parking_lot_core::unpark_filter(lock_key, filter, |_| DEFAULT_UNPARK_TOKEN) };
 }
 
 crate::primitive::thread_local! {

@@ -80,6 +80,15 @@ pub enum WaitKind {
     QueuePut,
     /// A queue `join` waiting for every item to be marked done.
     QueueJoin,
+    /// Waiting on a [`Condvar`](crate::Condvar): for a notification (the object is the
+    /// condvar), or, once notified or timed out, for its `Mutex` back.
+    Condvar,
+    /// Acquiring an [`RwLock`](crate::RwLock) for reading (shared or upgradable); the owner is
+    /// the writer in the way, if any.
+    RwLockRead,
+    /// Acquiring an [`RwLock`](crate::RwLock) for writing (or upgrading a read): the owner is
+    /// the writer in the way, if any (readers in the way are not tracked).
+    RwLockWrite,
 }
 
 impl fmt::Display for WaitKind {
@@ -97,6 +106,9 @@ impl fmt::Display for WaitKind {
             WaitKind::QueueGet => "queue get",
             WaitKind::QueuePut => "queue put",
             WaitKind::QueueJoin => "queue join",
+            WaitKind::Condvar => "condvar",
+            WaitKind::RwLockRead => "rwlock read",
+            WaitKind::RwLockWrite => "rwlock write",
         };
         f.write_str(s)
     }
@@ -104,7 +116,7 @@ impl fmt::Display for WaitKind {
 
 /// Every [`WaitKind`], in declaration order: a kind's code in a [`WaitSlot`] is its index
 /// here plus one (see `codes_decode_to_their_kind`).
-const WAIT_KINDS: [WaitKind; 12] = [
+const WAIT_KINDS: [WaitKind; 15] = [
     WaitKind::Lock,
     WaitKind::Join,
     WaitKind::Start,
@@ -117,6 +129,9 @@ const WAIT_KINDS: [WaitKind; 12] = [
     WaitKind::QueueGet,
     WaitKind::QueuePut,
     WaitKind::QueueJoin,
+    WaitKind::Condvar,
+    WaitKind::RwLockRead,
+    WaitKind::RwLockWrite,
 ];
 
 impl WaitKind {
@@ -170,10 +185,14 @@ pub enum ObjectKind {
     Thread,
     /// A [`sleep`](crate::sleep): no object, the address of the sleeping call's frame.
     Sleep,
+    /// A [`Condvar`](crate::Condvar).
+    Condvar,
+    /// An [`RwLock`](crate::RwLock) (its raw lock, [`RawRwLock`](crate::RawRwLock)).
+    RwLock,
 }
 
 /// Every [`ObjectKind`], in declaration order: codes in a [`WaitSlot`] as for [`WAIT_KINDS`].
-const OBJECT_KINDS: [ObjectKind; 13] = [
+const OBJECT_KINDS: [ObjectKind; 15] = [
     ObjectKind::Lock,
     ObjectKind::RLock,
     ObjectKind::Condition,
@@ -187,6 +206,8 @@ const OBJECT_KINDS: [ObjectKind; 13] = [
     ObjectKind::SimpleQueue,
     ObjectKind::Thread,
     ObjectKind::Sleep,
+    ObjectKind::Condvar,
+    ObjectKind::RwLock,
 ];
 
 impl ObjectKind {
@@ -212,6 +233,8 @@ impl ObjectKind {
             ObjectKind::SimpleQueue => "SimpleQueue",
             ObjectKind::Thread => "Thread",
             ObjectKind::Sleep => "sleep",
+            ObjectKind::Condvar => "Condvar",
+            ObjectKind::RwLock => "RwLock",
         }
     }
 
@@ -891,7 +914,7 @@ mod tests {
         }
         assert_eq!(
             WAIT_KINDS.len(),
-            WaitKind::QueueJoin as usize + 1,
+            WaitKind::RwLockWrite as usize + 1,
             "a wait kind missing"
         );
         for (i, &kind) in OBJECT_KINDS.iter().enumerate() {
@@ -900,7 +923,7 @@ mod tests {
         }
         assert_eq!(
             OBJECT_KINDS.len(),
-            ObjectKind::Sleep as usize + 1,
+            ObjectKind::RwLock as usize + 1,
             "an object kind missing"
         );
         assert_eq!(ObjectKind::from_code(0), None);
