@@ -104,6 +104,9 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+// Python's `concurrent.futures`; the source lives in `src/executor/` (DESIGN.md's layout).
+#[path = "executor/mod.rs"]
+pub mod futures;
 mod primitive;
 pub mod queue;
 mod sync;
@@ -111,6 +114,7 @@ mod sys;
 pub mod thread;
 mod threading;
 
+pub use futures::{Executor, TaskFuture, ThreadPoolExecutor};
 pub use sync::{
     Barrier, BarrierPartiesError, BoundedSemaphore, BoundedSemaphoreGuard, BrokenBarrierError,
     BrokenCause, Condition, ConditionError, ConditionLock, Event, Local, Lock, LockGuard,

@@ -71,6 +71,9 @@ pub enum WaitKind {
     QueuePut,
     /// A queue `join` waiting for every item to be marked done.
     QueueJoin,
+    /// Waiting for an executor's future (`result`, `exception`, `wait`, `as_completed`,
+    /// `wait_idle`): the owner is the worker running the task, none while it is queued.
+    Future,
 }
 
 impl fmt::Display for WaitKind {
@@ -88,6 +91,7 @@ impl fmt::Display for WaitKind {
             WaitKind::QueueGet => "queue get",
             WaitKind::QueuePut => "queue put",
             WaitKind::QueueJoin => "queue join",
+            WaitKind::Future => "future",
         };
         f.write_str(s)
     }
@@ -113,7 +117,7 @@ pub(crate) struct WaitRecord {
 
 /// Every [`WaitKind`], in declaration order: a kind's code in a [`WaitSlot`] is its index
 /// here plus one (see `kind_codes_decode_to_their_kind`).
-const KINDS: [WaitKind; 12] = [
+const KINDS: [WaitKind; 13] = [
     WaitKind::Lock,
     WaitKind::Join,
     WaitKind::Start,
@@ -126,6 +130,7 @@ const KINDS: [WaitKind; 12] = [
     WaitKind::QueueGet,
     WaitKind::QueuePut,
     WaitKind::QueueJoin,
+    WaitKind::Future,
 ];
 
 impl WaitKind {
@@ -564,10 +569,6 @@ mod tests {
         for (i, &kind) in KINDS.iter().enumerate() {
             assert_eq!(usize::from(kind.code()), i + 1, "{kind:?}");
         }
-        assert_eq!(
-            KINDS.len(),
-            WaitKind::QueueJoin as usize + 1,
-            "a kind missing"
-        );
+        assert_eq!(KINDS.len(), WaitKind::Future as usize + 1, "a kind missing");
     }
 }

@@ -1,0 +1,744 @@
+//! [`ThreadPoolExecutor`]: Python's `concurrent.futures.ThreadPoolExecutor` on threadkit
+//! threads and a [`SimpleQueue`] of boxed jobs.
+//!
+//! Workers start lazily, one per `submit` that finds no idle worker (Python's idle
+//! semaphore: a worker adds a token after each task, a submit takes one instead of starting
+//! a thread), up to `max_workers`. An idle worker sleeps in the queue's `get`: an idle pool
+//! uses no CPU. `shutdown` shuts the queue down: workers finish what is queued (or, with
+//! `cancel_futures`, the queue is emptied and its futures cancelled) and end.
+
+use std::error::Error;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe, Location};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use super::error::{BuildError, ShutdownError, SubmitError, SubmitErrorKind, TaskException};
+use super::future::{Shared, TaskFuture, panic_report, run_task};
+use super::map::Map;
+use crate::queue::SimpleQueue;
+use crate::sync::wait::{self, Blocked};
+use crate::{Lock, Mutex, Thread, WaitKind};
+
+/// A queued task: run it, or complete its future without running it.
+pub(crate) trait Job: Send {
+    /// Runs the task (unless its future was cancelled).
+    fn run(self: Box<Self>);
+    /// Does not run the task: cancels its future (`None`) or fails it.
+    fn fail(self: Box<Self>, why: Option<TaskException>);
+}
+
+pub(crate) type BoxJob = Box<dyn Job>;
+
+/// A plain task: a closure and the future it completes.
+struct Task<F, T> {
+    f: F,
+    shared: Arc<Shared<T>>,
+}
+
+impl<F, T> Job for Task<F, T>
+where
+    F: FnOnce() -> T + Send,
+    T: Send,
+{
+    fn run(self: Box<Self>) {
+        let Task { f, shared } = *self;
+        run_task(&shared, f);
+    }
+
+    fn fail(self: Box<Self>, why: Option<TaskException>) {
+        let Task { f, shared } = *self;
+        drop(f);
+        fail_future(&shared, why);
+    }
+}
+
+/// Cancels (`None`) or fails a future whose task will not run.
+pub(crate) fn fail_future<T>(shared: &Arc<Shared<T>>, why: Option<TaskException>) {
+    match why {
+        None => {
+            shared.cancel();
+            // The executor saw the cancellation: mark it, as Python's worker would.
+            let _ = shared.set_running_or_notify_cancel();
+        }
+        Some(e) => {
+            // Refused only if the user cancelled it meanwhile: then it stays cancelled.
+            let _ = shared.complete(super::future::Outcome::Failed(e), "set_exception");
+        }
+    }
+}
+
+/// What an initializer returns.
+type Initializer = Arc<dyn Fn() -> Result<(), Box<dyn Error + Send + Sync>> + Send + Sync>;
+
+/// What the pool lock guards.
+struct State {
+    shutdown: bool,
+    broken: Option<String>,
+    workers: Vec<Thread>,
+}
+
+/// The pool, shared by the handle and the workers.
+pub(crate) struct Pool {
+    name: Arc<str>,
+    max_workers: usize,
+    queue: SimpleQueue<BoxJob>,
+    initializer: Option<Initializer>,
+    /// Python's idle semaphore: tasks finished and not yet matched by a submit.
+    idle: AtomicUsize,
+    /// Submitted and not yet done (run, cancelled or failed): what `wait_idle` waits for.
+    pending: AtomicUsize,
+    /// Set once a thread parked in `wait_idle`.
+    idle_waiter: AtomicBool,
+    state: Mutex<State>,
+}
+
+/// Every live pool, for the exit hook.
+static POOLS: std::sync::Mutex<Vec<Weak<Pool>>> = std::sync::Mutex::new(Vec::new());
+
+/// Python's `_python_exit`: at process exit, every pool still alive is shut down (without
+/// waiting) so that its workers finish the queued tasks and end, and the exit-time join of
+/// non-daemon threads can finish.
+pub(crate) fn at_exit() {
+    let pools: Vec<_> = POOLS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect();
+    for p in pools {
+        let _ = p.shutdown(false, false);
+    }
+}
+
+/// Process-wide counter behind the default names `ThreadPoolExecutor-N`.
+static POOL_COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl Pool {
+    fn key(&self) -> usize {
+        std::ptr::from_ref(&self.pending).addr()
+    }
+
+    fn refusal(&self, st: &State) -> Option<SubmitErrorKind> {
+        if let Some(reason) = &st.broken {
+            return Some(SubmitErrorKind::Broken(reason.clone()));
+        }
+        st.shutdown.then_some(SubmitErrorKind::Shutdown)
+    }
+
+    /// Queues the job `make(f)` builds, starting a worker if none is idle; refused, `f`
+    /// comes back.
+    pub(crate) fn enqueue<F>(
+        self: &Arc<Self>,
+        f: F,
+        make: impl FnOnce(F) -> BoxJob,
+    ) -> Result<(), SubmitError<F>> {
+        let mut st = self.state.lock();
+        if let Some(kind) = self.refusal(&st) {
+            drop(st);
+            return Err(self.submit_error(kind, f));
+        }
+        let reuse = self
+            .idle
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok();
+        if !reuse
+            && st.workers.len() < self.max_workers
+            && let Err(e) = self.start_worker(&mut st)
+            && st.workers.is_empty()
+        {
+            drop(st);
+            return Err(self.submit_error(SubmitErrorKind::Spawn(e), f));
+        }
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        // The queue is shut down only under the pool lock, after `shutdown` was set.
+        if let Err(refused) = self.queue.put(make(f)) {
+            drop(st);
+            refused.into_inner().fail(None);
+            self.job_done();
+        }
+        Ok(())
+    }
+
+    fn submit_error<F>(&self, kind: SubmitErrorKind, task: F) -> SubmitError<F> {
+        SubmitError {
+            kind,
+            pool: self.name.to_string(),
+            thread: crate::current_thread().name(),
+            task,
+        }
+    }
+
+    fn start_worker(self: &Arc<Self>, st: &mut State) -> Result<(), String> {
+        let pool = self.clone();
+        let t = Thread::builder()
+            .name(format!("{}_{}", self.name, st.workers.len()))
+            .daemon(false)
+            .target(move || pool.work());
+        t.start().map_err(|e| e.to_string())?;
+        st.workers.push(t);
+        Ok(())
+    }
+
+    /// A worker's life: the initializer, then tasks until the queue is shut down.
+    fn work(self: Arc<Self>) {
+        if let Some(init) = &self.initializer {
+            let why = match panic::catch_unwind(AssertUnwindSafe(|| init())) {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(format!(
+                    "initializer failed in thread {}: {e}",
+                    crate::current_thread().name()
+                )),
+                Err(p) => Some(format!(
+                    "initializer panicked in thread {}: {}",
+                    crate::current_thread().name(),
+                    panic_report(p.as_ref()).message()
+                )),
+            };
+            if let Some(reason) = why {
+                self.break_pool(reason);
+                return;
+            }
+        }
+        while let Ok(job) = self.queue.get() {
+            job.run();
+            self.job_done();
+            self.idle.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// An initializer failed: refuse new tasks and fail the queued ones with the reason.
+    fn break_pool(&self, reason: String) {
+        let mut jobs = Vec::new();
+        {
+            let mut st = self.state.lock();
+            if st.broken.is_none() {
+                st.broken = Some(reason.clone());
+            }
+            while let Ok(job) = self.queue.try_get() {
+                jobs.push(job);
+            }
+        }
+        for job in jobs {
+            job.fail(Some(TaskException::BrokenPool {
+                pool: self.name.to_string(),
+                reason: reason.clone(),
+            }));
+            self.job_done();
+        }
+    }
+
+    fn job_done(&self) {
+        if self.pending.fetch_sub(1, Ordering::SeqCst) == 1
+            && self.idle_waiter.load(Ordering::SeqCst)
+        {
+            wait::unpark_all(self.key());
+        }
+    }
+
+    fn own_worker(&self) -> bool {
+        self.state.lock().workers.iter().any(Thread::is_current)
+    }
+
+    pub(crate) fn shutdown(&self, wait: bool, cancel_futures: bool) -> Result<(), ShutdownError> {
+        if wait && self.own_worker() {
+            return Err(ShutdownError {
+                pool: self.name.to_string(),
+                thread: crate::current_thread().name(),
+            });
+        }
+        let (cancelled, workers) = {
+            let mut st = self.state.lock();
+            st.shutdown = true;
+            let cancelled = if cancel_futures {
+                self.queue.shutdown_immediate()
+            } else {
+                self.queue.shutdown();
+                Vec::new()
+            };
+            (
+                cancelled,
+                if wait { st.workers.clone() } else { Vec::new() },
+            )
+        };
+        for job in cancelled {
+            job.fail(None);
+            self.job_done();
+        }
+        for t in workers {
+            // A worker's panics go to futures; a join error here cannot happen.
+            let _ = t.join();
+        }
+        Ok(())
+    }
+
+    /// Waits until nothing submitted is pending; false if `deadline` passed first.
+    fn wait_idle(&self, deadline: Option<Instant>, location: &'static Location<'static>) -> bool {
+        let busy = || self.pending.load(Ordering::SeqCst) != 0;
+        if !busy() {
+            return true;
+        }
+        self.idle_waiter.store(true, Ordering::SeqCst);
+        wait::wait_while(self.key(), self.blocked(location), deadline, busy)
+    }
+
+    /// The wait record of a thread in `wait_idle`: the pool, no one owner.
+    fn blocked(&self, location: &'static Location<'static>) -> Blocked {
+        Blocked {
+            kind: WaitKind::Future,
+            object: self.key(),
+            owner: 0,
+            location,
+        }
+    }
+}
+
+/// Builds a [`ThreadPoolExecutor`]: Python's constructor arguments.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::builder()
+///     .max_workers(2)
+///     .thread_name_prefix("fetch")
+///     .build()?;
+/// let name = pool.submit(|| threadkit::current_thread().name())?;
+/// assert_eq!(name.result()?, "fetch_0");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use = "a builder does nothing until `build`"]
+#[derive(Default)]
+pub struct ExecutorBuilder {
+    max_workers: Option<usize>,
+    prefix: Option<String>,
+    initializer: Option<Initializer>,
+}
+
+impl fmt::Debug for ExecutorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecutorBuilder")
+            .field("max_workers", &self.max_workers)
+            .field("thread_name_prefix", &self.prefix)
+            .field("initializer", &self.initializer.is_some())
+            .finish()
+    }
+}
+
+impl ExecutorBuilder {
+    /// The most workers the pool starts (default: min(32, CPUs + 4), as Python). 0 makes
+    /// [`build`](Self::build) fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::builder().max_workers(3).build()?;
+    /// assert_eq!(pool.max_workers(), 3);
+    /// assert!(threadkit::ThreadPoolExecutor::builder().max_workers(0).build().is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_workers(mut self, n: usize) -> Self {
+        self.max_workers = Some(n);
+        self
+    }
+
+    /// Names the workers `PREFIX_0`, `PREFIX_1`, ... (default `ThreadPoolExecutor-N`, N
+    /// counting pools in this process).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::builder().thread_name_prefix("io").build()?;
+    /// assert_eq!(pool.name(), "io");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// Runs `init` in each worker before its first task. If it returns an error or panics,
+    /// the pool is broken: queued and later tasks fail with
+    /// [`TaskException::BrokenPool`] / [`SubmitErrorKind::Broken`], saying why.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::futures::{FutureError, TaskException};
+    ///
+    /// let pool = threadkit::ThreadPoolExecutor::builder()
+    ///     .initializer(|| Err("no database"))
+    ///     .build()?;
+    /// let f = pool.submit(|| 1)?;
+    /// match f.result() {
+    ///     Err(FutureError::Failed(TaskException::BrokenPool { reason, .. })) => {
+    ///         assert!(reason.contains("no database"), "{reason}")
+    ///     }
+    ///     other => panic!("expected a broken pool, got {other:?}"),
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn initializer<F, E>(mut self, init: F) -> Self
+    where
+        F: Fn() -> Result<(), E> + Send + Sync + 'static,
+        E: Into<Box<dyn Error + Send + Sync>>,
+    {
+        self.initializer = Some(Arc::new(move || init().map_err(Into::into)));
+        self
+    }
+
+    /// Builds the pool. No worker starts until the first `submit`.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] if `max_workers` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::builder().build()?;
+    /// assert!(pool.threads().is_empty()); // lazy
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build(self) -> Result<ThreadPoolExecutor, BuildError> {
+        let name: Arc<str> = match self.prefix {
+            Some(p) => p.into(),
+            None => format!(
+                "ThreadPoolExecutor-{}",
+                POOL_COUNTER.fetch_add(1, Ordering::Relaxed)
+            )
+            .into(),
+        };
+        let max_workers = match self.max_workers {
+            Some(0) => {
+                return Err(BuildError {
+                    pool: name.to_string(),
+                    thread: crate::current_thread().name(),
+                });
+            }
+            Some(n) => n,
+            None => default_max_workers(),
+        };
+        let pool = Arc::new(Pool {
+            name,
+            max_workers,
+            queue: SimpleQueue::new(),
+            initializer: self.initializer,
+            idle: AtomicUsize::new(0),
+            pending: AtomicUsize::new(0),
+            idle_waiter: AtomicBool::new(false),
+            state: Mutex::from_raw(
+                Lock::new(),
+                State {
+                    shutdown: false,
+                    broken: None,
+                    workers: Vec::new(),
+                },
+            ),
+        });
+        {
+            let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+            pools.retain(|w| w.strong_count() > 0);
+            pools.push(Arc::downgrade(&pool));
+        }
+        Ok(ThreadPoolExecutor { pool })
+    }
+}
+
+/// Python's default: min(32, CPUs + 4).
+fn default_max_workers() -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    32.min(cpus + 4)
+}
+
+/// A pool of worker threads running submitted closures: Python's
+/// `concurrent.futures.ThreadPoolExecutor`.
+///
+/// Workers are threadkit threads named `PREFIX_i` (visible in [`enumerate`](crate::enumerate)),
+/// started lazily (an idle one is reused first) up to `max_workers`. A task's panic goes to its
+/// [`TaskFuture`], not to the excepthook. Dropping the pool shuts it down and waits for the
+/// queued tasks, like leaving Python's `with` block; at process exit a pool still alive is
+/// shut down and its workers are joined with the other non-daemon threads.
+///
+/// # Differences from Python
+///
+/// - Misuse is an error value: `max_workers == 0` ([`BuildError`]), submitting after
+///   shutdown ([`SubmitError`], which hands the closure back), `shutdown(true, ..)` from a
+///   worker of the same pool ([`ShutdownError`], where Python deadlocks).
+/// - [`wait_idle`](Self::wait_idle) waits until everything submitted is done (rayon#650).
+/// - [`scope`](Self::scope) runs tasks that borrow from the caller's stack.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::new(4)?;
+/// let futures: Vec<_> = (0..8).map(|i| pool.submit(move || i * i)).collect::<Result<_, _>>()?;
+/// let squares: Vec<i32> = futures.into_iter().map(|f| f.into_result()).collect::<Result<_, _>>()?;
+/// assert_eq!(squares, [0, 1, 4, 9, 16, 25, 36, 49]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct ThreadPoolExecutor {
+    pool: Arc<Pool>,
+}
+
+impl ThreadPoolExecutor {
+    /// A pool of at most `max_workers` threads, named `ThreadPoolExecutor-N_i`.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] if `max_workers` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::new(2)?;
+    /// assert_eq!(pool.max_workers(), 2);
+    /// assert!(threadkit::ThreadPoolExecutor::new(0).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(max_workers: usize) -> Result<Self, BuildError> {
+        Self::builder().max_workers(max_workers).build()
+    }
+
+    /// A builder: `max_workers`, `thread_name_prefix`, `initializer`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::builder().max_workers(1).build()?;
+    /// assert_eq!(pool.max_workers(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder() -> ExecutorBuilder {
+        ExecutorBuilder::default()
+    }
+
+    /// The most workers this pool starts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    /// let pool = threadkit::ThreadPoolExecutor::builder().build()?;
+    /// assert_eq!(pool.max_workers(), 32.min(cpus + 4));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_workers(&self) -> usize {
+        self.pool.max_workers
+    }
+
+    /// The pool's name: its workers' name prefix.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::new(1)?;
+    /// assert!(pool.name().starts_with("ThreadPoolExecutor-"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.pool.name
+    }
+
+    /// The workers started so far, in start order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::builder().thread_name_prefix("w").build()?;
+    /// assert!(pool.threads().is_empty());
+    /// pool.submit(|| ())?.result()?;
+    /// assert_eq!(pool.threads()[0].name(), "w_0");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn threads(&self) -> Vec<Thread> {
+        self.pool.state.lock().workers.clone()
+    }
+
+    /// Schedules `f` and returns its future.
+    ///
+    /// # Errors
+    ///
+    /// [`SubmitError`] holding `f` if the pool was shut down or is broken, or has no worker
+    /// and could not start one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::new(1)?;
+    /// let f = pool.submit(|| "done")?;
+    /// assert_eq!(*f.result()?, "done");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn submit<F, T>(&self, f: F) -> Result<TaskFuture<T>, SubmitError<F>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let shared = Arc::new(Shared::new(Some(self.pool.name.clone())));
+        let s = shared.clone();
+        self.pool
+            .enqueue(f, move |f| Box::new(Task { f, shared: s }))?;
+        Ok(TaskFuture::from_shared(shared))
+    }
+
+    pub(crate) fn pool(&self) -> &Arc<Pool> {
+        &self.pool
+    }
+
+    /// Calls `f` on each item in pool tasks, yielding the results in input order (Python's
+    /// `executor.map`). Every item is submitted now; see
+    /// [`map_buffered`](Self::map_buffered) for a bounded look-ahead and
+    /// [`Map::timeout`] for an overall timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::new(3)?;
+    /// let out: Vec<u64> = pool.map(|x: u64| x * 2, 1..=4).collect::<Result<_, _>>()?;
+    /// assert_eq!(out, [2, 4, 6, 8]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn map<I, F, T>(&self, f: F, items: I) -> Map<'_, Self, I::IntoIter, F, T>
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        Map::new(self, f, items.into_iter(), None, Location::caller())
+    }
+
+    /// [`map`](Self::map) that keeps at most `buffersize` tasks submitted ahead of the
+    /// consumer (Python 3.14's `buffersize`): a huge or endless iterator is read only as
+    /// results are taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::new(2)?;
+    /// let first: Vec<u64> = pool
+    ///     .map_buffered(|x: u64| x + 1, 0.., 4) // endless input
+    ///     .take(3)
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(first, [1, 2, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn map_buffered<I, F, T>(
+        &self,
+        f: F,
+        items: I,
+        buffersize: usize,
+    ) -> Map<'_, Self, I::IntoIter, F, T>
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        Map::new(
+            self,
+            f,
+            items.into_iter(),
+            Some(buffersize.max(1)),
+            Location::caller(),
+        )
+    }
+
+    /// Stops the pool: no new tasks; with `cancel_futures`, queued tasks that have not
+    /// started are cancelled; with `wait`, returns once every worker has ended (after the
+    /// running and, without `cancel_futures`, the queued tasks). Calling it again does
+    /// nothing more (it waits again if asked).
+    ///
+    /// # Errors
+    ///
+    /// [`ShutdownError`] if `wait` is true and the caller is one of this pool's workers
+    /// (it would wait for itself); nothing is done then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::new(1)?;
+    /// let f = pool.submit(|| 5)?;
+    /// pool.shutdown(true, false)?;
+    /// assert_eq!(*f.result()?, 5); // queued work finished
+    /// pool.shutdown(true, false)?; // idempotent
+    /// assert!(pool.submit(|| 6).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn shutdown(&self, wait: bool, cancel_futures: bool) -> Result<(), ShutdownError> {
+        self.pool.shutdown(wait, cancel_futures)
+    }
+
+    /// Blocks until every task submitted so far is done (run, cancelled or failed); the pool
+    /// stays open (rayon#650, rust-threadpool#19).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let pool = threadkit::ThreadPoolExecutor::new(4)?;
+    /// let count = Arc::new(AtomicUsize::new(0));
+    /// for _ in 0..100 {
+    ///     let c = count.clone();
+    ///     let _ = pool.submit(move || c.fetch_add(1, Ordering::SeqCst))?;
+    /// }
+    /// pool.wait_idle();
+    /// assert_eq!(count.load(Ordering::SeqCst), 100);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn wait_idle(&self) {
+        self.pool.wait_idle(None, Location::caller());
+    }
+
+    /// [`wait_idle`](Self::wait_idle), waiting at most `timeout`: true if the pool became idle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = threadkit::ThreadPoolExecutor::new(1)?;
+    /// let gate = std::sync::Arc::new(threadkit::Event::new());
+    /// let g = gate.clone();
+    /// let _f = pool.submit(move || g.wait())?;
+    /// assert!(!pool.wait_idle_timeout(Duration::from_millis(10)));
+    /// gate.set();
+    /// assert!(pool.wait_idle_timeout(Duration::from_secs(60)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn wait_idle_timeout(&self, timeout: Duration) -> bool {
+        self.pool
+            .wait_idle(wait::deadline(timeout), Location::caller())
+    }
+}
+
+impl fmt::Debug for ThreadPoolExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadPoolExecutor")
+            .field("name", &self.pool.name)
+            .field("max_workers", &self.pool.max_workers)
+            .field("pending", &self.pool.pending.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shuts the pool down and waits for its tasks, like leaving Python's `with` block; from one
+/// of its own workers it does not wait (that would wait for itself).
+impl Drop for ThreadPoolExecutor {
+    fn drop(&mut self) {
+        let wait = !self.pool.own_worker();
+        let _ = self.pool.shutdown(wait, false);
+    }
+}
