@@ -68,6 +68,10 @@
 //! | `get()`, `get(timeout=t)`, `get_nowait()` | `get()?`, `get_timeout(t)?`, `try_get()?` |
 //! | `qsize()`, `empty()`, `full()`, `task_done()`, `join()` | the same names; `join_timeout(t)` |
 //! | `shutdown()`, `shutdown(immediate=True)` | `shutdown()`, `shutdown_immediate()` (returns the removed items) |
+//! | `concurrent.futures.ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)` | [`ThreadPoolExecutor::new(n)?`](ThreadPoolExecutor::new), [`ThreadPoolExecutor::builder()`](ThreadPoolExecutor::builder) |
+//! | `ex.submit(f)`, `ex.map(f, it)`, `ex.shutdown(wait, cancel_futures)`, `with ex:` | [`submit(f)?`](ThreadPoolExecutor::submit), [`map(f, it)`](ThreadPoolExecutor::map), [`shutdown(wait, cancel)?`](ThreadPoolExecutor::shutdown), drop |
+//! | `Future`: `result()`, `exception()`, `cancel()`, `done()`, `add_done_callback(fn)` | [`TaskFuture`]: the same names (not `Future`: that is `std::future::Future`, which it implements) |
+//! | `wait(fs, return_when=..)`, `as_completed(fs)` | [`futures::wait`], [`futures::as_completed`]; everything else in [`futures`] |
 //!
 //! ## Timeouts
 //!

@@ -201,7 +201,7 @@ fn wait_until<'a, T: 'a>(
 /// let fs: Vec<_> = (1..=3).map(|i| pool.submit(move || i)).collect::<Result<_, _>>()?;
 /// let mut sum = 0;
 /// for f in as_completed(&fs) {
-///     sum += f.result()?;
+///     sum += f?.result()?; // an error only with a timeout: see `as_completed_timeout`
 /// }
 /// assert_eq!(sum, 6);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
