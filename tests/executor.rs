@@ -337,7 +337,15 @@ fn an_initializer_error_breaks_the_pool_saying_why() {
         FutureError::Failed(TaskException::BrokenPool { pool, reason }) => {
             assert_eq!(pool, "broken");
             assert!(reason.contains("no config file"), "{reason}");
-            assert!(reason.contains("broken_0"), "{reason}");
+            assert!(reason.contains("in thread broken_"), "{reason}"); // the worker
+            // The same reason for every queued task: the first failure's.
+            for f in &fs[1..] {
+                if let Err(FutureError::Failed(TaskException::BrokenPool { reason: r, .. })) =
+                    f.result_timeout(Duration::ZERO)
+                {
+                    assert_eq!(r, reason);
+                }
+            }
         }
         other => panic!("expected a broken pool, got {other:?}"),
     }

@@ -10,7 +10,7 @@
 use std::error::Error;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe, Location};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -89,8 +89,8 @@ pub(crate) struct Pool {
     idle: AtomicUsize,
     /// Submitted and not yet done (run, cancelled or failed): what `wait_idle` waits for.
     pending: AtomicUsize,
-    /// Set once a thread parked in `wait_idle`.
-    idle_waiter: AtomicBool,
+    /// How many threads are in `wait_idle`: the last task wakes them only if any.
+    idle_waiters: AtomicUsize,
     state: Mutex<State>,
 }
 
@@ -211,15 +211,15 @@ impl Pool {
     /// An initializer failed: refuse new tasks and fail the queued ones with the reason.
     fn break_pool(&self, reason: String) {
         let mut jobs = Vec::new();
-        {
+        let reason = {
             let mut st = self.state.lock();
-            if st.broken.is_none() {
-                st.broken = Some(reason.clone());
-            }
+            // The first failure is the reason; later ones say the same thing again.
+            let reason = st.broken.get_or_insert(reason).clone();
             while let Ok(job) = self.queue.try_get() {
                 jobs.push(job);
             }
-        }
+            reason
+        };
         for job in jobs {
             job.fail(Some(TaskException::BrokenPool {
                 pool: self.name.to_string(),
@@ -231,7 +231,7 @@ impl Pool {
 
     fn job_done(&self) {
         if self.pending.fetch_sub(1, Ordering::SeqCst) == 1
-            && self.idle_waiter.load(Ordering::SeqCst)
+            && self.idle_waiters.load(Ordering::SeqCst) != 0
         {
             wait::unpark_all(self.key());
         }
@@ -279,8 +279,10 @@ impl Pool {
         if !busy() {
             return true;
         }
-        self.idle_waiter.store(true, Ordering::SeqCst);
-        wait::wait_while(self.key(), self.blocked(location), deadline, busy)
+        self.idle_waiters.fetch_add(1, Ordering::SeqCst);
+        let idle = wait::wait_while(self.key(), self.blocked(location), deadline, busy);
+        self.idle_waiters.fetch_sub(1, Ordering::SeqCst);
+        idle
     }
 
     /// The wait record of a thread in `wait_idle`: the pool, no one owner.
@@ -428,7 +430,7 @@ impl ExecutorBuilder {
             initializer: self.initializer,
             idle: AtomicUsize::new(0),
             pending: AtomicUsize::new(0),
-            idle_waiter: AtomicBool::new(false),
+            idle_waiters: AtomicUsize::new(0),
             state: Mutex::from_raw(
                 Lock::new(),
                 State {
