@@ -46,18 +46,18 @@ fn default_max_workers_is_min_32_cpus_plus_4() {
 #[test]
 fn thread_names_use_the_prefix_and_an_index() {
     let pool = named("SpecialPool", 3);
-    let gate = Arc::new(Event::new());
+    // Three tasks that meet at a barrier run on three different workers.
+    let all = Arc::new(threadkit::Barrier::new(3).unwrap());
     let fs: Vec<_> = (0..3)
         .map(|_| {
-            let g = gate.clone();
+            let b = all.clone();
             pool.submit(move || {
-                g.wait();
+                b.wait().unwrap();
                 threadkit::current_thread().name()
             })
             .unwrap()
         })
         .collect();
-    gate.set();
     let names: HashSet<String> = fs.into_iter().map(|f| f.into_result().unwrap()).collect();
     let want: HashSet<String> = (0..3).map(|i| format!("SpecialPool_{i}")).collect();
     assert_eq!(names, want);

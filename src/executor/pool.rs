@@ -10,14 +10,14 @@
 use std::error::Error;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe, Location};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use super::error::{BuildError, ShutdownError, SubmitError, SubmitErrorKind, TaskException};
 use super::future::{Shared, TaskFuture, panic_report, run_task};
 use super::map::Map;
-use crate::queue::SimpleQueue;
+use crate::queue::{SimpleQueue, TryGetError};
 use crate::sync::wait::{self, Blocked};
 use crate::{Lock, Mutex, Thread, WaitKind};
 
@@ -85,14 +85,37 @@ pub(crate) struct Pool {
     max_workers: usize,
     queue: SimpleQueue<BoxJob>,
     initializer: Option<Initializer>,
-    /// Python's idle semaphore: tasks finished and not yet matched by a submit.
-    idle: AtomicUsize,
-    /// Submitted and not yet done (run, cancelled or failed): what `wait_idle` waits for.
-    pending: AtomicUsize,
+    /// Python's idle semaphore: tasks finished and not yet matched by a submit. Kept only
+    /// while the pool can still start workers (`full` unset).
+    idle: Padded<AtomicUsize>,
+    /// Set once `max_workers` workers were started: no more idle tokens are counted.
+    full: AtomicBool,
+    /// Tasks queued so far (written under the pool lock).
+    submitted: Padded<AtomicUsize>,
+    /// Tasks done so far (run, cancelled or failed): `wait_idle` waits until it reaches
+    /// `submitted`. On its own line, away from the submitters'.
+    completed: Padded<AtomicUsize>,
     /// How many threads are in `wait_idle`: the last task wakes them only if any.
     idle_waiters: AtomicUsize,
     state: Mutex<State>,
 }
+
+/// A value alone on its cache line(s), so that the submitter's and the workers' counters do
+/// not slow each other down.
+#[repr(align(128))]
+struct Padded<T>(T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// How many times an idle worker polls the queue before it sleeps: `IDLE_SPINS` rounds of
+/// doubling spins (127 pauses in all), then yields (crossbeam-channel's receivers do the same).
+const IDLE_POLLS: u32 = 11;
+const IDLE_SPINS: u32 = 7;
 
 /// Every live pool, for the exit hook.
 static POOLS: std::sync::Mutex<Vec<Weak<Pool>>> = std::sync::Mutex::new(Vec::new());
@@ -117,7 +140,7 @@ static POOL_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 impl Pool {
     fn key(&self) -> usize {
-        std::ptr::from_ref(&self.pending).addr()
+        std::ptr::from_ref(&*self.completed).addr()
     }
 
     fn refusal(&self, st: &State) -> Option<SubmitErrorKind> {
@@ -139,19 +162,18 @@ impl Pool {
             drop(st);
             return Err(self.submit_error(kind, f));
         }
-        let reuse = self
-            .idle
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-            .is_ok();
-        if !reuse
-            && st.workers.len() < self.max_workers
+        if st.workers.len() < self.max_workers
+            && self
+                .idle
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                .is_err()
             && let Err(e) = self.start_worker(&mut st)
             && st.workers.is_empty()
         {
             drop(st);
             return Err(self.submit_error(SubmitErrorKind::Spawn(e), f));
         }
-        self.pending.fetch_add(1, Ordering::SeqCst);
+        self.submitted.fetch_add(1, Ordering::SeqCst);
         // The queue is shut down only under the pool lock, after `shutdown` was set.
         if let Err(refused) = self.queue.put(make(f)) {
             drop(st);
@@ -178,6 +200,9 @@ impl Pool {
             .target(move || pool.work());
         t.start().map_err(|e| e.to_string())?;
         st.workers.push(t);
+        if st.workers.len() == self.max_workers {
+            self.full.store(true, Ordering::Relaxed);
+        }
         Ok(())
     }
 
@@ -201,11 +226,37 @@ impl Pool {
                 return;
             }
         }
-        while let Ok(job) = self.queue.get() {
+        while let Some(job) = self.next_job() {
             job.run();
+            // The idle token before the count: once `wait_idle` returns, the next submit
+            // finds this worker idle instead of starting another.
+            if !self.full.load(Ordering::Relaxed) {
+                self.idle.fetch_add(1, Ordering::AcqRel);
+            }
             self.job_done();
-            self.idle.fetch_add(1, Ordering::AcqRel);
         }
+    }
+
+    /// The next job, or `None` once the queue is shut down and empty. A worker that finds
+    /// the queue empty polls it a little (spinning, then a few yields) before it sleeps in `get`:
+    /// a submitter that keeps up a stream of tasks then rarely pays for waking a worker.
+    fn next_job(&self) -> Option<BoxJob> {
+        for round in 0..IDLE_POLLS {
+            match self.queue.try_get() {
+                Ok(job) => return Some(job),
+                Err(TryGetError::Empty { .. }) => {}
+                Err(_) => return None,
+            }
+            // crossbeam's backoff: doubling spins, then a few yields.
+            if round < IDLE_SPINS {
+                for _ in 0..(1u32 << round) {
+                    std::hint::spin_loop();
+                }
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        self.queue.get().ok()
     }
 
     /// An initializer failed: refuse new tasks and fail the queued ones with the reason.
@@ -230,8 +281,9 @@ impl Pool {
     }
 
     fn job_done(&self) {
-        if self.pending.fetch_sub(1, Ordering::SeqCst) == 1
-            && self.idle_waiters.load(Ordering::SeqCst) != 0
+        let done = self.completed.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.idle_waiters.load(Ordering::SeqCst) != 0
+            && done == self.submitted.load(Ordering::SeqCst)
         {
             wait::unpark_all(self.key());
         }
@@ -273,9 +325,16 @@ impl Pool {
         Ok(())
     }
 
+    /// Tasks submitted and not yet done.
+    fn pending(&self) -> usize {
+        // `submitted` first: every task counted in `completed` was counted there before.
+        let submitted = self.submitted.load(Ordering::SeqCst);
+        submitted.saturating_sub(self.completed.load(Ordering::SeqCst))
+    }
+
     /// Waits until nothing submitted is pending; false if `deadline` passed first.
     fn wait_idle(&self, deadline: Option<Instant>, location: &'static Location<'static>) -> bool {
-        let busy = || self.pending.load(Ordering::SeqCst) != 0;
+        let busy = || self.pending() != 0;
         if !busy() {
             return true;
         }
@@ -428,8 +487,10 @@ impl ExecutorBuilder {
             max_workers,
             queue: SimpleQueue::new(),
             initializer: self.initializer,
-            idle: AtomicUsize::new(0),
-            pending: AtomicUsize::new(0),
+            idle: Padded(AtomicUsize::new(0)),
+            full: AtomicBool::new(false),
+            submitted: Padded(AtomicUsize::new(0)),
+            completed: Padded(AtomicUsize::new(0)),
             idle_waiters: AtomicUsize::new(0),
             state: Mutex::from_raw(
                 Lock::new(),
@@ -731,7 +792,7 @@ impl fmt::Debug for ThreadPoolExecutor {
         f.debug_struct("ThreadPoolExecutor")
             .field("name", &self.pool.name)
             .field("max_workers", &self.pool.max_workers)
-            .field("pending", &self.pool.pending.load(Ordering::Relaxed))
+            .field("pending", &self.pool.pending())
             .finish_non_exhaustive()
     }
 }
