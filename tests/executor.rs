@@ -254,12 +254,14 @@ fn drop_shuts_down_and_waits_like_with() {
         let pool = named("with", 2);
         for _ in 0..10 {
             let c = count.clone();
-            let _ = pool
-                .submit(move || {
+            // The future is not needed: the pool's drop waits for the task.
+            drop(
+                pool.submit(move || {
                     threadkit::sleep(Duration::from_millis(2));
                     c.fetch_add(1, Ordering::SeqCst);
                 })
-                .unwrap();
+                .unwrap(),
+            );
         }
         workers = pool.threads();
     }
@@ -382,14 +384,15 @@ fn wait_idle_waits_for_everything_submitted() {
     let count = Arc::new(AtomicUsize::new(0));
     for i in 0..50 {
         let c = count.clone();
-        let _ = pool
-            .submit(move || {
+        drop(
+            pool.submit(move || {
                 if i % 10 == 0 {
                     threadkit::sleep(Duration::from_millis(5));
                 }
                 c.fetch_add(1, Ordering::SeqCst);
             })
-            .unwrap();
+            .unwrap(),
+        );
     }
     pool.wait_idle();
     assert_eq!(count.load(Ordering::SeqCst), 50);
@@ -533,7 +536,7 @@ fn dropping_the_map_iterator_cancels_what_has_not_started() {
     let gate = Arc::new(Event::new());
     let ran = Arc::new(AtomicUsize::new(0));
     let (s, g, r) = (started.clone(), gate.clone(), ran.clone());
-    let mut it = pool.map(
+    let it = pool.map(
         move |i: u32| {
             r.fetch_add(1, Ordering::SeqCst);
             if i == 0 {

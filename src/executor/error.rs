@@ -27,7 +27,7 @@ use crate::ThreadPanic;
 pub enum TaskException {
     /// The task panicked: the report the excepthook would have had (the panic went to the
     /// future instead, as in Python).
-    Panicked(ThreadPanic),
+    Panicked(Arc<ThreadPanic>),
     /// The pool broke before the task ran: an initializer failed or panicked.
     BrokenPool {
         /// The pool's name (its thread name prefix).
@@ -90,7 +90,7 @@ impl fmt::Display for TaskException {
 impl Error for TaskException {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
-            TaskException::Panicked(p) => Some(p),
+            TaskException::Panicked(p) => Some(&**p),
             TaskException::Custom(e) => Some(&**e),
             TaskException::BrokenPool { .. } => None,
         }
@@ -232,7 +232,7 @@ impl Error for InvalidStateError {}
 /// assert_eq!(err.into_inner(), "late");
 /// ```
 pub struct SetError<V> {
-    pub(crate) error: InvalidStateError,
+    pub(crate) error: Box<InvalidStateError>,
     pub(crate) value: V,
 }
 

@@ -211,6 +211,8 @@ impl<T> Shared<T> {
     }
 
     /// Completes the future with `outcome` (`FINISHED`), or hands it back if it is done.
+    // The large error hands the outcome back to the two public setters, which box it.
+    #[allow(clippy::result_large_err)]
     pub(crate) fn complete(
         self: &Arc<Self>,
         outcome: Outcome<T>,
@@ -403,7 +405,10 @@ pub(crate) fn run_task<T>(shared: &Arc<Shared<T>>, f: impl FnOnce() -> T) -> Opt
         Ok(v) => (Outcome::Value(v), None),
         Err(payload) => {
             let p = panic_report(payload.as_ref());
-            (Outcome::Failed(TaskException::Panicked(p.clone())), Some(p))
+            (
+                Outcome::Failed(TaskException::Panicked(Arc::new(p.clone()))),
+                Some(p),
+            )
         }
     };
     // Running, and only this thread completes a running task it started.
@@ -717,9 +722,7 @@ impl<T> TaskFuture<T> {
 
     /// Moves the outcome out of a done, settled future.
     fn take(&self) -> Result<T, FutureError> {
-        if let Err(e) = self.outcome_or_cancelled() {
-            return Err(e);
-        }
+        self.outcome_or_cancelled()?;
         // SAFETY: the future is finished and settled (no callback runs), and the caller is
         // the unique owner with `&mut`-like access (`into_result` took `self`; `poll` has
         // `Pin<&mut Self>`), and `TaskFuture` is not `Clone`: nobody else can read the cell.
@@ -812,7 +815,10 @@ impl<T> TaskFuture<T> {
         self.shared
             .complete(Outcome::Value(value), "set_result")
             .map_err(|(error, o)| match o {
-                Outcome::Value(value) => SetError { error, value },
+                Outcome::Value(value) => SetError {
+                    error: Box::new(error),
+                    value,
+                },
                 Outcome::Failed(_) => unreachable!("complete hands back what it was given"),
             })
     }
@@ -838,7 +844,10 @@ impl<T> TaskFuture<T> {
         self.shared
             .complete(Outcome::Failed(exception), "set_exception")
             .map_err(|(error, o)| match o {
-                Outcome::Failed(value) => SetError { error, value },
+                Outcome::Failed(value) => SetError {
+                    error: Box::new(error),
+                    value,
+                },
                 Outcome::Value(_) => unreachable!("complete hands back what it was given"),
             })
     }

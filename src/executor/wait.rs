@@ -106,6 +106,18 @@ pub enum ReturnWhen {
 }
 
 /// The futures that were done and those that were not, each in the order given.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::futures::{ReturnWhen, TaskFuture, Waited, wait};
+///
+/// let a = TaskFuture::new();
+/// a.set_result(1)?;
+/// let (done, not_done): Waited<'_, i32> = wait([&a], ReturnWhen::AllCompleted);
+/// assert_eq!((done.len(), not_done.len()), (1, 0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type Waited<'a, T> = (Vec<&'a TaskFuture<T>>, Vec<&'a TaskFuture<T>>);
 
 /// Waits until the futures satisfy `when`, and returns `(done, not_done)`: Python's
