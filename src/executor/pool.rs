@@ -653,6 +653,11 @@ impl ThreadPoolExecutor {
         &self.pool
     }
 
+    /// The pool's name, shared (the origin every future of this pool names).
+    pub(crate) fn name_arc(&self) -> Arc<str> {
+        self.pool.name.clone()
+    }
+
     /// Calls `f` on each item in pool tasks, yielding the results in input order (Python's
     /// `executor.map`). Every item is submitted now; see
     /// [`map_buffered`](Self::map_buffered) for a bounded look-ahead and

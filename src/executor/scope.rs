@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::error::{SubmitError, TaskException};
 use super::future::{Shared, TaskFuture, run_task};
@@ -19,7 +19,6 @@ struct ScopeState {
     /// Tasks submitted and not yet dropped (run, cancelled or failed, and their closure and
     /// future handle gone).
     running: AtomicUsize,
-    parked: AtomicBool,
     panics: std::sync::Mutex<Vec<ThreadPanic>>,
 }
 
@@ -28,9 +27,13 @@ impl ScopeState {
         std::ptr::from_ref(&self.running).addr()
     }
 
+    /// A task is gone. The decrement is the last touch of the state: once `running` is 0 the
+    /// scope may return and free it, so the last task wakes the key (an address, not read)
+    /// without looking at anything else.
     fn done(&self) {
-        if self.running.fetch_sub(1, Ordering::SeqCst) == 1 && self.parked.load(Ordering::SeqCst) {
-            wait::unpark_all(self.key());
+        let key = self.key();
+        if self.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+            wait::unpark_all(key);
         }
     }
 }
@@ -47,13 +50,14 @@ fn blocked(object: usize, location: &'static Location<'static>) -> Blocked {
 
 /// A scoped task: the closure may borrow `'scope` data, so the scope waits until this is
 /// dropped (which happens after it ran or was cancelled).
-struct ScopedTask<F, T> {
+struct ScopedTask<'scope, F, T> {
     f: Option<F>,
     shared: Option<Arc<Shared<T>>>,
-    scope: Arc<ScopeState>,
+    /// The scope's state lives in `scope`'s frame until every task was dropped.
+    scope: &'scope ScopeState,
 }
 
-impl<F, T> Job for ScopedTask<F, T>
+impl<F, T> Job for ScopedTask<'_, F, T>
 where
     F: FnOnce() -> T + Send,
     T: Send,
@@ -78,7 +82,7 @@ where
     }
 }
 
-impl<F, T> Drop for ScopedTask<F, T> {
+impl<F, T> Drop for ScopedTask<'_, F, T> {
     fn drop(&mut self) {
         // Dropped without running (cannot happen while the pool lives, but the borrow must
         // end before the scope does either way): the closure first, then the future.
@@ -109,7 +113,7 @@ impl<F, T> Drop for ScopedTask<F, T> {
 /// ```
 pub struct Scope<'scope, 'env: 'scope> {
     executor: &'scope ThreadPoolExecutor,
-    state: Arc<ScopeState>,
+    state: ScopeState,
     _scope: PhantomData<&'scope mut &'scope ()>,
     _env: PhantomData<&'env mut &'env ()>,
 }
@@ -140,9 +144,9 @@ impl<'scope> Scope<'scope, '_> {
         T: Send + 'scope,
     {
         let pool = self.executor.pool();
-        let shared = Arc::new(Shared::new(Some(self.executor.name().into())));
+        let shared = Arc::new(Shared::new(Some(self.executor.name_arc())));
         let s = shared.clone();
-        let state = self.state.clone();
+        let state = &self.state;
         pool.enqueue(f, move |f| {
             state.running.fetch_add(1, Ordering::SeqCst);
             let job: Box<dyn Job + 'scope> = Box::new(ScopedTask {
@@ -150,10 +154,11 @@ impl<'scope> Scope<'scope, '_> {
                 shared: Some(s),
                 scope: state,
             });
-            // SAFETY: only the lifetime changes. The job borrows `'scope` data; `scope`
-            // returns only after `running` is back to 0, that is after every job was
-            // dropped (its closure and its future handle with it), and `'scope` outlives
-            // that call.
+            // SAFETY: only the lifetime changes. The job borrows `'scope` data (the closure's
+            // captures and the scope's state); `scope` returns only after `running` is back
+            // to 0, that is after every job was dropped (its closure and its future handle
+            // first, `done` last, touching nothing of the job after that), and `'scope`
+            // outlives that call.
             unsafe { mem::transmute::<Box<dyn Job + 'scope>, BoxJob>(job) }
         })?;
         Ok(TaskFuture::from_shared(shared))
@@ -273,11 +278,10 @@ impl ThreadPoolExecutor {
         let location = Location::caller();
         let scope = Scope {
             executor: self,
-            state: Arc::new(ScopeState {
+            state: ScopeState {
                 running: AtomicUsize::new(0),
-                parked: AtomicBool::new(false),
                 panics: std::sync::Mutex::new(Vec::new()),
-            }),
+            },
             _scope: PhantomData,
             _env: PhantomData,
         };
@@ -285,7 +289,6 @@ impl ThreadPoolExecutor {
         let st = &scope.state;
         let busy = || st.running.load(Ordering::SeqCst) != 0;
         if busy() {
-            st.parked.store(true, Ordering::SeqCst);
             wait::wait_while(st.key(), blocked(st.key(), location), None, busy);
         }
         let value = match result {
