@@ -23,7 +23,7 @@ use std::any::Any;
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
-use std::mem;
+use std::mem::{self, MaybeUninit};
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -87,9 +87,17 @@ pub(crate) struct Shared<T> {
     outcome: UnsafeCell<Option<Outcome<T>>>,
     /// The pool's name, `None` for a hand-made future.
     origin: Option<Arc<str>>,
+    /// A small task closure kept in this allocation (see `pool::Inline`): written once by
+    /// `submit` before the task is queued, moved out once by the thread that takes the task.
+    pub(crate) inline: UnsafeCell<MaybeUninit<[usize; INLINE_WORDS]>>,
 }
 
-// SAFETY: the outcome cell is written once under the slot lock before `FINISHED` is published
+/// How many words of closure a future keeps in its own allocation.
+pub(crate) const INLINE_WORDS: usize = 4;
+
+// SAFETY: the inline closure cell is written by `submit` before the task is published (the
+// queue's lock orders it) and moved out once by the one thread that took the task; the
+// outcome cell is written once under the slot lock before `FINISHED` is published
 // (SeqCst store, after a Release unlock), read only after `FINISHED` was seen, and moved out
 // only through the unique owner (`into_result`, `poll`) once no callback can read it. Sharing
 // `Shared<T>` moves a `T` between threads (hence `T: Send`); reading it from several threads
@@ -159,6 +167,7 @@ impl<T> Shared<T> {
             ),
             outcome: UnsafeCell::new(None),
             origin,
+            inline: UnsafeCell::new(MaybeUninit::uninit()),
         }
     }
 

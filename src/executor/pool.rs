@@ -9,13 +9,16 @@
 
 use std::error::Error;
 use std::fmt;
+use std::marker::PhantomData;
+use std::mem;
 use std::panic::{self, AssertUnwindSafe, Location};
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use super::error::{BuildError, ShutdownError, SubmitError, SubmitErrorKind, TaskException};
-use super::future::{Shared, TaskFuture, panic_report, run_task};
+use super::future::{INLINE_WORDS, Shared, TaskFuture, panic_report, run_task};
 use super::map::Map;
 use crate::queue::{SimpleQueue, TryGetError};
 use crate::sync::wait::{self, Blocked};
@@ -30,6 +33,131 @@ pub(crate) trait Job: Send {
 }
 
 pub(crate) type BoxJob = Box<dyn Job>;
+
+/// What the queue holds: a boxed job, or a small closure kept inside its future.
+pub(crate) enum Work {
+    Boxed(BoxJob),
+    Inline(Inline),
+}
+
+impl Work {
+    fn run(self) {
+        match self {
+            Work::Boxed(j) => j.run(),
+            Work::Inline(j) => j.run(),
+        }
+    }
+
+    fn fail(self, why: Option<TaskException>) {
+        match self {
+            Work::Boxed(j) => j.fail(why),
+            Work::Inline(j) => j.fail(why),
+        }
+    }
+}
+
+/// A task whose closure lives in its future's allocation (`Shared::inline`): one allocation
+/// per task instead of two, and nothing allocated on one thread and freed on another but the
+/// future itself. A raw `Arc<Shared<T>>` and the functions that know `F` and `T`.
+pub(crate) struct Inline {
+    ptr: NonNull<()>,
+    vtable: &'static InlineVTable,
+}
+
+struct InlineVTable {
+    run: unsafe fn(NonNull<()>),
+    fail: unsafe fn(NonNull<()>, Option<TaskException>),
+}
+
+// SAFETY: an `Inline` is built only from `F: Send` and `T: Send` (see `Inline::new`): it
+// moves the closure and a future reference to the worker, as a `Box<Task<F, T>>` would.
+unsafe impl Send for Inline {}
+
+impl Inline {
+    /// Whether a closure of type `F` fits in a future's inline cell.
+    pub(crate) fn fits<F>() -> bool {
+        mem::size_of::<F>() <= mem::size_of::<[usize; INLINE_WORDS]>()
+            && mem::align_of::<F>() <= mem::align_of::<usize>()
+    }
+
+    /// Moves `f` into `shared`'s inline cell; the job owns the `shared` reference.
+    pub(crate) fn new<F, T>(shared: Arc<Shared<T>>, f: F) -> Inline
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        assert!(Self::fits::<F>(), "checked by the caller");
+        // SAFETY: the cell is large and aligned enough for `F` (asserted), and nobody else
+        // touches it: the future is new and its task not yet queued.
+        unsafe { shared.inline.get().cast::<F>().write(f) };
+        // SAFETY: `Arc::into_raw` never returns null.
+        let ptr = unsafe { NonNull::new_unchecked(Arc::into_raw(shared).cast::<()>().cast_mut()) };
+        Inline {
+            ptr,
+            vtable: &InlineFor::<F, T>::VTABLE,
+        }
+    }
+
+    fn run(self) {
+        let this = mem::ManuallyDrop::new(self);
+        // SAFETY: `ptr` and `vtable` come from `new` for the same `F` and `T`, and the job is
+        // consumed here (not dropped afterwards): the closure is moved out exactly once.
+        unsafe { (this.vtable.run)(this.ptr) }
+    }
+
+    fn fail(self, why: Option<TaskException>) {
+        let this = mem::ManuallyDrop::new(self);
+        // SAFETY: as in `run`.
+        unsafe { (this.vtable.fail)(this.ptr, why) }
+    }
+}
+
+/// Dropped without running (the queue went away with it): cancel the future.
+impl Drop for Inline {
+    fn drop(&mut self) {
+        // SAFETY: as in `run`; a dropped job is neither run nor failed.
+        unsafe { (self.vtable.fail)(self.ptr, None) }
+    }
+}
+
+struct InlineFor<F, T>(PhantomData<(F, T)>);
+
+impl<F, T> InlineFor<F, T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    const VTABLE: InlineVTable = InlineVTable {
+        run: Self::run,
+        fail: Self::fail,
+    };
+
+    /// Takes the closure out and the `Arc` back.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is the raw `Arc<Shared<T>>` of an `Inline` built for `F`, used once.
+    unsafe fn take(ptr: NonNull<()>) -> (Arc<Shared<T>>, F) {
+        // SAFETY: the caller's contract: `ptr` came from `Arc::into_raw` of this type.
+        let shared = unsafe { Arc::from_raw(ptr.as_ptr().cast::<Shared<T>>()) };
+        // SAFETY: `new` wrote an `F` there, and this is its one read.
+        let f = unsafe { shared.inline.get().cast::<F>().read() };
+        (shared, f)
+    }
+
+    unsafe fn run(ptr: NonNull<()>) {
+        // SAFETY: the caller's contract (see `Inline::run`).
+        let (shared, f) = unsafe { Self::take(ptr) };
+        run_task(&shared, f);
+    }
+
+    unsafe fn fail(ptr: NonNull<()>, why: Option<TaskException>) {
+        // SAFETY: the caller's contract (see `Inline::fail`).
+        let (shared, f) = unsafe { Self::take(ptr) };
+        drop(f);
+        fail_future(&shared, why);
+    }
+}
 
 /// A plain task: a closure and the future it completes.
 struct Task<F, T> {
@@ -83,7 +211,7 @@ struct State {
 pub(crate) struct Pool {
     name: Arc<str>,
     max_workers: usize,
-    queue: SimpleQueue<BoxJob>,
+    queue: SimpleQueue<Work>,
     initializer: Option<Initializer>,
     /// Python's idle semaphore: tasks finished and not yet matched by a submit. Kept only
     /// while the pool can still start workers (`full` unset).
@@ -155,7 +283,7 @@ impl Pool {
     pub(crate) fn enqueue<F>(
         self: &Arc<Self>,
         f: F,
-        make: impl FnOnce(F) -> BoxJob,
+        make: impl FnOnce(F) -> Work,
     ) -> Result<(), SubmitError<F>> {
         let mut st = self.state.lock();
         if let Some(kind) = self.refusal(&st) {
@@ -240,7 +368,7 @@ impl Pool {
     /// The next job, or `None` once the queue is shut down and empty. A worker that finds
     /// the queue empty polls it a little (spinning, then a few yields) before it sleeps in `get`:
     /// a submitter that keeps up a stream of tasks then rarely pays for waking a worker.
-    fn next_job(&self) -> Option<BoxJob> {
+    fn next_job(&self) -> Option<Work> {
         for round in 0..IDLE_POLLS {
             match self.queue.try_get() {
                 Ok(job) => return Some(job),
@@ -644,8 +772,13 @@ impl ThreadPoolExecutor {
     {
         let shared = Arc::new(Shared::new(Some(self.pool.name.clone())));
         let s = shared.clone();
-        self.pool
-            .enqueue(f, move |f| Box::new(Task { f, shared: s }))?;
+        self.pool.enqueue(f, move |f| {
+            if Inline::fits::<F>() {
+                Work::Inline(Inline::new(s, f))
+            } else {
+                Work::Boxed(Box::new(Task { f, shared: s }))
+            }
+        })?;
         Ok(TaskFuture::from_shared(shared))
     }
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::error::{SubmitError, TaskException};
 use super::future::{Shared, TaskFuture, run_task};
-use super::pool::{BoxJob, Job, ThreadPoolExecutor, fail_future};
+use super::pool::{BoxJob, Job, ThreadPoolExecutor, Work, fail_future};
 use crate::sync::wait::{self, Blocked};
 use crate::{ThreadPanic, WaitKind};
 
@@ -159,7 +159,7 @@ impl<'scope> Scope<'scope, '_> {
             // to 0, that is after every job was dropped (its closure and its future handle
             // first, `done` last, touching nothing of the job after that), and `'scope`
             // outlives that call.
-            unsafe { mem::transmute::<Box<dyn Job + 'scope>, BoxJob>(job) }
+            Work::Boxed(unsafe { mem::transmute::<Box<dyn Job + 'scope>, BoxJob>(job) })
         })?;
         Ok(TaskFuture::from_shared(shared))
     }
