@@ -61,12 +61,14 @@ impl Work {
 /// future itself. A raw `Arc<Shared<T>>` and the functions that know `F` and `T`.
 pub(crate) struct Inline {
     ptr: NonNull<()>,
+    /// What else the functions need (a scoped task's scope), or null.
+    extra: *const (),
     vtable: &'static InlineVTable,
 }
 
-struct InlineVTable {
-    run: unsafe fn(NonNull<()>),
-    fail: unsafe fn(NonNull<()>, Option<TaskException>),
+pub(crate) struct InlineVTable {
+    pub(crate) run: unsafe fn(NonNull<()>, *const ()),
+    pub(crate) fail: unsafe fn(NonNull<()>, *const (), Option<TaskException>),
 }
 
 // SAFETY: an `Inline` is built only from `F: Send` and `T: Send` (see `Inline::new`): it
@@ -86,29 +88,42 @@ impl Inline {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        // SAFETY: the functions are `InlineFor<F, T>`'s, and take no extra.
+        unsafe { Self::with(shared, f, std::ptr::null(), &InlineFor::<F, T>::VTABLE) }
+    }
+
+    /// Moves `f` into `shared`'s inline cell, with `vtable`'s functions and `extra`.
+    ///
+    /// # Safety
+    ///
+    /// `vtable`'s functions take the closure out as an `F` and the reference as an
+    /// `Arc<Shared<T>>` (see [`take_inline`]), and accept `extra`. `F` and `T` are `Send`.
+    pub(crate) unsafe fn with<F, T>(
+        shared: Arc<Shared<T>>,
+        f: F,
+        extra: *const (),
+        vtable: &'static InlineVTable,
+    ) -> Inline {
         assert!(Self::fits::<F>(), "checked by the caller");
         // SAFETY: the cell is large and aligned enough for `F` (asserted), and nobody else
         // touches it: the future is new and its task not yet queued.
         unsafe { shared.inline.get().cast::<F>().write(f) };
         // SAFETY: `Arc::into_raw` never returns null.
         let ptr = unsafe { NonNull::new_unchecked(Arc::into_raw(shared).cast::<()>().cast_mut()) };
-        Inline {
-            ptr,
-            vtable: &InlineFor::<F, T>::VTABLE,
-        }
+        Inline { ptr, extra, vtable }
     }
 
     fn run(self) {
         let this = mem::ManuallyDrop::new(self);
         // SAFETY: `ptr` and `vtable` come from `new` for the same `F` and `T`, and the job is
         // consumed here (not dropped afterwards): the closure is moved out exactly once.
-        unsafe { (this.vtable.run)(this.ptr) }
+        unsafe { (this.vtable.run)(this.ptr, this.extra) }
     }
 
     fn fail(self, why: Option<TaskException>) {
         let this = mem::ManuallyDrop::new(self);
         // SAFETY: as in `run`.
-        unsafe { (this.vtable.fail)(this.ptr, why) }
+        unsafe { (this.vtable.fail)(this.ptr, this.extra, why) }
     }
 }
 
@@ -116,8 +131,21 @@ impl Inline {
 impl Drop for Inline {
     fn drop(&mut self) {
         // SAFETY: as in `run`; a dropped job is neither run nor failed.
-        unsafe { (self.vtable.fail)(self.ptr, None) }
+        unsafe { (self.vtable.fail)(self.ptr, self.extra, None) }
     }
+}
+
+/// Takes an inline task's closure out and its `Arc` back.
+///
+/// # Safety
+///
+/// `ptr` is the raw `Arc<Shared<T>>` of an `Inline` built for `F`, used once.
+pub(crate) unsafe fn take_inline<F, T>(ptr: NonNull<()>) -> (Arc<Shared<T>>, F) {
+    // SAFETY: the caller's contract: `ptr` came from `Arc::into_raw` of this type.
+    let shared = unsafe { Arc::from_raw(ptr.as_ptr().cast::<Shared<T>>()) };
+    // SAFETY: `Inline::with` wrote an `F` there, and this is its one read.
+    let f = unsafe { shared.inline.get().cast::<F>().read() };
+    (shared, f)
 }
 
 struct InlineFor<F, T>(PhantomData<(F, T)>);
@@ -132,28 +160,15 @@ where
         fail: Self::fail,
     };
 
-    /// Takes the closure out and the `Arc` back.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` is the raw `Arc<Shared<T>>` of an `Inline` built for `F`, used once.
-    unsafe fn take(ptr: NonNull<()>) -> (Arc<Shared<T>>, F) {
-        // SAFETY: the caller's contract: `ptr` came from `Arc::into_raw` of this type.
-        let shared = unsafe { Arc::from_raw(ptr.as_ptr().cast::<Shared<T>>()) };
-        // SAFETY: `new` wrote an `F` there, and this is its one read.
-        let f = unsafe { shared.inline.get().cast::<F>().read() };
-        (shared, f)
-    }
-
-    unsafe fn run(ptr: NonNull<()>) {
+    unsafe fn run(ptr: NonNull<()>, _: *const ()) {
         // SAFETY: the caller's contract (see `Inline::run`).
-        let (shared, f) = unsafe { Self::take(ptr) };
+        let (shared, f) = unsafe { take_inline::<F, T>(ptr) };
         run_task(&shared, f);
     }
 
-    unsafe fn fail(ptr: NonNull<()>, why: Option<TaskException>) {
+    unsafe fn fail(ptr: NonNull<()>, _: *const (), why: Option<TaskException>) {
         // SAFETY: the caller's contract (see `Inline::fail`).
-        let (shared, f) = unsafe { Self::take(ptr) };
+        let (shared, f) = unsafe { take_inline::<F, T>(ptr) };
         drop(f);
         fail_future(&shared, why);
     }

@@ -5,12 +5,15 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe, Location};
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::error::{SubmitError, TaskException};
 use super::future::{Shared, TaskFuture, run_task};
-use super::pool::{BoxJob, Job, ThreadPoolExecutor, Work, fail_future};
+use super::pool::{
+    BoxJob, Inline, InlineVTable, Job, ThreadPoolExecutor, Work, fail_future, take_inline,
+};
 use crate::sync::wait::{self, Blocked};
 use crate::{ThreadPanic, WaitKind};
 
@@ -96,6 +99,47 @@ impl<F, T> Drop for ScopedTask<'_, F, T> {
     }
 }
 
+/// A small scoped task kept in its future's allocation (see `pool::Inline`); the extra
+/// pointer is the scope's state.
+struct ScopedInline<F, T>(PhantomData<(F, T)>);
+
+impl<F, T> ScopedInline<F, T>
+where
+    F: FnOnce() -> T + Send,
+    T: Send,
+{
+    const VTABLE: InlineVTable = InlineVTable {
+        run: Self::run,
+        fail: Self::fail,
+    };
+
+    unsafe fn run(ptr: NonNull<()>, scope: *const ()) {
+        // SAFETY: the contract of `Inline::with`, as `Scope::submit` built it.
+        let (shared, f) = unsafe { take_inline::<F, T>(ptr) };
+        // SAFETY: the scope's state outlives its tasks (`scope` waits for `running` = 0).
+        let scope = unsafe { &*scope.cast::<ScopeState>() };
+        if let Some(p) = run_task(&shared, f) {
+            scope
+                .panics
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(p);
+        }
+        drop(shared);
+        scope.done();
+    }
+
+    unsafe fn fail(ptr: NonNull<()>, scope: *const (), why: Option<TaskException>) {
+        // SAFETY: as in `run`.
+        let (shared, f) = unsafe { take_inline::<F, T>(ptr) };
+        drop(f);
+        fail_future(&shared, why);
+        drop(shared);
+        // SAFETY: as in `run`.
+        unsafe { &*scope.cast::<ScopeState>() }.done();
+    }
+}
+
 /// A scope of pool tasks that may borrow from the caller: see
 /// [`ThreadPoolExecutor::scope`].
 ///
@@ -149,6 +193,19 @@ impl<'scope> Scope<'scope, '_> {
         let state = &self.state;
         pool.enqueue(f, move |f| {
             state.running.fetch_add(1, Ordering::SeqCst);
+            if Inline::fits::<F>() {
+                // SAFETY: `ScopedInline<F, T>`'s functions take an `F` and an
+                // `Arc<Shared<T>>`, and the extra is this scope's state, which outlives every
+                // task (see the transmute below for why); `F` and `T` are `Send`.
+                return Work::Inline(unsafe {
+                    Inline::with(
+                        s,
+                        f,
+                        std::ptr::from_ref(state).cast(),
+                        &ScopedInline::<F, T>::VTABLE,
+                    )
+                });
+            }
             let job: Box<dyn Job + 'scope> = Box::new(ScopedTask {
                 f: Some(f),
                 shared: Some(s),
