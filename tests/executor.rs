@@ -691,3 +691,66 @@ fn as_completed_over_a_pool_sees_every_task_once() {
     seen.sort();
     assert_eq!(seen, (0..30).collect::<Vec<_>>());
 }
+
+// ---- closures kept in the future vs boxed ------------------------------------------------------
+
+#[test]
+fn large_closures_run_and_cancel_like_small_ones() {
+    // 64 bytes of captures: too large for the future's inline cell, so the task is boxed.
+    let big = [7u64; 8];
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let f = pool.submit(move || big.iter().sum::<u64>()).unwrap();
+    assert_eq!(*f.result().unwrap(), 56);
+    let started = Arc::new(Event::new());
+    let gate = Arc::new(Event::new());
+    let (s, g) = (started.clone(), gate.clone());
+    let _blocker = pool
+        .submit(move || {
+            s.set();
+            g.wait();
+        })
+        .unwrap();
+    started.wait();
+    let queued: Vec<_> = (0..3)
+        .map(|_| pool.submit(move || big.len()).unwrap())
+        .collect();
+    let total = AtomicUsize::new(0);
+    pool.scope(|s| {
+        // A large scoped closure borrowing from the stack, submitted behind the blocker.
+        let total = &total;
+        s.submit(move || total.fetch_add(big.len(), Ordering::SeqCst))
+            .unwrap();
+        gate.set();
+    })
+    .unwrap();
+    assert_eq!(total.load(Ordering::SeqCst), 8);
+    for f in &queued {
+        assert_eq!(*f.result().unwrap(), 8);
+    }
+    let gate2 = Arc::new(Event::new());
+    let g2 = gate2.clone();
+    let _blocker = pool.submit(move || g2.wait()).unwrap();
+    let cancelled: Vec<_> = (0..3)
+        .map(|_| pool.submit(move || big.len()).unwrap())
+        .collect();
+    let p = Arc::new(pool);
+    let p2 = p.clone();
+    let t = threadkit::Thread::new(move || p2.shutdown(true, true).unwrap());
+    t.start().unwrap();
+    for f in &cancelled {
+        assert!(matches!(f.result(), Err(FutureError::Cancelled { .. })));
+    }
+    gate2.set();
+    t.join().unwrap();
+}
+
+#[test]
+fn over_aligned_closures_are_boxed_and_run() {
+    #[derive(Clone, Copy)]
+    #[repr(align(64))]
+    struct Wide(u8);
+    let w = Wide(9);
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let f = pool.submit(move || w.0).unwrap();
+    assert_eq!(*f.result().unwrap(), 9);
+}
