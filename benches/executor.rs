@@ -5,7 +5,7 @@
 //!   crossbeam-channel queue of boxed jobs, each future a parking_lot `Mutex` + `Condvar`
 //!   slot), the `threadpool` crate (`execute`, each result through its own slot).
 //! - `tasks_no_futures`: the same tasks fire-and-forget, then wait for all: threadkit's
-//!   `submit` + `wait_idle` and `scope`, against `rayon::spawn` + a latch, `rayon::scope`,
+//!   `submit` + `wait_idle`, `scope` + `submit` and `scope` + `spawn`, against `rayon::spawn` + a latch, `rayon::scope`,
 //!   and `threadpool`'s `execute` + `join`.
 //! - `round_trip`: one submit + result on an idle pool, against the same with the peers and a
 //!   bare two-thread hand-off (threadkit's `Semaphore` ping-pong).
@@ -250,6 +250,21 @@ fn tasks_no_futures(c: &mut Criterion) {
                 pool.scope(|s| {
                     for i in 0..TASKS {
                         let _ = s.submit(move || {
+                            sink.fetch_add(black_box(i as usize) & 1, Ordering::Relaxed);
+                        });
+                    }
+                })
+                .unwrap();
+            })
+        })
+    });
+    g.bench_function("threadkit scope spawn", |b| {
+        b.iter_custom(|iters| {
+            time_batches(iters, || {
+                let sink = &sink;
+                pool.scope(|s| {
+                    for i in 0..TASKS {
+                        let _ = s.spawn(move || {
                             sink.fetch_add(black_box(i as usize) & 1, Ordering::Relaxed);
                         });
                     }

@@ -754,3 +754,54 @@ fn over_aligned_closures_are_boxed_and_run() {
     let f = pool.submit(move || w.0).unwrap();
     assert_eq!(*f.result().unwrap(), 9);
 }
+
+#[test]
+fn scope_spawn_runs_without_futures_and_reports_panics() {
+    let pool = ThreadPoolExecutor::new(2).unwrap();
+    let mut slots = [0u32; 8];
+    pool.scope(|s| {
+        for (i, slot) in slots.iter_mut().enumerate() {
+            s.spawn(move || *slot = i as u32 * 2).unwrap();
+        }
+    })
+    .unwrap();
+    assert_eq!(slots, [0, 2, 4, 6, 8, 10, 12, 14]);
+    let err = pool
+        .scope(|s| {
+            s.spawn(|| panic!("spawned boom")).unwrap();
+        })
+        .unwrap_err();
+    assert_eq!(err.panics()[0].message(), "spawned boom");
+}
+
+#[test]
+fn scope_spawn_refused_or_cancelled_does_not_run() {
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let ran = AtomicUsize::new(0);
+    let started = Arc::new(Event::new());
+    let gate = Arc::new(Event::new());
+    pool.scope(|s| {
+        let (st, g) = (started.clone(), gate.clone());
+        s.spawn(move || {
+            st.set();
+            g.wait();
+        })
+        .unwrap();
+        started.wait();
+        let ran = &ran;
+        for _ in 0..5 {
+            s.spawn(move || {
+                ran.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+        }
+        std::thread::scope(|t| t.spawn(|| pool.shutdown(false, true)).join().unwrap()).unwrap();
+        gate.set();
+        let refused = s.spawn(move || {
+            ran.fetch_add(100, Ordering::SeqCst);
+        });
+        assert!(refused.is_err());
+    })
+    .unwrap();
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}

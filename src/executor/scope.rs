@@ -162,7 +162,84 @@ pub struct Scope<'scope, 'env: 'scope> {
     _env: PhantomData<&'env mut &'env ()>,
 }
 
+/// A scoped task without a future ([`Scope::spawn`]): its panic goes to the scope's
+/// [`ScopeError`] only.
+struct Spawned<'scope, F> {
+    f: Option<F>,
+    scope: &'scope ScopeState,
+}
+
+impl<F> Job for Spawned<'_, F>
+where
+    F: FnOnce() + Send,
+{
+    fn run(mut self: Box<Self>) {
+        if let Some(f) = self.f.take()
+            && let Err(payload) = panic::catch_unwind(AssertUnwindSafe(f))
+        {
+            let p = super::future::panic_report(payload.as_ref());
+            self.scope
+                .panics
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(p);
+        }
+    }
+
+    fn fail(mut self: Box<Self>, _why: Option<TaskException>) {
+        drop(self.f.take());
+    }
+}
+
+impl<F> Drop for Spawned<'_, F> {
+    fn drop(&mut self) {
+        drop(self.f.take());
+        self.scope.done();
+    }
+}
+
 impl<'scope> Scope<'scope, '_> {
+    /// Runs `f` in the pool without a future (like `rayon::Scope::spawn`): cheaper than
+    /// [`submit`](Self::submit) when no result is needed. A panic in `f` comes back in the
+    /// scope's [`ScopeError`]; a task the pool cancels (shutdown with `cancel_futures`, a
+    /// broken pool) does not run.
+    ///
+    /// # Errors
+    ///
+    /// [`SubmitError`] holding `f` if the pool refuses it (shut down or broken).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let pool = threadkit::ThreadPoolExecutor::new(2)?;
+    /// let hits = AtomicUsize::new(0);
+    /// pool.scope(|s| {
+    ///     for _ in 0..10 {
+    ///         s.spawn(|| { hits.fetch_add(1, Ordering::Relaxed); }).unwrap();
+    ///     }
+    /// })?;
+    /// assert_eq!(hits.into_inner(), 10);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn spawn<F>(&'scope self, f: F) -> Result<(), SubmitError<F>>
+    where
+        F: FnOnce() + Send + 'scope,
+    {
+        let state = &self.state;
+        self.executor.pool().enqueue(f, move |f| {
+            state.running.fetch_add(1, Ordering::SeqCst);
+            let job: Box<dyn Job + 'scope> = Box::new(Spawned {
+                f: Some(f),
+                scope: state,
+            });
+            // SAFETY: only the lifetime changes, as in `submit`: `scope` returns only after
+            // this job was dropped (closure first, then the count).
+            Work::Boxed(unsafe { mem::transmute::<Box<dyn Job + 'scope>, BoxJob>(job) })
+        })
+    }
+
     /// Submits `f`, which may borrow anything that outlives the scope.
     ///
     /// # Errors
