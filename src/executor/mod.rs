@@ -16,7 +16,8 @@
 //! | `CancelledError`, `TimeoutError`, `BrokenThreadPool` | [`FutureError`], [`AsCompletedTimeout`], [`TaskException::BrokenPool`] |
 //! | `concurrent.futures.Executor` | the [`Executor`] trait |
 //!
-//! Beyond Python: [`ThreadPoolExecutor::scope`] (tasks that borrow), `.await` on a
+//! Beyond Python: [`ThreadPoolExecutor::scope`] (tasks that borrow, with
+//! [`Scope::submit`] or, without a future, [`Scope::spawn`]), `.await` on a
 //! [`TaskFuture`], [`ThreadPoolExecutor::wait_idle`], and a thread blocked on a future shows
 //! a [`WaitKind::Future`](crate::WaitKind::Future) wait naming the worker that runs it.
 
