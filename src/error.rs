@@ -5,13 +5,17 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Mutex;
 
+use crate::futures::{
+    AsCompletedTimeout, BuildError, FutureError, InvalidStateError, SetError, ShutdownError,
+    SubmitError,
+};
 use crate::queue::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,
     TryPutError,
 };
 use crate::thread::StackSizeError;
 use crate::{
-    BarrierPartiesError, BrokenBarrierError, ConditionError, JoinError, ReleaseError,
+    BarrierPartiesError, BrokenBarrierError, ConditionError, CondvarError, JoinError, ReleaseError,
     SetDaemonError, StartError, ThreadPanic,
 };
 
@@ -81,6 +85,23 @@ pub enum Error {
     GetTimeout(GetTimeoutError),
     /// `task_done` was called more often than items were put.
     TaskDone(TaskDoneError),
+    /// A [`Condvar`](crate::Condvar) waited on with a second mutex.
+    Condvar(CondvarError),
+    /// A [`TaskFuture`](crate::TaskFuture)'s result: cancelled, timed out, or its task failed.
+    Future(FutureError),
+    /// An executor-side call on a future in the wrong state (a second `set_result`, ...).
+    InvalidState(InvalidStateError),
+    /// A future refused a value or an exception (`set_result`, `set_exception`): the value
+    /// is kept inside.
+    Set(RefusedTask),
+    /// A [`ThreadPoolExecutor`](crate::ThreadPoolExecutor) builder refused its settings.
+    ExecutorBuild(BuildError),
+    /// A pool refused a task (shut down, or broken): the task is kept inside.
+    Submit(RefusedTask),
+    /// `shutdown(wait = true)` called from one of the pool's own workers.
+    ExecutorShutdown(ShutdownError),
+    /// [`as_completed`](crate::futures::as_completed) ran out of time.
+    AsCompletedTimeout(AsCompletedTimeout),
 }
 
 impl Error {
@@ -100,6 +121,14 @@ impl Error {
             Error::TryGet(e) => e,
             Error::GetTimeout(e) => e,
             Error::TaskDone(e) => e,
+            Error::Condvar(e) => e,
+            Error::Future(e) => e,
+            Error::InvalidState(e) => e,
+            Error::Set(e) => e,
+            Error::ExecutorBuild(e) => e,
+            Error::Submit(e) => e,
+            Error::ExecutorShutdown(e) => e,
+            Error::AsCompletedTimeout(e) => e,
         }
     }
 
@@ -161,7 +190,106 @@ from_error!(
     TryGet(TryGetError),
     GetTimeout(GetTimeoutError),
     TaskDone(TaskDoneError),
+    Condvar(CondvarError),
+    Future(FutureError),
+    InvalidState(InvalidStateError),
+    ExecutorBuild(BuildError),
+    ExecutorShutdown(ShutdownError),
+    AsCompletedTimeout(AsCompletedTimeout),
 );
+
+impl<F: Send + 'static> From<SubmitError<F>> for Error {
+    fn from(e: SubmitError<F>) -> Self {
+        let message = e.to_string();
+        Error::Submit(RefusedTask::new(message, e.into_inner()))
+    }
+}
+
+impl<V: Send + 'static> From<SetError<V>> for Error {
+    fn from(e: SetError<V>) -> Self {
+        let message = e.to_string();
+        Error::Set(RefusedTask::new(message, e.into_inner()))
+    }
+}
+
+/// A task a pool refused ([`Error::Submit`]) or a value a future refused ([`Error::Set`]),
+/// kept type-erased inside the crate-level [`Error`]:
+/// [`into_inner`](RefusedTask::into_inner) gives it back.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::{Error, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new(1)?;
+/// pool.shutdown(true, false)?;
+/// fn seven() -> i32 {
+///     7
+/// }
+/// let err: Error = pool.submit(seven as fn() -> i32).unwrap_err().into();
+/// let Error::Submit(refused) = err else { panic!("a submit error") };
+/// assert!(refused.to_string().contains("after shutdown"));
+/// let task = refused.into_inner::<fn() -> i32>().ok().expect("the task comes back");
+/// assert_eq!(task(), 7);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct RefusedTask {
+    message: String,
+    /// The task or value; a `Mutex` only so that the error is `Sync`.
+    inner: Mutex<Box<dyn Any + Send>>,
+}
+
+impl RefusedTask {
+    fn new<T: Send + 'static>(message: String, inner: T) -> Self {
+        RefusedTask {
+            message,
+            inner: Mutex::new(Box::new(inner)),
+        }
+    }
+
+    /// The refused task (or value) as `T`; `Err(self)`, unchanged, if it is not a `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::Error;
+    /// use threadkit::futures::TaskFuture;
+    ///
+    /// let f = TaskFuture::new();
+    /// f.set_result(1u8)?;
+    /// let err: Error = f.set_result(9u8).unwrap_err().into();
+    /// let Error::Set(refused) = err else { panic!("a set error") };
+    /// let refused = refused.into_inner::<u32>().unwrap_err(); // the wrong type: nothing lost
+    /// assert_eq!(refused.into_inner::<u8>().ok(), Some(9));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn into_inner<T: 'static>(self) -> Result<T, Self> {
+        let inner = self.inner.into_inner().unwrap_or_else(|e| e.into_inner());
+        match inner.downcast::<T>() {
+            Ok(t) => Ok(*t),
+            Err(inner) => Err(RefusedTask {
+                message: self.message,
+                inner: Mutex::new(inner),
+            }),
+        }
+    }
+}
+
+impl fmt::Debug for RefusedTask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefusedTask")
+            .field("message", &self.message)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for RefusedTask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RefusedTask {}
 
 impl From<ThreadPanic> for Error {
     /// As a [`JoinError::Panicked`].

@@ -69,6 +69,10 @@
 //! | `qsize()`, `empty()`, `full()`, `task_done()`, `join()` | the same names; `join_timeout(t)` |
 //! | `shutdown()`, `shutdown(immediate=True)` | `shutdown()`, `shutdown_immediate()` (returns the removed items) |
 //! | `try: produce() finally: q.shutdown()` | `let q = q.`[`shutdown_guard()`](queue::Queue::shutdown_guard)`;` ([`queue::ShutdownGuard`]: shuts down when dropped or unwound) |
+//! | `concurrent.futures.ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)` | [`ThreadPoolExecutor::new(n)?`](ThreadPoolExecutor::new), [`ThreadPoolExecutor::builder()`](ThreadPoolExecutor::builder) |
+//! | `ex.submit(f)`, `ex.map(f, it)`, `ex.shutdown(wait, cancel_futures)`, `with ex:` | [`submit(f)?`](ThreadPoolExecutor::submit), [`map(f, it)`](ThreadPoolExecutor::map), [`shutdown(wait, cancel)?`](ThreadPoolExecutor::shutdown), drop |
+//! | `Future`: `result()`, `exception()`, `cancel()`, `done()`, `add_done_callback(fn)` | [`TaskFuture`]: the same names (not `Future`: that is `std::future::Future`, which it implements) |
+//! | `wait(fs, return_when=..)`, `as_completed(fs)` | [`futures::wait`], [`futures::as_completed`]; everything else in [`futures`] |
 //!
 //! ## Coming from std / parking_lot
 //!
@@ -81,11 +85,6 @@
 //! | tokio `OwnedSemaphorePermit` | [`Semaphore::acquire_owned`] -> [`OwnedSemaphorePermit`], [`OwnedBoundedSemaphorePermit`] |
 //! | `len()`, `is_empty()` | on every queue, beside `qsize()`, `empty()` |
 //! | one error type for `?` | [`Error`], with `From` every error of the crate |
-//!
-//! ## Coming from std / parking_lot
-//!
-//! | std / parking_lot | threadkit |
-//! |---|---|
 //! | `std::sync::RwLock<T>`, `parking_lot::RwLock<T>` | [`RwLock<T>`] over threadkit's [`RawRwLock`] (`const fn new`, upgradable and timed, no poisoning; a waiting writer keeps new readers out); guards [`RwLockReadGuard`], [`RwLockWriteGuard`], [`RwLockUpgradableReadGuard`], [`MappedRwLockReadGuard`], [`MappedRwLockWriteGuard`] |
 //! | `Condvar` with a `Mutex<T>` | [`Condvar`] with [`Mutex<T>`]: [`wait`](Condvar::wait), [`wait_while`](Condvar::wait_while), [`wait_timeout`](Condvar::wait_timeout), [`wait_while_timeout`](Condvar::wait_while_timeout) ([`WaitTimeoutResult`]), [`notify_one`](Condvar::notify_one), [`notify_all`](Condvar::notify_all); one condvar used with two mutexes is a [`CondvarError`], not a panic |
 //!
@@ -157,6 +156,9 @@ struct ReadmeDoctests;
 
 mod error;
 pub mod observe;
+// Python's `concurrent.futures`; the source lives in `src/executor/` (DESIGN.md's layout).
+#[path = "executor/mod.rs"]
+pub mod futures;
 mod primitive;
 pub mod queue;
 mod sync;
@@ -164,7 +166,8 @@ mod sys;
 pub mod thread;
 mod threading;
 
-pub use error::{Error, RefusedItem};
+pub use error::{Error, RefusedItem, RefusedTask};
+pub use futures::{Executor, TaskFuture, ThreadPoolExecutor};
 pub use sync::{
     ArcMutexGuard, ArcReentrantMutexGuard, OwnedBoundedSemaphorePermit, OwnedSemaphorePermit,
 };

@@ -82,7 +82,10 @@ fn a_waiting_writer_keeps_new_readers_out() {
     let reader = start("rw-late-reader", move || assert_eq!(*l.read(), 1));
     let info = parked(&reader, WaitKind::RwLockRead);
     assert_eq!(info.owner(), Some(writer.clone()), "the writer in the way");
-    assert_eq!(info.object().addr(), raw(&lock) as *const RawRwLock as usize);
+    assert_eq!(
+        info.object().addr(),
+        raw(&lock) as *const RawRwLock as usize
+    );
     assert_eq!(info.object().kind(), threadkit::ObjectKind::RwLock);
     assert_eq!(info.kind().to_string(), "rwlock read");
     drop(first);

@@ -89,6 +89,12 @@ pub enum WaitKind {
     /// Acquiring an [`RwLock`](crate::RwLock) for writing (or upgrading a read): the owner is
     /// the writer in the way, if any (readers in the way are not tracked).
     RwLockWrite,
+    /// Waiting for a [`TaskFuture`](crate::TaskFuture) to finish: the owner is the worker
+    /// running its task, none while it is queued.
+    Future,
+    /// [`ThreadPoolExecutor::wait_idle`](crate::ThreadPoolExecutor::wait_idle): waiting for
+    /// every submitted task to finish.
+    ExecutorIdle,
 }
 
 impl fmt::Display for WaitKind {
@@ -109,6 +115,8 @@ impl fmt::Display for WaitKind {
             WaitKind::Condvar => "condvar",
             WaitKind::RwLockRead => "rwlock read",
             WaitKind::RwLockWrite => "rwlock write",
+            WaitKind::Future => "future",
+            WaitKind::ExecutorIdle => "executor idle",
         };
         f.write_str(s)
     }
@@ -116,7 +124,7 @@ impl fmt::Display for WaitKind {
 
 /// Every [`WaitKind`], in declaration order: a kind's code in a [`WaitSlot`] is its index
 /// here plus one (see `codes_decode_to_their_kind`).
-const WAIT_KINDS: [WaitKind; 15] = [
+const WAIT_KINDS: [WaitKind; 17] = [
     WaitKind::Lock,
     WaitKind::Join,
     WaitKind::Start,
@@ -132,6 +140,8 @@ const WAIT_KINDS: [WaitKind; 15] = [
     WaitKind::Condvar,
     WaitKind::RwLockRead,
     WaitKind::RwLockWrite,
+    WaitKind::Future,
+    WaitKind::ExecutorIdle,
 ];
 
 impl WaitKind {
@@ -189,10 +199,14 @@ pub enum ObjectKind {
     Condvar,
     /// An [`RwLock`](crate::RwLock) (its raw lock, [`RawRwLock`](crate::RawRwLock)).
     RwLock,
+    /// A [`TaskFuture`](crate::TaskFuture) (its shared state).
+    Future,
+    /// A [`ThreadPoolExecutor`](crate::ThreadPoolExecutor).
+    ThreadPoolExecutor,
 }
 
 /// Every [`ObjectKind`], in declaration order: codes in a [`WaitSlot`] as for [`WAIT_KINDS`].
-const OBJECT_KINDS: [ObjectKind; 15] = [
+const OBJECT_KINDS: [ObjectKind; 17] = [
     ObjectKind::Lock,
     ObjectKind::RLock,
     ObjectKind::Condition,
@@ -208,6 +222,8 @@ const OBJECT_KINDS: [ObjectKind; 15] = [
     ObjectKind::Sleep,
     ObjectKind::Condvar,
     ObjectKind::RwLock,
+    ObjectKind::Future,
+    ObjectKind::ThreadPoolExecutor,
 ];
 
 impl ObjectKind {
@@ -235,6 +251,8 @@ impl ObjectKind {
             ObjectKind::Sleep => "sleep",
             ObjectKind::Condvar => "Condvar",
             ObjectKind::RwLock => "RwLock",
+            ObjectKind::Future => "Future",
+            ObjectKind::ThreadPoolExecutor => "ThreadPoolExecutor",
         }
     }
 
@@ -914,7 +932,7 @@ mod tests {
         }
         assert_eq!(
             WAIT_KINDS.len(),
-            WaitKind::RwLockWrite as usize + 1,
+            WaitKind::ExecutorIdle as usize + 1,
             "a wait kind missing"
         );
         for (i, &kind) in OBJECT_KINDS.iter().enumerate() {
@@ -923,7 +941,7 @@ mod tests {
         }
         assert_eq!(
             OBJECT_KINDS.len(),
-            ObjectKind::RwLock as usize + 1,
+            ObjectKind::ThreadPoolExecutor as usize + 1,
             "an object kind missing"
         );
         assert_eq!(ObjectKind::from_code(0), None);

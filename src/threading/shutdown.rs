@@ -109,6 +109,8 @@ pub(crate) fn install_hooks() {
 extern "C" fn at_exit() {
     // The main thread counts as ended from here on, as in Python: joining it returns.
     registry::main_inner().finish();
+    // Python's `_python_exit`: live pools stop taking work, so their workers can end.
+    let _ = std::panic::catch_unwind(crate::futures::at_exit);
     // Nothing may unwind out of an `extern "C"` function.
     if join_at_exit() {
         let _ = std::panic::catch_unwind(shutdown);

@@ -1,0 +1,923 @@
+//! [`TaskFuture`]: the result of a task that may not have run yet, Python's
+//! `concurrent.futures.Future`.
+//!
+//! # The state word
+//!
+//! | bits | meaning |
+//! |---|---|
+//! | 0..3 | `PENDING` (0), `RUNNING` (1), `CANCELLED` (2), `CANCELLED_NOTIFIED` (3), `FINISHED` (4) |
+//! | 3 | `NOTIFYING`: done, and the completing thread is still running done callbacks |
+//!
+//! | from | to | by |
+//! |---|---|---|
+//! | `PENDING` | `RUNNING` | `set_running_or_notify_cancel` (the worker, lock-free CAS) |
+//! | `PENDING` | `CANCELLED` | `cancel` (under the slot lock) |
+//! | `CANCELLED` | `CANCELLED_NOTIFIED` | `set_running_or_notify_cancel` (lock-free CAS) |
+//! | `PENDING`, `RUNNING` | `FINISHED` | `set_result` / `set_exception` (under the slot lock; the outcome is written first) |
+//!
+//! Every other change is refused. The outcome cell is written once, under the slot lock and
+//! before the state says `FINISHED`; it is read only after a reader saw `FINISHED`, and taken
+//! out only by the one owner once `NOTIFYING` is clear (callbacks may still be reading it).
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem::{self, MaybeUninit};
+use std::panic::{self, AssertUnwindSafe, Location};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use super::error::{FutureError, InvalidStateError, SetError, TaskException};
+use super::wait::Collector;
+use crate::primitive::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use crate::sync::wait::{self, Blocked, ObjectId, ObjectKind, Owner};
+use crate::threading::record::{WORD_LOCKED, WORD_OWNER_SHIFT};
+use crate::threading::{excepthook, registry};
+use crate::{Lock, Mutex, ThreadPanic, WaitKind};
+
+pub(crate) const PENDING: u8 = 0;
+pub(crate) const RUNNING: u8 = 1;
+pub(crate) const CANCELLED: u8 = 2;
+pub(crate) const CANCELLED_NOTIFIED: u8 = 3;
+pub(crate) const FINISHED: u8 = 4;
+const MASK: u8 = 0b111;
+const NOTIFYING: u8 = 0b1000;
+
+fn is_done(s: u8) -> bool {
+    s & MASK >= CANCELLED
+}
+
+fn state_name(s: u8) -> &'static str {
+    match s & MASK {
+        PENDING => "pending",
+        RUNNING => "running",
+        CANCELLED | CANCELLED_NOTIFIED => "cancelled",
+        _ => "finished",
+    }
+}
+
+/// A done callback, given the future it was added to.
+type Callback<T> = Box<dyn FnOnce(&TaskFuture<T>) + Send + 'static>;
+
+/// What a finished task left.
+pub(crate) enum Outcome<T> {
+    Value(T),
+    Failed(TaskException),
+}
+
+/// What the slot lock guards: who to tell when the future is done.
+struct Slot<T> {
+    callbacks: Vec<Callback<T>>,
+    collectors: Vec<(Arc<Collector>, usize)>,
+    waker: Option<Waker>,
+}
+
+/// The part shared by the future and the task that completes it.
+pub(crate) struct Shared<T> {
+    /// See the module doc.
+    state: AtomicU8,
+    /// Set by a thread before it parks waiting for this future; the completer unparks only
+    /// when it is set.
+    parked: AtomicBool,
+    /// The worker running the task, in a `Lock` word's layout (the locked bit and the ident
+    /// above the flags: a waiter's record reads it live), 0 while queued.
+    worker: AtomicU64,
+    slot: Mutex<Slot<T>>,
+    outcome: UnsafeCell<Option<Outcome<T>>>,
+    /// The pool's name, `None` for a hand-made future.
+    origin: Option<Arc<str>>,
+    /// A small task closure kept in this allocation (see `pool::Inline`): written once by
+    /// `submit` before the task is queued, moved out once by the thread that takes the task.
+    pub(crate) inline: UnsafeCell<MaybeUninit<[usize; INLINE_WORDS]>>,
+}
+
+/// How many words of closure a future keeps in its own allocation.
+pub(crate) const INLINE_WORDS: usize = 4;
+
+// SAFETY: the inline closure cell is written by `submit` before the task is published (the
+// queue's lock orders it) and moved out once by the one thread that took the task; the
+// outcome cell is written once under the slot lock before `FINISHED` is published
+// (SeqCst store, after a Release unlock), read only after `FINISHED` was seen, and moved out
+// only through the unique owner (`into_result`, `poll`) once no callback can read it. Sharing
+// `Shared<T>` moves a `T` between threads (hence `T: Send`); reading it from several threads
+// at once goes through `TaskFuture<T>`, which is `Sync` only when `T: Sync`, and through done
+// callbacks, which require `T: Sync`.
+unsafe impl<T: Send> Sync for Shared<T> {}
+
+/// The result of a task that may not have run yet: Python's `concurrent.futures.Future`.
+///
+/// [`ThreadPoolExecutor::submit`](super::ThreadPoolExecutor::submit) returns one; a program
+/// that builds its own executor makes one with [`TaskFuture::new`] and completes it with
+/// [`set_running_or_notify_cancel`](Self::set_running_or_notify_cancel),
+/// [`set_result`](Self::set_result) or [`set_exception`](Self::set_exception).
+///
+/// Several threads may wait on one future (share it by reference, or in an `Arc`) and read
+/// its value by reference ([`result`](Self::result)); the one owner may also take the value
+/// out ([`into_result`](Self::into_result), or `.await`).
+///
+/// # The name
+///
+/// Python calls it `Future`; Rust's prelude already has `std::future::Future` (a trait this
+/// type implements, so it can be `.await`ed), so the type is `TaskFuture`, and
+/// `use threadkit::*` brings no second `Future` into scope.
+///
+/// # Differences from Python
+///
+/// - A task's panic is its exception: [`exception`](Self::exception) returns it as a
+///   [`TaskException::Panicked`], and it does not reach the excepthook.
+/// - `result()` returns a reference; [`into_result`](Self::into_result) moves the value out.
+/// - `cancel()` on a cancelled future also tells [`wait`](super::wait) and
+///   [`as_completed`](super::as_completed) at once (CPython tells them only when the worker
+///   reaches the task, and `as_completed` can lose them: gh-87893).
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::new(2)?;
+/// let f = pool.submit(|| 6 * 7)?;
+/// assert_eq!(*f.result()?, 42);
+/// assert!(f.done());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct TaskFuture<T> {
+    shared: Arc<Shared<T>>,
+    /// `Send` and `Sync` as `T`: readers on several threads share `&T`.
+    _value: PhantomData<T>,
+}
+
+// The future is a handle: moving it never moves the value.
+impl<T> Unpin for TaskFuture<T> {}
+
+impl<T> Shared<T> {
+    pub(crate) fn new(origin: Option<Arc<str>>) -> Self {
+        Shared {
+            state: AtomicU8::new(PENDING),
+            parked: AtomicBool::new(false),
+            worker: AtomicU64::new(0),
+            slot: Mutex::from_raw(
+                Lock::new(),
+                Slot {
+                    callbacks: Vec::new(),
+                    collectors: Vec::new(),
+                    waker: None,
+                },
+            ),
+            outcome: UnsafeCell::new(None),
+            origin,
+            inline: UnsafeCell::new(MaybeUninit::uninit()),
+        }
+    }
+
+    fn key(&self) -> usize {
+        std::ptr::from_ref(self).addr()
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        match &self.origin {
+            Some(pool) => format!("a future of pool {pool}"),
+            None => "a hand-made future".to_string(),
+        }
+    }
+
+    pub(crate) fn state(&self) -> u8 {
+        self.state.load(Ordering::SeqCst)
+    }
+
+    fn invalid(&self, op: &'static str, s: u8) -> InvalidStateError {
+        InvalidStateError {
+            op,
+            state: state_name(s),
+            future: self.describe(),
+            thread: crate::current_thread().name(),
+        }
+    }
+
+    /// `PENDING -> RUNNING` (true) or `CANCELLED -> CANCELLED_NOTIFIED` (false).
+    pub(crate) fn set_running_or_notify_cancel(&self) -> Result<bool, InvalidStateError> {
+        let me = registry::current_ident();
+        self.worker
+            .store(WORD_LOCKED | (me << WORD_OWNER_SHIFT), Ordering::Relaxed);
+        let mut s = PENDING;
+        loop {
+            let next = match s & MASK {
+                PENDING => RUNNING,
+                CANCELLED => (s & !MASK) | CANCELLED_NOTIFIED,
+                _ => {
+                    self.worker.store(0, Ordering::Relaxed);
+                    return Err(self.invalid("set_running_or_notify_cancel", s));
+                }
+            };
+            match self
+                .state
+                .compare_exchange(s, next, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => return Ok(next == RUNNING),
+                Err(now) => s = now,
+            }
+        }
+    }
+
+    /// Completes the future with `outcome` (`FINISHED`), or hands it back if it is done.
+    // The large error hands the outcome back to the two public setters, which box it.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn complete(
+        self: &Arc<Self>,
+        outcome: Outcome<T>,
+        op: &'static str,
+    ) -> Result<(), (InvalidStateError, Outcome<T>)> {
+        let failed = matches!(outcome, Outcome::Failed(_));
+        let slot = self.slot.lock();
+        let mut s = self.state.load(Ordering::SeqCst);
+        if is_done(s) {
+            drop(slot);
+            return Err((self.invalid(op, s), outcome));
+        }
+        // SAFETY: the slot lock is held and the state is not done: no other writer can get
+        // here (every completion takes the lock and sees done after us), and no reader reads
+        // before seeing `FINISHED`, published below.
+        unsafe { *self.outcome.get() = Some(outcome) };
+        let notifying = if slot.callbacks.is_empty() {
+            0
+        } else {
+            NOTIFYING
+        };
+        // Only `PENDING -> RUNNING` happens outside the lock: retry once it did.
+        while let Err(now) =
+            self.state
+                .compare_exchange(s, FINISHED | notifying, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            s = now;
+        }
+        self.after_done(slot, failed);
+        Ok(())
+    }
+
+    /// `PENDING -> CANCELLED`; true if the future is (now or already) cancelled.
+    pub(crate) fn cancel(self: &Arc<Self>) -> bool {
+        let slot = self.slot.lock();
+        let mut s = self.state.load(Ordering::SeqCst);
+        loop {
+            match s & MASK {
+                PENDING => {}
+                CANCELLED | CANCELLED_NOTIFIED => return true,
+                _ => return false,
+            }
+            let notifying = if slot.callbacks.is_empty() {
+                0
+            } else {
+                NOTIFYING
+            };
+            match self.state.compare_exchange(
+                s,
+                CANCELLED | notifying,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => break,
+                Err(now) => s = now,
+            }
+        }
+        self.after_done(slot, false);
+        true
+    }
+
+    /// Tells everyone the future just became done: waiters, `wait`/`as_completed`, the async
+    /// waker, then the done callbacks in the order added.
+    fn after_done(self: &Arc<Self>, mut slot: crate::MutexGuard<'_, Slot<T>>, failed: bool) {
+        let callbacks = mem::take(&mut slot.callbacks);
+        let collectors = mem::take(&mut slot.collectors);
+        let waker = if callbacks.is_empty() {
+            slot.waker.take()
+        } else {
+            None
+        };
+        drop(slot);
+        for (c, index) in collectors {
+            c.notify(index, failed);
+        }
+        if self.parked.load(Ordering::SeqCst) {
+            wait::unpark_all(self.key());
+        }
+        if let Some(w) = waker {
+            w.wake();
+        }
+        if callbacks.is_empty() {
+            return;
+        }
+        let handle = TaskFuture {
+            shared: self.clone(),
+            _value: PhantomData,
+        };
+        for cb in callbacks {
+            run_callback(cb, &handle);
+        }
+        drop(handle);
+        self.state.fetch_and(!NOTIFYING, Ordering::SeqCst);
+        if self.parked.load(Ordering::SeqCst) {
+            wait::unpark_all(self.key());
+        }
+        let waker = self.slot.lock().waker.take();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    /// Waits until done (and, with `settled`, until the done callbacks have run). False if
+    /// `deadline` passed first.
+    fn wait_done(
+        &self,
+        deadline: Option<Instant>,
+        settled: bool,
+        location: &'static Location<'static>,
+    ) -> bool {
+        let pending = || {
+            let s = self.state.load(Ordering::SeqCst);
+            !is_done(s) || (settled && s & NOTIFYING != 0)
+        };
+        if !pending() {
+            return true;
+        }
+        self.parked.store(true, Ordering::SeqCst);
+        wait::wait_while(self.key(), self.blocked(location), deadline, pending)
+    }
+
+    /// The wait record of a thread waiting for this future: the worker running it, if any.
+    fn blocked(&self, location: &'static Location<'static>) -> Blocked {
+        Blocked::on(
+            WaitKind::Future,
+            ObjectId::new(ObjectKind::Future, self.key()),
+            location,
+        )
+        .owned_by(Owner::LockWord(std::ptr::from_ref(&self.worker)))
+    }
+
+    /// The outcome, once `FINISHED` was seen.
+    fn outcome(&self) -> Option<&Outcome<T>> {
+        // SAFETY: called only after the state said `FINISHED` (SeqCst load after the writer's
+        // SeqCst publication): the cell is written and no longer changes while a shared
+        // borrow of the owner's handle exists.
+        unsafe { (*self.outcome.get()).as_ref() }
+    }
+
+    pub(crate) fn register(&self, collector: &Arc<Collector>, index: usize) -> Option<bool> {
+        let mut slot = self.slot.lock();
+        let s = self.state.load(Ordering::SeqCst);
+        if is_done(s) {
+            drop(slot);
+            return Some(
+                s & MASK == FINISHED && matches!(self.outcome(), Some(Outcome::Failed(_))),
+            );
+        }
+        slot.collectors.push((collector.clone(), index));
+        None
+    }
+
+    pub(crate) fn unregister(&self, collector: &Arc<Collector>) {
+        let mut slot = self.slot.lock();
+        slot.collectors.retain(|(c, _)| !Arc::ptr_eq(c, collector));
+    }
+}
+
+/// Runs one done callback; a panic goes to the excepthook and does not stop the others.
+fn run_callback<T>(cb: Callback<T>, future: &TaskFuture<T>) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| cb(future))) {
+        let report = panic_report(payload.as_ref());
+        excepthook::call(&crate::current_thread(), &report);
+    }
+}
+
+/// The report of a panic caught on the current thread, as the excepthook would get it.
+pub(crate) fn panic_report(payload: &(dyn Any + Send)) -> ThreadPanic {
+    registry::with_current(|inner| excepthook::report(inner, payload)).unwrap_or_else(|| {
+        ThreadPanic {
+            thread: crate::current_thread().name(),
+            message: payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "Box<dyn Any>".into()),
+            location: None,
+            backtrace: None,
+            payload: std::sync::Mutex::new(None),
+        }
+    })
+}
+
+/// Runs `f` as the task of `shared` if it was not cancelled: the value or the panic goes to
+/// the future. Returns the panic's report, if any.
+pub(crate) fn run_task<T>(shared: &Arc<Shared<T>>, f: impl FnOnce() -> T) -> Option<ThreadPanic> {
+    if !matches!(shared.set_running_or_notify_cancel(), Ok(true)) {
+        return None;
+    }
+    let (outcome, panic) = match panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(v) => (Outcome::Value(v), None),
+        Err(payload) => {
+            let p = panic_report(payload.as_ref());
+            (
+                Outcome::Failed(TaskException::Panicked(Arc::new(p.clone()))),
+                Some(p),
+            )
+        }
+    };
+    // Running, and only this thread completes a running task it started.
+    let _ = shared.complete(outcome, "set_result");
+    panic
+}
+
+impl<T> TaskFuture<T> {
+    /// A new pending future, for executors built by hand (Python's `Future()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::futures::TaskFuture;
+    ///
+    /// let f = TaskFuture::new();
+    /// assert!(!f.done());
+    /// f.set_result("ready")?;
+    /// assert_eq!(*f.result()?, "ready");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::from_shared(Arc::new(Shared::new(None)))
+    }
+
+    pub(crate) fn from_shared(shared: Arc<Shared<T>>) -> Self {
+        TaskFuture {
+            shared,
+            _value: PhantomData,
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared<T>> {
+        &self.shared
+    }
+
+    /// Cancels the task if it has not started: true if the future is now cancelled (or was
+    /// already), false if it is running or finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::futures::TaskFuture;
+    ///
+    /// let queued: TaskFuture<()> = TaskFuture::new();
+    /// assert!(queued.cancel());
+    /// assert!(queued.cancel()); // already cancelled: still true
+    /// assert!(queued.cancelled() && queued.done());
+    ///
+    /// let finished = TaskFuture::new();
+    /// finished.set_result(1)?;
+    /// assert!(!finished.cancel());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn cancel(&self) -> bool {
+        self.shared.cancel()
+    }
+
+    /// True if the future was cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let f: threadkit::futures::TaskFuture<u8> = threadkit::futures::TaskFuture::new();
+    /// assert!(!f.cancelled());
+    /// f.cancel();
+    /// assert!(f.cancelled());
+    /// ```
+    pub fn cancelled(&self) -> bool {
+        matches!(self.shared.state() & MASK, CANCELLED | CANCELLED_NOTIFIED)
+    }
+
+    /// True while the task runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let f: threadkit::futures::TaskFuture<u8> = threadkit::futures::TaskFuture::new();
+    /// assert!(!f.running());
+    /// assert_eq!(f.set_running_or_notify_cancel(), Ok(true));
+    /// assert!(f.running());
+    /// ```
+    pub fn running(&self) -> bool {
+        self.shared.state() & MASK == RUNNING
+    }
+
+    /// True if the future is cancelled or finished (with a value or an exception).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let f = threadkit::futures::TaskFuture::new();
+    /// assert!(!f.done());
+    /// f.set_result(())?;
+    /// assert!(f.done());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn done(&self) -> bool {
+        is_done(self.shared.state())
+    }
+
+    /// Waits for the task and returns its value by reference.
+    ///
+    /// # Errors
+    ///
+    /// [`FutureError::Cancelled`] if it was cancelled, [`FutureError::Failed`] if the task
+    /// panicked or its pool broke.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::futures::FutureError;
+    ///
+    /// let pool = threadkit::ThreadPoolExecutor::new(1)?;
+    /// let ok = pool.submit(|| String::from("hi"))?;
+    /// assert_eq!(ok.result()?, "hi");
+    /// let bad = pool.submit(|| -> String { panic!("boom") })?;
+    /// assert!(matches!(bad.result(), Err(FutureError::Failed(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn result(&self) -> Result<&T, FutureError> {
+        self.result_until(None, Duration::MAX, Location::caller())
+    }
+
+    /// [`result`](Self::result), waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// Also [`FutureError::Timeout`] if the task was not done in time (never earlier).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::futures::{FutureError, TaskFuture};
+    ///
+    /// let f: TaskFuture<u8> = TaskFuture::new();
+    /// let err = f.result_timeout(Duration::from_millis(10)).unwrap_err();
+    /// assert!(matches!(err, FutureError::Timeout { .. }));
+    /// f.set_result(3)?;
+    /// assert_eq!(f.result_timeout(Duration::ZERO)?, &3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn result_timeout(&self, timeout: Duration) -> Result<&T, FutureError> {
+        self.result_until(wait::deadline(timeout), timeout, Location::caller())
+    }
+
+    fn result_until(
+        &self,
+        deadline: Option<Instant>,
+        timeout: Duration,
+        location: &'static Location<'static>,
+    ) -> Result<&T, FutureError> {
+        if !self.shared.wait_done(deadline, false, location) {
+            return Err(self.timeout_error(timeout));
+        }
+        match self.outcome_or_cancelled()? {
+            Outcome::Value(v) => Ok(v),
+            Outcome::Failed(e) => Err(FutureError::Failed(e.clone())),
+        }
+    }
+
+    fn timeout_error(&self, timeout: Duration) -> FutureError {
+        FutureError::Timeout {
+            future: self.shared.describe(),
+            thread: crate::current_thread().name(),
+            timeout,
+        }
+    }
+
+    /// The outcome of a done future, or the error saying why there is none.
+    fn outcome_or_cancelled(&self) -> Result<&Outcome<T>, FutureError> {
+        if self.cancelled() {
+            return Err(FutureError::Cancelled {
+                future: self.shared.describe(),
+                thread: crate::current_thread().name(),
+            });
+        }
+        self.shared.outcome().ok_or_else(|| {
+            FutureError::Failed(TaskException::custom(format!(
+                "the value of {} was already taken (awaited)",
+                self.shared.describe()
+            )))
+        })
+    }
+
+    /// Waits for the task and returns its exception (`None` if it returned a value).
+    ///
+    /// # Errors
+    ///
+    /// [`FutureError::Cancelled`] if it was cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::new(1)?;
+    /// let ok = pool.submit(|| 1)?;
+    /// assert!(ok.exception()?.is_none());
+    /// let bad = pool.submit(|| -> u8 { panic!("boom") })?;
+    /// let e = bad.exception()?.expect("it panicked");
+    /// assert_eq!(e.panic().unwrap().message(), "boom");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn exception(&self) -> Result<Option<&TaskException>, FutureError> {
+        self.exception_until(None, Duration::MAX, Location::caller())
+    }
+
+    /// [`exception`](Self::exception), waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// Also [`FutureError::Timeout`] if the task was not done in time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let f: threadkit::futures::TaskFuture<()> = threadkit::futures::TaskFuture::new();
+    /// assert!(f.exception_timeout(Duration::from_millis(5)).is_err());
+    /// ```
+    #[track_caller]
+    pub fn exception_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<Option<&TaskException>, FutureError> {
+        self.exception_until(wait::deadline(timeout), timeout, Location::caller())
+    }
+
+    fn exception_until(
+        &self,
+        deadline: Option<Instant>,
+        timeout: Duration,
+        location: &'static Location<'static>,
+    ) -> Result<Option<&TaskException>, FutureError> {
+        if !self.shared.wait_done(deadline, false, location) {
+            return Err(self.timeout_error(timeout));
+        }
+        match self.outcome_or_cancelled()? {
+            Outcome::Value(_) => Ok(None),
+            Outcome::Failed(e) => Ok(Some(e)),
+        }
+    }
+
+    /// Waits for the task and moves its value out (the owner's `result()`).
+    ///
+    /// # Errors
+    ///
+    /// As [`result`](Self::result).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::new(1)?;
+    /// let f = pool.submit(|| vec![1, 2, 3])?;
+    /// let v: Vec<i32> = f.into_result()?;
+    /// assert_eq!(v, [1, 2, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn into_result(self) -> Result<T, FutureError> {
+        self.into_result_until(None, Duration::MAX, Location::caller())
+            .map_err(|(e, _)| e)
+    }
+
+    /// [`into_result`](Self::into_result), waiting at most `timeout`; on a timeout the future
+    /// comes back beside the error.
+    ///
+    /// # Errors
+    ///
+    /// As [`result_timeout`](Self::result_timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::futures::TaskFuture;
+    ///
+    /// let f: TaskFuture<u8> = TaskFuture::new();
+    /// let (_err, f) = f.into_result_timeout(Duration::from_millis(5)).unwrap_err();
+    /// let f = f.expect("a timeout hands the future back");
+    /// f.set_result(8)?;
+    /// assert_eq!(f.into_result_timeout(Duration::ZERO).ok(), Some(8));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    #[allow(clippy::type_complexity)]
+    pub fn into_result_timeout(
+        self,
+        timeout: Duration,
+    ) -> Result<T, (FutureError, Option<TaskFuture<T>>)> {
+        self.into_result_until(wait::deadline(timeout), timeout, Location::caller())
+    }
+
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn into_result_until(
+        self,
+        deadline: Option<Instant>,
+        timeout: Duration,
+        location: &'static Location<'static>,
+    ) -> Result<T, (FutureError, Option<TaskFuture<T>>)> {
+        if !self.shared.wait_done(deadline, true, location) {
+            let e = self.timeout_error(timeout);
+            return Err((e, Some(self)));
+        }
+        self.take().map_err(|e| (e, None))
+    }
+
+    /// Moves the outcome out of a done, settled future.
+    fn take(&self) -> Result<T, FutureError> {
+        self.outcome_or_cancelled()?;
+        // SAFETY: the future is finished and settled (no callback runs), and the caller is
+        // the unique owner with `&mut`-like access (`into_result` took `self`; `poll` has
+        // `Pin<&mut Self>`), and `TaskFuture` is not `Clone`: nobody else can read the cell.
+        let outcome = unsafe { (*self.shared.outcome.get()).take() };
+        match outcome {
+            Some(Outcome::Value(v)) => Ok(v),
+            Some(Outcome::Failed(e)) => Err(FutureError::Failed(e)),
+            None => Err(FutureError::Failed(TaskException::custom(
+                "the value was already taken",
+            ))),
+        }
+    }
+
+    /// Calls `f(&future)` when the future is done, in the completing thread and in the order
+    /// added; at once in this thread if it is already done. A panicking callback goes to the
+    /// excepthook and the others still run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use threadkit::futures::TaskFuture;
+    ///
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let f = TaskFuture::new();
+    /// for tag in ["first", "second"] {
+    ///     let log = log.clone();
+    ///     f.add_done_callback(move |f| log.lock().unwrap().push((tag, *f.result().unwrap())));
+    /// }
+    /// f.set_result(5)?;
+    /// let l = log.clone();
+    /// f.add_done_callback(move |_| l.lock().unwrap().push(("late", 0))); // runs at once
+    /// assert_eq!(*log.lock().unwrap(), [("first", 5), ("second", 5), ("late", 0)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_done_callback<F>(&self, f: F)
+    where
+        F: FnOnce(&TaskFuture<T>) + Send + 'static,
+        T: Sync,
+    {
+        let mut slot = self.shared.slot.lock();
+        if !is_done(self.shared.state()) {
+            slot.callbacks.push(Box::new(f));
+            return;
+        }
+        drop(slot);
+        run_callback(Box::new(f), self);
+    }
+
+    /// Marks the future running, or, if it was cancelled, records that the cancellation was
+    /// seen (Python's `set_running_or_notify_cancel`, for executors built by hand): `Ok(true)`
+    /// means run the task, `Ok(false)` means it was cancelled: do not run it.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidStateError`] if the future is running or finished, or was already notified.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::futures::TaskFuture;
+    ///
+    /// let f = TaskFuture::new();
+    /// assert_eq!(f.set_running_or_notify_cancel(), Ok(true));
+    /// assert!(f.set_running_or_notify_cancel().is_err()); // already running
+    /// assert!(!f.cancel()); // too late
+    /// f.set_result(1)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_running_or_notify_cancel(&self) -> Result<bool, InvalidStateError> {
+        self.shared.set_running_or_notify_cancel()
+    }
+
+    /// Completes the future with `value` (for executors built by hand).
+    ///
+    /// # Errors
+    ///
+    /// [`SetError`] holding `value` if the future is already cancelled or finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let f = threadkit::futures::TaskFuture::new();
+    /// f.set_result(1)?;
+    /// assert_eq!(f.set_result(2).unwrap_err().into_inner(), 2);
+    /// assert_eq!(*f.result()?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_result(&self, value: T) -> Result<(), SetError<T>> {
+        self.shared
+            .complete(Outcome::Value(value), "set_result")
+            .map_err(|(error, o)| match o {
+                Outcome::Value(value) => SetError {
+                    error: Box::new(error),
+                    value,
+                },
+                Outcome::Failed(_) => unreachable!("complete hands back what it was given"),
+            })
+    }
+
+    /// Completes the future with an exception (for executors built by hand).
+    ///
+    /// # Errors
+    ///
+    /// [`SetError`] holding the exception if the future is already cancelled or finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::futures::{FutureError, TaskException, TaskFuture};
+    ///
+    /// let f: TaskFuture<u8> = TaskFuture::new();
+    /// f.set_exception(TaskException::custom("no route"))?;
+    /// assert!(matches!(f.result(), Err(FutureError::Failed(_))));
+    /// assert!(f.set_exception(TaskException::custom("again")).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_exception(&self, exception: TaskException) -> Result<(), SetError<TaskException>> {
+        self.shared
+            .complete(Outcome::Failed(exception), "set_exception")
+            .map_err(|(error, o)| match o {
+                Outcome::Failed(value) => SetError {
+                    error: Box::new(error),
+                    value,
+                },
+                Outcome::Value(_) => unreachable!("complete hands back what it was given"),
+            })
+    }
+}
+
+impl<T> Default for TaskFuture<T> {
+    fn default() -> Self {
+        TaskFuture::new()
+    }
+}
+
+impl<T> fmt::Debug for TaskFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskFuture")
+            .field("state", &state_name(self.shared.state()))
+            .field("of", &self.shared.describe())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `.await` a task from async code: the output is the value (moved out) or why there is
+/// none. The wake-up comes from the completing thread, as a done callback would.
+///
+/// # Examples
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::pin;
+/// use std::task::{Context, Poll, Waker};
+///
+/// let pool = threadkit::ThreadPoolExecutor::new(1)?;
+/// let fut = pool.submit(|| 21 * 2)?;
+/// // A tiny block_on: poll, and spin until ready (a real runtime parks on the waker).
+/// let mut fut = pin!(async move { fut.await });
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let value = loop {
+///     if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) { break v; }
+///     std::thread::yield_now();
+/// };
+/// assert_eq!(value?, 42);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl<T> std::future::Future for TaskFuture<T> {
+    type Output = Result<T, FutureError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let mut slot = this.shared.slot.lock();
+        let s = this.shared.state();
+        if is_done(s) && s & NOTIFYING == 0 {
+            drop(slot);
+            return Poll::Ready(this.take());
+        }
+        match &mut slot.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            w => *w = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}

@@ -1,0 +1,959 @@
+//! [`ThreadPoolExecutor`]: Python's `concurrent.futures.ThreadPoolExecutor` on threadkit
+//! threads and a [`SimpleQueue`] of boxed jobs.
+//!
+//! Workers start lazily, one per `submit` that finds no idle worker (Python's idle
+//! semaphore: a worker adds a token after each task, a submit takes one instead of starting
+//! a thread), up to `max_workers`. An idle worker sleeps in the queue's `get`: an idle pool
+//! uses no CPU. `shutdown` shuts the queue down: workers finish what is queued (or, with
+//! `cancel_futures`, the queue is emptied and its futures cancelled) and end.
+
+use std::error::Error;
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem;
+use std::panic::{self, AssertUnwindSafe, Location};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use super::error::{BuildError, ShutdownError, SubmitError, SubmitErrorKind, TaskException};
+use super::future::{INLINE_WORDS, Shared, TaskFuture, panic_report, run_task};
+use super::map::Map;
+use crate::queue::{SimpleQueue, TryGetError};
+use crate::sync::wait::{self, Blocked, ObjectId, ObjectKind};
+use crate::{Lock, Mutex, Thread, WaitKind};
+
+/// A queued task: run it, or complete its future without running it.
+pub(crate) trait Job: Send {
+    /// Runs the task (unless its future was cancelled).
+    fn run(self: Box<Self>);
+    /// Does not run the task: cancels its future (`None`) or fails it.
+    fn fail(self: Box<Self>, why: Option<TaskException>);
+}
+
+pub(crate) type BoxJob = Box<dyn Job>;
+
+/// What the queue holds: a boxed job, or a small closure kept inside its future.
+pub(crate) enum Work {
+    Boxed(BoxJob),
+    Inline(Inline),
+}
+
+impl Work {
+    fn run(self) {
+        match self {
+            Work::Boxed(j) => j.run(),
+            Work::Inline(j) => j.run(),
+        }
+    }
+
+    fn fail(self, why: Option<TaskException>) {
+        match self {
+            Work::Boxed(j) => j.fail(why),
+            Work::Inline(j) => j.fail(why),
+        }
+    }
+}
+
+/// A task whose closure lives in its future's allocation (`Shared::inline`): one allocation
+/// per task instead of two, and nothing allocated on one thread and freed on another but the
+/// future itself. A raw `Arc<Shared<T>>` and the functions that know `F` and `T`.
+pub(crate) struct Inline {
+    ptr: NonNull<()>,
+    /// What else the functions need (a scoped task's scope), or null.
+    extra: *const (),
+    vtable: &'static InlineVTable,
+}
+
+pub(crate) struct InlineVTable {
+    pub(crate) run: unsafe fn(NonNull<()>, *const ()),
+    pub(crate) fail: unsafe fn(NonNull<()>, *const (), Option<TaskException>),
+}
+
+// SAFETY: an `Inline` is built only from `F: Send` and `T: Send` (see `Inline::new`): it
+// moves the closure and a future reference to the worker, as a `Box<Task<F, T>>` would.
+unsafe impl Send for Inline {}
+
+impl Inline {
+    /// Whether a closure of type `F` fits in a future's inline cell.
+    pub(crate) fn fits<F>() -> bool {
+        mem::size_of::<F>() <= mem::size_of::<[usize; INLINE_WORDS]>()
+            && mem::align_of::<F>() <= mem::align_of::<usize>()
+    }
+
+    /// Moves `f` into `shared`'s inline cell; the job owns the `shared` reference.
+    pub(crate) fn new<F, T>(shared: Arc<Shared<T>>, f: F) -> Inline
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        // SAFETY: the functions are `InlineFor<F, T>`'s, and take no extra.
+        unsafe { Self::with(shared, f, std::ptr::null(), &InlineFor::<F, T>::VTABLE) }
+    }
+
+    /// Moves `f` into `shared`'s inline cell, with `vtable`'s functions and `extra`.
+    ///
+    /// # Safety
+    ///
+    /// `vtable`'s functions take the closure out as an `F` and the reference as an
+    /// `Arc<Shared<T>>` (see [`take_inline`]), and accept `extra`. `F` and `T` are `Send`.
+    pub(crate) unsafe fn with<F, T>(
+        shared: Arc<Shared<T>>,
+        f: F,
+        extra: *const (),
+        vtable: &'static InlineVTable,
+    ) -> Inline {
+        assert!(Self::fits::<F>(), "checked by the caller");
+        // SAFETY: the cell is large and aligned enough for `F` (asserted), and nobody else
+        // touches it: the future is new and its task not yet queued.
+        unsafe { shared.inline.get().cast::<F>().write(f) };
+        // SAFETY: `Arc::into_raw` never returns null.
+        let ptr = unsafe { NonNull::new_unchecked(Arc::into_raw(shared).cast::<()>().cast_mut()) };
+        Inline { ptr, extra, vtable }
+    }
+
+    fn run(self) {
+        let this = mem::ManuallyDrop::new(self);
+        // SAFETY: `ptr` and `vtable` come from `new` for the same `F` and `T`, and the job is
+        // consumed here (not dropped afterwards): the closure is moved out exactly once.
+        unsafe { (this.vtable.run)(this.ptr, this.extra) }
+    }
+
+    fn fail(self, why: Option<TaskException>) {
+        let this = mem::ManuallyDrop::new(self);
+        // SAFETY: as in `run`.
+        unsafe { (this.vtable.fail)(this.ptr, this.extra, why) }
+    }
+}
+
+/// Dropped without running (the queue went away with it): cancel the future.
+impl Drop for Inline {
+    fn drop(&mut self) {
+        // SAFETY: as in `run`; a dropped job is neither run nor failed.
+        unsafe { (self.vtable.fail)(self.ptr, self.extra, None) }
+    }
+}
+
+/// Takes an inline task's closure out and its `Arc` back.
+///
+/// # Safety
+///
+/// `ptr` is the raw `Arc<Shared<T>>` of an `Inline` built for `F`, used once.
+pub(crate) unsafe fn take_inline<F, T>(ptr: NonNull<()>) -> (Arc<Shared<T>>, F) {
+    // SAFETY: the caller's contract: `ptr` came from `Arc::into_raw` of this type.
+    let shared = unsafe { Arc::from_raw(ptr.as_ptr().cast::<Shared<T>>()) };
+    // SAFETY: `Inline::with` wrote an `F` there, and this is its one read.
+    let f = unsafe { shared.inline.get().cast::<F>().read() };
+    (shared, f)
+}
+
+struct InlineFor<F, T>(PhantomData<(F, T)>);
+
+impl<F, T> InlineFor<F, T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    const VTABLE: InlineVTable = InlineVTable {
+        run: Self::run,
+        fail: Self::fail,
+    };
+
+    unsafe fn run(ptr: NonNull<()>, _: *const ()) {
+        // SAFETY: the caller's contract (see `Inline::run`).
+        let (shared, f) = unsafe { take_inline::<F, T>(ptr) };
+        run_task(&shared, f);
+    }
+
+    unsafe fn fail(ptr: NonNull<()>, _: *const (), why: Option<TaskException>) {
+        // SAFETY: the caller's contract (see `Inline::fail`).
+        let (shared, f) = unsafe { take_inline::<F, T>(ptr) };
+        drop(f);
+        fail_future(&shared, why);
+    }
+}
+
+/// A plain task: a closure and the future it completes.
+struct Task<F, T> {
+    f: F,
+    shared: Arc<Shared<T>>,
+}
+
+impl<F, T> Job for Task<F, T>
+where
+    F: FnOnce() -> T + Send,
+    T: Send,
+{
+    fn run(self: Box<Self>) {
+        let Task { f, shared } = *self;
+        run_task(&shared, f);
+    }
+
+    fn fail(self: Box<Self>, why: Option<TaskException>) {
+        let Task { f, shared } = *self;
+        drop(f);
+        fail_future(&shared, why);
+    }
+}
+
+/// Cancels (`None`) or fails a future whose task will not run.
+pub(crate) fn fail_future<T>(shared: &Arc<Shared<T>>, why: Option<TaskException>) {
+    match why {
+        None => {
+            shared.cancel();
+            // The executor saw the cancellation: mark it, as Python's worker would.
+            let _ = shared.set_running_or_notify_cancel();
+        }
+        Some(e) => {
+            // Refused only if the user cancelled it meanwhile: then it stays cancelled.
+            let _ = shared.complete(super::future::Outcome::Failed(e), "set_exception");
+        }
+    }
+}
+
+/// What an initializer returns.
+type Initializer = Arc<dyn Fn() -> Result<(), Box<dyn Error + Send + Sync>> + Send + Sync>;
+
+/// What the pool lock guards.
+struct State {
+    shutdown: bool,
+    broken: Option<String>,
+    workers: Vec<Thread>,
+}
+
+/// The pool, shared by the handle and the workers.
+pub(crate) struct Pool {
+    name: Arc<str>,
+    max_workers: usize,
+    queue: SimpleQueue<Work>,
+    initializer: Option<Initializer>,
+    /// Python's idle semaphore: tasks finished and not yet matched by a submit. Kept only
+    /// while the pool can still start workers (`full` unset).
+    idle: Padded<AtomicUsize>,
+    /// Set once `max_workers` workers were started: no more idle tokens are counted.
+    full: AtomicBool,
+    /// Tasks queued so far (written under the pool lock).
+    submitted: Padded<AtomicUsize>,
+    /// Tasks done so far (run, cancelled or failed): `wait_idle` waits until it reaches
+    /// `submitted`. On its own line, away from the submitters'.
+    completed: Padded<AtomicUsize>,
+    /// How many threads are in `wait_idle`: the last task wakes them only if any.
+    idle_waiters: AtomicUsize,
+    state: Mutex<State>,
+}
+
+/// A value alone on its cache line(s), so that the submitter's and the workers' counters do
+/// not slow each other down.
+#[repr(align(128))]
+struct Padded<T>(T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// How many times an idle worker polls the queue before it sleeps: `IDLE_SPINS` rounds of
+/// doubling spins (127 pauses in all), then yields (crossbeam-channel's receivers do the same).
+const IDLE_POLLS: u32 = 11;
+const IDLE_SPINS: u32 = 7;
+
+/// Every live pool, for the exit hook.
+static POOLS: std::sync::Mutex<Vec<Weak<Pool>>> = std::sync::Mutex::new(Vec::new());
+
+/// Python's `_python_exit`: at process exit, every pool still alive is shut down (without
+/// waiting) so that its workers finish the queued tasks and end, and the exit-time join of
+/// non-daemon threads can finish.
+pub(crate) fn at_exit() {
+    let pools: Vec<_> = POOLS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect();
+    for p in pools {
+        let _ = p.shutdown(false, false);
+    }
+}
+
+/// Process-wide counter behind the default names `ThreadPoolExecutor-N`.
+static POOL_COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl Pool {
+    fn key(&self) -> usize {
+        std::ptr::from_ref(&*self.completed).addr()
+    }
+
+    fn refusal(&self, st: &State) -> Option<SubmitErrorKind> {
+        if let Some(reason) = &st.broken {
+            return Some(SubmitErrorKind::Broken(reason.clone()));
+        }
+        st.shutdown.then_some(SubmitErrorKind::Shutdown)
+    }
+
+    /// Queues the job `make(f)` builds, starting a worker if none is idle; refused, `f`
+    /// comes back.
+    pub(crate) fn enqueue<F>(
+        self: &Arc<Self>,
+        f: F,
+        make: impl FnOnce(F) -> Work,
+    ) -> Result<(), SubmitError<F>> {
+        let mut st = self.state.lock();
+        if let Some(kind) = self.refusal(&st) {
+            drop(st);
+            return Err(self.submit_error(kind, f));
+        }
+        if st.workers.len() < self.max_workers
+            && self
+                .idle
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                .is_err()
+            && let Err(e) = self.start_worker(&mut st)
+            && st.workers.is_empty()
+        {
+            drop(st);
+            return Err(self.submit_error(SubmitErrorKind::Spawn(e), f));
+        }
+        self.submitted.fetch_add(1, Ordering::SeqCst);
+        // The queue is shut down only under the pool lock, after `shutdown` was set.
+        if let Err(refused) = self.queue.put(make(f)) {
+            drop(st);
+            refused.into_inner().fail(None);
+            self.job_done();
+        }
+        Ok(())
+    }
+
+    fn submit_error<F>(&self, kind: SubmitErrorKind, task: F) -> SubmitError<F> {
+        SubmitError {
+            kind,
+            pool: self.name.to_string(),
+            thread: crate::current_thread().name(),
+            task,
+        }
+    }
+
+    fn start_worker(self: &Arc<Self>, st: &mut State) -> Result<(), String> {
+        let pool = self.clone();
+        let t = Thread::builder()
+            .name(format!("{}_{}", self.name, st.workers.len()))
+            .daemon(false)
+            .target(move || pool.work());
+        t.start().map_err(|e| e.to_string())?;
+        st.workers.push(t);
+        if st.workers.len() == self.max_workers {
+            self.full.store(true, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// A worker's life: the initializer, then tasks until the queue is shut down.
+    fn work(self: Arc<Self>) {
+        if let Some(init) = &self.initializer {
+            let why = match panic::catch_unwind(AssertUnwindSafe(|| init())) {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(format!(
+                    "initializer failed in thread {}: {e}",
+                    crate::current_thread().name()
+                )),
+                Err(p) => Some(format!(
+                    "initializer panicked in thread {}: {}",
+                    crate::current_thread().name(),
+                    panic_report(p.as_ref()).message()
+                )),
+            };
+            if let Some(reason) = why {
+                self.break_pool(reason);
+                return;
+            }
+        }
+        while let Some(job) = self.next_job() {
+            job.run();
+            // The idle token before the count: once `wait_idle` returns, the next submit
+            // finds this worker idle instead of starting another.
+            if !self.full.load(Ordering::Relaxed) {
+                self.idle.fetch_add(1, Ordering::AcqRel);
+            }
+            self.job_done();
+        }
+    }
+
+    /// The next job, or `None` once the queue is shut down and empty. A worker that finds
+    /// the queue empty polls it a little (spinning, then a few yields) before it sleeps in `get`:
+    /// a submitter that keeps up a stream of tasks then rarely pays for waking a worker.
+    fn next_job(&self) -> Option<Work> {
+        for round in 0..IDLE_POLLS {
+            match self.queue.try_get() {
+                Ok(job) => return Some(job),
+                Err(TryGetError::Empty { .. }) => {}
+                Err(_) => return None,
+            }
+            // crossbeam's backoff: doubling spins, then a few yields.
+            if round < IDLE_SPINS {
+                for _ in 0..(1u32 << round) {
+                    std::hint::spin_loop();
+                }
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        self.queue.get().ok()
+    }
+
+    /// An initializer failed: refuse new tasks and fail the queued ones with the reason.
+    fn break_pool(&self, reason: String) {
+        let mut jobs = Vec::new();
+        let reason = {
+            let mut st = self.state.lock();
+            // The first failure is the reason; later ones say the same thing again.
+            let reason = st.broken.get_or_insert(reason).clone();
+            while let Ok(job) = self.queue.try_get() {
+                jobs.push(job);
+            }
+            reason
+        };
+        for job in jobs {
+            job.fail(Some(TaskException::BrokenPool {
+                pool: self.name.to_string(),
+                reason: reason.clone(),
+            }));
+            self.job_done();
+        }
+    }
+
+    fn job_done(&self) {
+        let done = self.completed.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.idle_waiters.load(Ordering::SeqCst) != 0
+            && done == self.submitted.load(Ordering::SeqCst)
+        {
+            wait::unpark_all(self.key());
+        }
+    }
+
+    fn own_worker(&self) -> bool {
+        self.state.lock().workers.iter().any(Thread::is_current)
+    }
+
+    pub(crate) fn shutdown(&self, wait: bool, cancel_futures: bool) -> Result<(), ShutdownError> {
+        if wait && self.own_worker() {
+            return Err(ShutdownError {
+                pool: self.name.to_string(),
+                thread: crate::current_thread().name(),
+            });
+        }
+        let (cancelled, workers) = {
+            let mut st = self.state.lock();
+            st.shutdown = true;
+            let cancelled = if cancel_futures {
+                self.queue.shutdown_immediate()
+            } else {
+                self.queue.shutdown();
+                Vec::new()
+            };
+            (
+                cancelled,
+                if wait { st.workers.clone() } else { Vec::new() },
+            )
+        };
+        for job in cancelled {
+            job.fail(None);
+            self.job_done();
+        }
+        for t in workers {
+            // A worker's panics go to futures; a join error here cannot happen.
+            let _ = t.join();
+        }
+        Ok(())
+    }
+
+    /// Tasks submitted and not yet done.
+    fn pending(&self) -> usize {
+        // `submitted` first: every task counted in `completed` was counted there before.
+        let submitted = self.submitted.load(Ordering::SeqCst);
+        submitted.saturating_sub(self.completed.load(Ordering::SeqCst))
+    }
+
+    /// Waits until nothing submitted is pending; false if `deadline` passed first.
+    fn wait_idle(&self, deadline: Option<Instant>, location: &'static Location<'static>) -> bool {
+        let busy = || self.pending() != 0;
+        if !busy() {
+            return true;
+        }
+        self.idle_waiters.fetch_add(1, Ordering::SeqCst);
+        let idle = wait::wait_while(self.key(), self.blocked(location), deadline, busy);
+        self.idle_waiters.fetch_sub(1, Ordering::SeqCst);
+        idle
+    }
+
+    /// The wait record of a thread in `wait_idle`: the pool, no one owner.
+    fn blocked(&self, location: &'static Location<'static>) -> Blocked {
+        Blocked::on(
+            WaitKind::ExecutorIdle,
+            ObjectId::new(ObjectKind::ThreadPoolExecutor, self.key()),
+            location,
+        )
+    }
+}
+
+/// Builds a [`ThreadPoolExecutor`]: Python's constructor arguments.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::builder()
+///     .max_workers(2)
+///     .thread_name_prefix("fetch")
+///     .build()?;
+/// let name = pool.submit(|| threadkit::current_thread().name())?;
+/// assert_eq!(name.result()?, "fetch_0");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use = "a builder does nothing until `build`"]
+#[derive(Default)]
+pub struct ExecutorBuilder {
+    max_workers: Option<usize>,
+    prefix: Option<String>,
+    initializer: Option<Initializer>,
+}
+
+impl fmt::Debug for ExecutorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecutorBuilder")
+            .field("max_workers", &self.max_workers)
+            .field("thread_name_prefix", &self.prefix)
+            .field("initializer", &self.initializer.is_some())
+            .finish()
+    }
+}
+
+impl ExecutorBuilder {
+    /// The most workers the pool starts (default: min(32, CPUs + 4), as Python). 0 makes
+    /// [`build`](Self::build) fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::builder().max_workers(3).build()?;
+    /// assert_eq!(pool.max_workers(), 3);
+    /// assert!(threadkit::ThreadPoolExecutor::builder().max_workers(0).build().is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_workers(mut self, n: usize) -> Self {
+        self.max_workers = Some(n);
+        self
+    }
+
+    /// Names the workers `PREFIX_0`, `PREFIX_1`, ... (default `ThreadPoolExecutor-N`, N
+    /// counting pools in this process).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::builder().thread_name_prefix("io").build()?;
+    /// assert_eq!(pool.name(), "io");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// Runs `init` in each worker before its first task. If it returns an error or panics,
+    /// the pool is broken: queued and later tasks fail with
+    /// [`TaskException::BrokenPool`] / [`SubmitErrorKind::Broken`], saying why.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::futures::{FutureError, TaskException};
+    ///
+    /// let pool = threadkit::ThreadPoolExecutor::builder()
+    ///     .initializer(|| Err("no database"))
+    ///     .build()?;
+    /// let f = pool.submit(|| 1)?;
+    /// match f.result() {
+    ///     Err(FutureError::Failed(TaskException::BrokenPool { reason, .. })) => {
+    ///         assert!(reason.contains("no database"), "{reason}")
+    ///     }
+    ///     other => panic!("expected a broken pool, got {other:?}"),
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn initializer<F, E>(mut self, init: F) -> Self
+    where
+        F: Fn() -> Result<(), E> + Send + Sync + 'static,
+        E: Into<Box<dyn Error + Send + Sync>>,
+    {
+        self.initializer = Some(Arc::new(move || init().map_err(Into::into)));
+        self
+    }
+
+    /// Builds the pool. No worker starts until the first `submit`.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] if `max_workers` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::builder().build()?;
+    /// assert!(pool.threads().is_empty()); // lazy
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build(self) -> Result<ThreadPoolExecutor, BuildError> {
+        let name: Arc<str> = match self.prefix {
+            Some(p) => p.into(),
+            None => format!(
+                "ThreadPoolExecutor-{}",
+                POOL_COUNTER.fetch_add(1, Ordering::Relaxed)
+            )
+            .into(),
+        };
+        let max_workers = match self.max_workers {
+            Some(0) => {
+                return Err(BuildError {
+                    pool: name.to_string(),
+                    thread: crate::current_thread().name(),
+                });
+            }
+            Some(n) => n,
+            None => default_max_workers(),
+        };
+        let pool = Arc::new(Pool {
+            name,
+            max_workers,
+            queue: SimpleQueue::new(),
+            initializer: self.initializer,
+            idle: Padded(AtomicUsize::new(0)),
+            full: AtomicBool::new(false),
+            submitted: Padded(AtomicUsize::new(0)),
+            completed: Padded(AtomicUsize::new(0)),
+            idle_waiters: AtomicUsize::new(0),
+            state: Mutex::from_raw(
+                Lock::new(),
+                State {
+                    shutdown: false,
+                    broken: None,
+                    workers: Vec::new(),
+                },
+            ),
+        });
+        {
+            let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+            pools.retain(|w| w.strong_count() > 0);
+            pools.push(Arc::downgrade(&pool));
+        }
+        Ok(ThreadPoolExecutor { pool })
+    }
+}
+
+/// Python's default: min(32, CPUs + 4).
+fn default_max_workers() -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    32.min(cpus + 4)
+}
+
+/// A pool of worker threads running submitted closures: Python's
+/// `concurrent.futures.ThreadPoolExecutor`.
+///
+/// Workers are threadkit threads named `PREFIX_i` (visible in [`enumerate`](crate::enumerate)),
+/// started lazily (an idle one is reused first) up to `max_workers`. A task's panic goes to its
+/// [`TaskFuture`], not to the excepthook. Dropping the pool shuts it down and waits for the
+/// queued tasks, like leaving Python's `with` block; at process exit a pool still alive is
+/// shut down and its workers are joined with the other non-daemon threads.
+///
+/// # Differences from Python
+///
+/// - Misuse is an error value: `max_workers == 0` ([`BuildError`]), submitting after
+///   shutdown ([`SubmitError`], which hands the closure back), `shutdown(true, ..)` from a
+///   worker of the same pool ([`ShutdownError`], where Python deadlocks).
+/// - [`wait_idle`](Self::wait_idle) waits until everything submitted is done (rayon#650).
+/// - [`scope`](Self::scope) runs tasks that borrow from the caller's stack.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::new(4)?;
+/// let futures: Vec<_> = (0..8).map(|i| pool.submit(move || i * i)).collect::<Result<_, _>>()?;
+/// let squares: Vec<i32> = futures.into_iter().map(|f| f.into_result()).collect::<Result<_, _>>()?;
+/// assert_eq!(squares, [0, 1, 4, 9, 16, 25, 36, 49]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct ThreadPoolExecutor {
+    pool: Arc<Pool>,
+}
+
+impl ThreadPoolExecutor {
+    /// A pool of at most `max_workers` threads, named `ThreadPoolExecutor-N_i`.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] if `max_workers` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::new(2)?;
+    /// assert_eq!(pool.max_workers(), 2);
+    /// assert!(threadkit::ThreadPoolExecutor::new(0).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(max_workers: usize) -> Result<Self, BuildError> {
+        Self::builder().max_workers(max_workers).build()
+    }
+
+    /// A builder: `max_workers`, `thread_name_prefix`, `initializer`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::builder().max_workers(1).build()?;
+    /// assert_eq!(pool.max_workers(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn builder() -> ExecutorBuilder {
+        ExecutorBuilder::default()
+    }
+
+    /// The most workers this pool starts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    /// let pool = threadkit::ThreadPoolExecutor::builder().build()?;
+    /// assert_eq!(pool.max_workers(), 32.min(cpus + 4));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_workers(&self) -> usize {
+        self.pool.max_workers
+    }
+
+    /// The pool's name: its workers' name prefix.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::new(1)?;
+    /// assert!(pool.name().starts_with("ThreadPoolExecutor-"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.pool.name
+    }
+
+    /// The workers started so far, in start order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::builder().thread_name_prefix("w").build()?;
+    /// assert!(pool.threads().is_empty());
+    /// pool.submit(|| ())?.result()?;
+    /// assert_eq!(pool.threads()[0].name(), "w_0");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn threads(&self) -> Vec<Thread> {
+        self.pool.state.lock().workers.clone()
+    }
+
+    /// Schedules `f` and returns its future.
+    ///
+    /// # Errors
+    ///
+    /// [`SubmitError`] holding `f` if the pool was shut down or is broken, or has no worker
+    /// and could not start one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::new(1)?;
+    /// let f = pool.submit(|| "done")?;
+    /// assert_eq!(*f.result()?, "done");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn submit<F, T>(&self, f: F) -> Result<TaskFuture<T>, SubmitError<F>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let shared = Arc::new(Shared::new(Some(self.pool.name.clone())));
+        let s = shared.clone();
+        self.pool.enqueue(f, move |f| {
+            if Inline::fits::<F>() {
+                Work::Inline(Inline::new(s, f))
+            } else {
+                Work::Boxed(Box::new(Task { f, shared: s }))
+            }
+        })?;
+        Ok(TaskFuture::from_shared(shared))
+    }
+
+    pub(crate) fn pool(&self) -> &Arc<Pool> {
+        &self.pool
+    }
+
+    /// The pool's name, shared (the origin every future of this pool names).
+    pub(crate) fn name_arc(&self) -> Arc<str> {
+        self.pool.name.clone()
+    }
+
+    /// Calls `f` on each item in pool tasks, yielding the results in input order (Python's
+    /// `executor.map`). Every item is submitted now; see
+    /// [`map_buffered`](Self::map_buffered) for a bounded look-ahead and
+    /// [`Map::timeout`] for an overall timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::new(3)?;
+    /// let out: Vec<u64> = pool.map(|x: u64| x * 2, 1..=4).collect::<Result<_, _>>()?;
+    /// assert_eq!(out, [2, 4, 6, 8]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn map<I, F, T>(&self, f: F, items: I) -> Map<'_, Self, I::IntoIter, F, T>
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        Map::new(self, f, items.into_iter(), None, Location::caller())
+    }
+
+    /// [`map`](Self::map) that keeps at most `buffersize` tasks submitted ahead of the
+    /// consumer (Python 3.14's `buffersize`): a huge or endless iterator is read only as
+    /// results are taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::new(2)?;
+    /// let first: Vec<u64> = pool
+    ///     .map_buffered(|x: u64| x + 1, 0.., 4) // endless input
+    ///     .take(3)
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(first, [1, 2, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn map_buffered<I, F, T>(
+        &self,
+        f: F,
+        items: I,
+        buffersize: usize,
+    ) -> Map<'_, Self, I::IntoIter, F, T>
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        Map::new(
+            self,
+            f,
+            items.into_iter(),
+            Some(buffersize.max(1)),
+            Location::caller(),
+        )
+    }
+
+    /// Stops the pool: no new tasks; with `cancel_futures`, queued tasks that have not
+    /// started are cancelled; with `wait`, returns once every worker has ended (after the
+    /// running and, without `cancel_futures`, the queued tasks). Calling it again does
+    /// nothing more (it waits again if asked).
+    ///
+    /// # Errors
+    ///
+    /// [`ShutdownError`] if `wait` is true and the caller is one of this pool's workers
+    /// (it would wait for itself); nothing is done then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = threadkit::ThreadPoolExecutor::new(1)?;
+    /// let f = pool.submit(|| 5)?;
+    /// pool.shutdown(true, false)?;
+    /// assert_eq!(*f.result()?, 5); // queued work finished
+    /// pool.shutdown(true, false)?; // idempotent
+    /// assert!(pool.submit(|| 6).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn shutdown(&self, wait: bool, cancel_futures: bool) -> Result<(), ShutdownError> {
+        self.pool.shutdown(wait, cancel_futures)
+    }
+
+    /// Blocks until every task submitted so far is done (run, cancelled or failed); the pool
+    /// stays open (rayon#650, rust-threadpool#19).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let pool = threadkit::ThreadPoolExecutor::new(4)?;
+    /// let count = Arc::new(AtomicUsize::new(0));
+    /// for _ in 0..100 {
+    ///     let c = count.clone();
+    ///     let _ = pool.submit(move || c.fetch_add(1, Ordering::SeqCst))?;
+    /// }
+    /// pool.wait_idle();
+    /// assert_eq!(count.load(Ordering::SeqCst), 100);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn wait_idle(&self) {
+        self.pool.wait_idle(None, Location::caller());
+    }
+
+    /// [`wait_idle`](Self::wait_idle), waiting at most `timeout`: true if the pool became idle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = threadkit::ThreadPoolExecutor::new(1)?;
+    /// let gate = std::sync::Arc::new(threadkit::Event::new());
+    /// let g = gate.clone();
+    /// let _f = pool.submit(move || g.wait())?;
+    /// assert!(!pool.wait_idle_timeout(Duration::from_millis(10)));
+    /// gate.set();
+    /// assert!(pool.wait_idle_timeout(Duration::from_secs(60)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn wait_idle_timeout(&self, timeout: Duration) -> bool {
+        self.pool
+            .wait_idle(wait::deadline(timeout), Location::caller())
+    }
+}
+
+impl fmt::Debug for ThreadPoolExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadPoolExecutor")
+            .field("name", &self.pool.name)
+            .field("max_workers", &self.pool.max_workers)
+            .field("pending", &self.pool.pending())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shuts the pool down and waits for its tasks, like leaving Python's `with` block; from one
+/// of its own workers it does not wait (that would wait for itself).
+impl Drop for ThreadPoolExecutor {
+    fn drop(&mut self) {
+        let wait = !self.pool.own_worker();
+        let _ = self.pool.shutdown(wait, false);
+    }
+}
