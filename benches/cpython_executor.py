@@ -11,13 +11,15 @@ Run:
 
     python3 benches/cpython_executor.py           # ~30 seconds
     python3 benches/cpython_executor.py --quick   # a few seconds
-    python3 benches/cpython_executor.py --json    # one JSON document
+    python3 benches/cpython_executor.py --json    # one JSON document for benches/report.py
+                                                  # (time per task, as the Rust bench)
 """
 
 import argparse
 import concurrent.futures as cf
 import json
 import os
+import platform
 import statistics
 import time
 
@@ -61,7 +63,17 @@ def main():
             rates = [n / case(pool, n) for _ in range(runs)]
             results[name] = statistics.median(rates)
     if args.json:
-        print(json.dumps({"cpython_executor": results, "workers": workers}))
+        # The shape benches/report.py reads: time per task beside the Rust rows it pairs with.
+        pairs = {"tasks_with_futures": "threadkit", "round_trip": "threadkit submit+result"}
+        print(json.dumps({
+            "python": platform.python_version(),
+            "quick": args.quick,
+            "workers": workers,
+            "results": [{"group": name, "name": "ThreadPoolExecutor submit + result",
+                         "ns_per_op": 1e9 / rate, "pairs_with": pairs[name],
+                         "tasks_per_s": rate}
+                        for name, rate in results.items()],
+        }))
     else:
         for name, rate in results.items():
             print(f"{name:20} {rate:12.0f} tasks/s  ({workers} workers)")

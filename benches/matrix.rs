@@ -30,7 +30,8 @@
 //!
 //! `--ms` is the target duration of one run of one implementation in one cell (the item
 //! count is calibrated per cell so the slowest peer takes about that long); `--only` keeps the
-//! cells whose name (`fifo 4x4 cap 64`) contains the text; `--csv` also writes every run.
+//! cells whose name (`fifo 4x4 cap 64`) contains the text; `--csv` also writes every run
+//! (the oversubscribed rows too, with kinds `oversubscribed_mutex`, `_barrier`, `_queue`).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -533,7 +534,10 @@ fn measure(cell: &Cell, rounds: usize, target: Duration, csv: &mut String) -> Ou
 }
 
 /// The oversubscribed rows: `(row, implementation, ops/s, CPU ns/op)` per round, medians.
-fn oversubscribed(rounds: usize, target: Duration, only: &str) {
+/// With `--csv`, each run is also a CSV line whose kind is the row's key (`oversubscribed_mutex`,
+/// `oversubscribed_barrier`, `oversubscribed_queue`), `producers` its thread count, `items`
+/// its operations.
+fn oversubscribed(rounds: usize, target: Duration, only: &str, csv: &mut String) {
     type Run = fn(u64) -> Sample;
     const THREADS: usize = 16;
     const PARTIES: usize = 8;
@@ -629,18 +633,19 @@ fn oversubscribed(rounds: usize, target: Duration, only: &str) {
         ("flume", |n| sample("flume", n, &QUEUE_CELL)),
         ("parking_lot", |n| sample("parking_lot", n, &QUEUE_CELL)),
     ];
-    type Group<'a> = (&'a str, &'a str, &'a [(&'a str, Run)]);
+    // (row, unit, implementations, CSV key, threads, consumers, capacity)
+    type Group<'a> = (&'a str, &'a str, &'a [(&'a str, Run)], &'a str, usize, usize, usize);
     let groups: [Group<'_>; 3] = [
-        ("Mutex<u64> += 1, 16 threads", "op", &lock_rows),
-        ("Barrier, 8 parties", "cycle", &barrier_rows),
-        ("FIFO queue 4x4 cap 64", "item", &queue_rows),
+        ("Mutex<u64> += 1, 16 threads", "op", &lock_rows, "mutex", THREADS, 0, 0),
+        ("Barrier, 8 parties", "cycle", &barrier_rows, "barrier", PARTIES, 0, 0),
+        ("FIFO queue 4x4 cap 64", "item", &queue_rows, "queue", 4, 4, 64),
     ];
     println!("\n## Oversubscribed\n");
     println!(
         "| row | implementation | wall throughput (per s) | CPU per op | time / best | CPU / least |"
     );
     println!("|---|---|--:|--:|--:|--:|");
-    for (row, unit, imps) in groups {
+    for (row, unit, imps, key, threads, consumers, cap) in groups {
         if !row.contains(only) && !only.is_empty() && !"oversubscribed".contains(only) {
             continue;
         }
@@ -660,6 +665,14 @@ fn oversubscribed(rounds: usize, target: Duration, only: &str) {
             for k in 0..imps.len() {
                 let i = (k + round) % imps.len();
                 let s = (imps[i].1)(n);
+                let _ = writeln!(
+                    csv,
+                    "oversubscribed_{key},{threads},{consumers},{cap},{},{},{round},{n},{},{}",
+                    imps[i].0,
+                    n as f64 / s.wall.as_secs_f64(),
+                    s.wall.as_nanos(),
+                    s.cpu.as_nanos()
+                );
                 rate[i].push(n as f64 / s.wall.as_secs_f64());
                 cpu[i].push(s.cpu.as_nanos() as f64 / n as f64);
             }
@@ -817,7 +830,7 @@ fn main() {
         println!("```text\n{detail}```");
     }
     if args.oversubscribed {
-        oversubscribed(args.rounds, args.target, &args.only);
+        oversubscribed(args.rounds, args.target, &args.only, &mut csv);
     }
     if let Some(path) = args.csv
         && let Err(e) = std::fs::write(&path, csv)

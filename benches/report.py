@@ -64,7 +64,31 @@ SUITE = [
     ("rlock_condition", "cpython_rlock_condition.py"),
     ("primitives", "cpython_primitives.py"),
     ("queue", "cpython_queue.py"),
+    ("rwlock", None),
+    ("condvar", None),
+    ("spawn", None),
+    ("executor", "cpython_executor.py"),
+    ("observe_graph", None),
 ]
+
+# Not a criterion bench: benches/matrix.rs is its own program (the queue matrix and the
+# oversubscribed rows). report.py builds it and runs it once per report, after the rounds,
+# with --csv into <results>/matrix/matrix.csv (see MATRIX_MODES).
+MATRIX = "matrix"
+MATRIX_MODES = {"quick": ["--rounds", "2", "--ms", "15"], "full": ["--rounds", "5", "--ms", "40"]}
+# The matrix's axes, in the order the tables show them; capacity 0 is unbounded.
+MATRIX_KINDS = [("fifo", "FIFO `Queue`"), ("lifo", "`LifoQueue`"),
+                ("priority", "`PriorityQueue`")]
+MATRIX_SHAPES = [(1, 1), (2, 2), (4, 4), (8, 8)]
+MATRIX_CAPS = [1, 2, 10, 16, 64, 1024, 0]
+MATRIX_COLUMNS = ["kind", "producers", "consumers", "cap", "imp", "items_per_s", "round",
+                  "items", "wall_ns", "cpu_ns"]
+# The oversubscribed rows of the matrix binary: CSV kind -> (title, unit of one operation).
+OVERSUBSCRIBED = {
+    "oversubscribed_mutex": ("`Mutex<u64>` += 1, 16 threads", "op"),
+    "oversubscribed_barrier": ("`Barrier`, 8 parties", "cycle"),
+    "oversubscribed_queue": ("FIFO queue 4x4, capacity 64", "item"),
+}
 
 # The hardware floors measured by benches/limits.rs.
 CAS = "limit_uncontended_cas_store"
@@ -78,6 +102,10 @@ FLOORS = {
 
 MUTEX_CONDVAR = ["parking_lot_mutex_condvar", "std_mutex_condvar"]
 QUEUE_PEERS = ["crossbeam", "flume", "std_mpsc", "parking_lot"]
+RWLOCK_PEERS = ["std_rwlock", "parking_lot_rwlock"]
+CONDVAR_PEERS = ["std_condvar", "parking_lot_condvar"]
+# benches/executor.rs's pools (rayon has no futures: it appears in tasks_no_futures).
+POOL_PEERS = ["rayon spawn+latch", "threadpool", "crossbeam+parking_lot"]
 
 
 def op(group, title, threadkit, peers, floor=None, target=None, refs=(), peer_map=None):
@@ -175,6 +203,59 @@ FAMILIES = [
            ["threadkit"], ["parking_lot"], LINE,
            (1.0, ["parking_lot"], "throughput >= parking_lot Mutex<BinaryHeap>", None))
         for pc in ["1p1c", "2p2c"]
+    ]),
+]
+
+FAMILIES += [
+    ("RwLock", [
+        op(group, title, ["threadkit_rwlock"], RWLOCK_PEERS, floor,
+           (1.0, RWLOCK_PEERS, "<= faster of std, parking_lot", None))
+        for group, title, floor in [
+            ("rwlock_uncontended_read_pair", "RwLock read + unlock, uncontended", CAS),
+            ("rwlock_uncontended_write_pair", "RwLock write + unlock, uncontended", CAS),
+            ("rwlock_read_mostly_2t", "RwLock read-mostly, 2 threads (per operation)", LINE),
+            ("rwlock_read_mostly_16t", "RwLock read-mostly, 16 threads (per operation)", None),
+            ("rwlock_write_heavy_4t", "RwLock write-heavy, 4 threads (per operation)", None),
+        ]
+    ]),
+    ("Condvar (over a MutexGuard)", [
+        op("condvar_ping_pong_round_trip", "Condvar ping-pong, one round trip",
+           ["threadkit_condvar"], CONDVAR_PEERS, FUTEX,
+           (1.0, CONDVAR_PEERS, "<= faster of std, parking_lot Condvar", None)),
+        op("condvar_notify_one_no_waiter", "Condvar notify_one with no waiter",
+           ["threadkit_condvar"], CONDVAR_PEERS, CAS),
+    ]),
+    ("spawn, scope, owned permits and guards", [
+        op("spawn_join_value", "spawn + join for the value",
+           ["threadkit_spawn_join", "threadkit_Thread_start_join"], ["std_named_spawn_join"],
+           FUTEX, (1.1, ["std_named_spawn_join"], "<= 1.1 x std spawn + join",
+                   ["threadkit_spawn_join"])),
+        op("scope_4_threads", "scope with 4 borrowing threads", ["threadkit_scope"],
+           ["std_scope"], FUTEX, (1.1, ["std_scope"], "<= 1.1 x std::thread::scope", None)),
+        op("semaphore_permit_pair", "Owned permit and Arc guard, uncontended pair",
+           ["threadkit_acquire_owned", "threadkit_lock_arc"], ["parking_lot_lock"], CAS,
+           refs=["threadkit_guard", "threadkit_lock"],
+           peer_map={"threadkit_acquire_owned": [], "threadkit_lock_arc": ["parking_lot_lock"]}),
+    ]),
+    ("ThreadPoolExecutor (time per task)", [
+        op("tasks_with_futures", "100 000 tasks, each with its future", ["threadkit"],
+           POOL_PEERS, None,
+           (1.0, POOL_PEERS, "throughput >= best of rayon, threadpool, crossbeam pool", None)),
+        op("tasks_no_futures", "100 000 tasks without futures",
+           ["threadkit submit+wait_idle", "threadkit scope", "threadkit scope spawn"],
+           ["rayon scope", "rayon spawn+latch", "threadpool execute+join"], None,
+           (1.0, ["rayon scope"], "throughput >= rayon::scope", None)),
+        op("round_trip", "submit + result round trip on an idle pool",
+           ["threadkit submit+result"], ["crossbeam+parking_lot", "threadpool+mpsc"], FUTEX,
+           (1.1, ["Semaphore hand-off"], "<= 1.1 x threadkit's Semaphore hand-off", None),
+           refs=["Semaphore hand-off"]),
+    ]),
+    # The observability's graph searches: no peer does this, so times only.
+    ("Observability (times only)", [
+        op("observe_graph/wait_for_1000_threads", "wait-for graph of 1000 threads",
+           ["build_and_search", "search", "search_one_ring"], []),
+        op("observe_graph/lock_order_known_edge", "lock-order graph, an edge already known",
+           ["LockOrderGraph::insert_edge"], [], refs=["std HashSet::contains"]),
     ]),
 ]
 
@@ -334,7 +415,7 @@ def measure(args, mode, results, own_dir):
                           "choose another --results directory")
     results.mkdir(parents=True, exist_ok=True)
     marker.write_text("made by benches/report.py; cleared at the start of each run\n")
-    for sub in ["criterion", "cpython", "logs"]:
+    for sub in ["criterion", "cpython", "logs", "matrix"]:
         shutil.rmtree(results / sub, ignore_errors=True)
         (results / sub).mkdir(parents=True)
     meta = {
@@ -344,7 +425,7 @@ def measure(args, mode, results, own_dir):
         "warm_up": settings["warm_up"],
         "measurement": settings["measurement"],
         "rounds": settings["rounds"],
-        "partial": bool(args.bench or args.filter),
+        "partial": bool(args.bench or args.filter or args.matrix_only or args.no_matrix),
         "machine": machine_info(args.python),
         "load_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         "probes": [],
@@ -352,12 +433,16 @@ def measure(args, mode, results, own_dir):
         "notes": [],
     }
     started = time.monotonic()
+    with_matrix = any(b == MATRIX for b, _ in suite) and not args.no_matrix
+    suite = [(b, s) for b, s in suite if b != MATRIX]
 
-    log("building the benches (cargo bench --no-run)")
-    build = ["cargo", "bench", "--no-run"] + [a for b, _ in suite for a in ("--bench", b)]
-    code, out = run_logged(build, results / "logs" / "build.log")
-    if code != 0:
-        raise ReportError(f"the benches do not build:\n{out[-3000:]}")
+    if suite:
+        log("building the benches (cargo bench --no-run)")
+        build = ["cargo", "bench", "--no-run"] + [a for b, _ in suite for a in ("--bench", b)]
+        code, out = run_logged(build, results / "logs" / "build.log")
+        if code != 0:
+            raise ReportError(f"the benches do not build:\n{out[-3000:]}")
+    matrix_exe = build_matrix(results) if with_matrix else None
 
     crit_args = ["--warm-up-time", str(settings["warm_up"]),
                  "--measurement-time", str(settings["measurement"]),
@@ -366,7 +451,7 @@ def measure(args, mode, results, own_dir):
         # One criterion home per round: each benchmark's samples are in its new/raw.csv.
         env = dict(os.environ, CRITERION_HOME=str(results / "criterion" / f"r{k}"))
         # Rotate the order each round, so no family always runs first or last.
-        shift = (k - 1) % len(suite)
+        shift = (k - 1) % max(1, len(suite))
         for bench, script in suite[shift:] + suite[:shift]:
             t0 = time.monotonic()
             cmd = ["cargo", "bench", "--bench", bench, "--"] + crit_args + (
@@ -384,9 +469,53 @@ def measure(args, mode, results, own_dir):
                     f"see {results / 'logs' / f'r{k}-{bench}.log'}")
             if script and not args.no_cpython:
                 run_cpython(args, settings, script, k, results, meta)
+    if matrix_exe:
+        run_matrix(args, mode, matrix_exe, results, meta)
     meta["seconds"] = round(time.monotonic() - started)
     meta["load_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return meta
+
+
+def build_matrix(results):
+    """Builds benches/matrix.rs and returns its executable (from cargo's JSON messages)."""
+    log("building the matrix (cargo bench --bench matrix --no-run)")
+    cmd = ["cargo", "bench", "--bench", MATRIX, "--no-run", "--message-format=json"]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    (results / "logs" / "build-matrix.log").write_text(r.stderr)
+    if r.returncode != 0:
+        raise ReportError(f"the matrix does not build:\n{r.stderr[-3000:]}")
+    exe = None
+    for line in r.stdout.splitlines():
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if (msg.get("reason") == "compiler-artifact" and msg.get("executable")
+                and msg.get("target", {}).get("name") == MATRIX
+                and "bench" in msg.get("target", {}).get("kind", [])):
+            exe = msg["executable"]
+    if not exe:
+        raise ReportError(f"`{shlex.join(cmd)}` named no executable for the matrix bench")
+    return exe
+
+
+def run_matrix(args, mode, exe, results, meta):
+    """Runs the matrix binary once with --csv results/matrix/matrix.csv; its Markdown goes to
+    results/matrix/matrix.md, its progress to logs/matrix.log."""
+    out = results / "matrix"
+    flags = MATRIX_MODES[mode] + (["--only", args.matrix_only] if args.matrix_only else [])
+    cmd = [exe] + flags + ["--csv", str(out / "matrix.csv")]
+    t0 = time.monotonic()
+    with open(out / "matrix.md", "w") as so, open(results / "logs" / "matrix.log", "w") as se:
+        se.write(f"$ {shlex.join(cmd)}\n")
+        se.flush()
+        code = subprocess.run(cmd, cwd=ROOT, stdout=so, stderr=se).returncode
+    seconds = round(time.monotonic() - t0)
+    meta["matrix"] = {"command": "matrix " + shlex.join(flags), "seconds": seconds}
+    log(f"matrix {'ok' if code == 0 else f'FAILED (exit {code})'} in {seconds} s")
+    if code != 0:
+        meta["failures"].append(f"the matrix (`{shlex.join(cmd)}`) exited {code}: see "
+                                f"{results / 'logs' / 'matrix.log'}")
 
 
 def run_cpython(args, settings, script, k, results, meta):
@@ -469,11 +598,14 @@ def read_raw_csv(path):
     return first["group"], func, statistics.median(per_iter), per, unit
 
 
-def load(results):
-    """{(group, function): {round: ns per op}}, {group: unit}, CPython entries, from `results`."""
+def load(results, need_criterion=True):
+    """{(group, function): {round: ns per op}}, {group: unit}, CPython entries, from `results`.
+    Without `need_criterion` (a run that has the matrix), no criterion results is no error."""
     times, units = {}, {}
     home = results / "criterion"
     if not home.is_dir():
+        if not need_criterion:
+            return times, units, {}
         raise ReportError(f"no criterion results in {home}")
     for raw in sorted(home.glob("r*/**/new/raw.csv")):
         m = re.fullmatch(r"r(\d+)", raw.relative_to(home).parts[0])
@@ -482,7 +614,7 @@ def load(results):
         group, func, median, per, unit = read_raw_csv(raw)
         times.setdefault((group, func or group), {})[int(m.group(1))] = median / per
         units[group] = unit
-    if not times:
+    if not times and need_criterion:
         raise ReportError(f"no criterion rounds (rN/<benchmark>/new/raw.csv) under {home}; "
                           "criterion writes raw.csv with its csv_output feature")
     cpython = {}
@@ -503,8 +635,80 @@ def load(results):
     return times, units, cpython
 
 
+def load_matrix(results):
+    """The matrix binary's runs from results/matrix/matrix.csv, or None if it did not run:
+    {(kind, producers, consumers, cap): {implementation: {round: (items/s, CPU ns/item)}}}."""
+    path = results / "matrix" / "matrix.csv"
+    if not path.exists():
+        return None
+    samples = {}
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if reader.fieldnames != MATRIX_COLUMNS:
+                raise ValueError(f"columns {reader.fieldnames}, expected {MATRIX_COLUMNS}")
+            for line, row in enumerate(reader, start=2):
+                try:
+                    key = (row["kind"], int(row["producers"]), int(row["consumers"]),
+                           int(row["cap"]))
+                    rate, items = float(row["items_per_s"]), int(row["items"])
+                    cpu, rnd = float(row["cpu_ns"]), int(row["round"])
+                    if not (rate > 0 and items > 0 and cpu >= 0 and float(row["wall_ns"]) > 0):
+                        raise ValueError("a rate, item count or time that is not positive")
+                except (TypeError, ValueError) as e:
+                    raise ValueError(f"line {line}: {e}")
+                samples.setdefault(key, {}).setdefault(row["imp"], {})[rnd] = (rate, cpu / items)
+    except (OSError, UnicodeDecodeError, csv.Error, ValueError) as e:
+        raise ReportError(f"{path}: not the matrix binary's CSV ({e})")
+    return samples
+
+
 # ----------------------------------------------------------------------------------------
 # Computing
+
+
+def matrix_cell(imps):
+    """threadkit against its peers in one matrix cell or oversubscribed row: the median over
+    the rounds of threadkit's items/s / the best peer's and of its CPU per item / the least
+    peer's; the peer fastest in most rounds; each implementation's medians."""
+    tk = imps.get("threadkit")
+    peers = [i for i in imps if i != "threadkit"]
+    if not tk or not peers:
+        return None
+    speed, cpu, wins = [], [], {}
+    for r, (rate, per) in sorted(tk.items()):
+        here = [(imps[p][r], p) for p in peers if r in imps[p]]
+        if not here:
+            continue
+        best_rate, best = max((v[0], p) for v, p in here)
+        wins[best] = wins.get(best, 0) + 1
+        speed.append(rate / best_rate)
+        least = min(v[1] for v, _ in here)
+        if least > 0:
+            cpu.append(per / least)
+    if not speed:
+        return None
+    return {"speed": med(speed), "cpu": med(cpu), "rounds": len(speed),
+            "best_peer": max(peers, key=lambda p: (wins.get(p, 0), -peers.index(p))),
+            "per_imp": {i: {"rate": med([v[0] for v in rounds.values()]),
+                            "cpu": med([v[1] for v in rounds.values()])}
+                        for i, rounds in imps.items()}}
+
+
+def compute_matrix(samples):
+    """{"cells": {(kind, p, c, cap): cell}, "over": {kind: cell}} from load_matrix's runs."""
+    if samples is None:
+        return None
+    cells, over = {}, {}
+    for key, imps in samples.items():
+        cell = matrix_cell(imps)
+        if cell is None:
+            continue
+        if key[0] in OVERSUBSCRIBED:
+            over[key[0]] = cell
+        else:
+            cells[key] = cell
+    return {"cells": cells, "over": over}
 
 
 def med(values):
@@ -527,7 +731,8 @@ def min_rounds(series):
 
 
 def library(func):
-    for lib in ["parking_lot_core", "parking_lot", "crossbeam", "flume", "std", "libc"]:
+    for lib in ["parking_lot_core", "parking_lot", "crossbeam", "flume", "std", "libc",
+                "rayon", "threadpool"]:
         if func.startswith(lib):
             return lib
     return "other"
@@ -680,7 +885,109 @@ def label(row):
     return f"{row['title']} [{short}]" if row["several"] and short else row["title"]
 
 
-def write_markdown(meta, families, rows, missing, chart_rel, out):
+def cap_name(cap):
+    return "unbounded" if cap == 0 else f"cap {cap}"
+
+
+def matrix_markdown(meta, matrix):
+    """The queue matrix and oversubscribed sections, and the lines they add to the gaps."""
+    m = meta.get("matrix") or {}
+    cells, over = matrix["cells"], matrix["over"]
+    lines = ["## Queue matrix", "",
+             "Items moved from P producer threads to C consumer threads through each queue kind "
+             "at each capacity, by `benches/matrix.rs` (one program, every implementation in "
+             "the same process, in rotating order, round after round"
+             + (f"; run as `{m['command']}`" if m.get("command") else "")
+             + (f", in {fmt_duration(m['seconds'])}" if m.get("seconds") else "") + ").",
+             "",
+             "Each cell: **threadkit throughput / the best peer's** (above 1.00 threadkit moves "
+             "more items per second) **/ threadkit CPU per item / the least peer's** (below 1.00 "
+             "threadkit burns less CPU; process user + system time over the run), each the "
+             "median of the per-round ratios. A throughput ratio in bold is below 1.00: a gap. "
+             "Peers: FIFO: crossbeam-channel, flume, std `sync_channel`/`channel` (1 consumer "
+             "only), parking_lot `Mutex<VecDeque>` + `Condvar`; LIFO: parking_lot `Mutex<Vec>` "
+             "+ `Condvar`; priority: parking_lot `Mutex<BinaryHeap>` + `Condvar`.", ""]
+    gaps = []
+    for kind, title in MATRIX_KINDS:
+        mine = {k: c for k, c in cells.items() if k[0] == kind}
+        if not mine:
+            continue
+        lines += [f"### {title}", "",
+                  "| P x C | " + " | ".join(cap_name(c) for c in MATRIX_CAPS) + " |",
+                  "|---|" + "--:|" * len(MATRIX_CAPS)]
+        for p, c in MATRIX_SHAPES:
+            row = []
+            for cap in MATRIX_CAPS:
+                cell = mine.get((kind, p, c, cap))
+                if cell is None:
+                    row.append("—")
+                    continue
+                speed = fmt_ratio(cell["speed"])
+                if cell["speed"] < 1.0:
+                    speed = f"**{speed}**"
+                    gaps.append(f"{kind} {p}x{c} {cap_name(cap)} ({fmt_ratio(cell['speed'])})")
+                row.append(f"{speed} / {fmt_ratio(cell['cpu'])}")
+            lines.append(f"| {p} x {c} | " + " | ".join(row) + " |")
+        lines.append("")
+        lines += ["<details><summary>Each implementation (medians over the rounds)</summary>",
+                  "", "| cell | best peer | implementation | items per second | CPU per item |",
+                  "|---|---|---|--:|--:|"]
+        for key in sorted(mine, key=lambda k: (MATRIX_SHAPES.index(k[1:3])
+                                               if k[1:3] in MATRIX_SHAPES else 99, k[3] or 1e9)):
+            cell = mine[key]
+            name = f"{key[1]}x{key[2]} {cap_name(key[3])}"
+            for imp, v in cell["per_imp"].items():
+                lines.append(f"| {name} | `{cell['best_peer']}` | `{imp}` | "
+                             f"{fmt_count(v['rate'])} | {fmt_ns(v['cpu'])} |")
+        lines += ["", "</details>", ""]
+    if over:
+        lines += ["## Oversubscribed", "",
+                  "More threads than the machine has cores, from the same program: wall "
+                  "throughput and CPU time (process user + system) per operation; threadkit's "
+                  "ratios are medians of the per-round ratios, a throughput ratio in bold is "
+                  "below 1.00 (a gap).", "",
+                  "| operation | threadkit throughput | threadkit CPU per op | best peer "
+                  "| threadkit throughput / best peer's | threadkit CPU / least peer's |",
+                  "|---|--:|--:|---|--:|--:|"]
+        for kind, (title, unit) in OVERSUBSCRIBED.items():
+            cell = over.get(kind)
+            if cell is None:
+                continue
+            tk = cell["per_imp"]["threadkit"]
+            speed = fmt_ratio(cell["speed"])
+            if cell["speed"] < 1.0:
+                speed = f"**{speed}**"
+                gaps.append(f"oversubscribed: {title} ({fmt_ratio(cell['speed'])})")
+            lines.append(f"| {title} | {fmt_count(tk['rate'])}/s | {fmt_ns(tk['cpu'])} / {unit} "
+                         f"| `{cell['best_peer']}` | {speed} | {fmt_ratio(cell['cpu'])} |")
+        lines += ["", "| operation | implementation | wall throughput | CPU per op |",
+                  "|---|---|--:|--:|"]
+        for kind, (title, unit) in OVERSUBSCRIBED.items():
+            cell = over.get(kind)
+            for imp, v in (cell["per_imp"].items() if cell else []):
+                lines.append(f"| {title} | `{imp}` | {fmt_count(v['rate'])}/s | "
+                             f"{fmt_ns(v['cpu'])} / {unit} |")
+        lines.append("")
+    gap_lines = []
+    if gaps:
+        gap_lines = [f"Queue matrix and oversubscribed rows where threadkit's throughput is below "
+                     f"the best peer's ({len(gaps)}): " + ", ".join(gaps) + ".", ""]
+    elif cells or over:
+        gap_lines = ["Queue matrix and oversubscribed rows: threadkit's throughput is at least "
+                     "the best peer's in every measured cell.", ""]
+    return lines, gap_lines
+
+
+def fmt_count(x):
+    if x is None:
+        return "—"
+    for scale, unit in [(1e9, " G"), (1e6, " M"), (1e3, " k")]:
+        if x >= scale:
+            return f"{x / scale:.{2 if x / scale < 10 else 1 if x / scale < 100 else 0}f}{unit}"
+    return f"{x:.0f}"
+
+
+def write_markdown(meta, families, rows, missing, chart_rel, out, matrix=None):
     m = meta["machine"]
     lines = [
         "# threadkit benchmarks",
@@ -774,6 +1081,11 @@ def write_markdown(meta, families, rows, missing, chart_rel, out):
                          f"{fmt_ns(fl['ns'])} | | | | | | | |")
         lines.append("")
 
+    matrix_gaps = []
+    if matrix is not None:
+        more, matrix_gaps = matrix_markdown(meta, matrix)
+        lines += more
+
     gaps = [r for r in rows if r["target"] and r["target"]["state"] == "behind"]
     close = [r for r in rows if r["target"] and r["target"]["state"] == "within noise"]
     lines += ["## Gaps", ""]
@@ -796,6 +1108,7 @@ def write_markdown(meta, families, rows, missing, chart_rel, out):
         lines += [f"Within {NOISE:.0%} over the target (run-to-run noise): "
                   + ", ".join(f"`{r['group']}` `{r['function']}` "
                               f"({fmt_target_value(r['target'])})" for r in close) + ".", ""]
+    lines += matrix_gaps
     if missing:
         lines += ["Not measured in this run: " + ", ".join(f"`{g}`" for g in missing) + ".", ""]
 
@@ -843,6 +1156,19 @@ def fmt_duration(s):
     return f"{s // 60} min {s % 60} s" if s >= 60 else f"{s} s"
 
 
+def matrix_chart_data(matrix):
+    """The heat maps' numbers: {kind: [[throughput ratio or None per capacity] per shape]}."""
+    if not matrix:
+        return {}
+    out = {}
+    for kind, _ in MATRIX_KINDS:
+        grid = [[(matrix["cells"].get((kind, p, c, cap)) or {}).get("speed")
+                 for cap in MATRIX_CAPS] for p, c in MATRIX_SHAPES]
+        if any(v is not None for row in grid for v in row):
+            out[kind] = grid
+    return out
+
+
 # ----------------------------------------------------------------------------------------
 # The chart (runs in the venv's python: `report.py --draw DATA SVG`)
 
@@ -851,24 +1177,82 @@ def draw(data_path, svg_path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     plt.rcParams["svg.hashsalt"] = "threadkit-benchmarks"  # stable ids: diffs stay small
     plt.rcParams["svg.fonttype"] = "none"  # text stays text
     plt.rcParams["font.size"] = 9
     data = json.loads(Path(data_path).read_text())
-    rows, meta = data["rows"], data["meta"]
+    meta = data["meta"]
+    # Rows with something to draw (a peer or CPython ratio): times-only rows have none.
+    rows = [r for r in data["rows"] if (r["best_peer"] and r["best_peer"]["ratio"])
+            or (r["cpython"] and r["cpython"]["ratio"])]
+    heat = data.get("matrix") or {}
     n = len(rows)
-    height = 0.24 * n + 1.4
-    fig, (left, right) = plt.subplots(
-        1, 2, sharey=True, figsize=(13, height),
-        gridspec_kw={"width_ratios": [3, 2], "wspace": 0.04})
+    bars_h = 0.24 * n + 1.4 if n else 0
+    heat_h = 2.9 if heat else 0
+    height = bars_h + heat_h + (0.6 if bars_h and heat_h else 0)
+    fig = plt.figure(figsize=(13, max(height, 2)))
+    outer = fig.add_gridspec(
+        (1 if n else 0) + (1 if heat else 0), 1, hspace=0.35,
+        height_ratios=[h for h in (bars_h, heat_h) if h])
     # Fixed margins in inches: the title above, the axis labels below.
-    fig.subplots_adjust(top=1 - 0.65 / height, bottom=0.75 / height)
+    fig.subplots_adjust(top=1 - 0.65 / max(height, 2), bottom=0.75 / max(height, 2))
+    if heat:
+        draw_heat(fig, outer[-1], heat)
+    m = meta["machine"]
+    fig.suptitle(f"threadkit benchmarks: {m['cpu']}, {m['cores']} CPUs, {meta['mode']} mode, "
+                 f"{meta['date']} (median of per-round ratios)", fontsize=11)
+    if n:
+        top = outer[0].subgridspec(1, 2, width_ratios=[3, 2], wspace=0.04)
+        left = fig.add_subplot(top[0])
+        right = fig.add_subplot(top[1], sharey=left)
+        right.tick_params(labelleft=False)
+        draw_bars(fig, left, right, rows)
+    if str(svg_path).endswith(".png"):  # for looking at it while developing
+        fig.savefig(svg_path, format="png", bbox_inches="tight", dpi=110)
+    else:
+        fig.savefig(svg_path, format="svg", bbox_inches="tight", metadata={"Date": None})
+
+
+def draw_heat(fig, spec, heat):
+    """One heat map per queue kind: threadkit throughput / best peer's, numbers in the cells."""
+    from matplotlib.colors import LogNorm
+    kinds = [(k, t) for k, t in MATRIX_KINDS if k in heat]
+    grid = spec.subgridspec(1, len(kinds), wspace=0.15)
+    norm = LogNorm(vmin=0.1, vmax=10)
+    image = None
+    for i, (kind, title) in enumerate(kinds):
+        ax = fig.add_subplot(grid[i])
+        values = [[v if v is not None else float("nan") for v in row] for row in heat[kind]]
+        clipped = [[min(max(v, 0.1), 10) if v == v else v for v in row] for row in values]
+        image = ax.imshow(clipped, cmap="RdYlGn", norm=norm, aspect="auto")
+        for y, row in enumerate(values):
+            for x, v in enumerate(row):
+                text = "—" if v != v else fmt_ratio(v)
+                ax.text(x, y, text, ha="center", va="center", fontsize=7,
+                        fontweight="bold" if v == v and v < 1 else "normal")
+        ax.set_xticks(range(len(MATRIX_CAPS)))
+        ax.set_xticklabels([cap_name(c).replace("cap ", "") for c in MATRIX_CAPS], fontsize=7)
+        ax.set_yticks(range(len(MATRIX_SHAPES)))
+        ax.set_yticklabels([f"{p}x{c}" for p, c in MATRIX_SHAPES] if i == 0 else [])
+        ax.set_xlabel("capacity", fontsize=8)
+        ax.set_title(f"{title.replace('`', '')}: threadkit items/s / best peer's", fontsize=9,
+                     loc="left")
+    if image is not None:
+        bar = fig.colorbar(image, ax=fig.axes[-len(kinds):], fraction=0.02, pad=0.01)
+        bar.set_label("above 1: threadkit faster (log)", fontsize=8)
+
+
+def draw_bars(fig, left, right, rows):
+    """The bars: threadkit / peer (left) and CPython / threadkit (right), one row each."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    n = len(rows)
     ys = list(range(n - 1, -1, -1))
     markers = {"std": ("s", "#1f77b4"), "parking_lot": ("D", "#ff7f0e"),
                "crossbeam": ("^", "#9467bd"), "flume": ("v", "#8c564b"),
+               "rayon": ("P", "#17becf"), "threadpool": ("X", "#bcbd22"),
                "other": ("o", "#7f7f7f")}
 
     # Left: threadkit / peer, a bar from parity to the best peer's ratio, a marker per peer.
@@ -895,8 +1279,10 @@ def draw(data_path, svg_path):
                Patch(color="#999999", alpha=0.55, label="best peer: no target")]
     handles += [Line2D([], [], marker=mk, color=c, linestyle="", label=f"peer: {lib}")
                 for lib, (mk, c) in markers.items()]
-    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=8,
-               fontsize=8, frameon=False)
+    # Under the bars' axis labels (an offset in inches, whatever the figure's height).
+    below = 0.5 / (left.get_position().height * fig.get_figheight())
+    left.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -below), ncol=10,
+                fontsize=8, frameon=False)
 
     # Right: CPython / threadkit.
     for y, row in zip(ys, rows):
@@ -924,13 +1310,6 @@ def draw(data_path, svg_path):
     for ax in (left, right):
         ax.grid(axis="x", which="major", color="#dddddd", linewidth=0.5)
         ax.set_axisbelow(True)
-    m = meta["machine"]
-    fig.suptitle(f"threadkit benchmarks: {m['cpu']}, {m['cores']} CPUs, {meta['mode']} mode, "
-                 f"{meta['date']} (median of per-round ratios)", fontsize=11)
-    if str(svg_path).endswith(".png"):  # for looking at it while developing
-        fig.savefig(svg_path, format="png", bbox_inches="tight", dpi=110)
-    else:
-        fig.savefig(svg_path, format="svg", bbox_inches="tight", metadata={"Date": None})
 
 
 # ----------------------------------------------------------------------------------------
@@ -950,6 +1329,11 @@ def main():
                    help="run only this criterion bench (repeatable; the report says partial)")
     p.add_argument("--filter", help="criterion's name filter, passed to every bench")
     p.add_argument("--no-cpython", action="store_true", help="skip the CPython baselines")
+    p.add_argument("--no-matrix", action="store_true",
+                   help="do not run the queue matrix (benches/matrix.rs)")
+    p.add_argument("--matrix-only", metavar="TEXT",
+                   help="run only the matrix cells whose name (`fifo 1x1 cap 16`) contains TEXT "
+                        "(the matrix's --only; the oversubscribed rows match `oversubscribed`)")
     p.add_argument("--no-chart", action="store_true", help="do not draw benches/chart.svg")
     p.add_argument("--python", default=sys.executable,
                    help="the CPython that runs the baselines (default: this one)")
@@ -990,14 +1374,17 @@ def main():
             meta = measure(args, "quick" if args.quick else "full", results,
                            own_dir=args.results is None)
             (results / "meta.json").write_text(json.dumps(meta, indent=1))
-        times, units, cpython = load(results)
+        samples = load_matrix(results)
+        times, units, cpython = load(results, need_criterion=samples is None)
         families, rows, missing = compute(times, units, cpython)
+        matrix = compute_matrix(samples)
         chart_rel = None
         if not args.no_chart:
             if venv_python is None:
                 venv_python = ensure_matplotlib(target_dir() / "bench-venv")
             data = results / "chart-data.json"
-            data.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+            data.write_text(json.dumps({"meta": meta, "rows": rows,
+                                        "matrix": matrix_chart_data(matrix)}, indent=1))
             args.chart.parent.mkdir(parents=True, exist_ok=True)
             r = subprocess.run([str(venv_python), __file__, "--draw", str(data), str(args.chart)],
                                capture_output=True, text=True)
@@ -1005,7 +1392,7 @@ def main():
                 raise ReportError(f"drawing the chart failed:\n{r.stderr.strip()[-2000:]}")
             chart_rel = os.path.relpath(args.chart, args.output.resolve().parent)
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        write_markdown(meta, families, rows, missing, chart_rel, args.output)
+        write_markdown(meta, families, rows, missing, chart_rel, args.output, matrix)
     except ReportError as e:
         print(f"report.py: error: {e}", file=sys.stderr)
         return 1
