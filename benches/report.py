@@ -14,10 +14,16 @@ In order, it:
 3. runs every criterion bench (benches/*.rs), each followed at once by the CPython script that
    times the same operations (benches/cpython_*.py --json), round after round, so that every
    ratio compares two measurements taken minutes apart on a machine whose speed swings;
-4. reads criterion's `raw.csv` files (<criterion home>/rN/<benchmark>/new/raw.csv: criterion's
+4. builds benches/matrix.rs, which is not a criterion bench but its own program (the queue
+   matrix: every queue kind at capacities 1 to unbounded and 1x1 to 8x8 threads, and the
+   oversubscribed rows), and runs it once (quick: `--rounds 2 --ms 15`, full: `--rounds 5
+   --ms 40`) with `--csv` into the results directory;
+5. reads criterion's `raw.csv` files (<criterion home>/rN/<benchmark>/new/raw.csv: criterion's
    `csv_output` feature, the output its user guide documents as stable; the median of the
    samples' time per iteration, divided by the group's throughput elements, which is the
-   median criterion prints) and the scripts' JSON, and writes BENCHMARKS.md and the chart.
+   median criterion prints), the scripts' JSON and the matrix's CSV (each cell: the median of
+   the per-round ratios to the best peer), and writes BENCHMARKS.md and the chart (the
+   per-operation ratios, and a heat map of each queue kind's matrix).
 
 Crate versions and bench targets come from `cargo metadata` (the resolved dependency graph).
 
@@ -25,7 +31,9 @@ Every ratio is a ratio of times per operation (for queues: per item), taken with
 and then the median over the rounds. threadkit / peer below 1 means threadkit is faster;
 CPython / threadkit is how many times longer CPython takes.
 
-`--from DIR` renders a run saved in DIR (the results directory a run prints) without
+`--bench NAME` runs only some benches (`--bench matrix` only the matrix; `--matrix-only TEXT`
+keeps the matrix cells whose name, like `fifo 1x1 cap 16`, contains TEXT; `--no-matrix` skips
+it). `--from DIR` renders a run saved in DIR (the results directory a run prints) without
 measuring anything; the test suite uses it on a small fixture (tests/fixtures/bench_report).
 """
 
@@ -997,7 +1005,9 @@ def write_markdown(meta, families, rows, missing, chart_rel, out, matrix=None):
         f"Measured by `{meta['command']}` on {meta['date']}: **{meta['mode']} mode**, criterion "
         f"`--warm-up-time {meta['warm_up']:g} --measurement-time {meta['measurement']:g}`, "
         f"{meta['rounds']} round{'s' if meta['rounds'] != 1 else ''} (every bench, then its "
-        "CPython script, round after round)"
+        "CPython script, round after round"
+        + (f"; then the queue matrix once, `{meta['matrix']['command']}`"
+           if meta.get("matrix") else "") + ")"
         + (f"; the run took {fmt_duration(meta['seconds'])}" if meta.get("seconds") else "")
         + "." + (" **Partial run** (--bench/--filter): some operations were not measured."
                  if meta.get("partial") else ""),

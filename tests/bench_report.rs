@@ -3,7 +3,9 @@
 //! rounds, `criterion/rN/<group>/<function>/new/raw.csv`, three samples around each median a
 //! real run measured) and CPython `--json` output under `tests/fixtures/bench_report/`. It must write a well-formed `BENCHMARKS.md`: a summary row
 //! for every operation, numeric ratios, a floor row per family, and a gap list that agrees
-//! with the table. No benchmark runs here, and the chart (matplotlib) is skipped.
+//! with the table. The fixture also holds a queue matrix run (`matrix/matrix.csv`, the
+//! `--csv` output of `benches/matrix.rs`, with made-up round numbers whose ratios are worked
+//! out in the tests below). No benchmark runs here, and the chart (matplotlib) is skipped.
 //!
 //! The generator is Python: if `python3` is not installed these tests print why and pass, so
 //! that `cargo test` works with only Rust installed.
@@ -306,4 +308,175 @@ fn crate_versions_are_the_ones_threadkit_resolves() {
         let want = format!("\"{name}\": \"{}.", requirement(name));
         assert!(out.contains(&want), "no {want} in:\n{out}");
     }
+}
+
+/// Renders the fixture and returns the Markdown.
+fn render_fixture(name: &str) -> String {
+    let out = out_path(name);
+    let _ = fs::remove_file(&out);
+    let run = render(&fixture(), &out);
+    assert!(
+        run.status.success(),
+        "report.py failed:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    fs::read_to_string(&out).expect("BENCHMARKS.md written")
+}
+
+/// The table rows (not header or rule) under the heading `from`, up to the next heading.
+fn table_under<'a>(md: &'a str, from: &str) -> Vec<&'a str> {
+    md.lines()
+        .skip_while(|l| *l != from)
+        .skip(1)
+        .take_while(|l| !l.starts_with('#') && !l.starts_with("<details>"))
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| P x C") && !l.starts_with("|---"))
+        .collect()
+}
+
+#[test]
+fn the_queue_matrix_shows_the_median_per_round_ratios_and_marks_gaps() {
+    if !have_python() {
+        return;
+    }
+    let md = render_fixture("bench_report_matrix.md");
+    // FIFO 1x1 capacity 1, from matrix.csv: round 0 threadkit 2.0 M items/s against the best
+    // peer's (std_mpsc) 1.6 M = 1.25, CPU 750 ns/item against the least (std_mpsc) 1000 ns =
+    // 0.75; round 1: 3.1 M / 2.0 M = 1.55, 550 / 1000 = 0.55. Medians: 1.40 and 0.65.
+    // Capacity 16: 0.5 M / 2.0 M = 0.25 and 0.9 M / 2.0 M = 0.45 -> 0.35, below 1: a gap in
+    // bold; CPU 4000 / 500 = 8 and 3000 / 500 = 6 -> 7.00. The other cells were not run.
+    let fifo = table_under(&md, "### FIFO `Queue`");
+    assert_eq!(
+        fifo,
+        [
+            "| 1 x 1 | 1.40 / 0.65 | — | — | **0.35** / 7.00 | — | — | — |",
+            "| 2 x 2 | — | — | — | — | — | — | — |",
+            "| 4 x 4 | — | — | — | — | — | — | — |",
+            "| 8 x 8 | — | — | — | — | — | — | — |",
+        ],
+        "{md}"
+    );
+    // LIFO 2x2 unbounded against parking_lot's Mutex<Vec>: 4/2 = 2.0 and 3/2 = 1.5 -> 1.75;
+    // CPU 300/600 = 0.5 and 400/500 = 0.8 -> 0.65. No gap: not bold.
+    let lifo = table_under(&md, "### `LifoQueue`");
+    assert_eq!(lifo.len(), 4, "{md}");
+    assert_eq!(
+        lifo[1],
+        "| 2 x 2 | — | — | — | — | — | — | 1.75 / 0.65 |",
+        "{md}"
+    );
+    // No priority cell in the fixture: no table for it.
+    assert!(!md.contains("### `PriorityQueue`"), "{md}");
+    // Each implementation's medians, under the table.
+    assert!(
+        md.contains("| 1x1 cap 1 | `std_mpsc` | `threadkit` | 2.55 M | 650 ns |"),
+        "{md}"
+    );
+
+    // The oversubscribed rows: the 16-thread mutex against parking_lot's (20 M ops/s in both
+    // rounds): 10/20 = 0.5 and 12/20 = 0.6 -> 0.55, a gap; CPU 200/100 and 150/100 -> 1.75.
+    let over = section(&md, "## Oversubscribed");
+    let row = |name: &str| {
+        let r = over
+            .iter()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no oversubscribed row {name}:\n{md}"));
+        cells(r).into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let mutex = row("`Mutex<u64>` += 1, 16 threads");
+    assert_eq!(mutex[3..], ["`parking_lot`", "**0.55**", "1.75"], "{md}");
+    let barrier = row("`Barrier`, 8 parties");
+    assert_eq!(barrier[3..], ["`std`", "2.00", "0.50"], "{md}");
+
+    // The gap list names exactly the cells below 1.
+    let gaps = section(&md, "## Gaps").join("\n");
+    assert!(
+        gaps.contains("below the best peer's (2): fifo 1x1 cap 16 (0.35), oversubscribed: `Mutex<u64>` += 1, 16 threads (0.55)."),
+        "{gaps}"
+    );
+}
+
+#[test]
+fn a_new_family_gets_its_peers_and_target() {
+    if !have_python() {
+        return;
+    }
+    let md = render_fixture("bench_report_rwlock.md");
+    let summary = section(&md, "## Summary");
+    let row = summary
+        .iter()
+        .find(|l| l.contains("(`rwlock_uncontended_read_pair`)"))
+        .unwrap_or_else(|| panic!("no RwLock row:\n{md}"));
+    let c = cells(row);
+    // threadkit 10 ns and 11 ns against the faster peer per round (parking_lot 12 ns, then
+    // 10 ns; std 20 ns): 0.833 and 1.1 -> 0.97, under the target of 1.
+    assert_eq!(c[1], "`threadkit_rwlock`", "{row}");
+    assert_eq!(c[3], "`parking_lot_rwlock`", "{row}");
+    assert_eq!(c[5], "0.97", "{row}");
+    assert!(
+        c[9].starts_with("met (0.97; <= faster of std, parking_lot)"),
+        "{row}"
+    );
+    assert!(summary.contains(&"### RwLock"), "{md}");
+}
+
+#[test]
+fn a_broken_matrix_csv_is_named_with_its_line() {
+    if !have_python() {
+        return;
+    }
+    let copy = out_path("bench_report_matrix_broken");
+    let _ = fs::remove_dir_all(&copy);
+    copy_tree(&fixture(), &copy);
+    let csv = copy.join("matrix/matrix.csv");
+    let text = fs::read_to_string(&csv).expect("the fixture has matrix/matrix.csv");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[3] = lines[3].replace("flume,", "flume,fast");
+    fs::write(&csv, lines.join("\n")).expect("write");
+    let out = out_path("bench_report_matrix_broken.md");
+    let _ = fs::remove_file(&out);
+    let run = render(&copy, &out);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "a broken matrix CSV was accepted");
+    assert!(
+        err.contains(&csv.display().to_string()) && err.contains("line 4"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_matrix_only_run_renders_without_criterion_results() {
+    if !have_python() {
+        return;
+    }
+    let copy = out_path("bench_report_matrix_only");
+    let _ = fs::remove_dir_all(&copy);
+    fs::create_dir_all(copy.join("matrix")).expect("mkdir");
+    fs::copy(fixture().join("meta.json"), copy.join("meta.json")).expect("copy");
+    fs::copy(
+        fixture().join("matrix/matrix.csv"),
+        copy.join("matrix/matrix.csv"),
+    )
+    .expect("copy");
+    let out = out_path("bench_report_matrix_only.md");
+    let _ = fs::remove_file(&out);
+    let run = render(&copy, &out);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let md = fs::read_to_string(&out).expect("written");
+    assert!(
+        md.contains("| 1 x 1 | 1.40 / 0.65 | — | — | **0.35** / 7.00 |"),
+        "{md}"
+    );
+
+    // Without the matrix either, there is nothing to report: an error, not an empty report.
+    fs::remove_dir_all(copy.join("matrix")).expect("rm");
+    let _ = fs::remove_file(&out);
+    let run = render(&copy, &out);
+    assert!(!run.status.success(), "an empty results dir was accepted");
+    assert!(String::from_utf8_lossy(&run.stderr).contains("no criterion results"));
+    assert!(!out.exists());
 }
