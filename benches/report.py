@@ -1246,10 +1246,16 @@ def draw_heat(fig, spec, heat):
         ax.set_yticks(range(len(MATRIX_SHAPES)))
         ax.set_yticklabels([f"{p}x{c}" for p, c in MATRIX_SHAPES] if i == 0 else [])
         ax.set_xlabel("capacity", fontsize=8)
+        if i == 0:
+            ax.set_ylabel("producers x consumers", fontsize=8)
         ax.set_title(f"{title.replace('`', '')}: threadkit items/s / best peer's", fontsize=9,
                      loc="left")
     if image is not None:
         bar = fig.colorbar(image, ax=fig.axes[-len(kinds):], fraction=0.02, pad=0.01)
+        ticks = [0.1, 0.25, 0.5, 1, 2, 4, 10]
+        bar.set_ticks(ticks)
+        bar.set_ticklabels([f"{t:g}" for t in ticks])
+        bar.minorticks_off()
         bar.set_label("above 1: threadkit faster (log)", fontsize=8)
 
 
