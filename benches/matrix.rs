@@ -634,11 +634,43 @@ fn oversubscribed(rounds: usize, target: Duration, only: &str, csv: &mut String)
         ("parking_lot", |n| sample("parking_lot", n, &QUEUE_CELL)),
     ];
     // (row, unit, implementations, CSV key, threads, consumers, capacity)
-    type Group<'a> = (&'a str, &'a str, &'a [(&'a str, Run)], &'a str, usize, usize, usize);
+    type Group<'a> = (
+        &'a str,
+        &'a str,
+        &'a [(&'a str, Run)],
+        &'a str,
+        usize,
+        usize,
+        usize,
+    );
     let groups: [Group<'_>; 3] = [
-        ("Mutex<u64> += 1, 16 threads", "op", &lock_rows, "mutex", THREADS, 0, 0),
-        ("Barrier, 8 parties", "cycle", &barrier_rows, "barrier", PARTIES, 0, 0),
-        ("FIFO queue 4x4 cap 64", "item", &queue_rows, "queue", 4, 4, 64),
+        (
+            "Mutex<u64> += 1, 16 threads",
+            "op",
+            &lock_rows,
+            "mutex",
+            THREADS,
+            0,
+            0,
+        ),
+        (
+            "Barrier, 8 parties",
+            "cycle",
+            &barrier_rows,
+            "barrier",
+            PARTIES,
+            0,
+            0,
+        ),
+        (
+            "FIFO queue 4x4 cap 64",
+            "item",
+            &queue_rows,
+            "queue",
+            4,
+            4,
+            64,
+        ),
     ];
     println!("\n## Oversubscribed\n");
     println!(

@@ -889,7 +889,7 @@ def fmt_rate(ns):
 
 
 def label(row):
-    short = re.sub(r"^threadkit_?", "", row["function"])
+    short = re.sub(r"^threadkit[_ ]?", "", row["function"])
     return f"{row['title']} [{short}]" if row["several"] and short else row["title"]
 
 

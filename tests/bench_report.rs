@@ -360,8 +360,7 @@ fn the_queue_matrix_shows_the_median_per_round_ratios_and_marks_gaps() {
     let lifo = table_under(&md, "### `LifoQueue`");
     assert_eq!(lifo.len(), 4, "{md}");
     assert_eq!(
-        lifo[1],
-        "| 2 x 2 | — | — | — | — | — | — | 1.75 / 0.65 |",
+        lifo[1], "| 2 x 2 | — | — | — | — | — | — | 1.75 / 0.65 |",
         "{md}"
     );
     // No priority cell in the fixture: no table for it.
