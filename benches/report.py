@@ -1239,7 +1239,9 @@ def draw_heat(fig, spec, heat):
         for y, row in enumerate(values):
             for x, v in enumerate(row):
                 text = "—" if v != v else fmt_ratio(v)
+                dark = v == v and (v < 0.2 or v > 5)  # the colour map's dark ends
                 ax.text(x, y, text, ha="center", va="center", fontsize=7,
+                        color="white" if dark else "black",
                         fontweight="bold" if v == v and v < 1 else "normal")
         ax.set_xticks(range(len(MATRIX_CAPS)))
         ax.set_xticklabels([cap_name(c).replace("cap ", "") for c in MATRIX_CAPS], fontsize=7)
