@@ -33,7 +33,8 @@ CPython / threadkit is how many times longer CPython takes.
 
 `--bench NAME` runs only some benches (`--bench matrix` only the matrix; `--matrix-only TEXT`
 keeps the matrix cells whose name, like `fifo 1x1 cap 16`, contains TEXT; `--no-matrix` skips
-it). `--from DIR` renders a run saved in DIR (the results directory a run prints) without
+it; `--matrix-also MACHINE CSV` adds the tables of a matrix the prebuilt binary wrote with
+`--csv` on another machine, such as one with many cores). `--from DIR` renders a run saved in DIR (the results directory a run prints) without
 measuring anything; the test suite uses it on a small fixture (tests/fixtures/bench_report).
 """
 
@@ -644,11 +645,14 @@ def load(results, need_criterion=True):
 
 
 def load_matrix(results):
-    """The matrix binary's runs from results/matrix/matrix.csv, or None if it did not run:
-    {(kind, producers, consumers, cap): {implementation: {round: (items/s, CPU ns/item)}}}."""
+    """The matrix binary's runs from results/matrix/matrix.csv, or None if it did not run."""
     path = results / "matrix" / "matrix.csv"
-    if not path.exists():
-        return None
+    return load_matrix_csv(path) if path.exists() else None
+
+
+def load_matrix_csv(path):
+    """The runs in a CSV written by the matrix binary's --csv:
+    {(kind, producers, consumers, cap): {implementation: {round: (items/s, CPU ns/item)}}}."""
     samples = {}
     try:
         with open(path, newline="", encoding="utf-8") as f:
@@ -897,16 +901,20 @@ def cap_name(cap):
     return "unbounded" if cap == 0 else f"cap {cap}"
 
 
-def matrix_markdown(meta, matrix):
-    """The queue matrix and oversubscribed sections, and the lines they add to the gaps."""
-    m = meta.get("matrix") or {}
+def matrix_markdown(meta, matrix, other=None):
+    """The queue matrix and oversubscribed sections, and the lines they add to the gaps.
+    `other`: (machine label, CSV path) of a matrix run elsewhere (--matrix-also)."""
+    m = {} if other else meta.get("matrix") or {}
+    on = f" on {other[0]}" if other else ""
     cells, over = matrix["cells"], matrix["over"]
-    lines = ["## Queue matrix", "",
+    lines = [f"## Queue matrix{on}", "",
              "Items moved from P producer threads to C consumer threads through each queue kind "
              "at each capacity, by `benches/matrix.rs` (one program, every implementation in "
              "the same process, in rotating order, round after round"
              + (f"; run as `{m['command']}`" if m.get("command") else "")
-             + (f", in {fmt_duration(m['seconds'])}" if m.get("seconds") else "") + ").",
+             + (f", in {fmt_duration(m['seconds'])}" if m.get("seconds") else "")
+             + (f"; run on {other[0]}, its `--csv` output `{Path(other[1]).name}`"
+                if other else "") + ").",
              "",
              "Each cell: **threadkit throughput / the best peer's** (above 1.00 threadkit moves "
              "more items per second) **/ threadkit CPU per item / the least peer's** (below 1.00 "
@@ -920,7 +928,7 @@ def matrix_markdown(meta, matrix):
         mine = {k: c for k, c in cells.items() if k[0] == kind}
         if not mine:
             continue
-        lines += [f"### {title}", "",
+        lines += [f"### {title}{on}", "",
                   "| P x C | " + " | ".join(cap_name(c) for c in MATRIX_CAPS) + " |",
                   "|---|" + "--:|" * len(MATRIX_CAPS)]
         for p, c in MATRIX_SHAPES:
@@ -949,7 +957,7 @@ def matrix_markdown(meta, matrix):
                              f"{fmt_count(v['rate'])} | {fmt_ns(v['cpu'])} |")
         lines += ["", "</details>", ""]
     if over:
-        lines += ["## Oversubscribed", "",
+        lines += [f"## Oversubscribed{on}", "",
                   "More threads than the machine has cores, from the same program: wall "
                   "throughput and CPU time (process user + system) per operation; threadkit's "
                   "ratios are medians of the per-round ratios, a throughput ratio in bold is "
@@ -978,11 +986,11 @@ def matrix_markdown(meta, matrix):
         lines.append("")
     gap_lines = []
     if gaps:
-        gap_lines = [f"Queue matrix and oversubscribed rows where threadkit's throughput is below "
-                     f"the best peer's ({len(gaps)}): " + ", ".join(gaps) + ".", ""]
+        gap_lines = [f"Queue matrix and oversubscribed rows{on} where threadkit's throughput is "
+                     f"below the best peer's ({len(gaps)}): " + ", ".join(gaps) + ".", ""]
     elif cells or over:
-        gap_lines = ["Queue matrix and oversubscribed rows: threadkit's throughput is at least "
-                     "the best peer's in every measured cell.", ""]
+        gap_lines = [f"Queue matrix and oversubscribed rows{on}: threadkit's throughput is at "
+                     "least the best peer's in every measured cell.", ""]
     return lines, gap_lines
 
 
@@ -995,7 +1003,8 @@ def fmt_count(x):
     return f"{x:.0f}"
 
 
-def write_markdown(meta, families, rows, missing, chart_rel, out, matrix=None):
+def write_markdown(meta, families, rows, missing, chart_rel, out, matrix=None,
+                   extra_matrices=()):
     m = meta["machine"]
     lines = [
         "# threadkit benchmarks",
@@ -1095,6 +1104,10 @@ def write_markdown(meta, families, rows, missing, chart_rel, out, matrix=None):
     if matrix is not None:
         more, matrix_gaps = matrix_markdown(meta, matrix)
         lines += more
+    for label, path, other in extra_matrices:
+        more, more_gaps = matrix_markdown(meta, other, (label, path))
+        lines += more
+        matrix_gaps += more_gaps
 
     gaps = [r for r in rows if r["target"] and r["target"]["state"] == "behind"]
     close = [r for r in rows if r["target"] and r["target"]["state"] == "within noise"]
@@ -1352,6 +1365,11 @@ def main():
     p.add_argument("--matrix-only", metavar="TEXT",
                    help="run only the matrix cells whose name (`fifo 1x1 cap 16`) contains TEXT "
                         "(the matrix's --only; the oversubscribed rows match `oversubscribed`)")
+    p.add_argument("--matrix-also", nargs=2, action="append", metavar=("MACHINE", "CSV"),
+                   help="also show the matrix the prebuilt matrix binary wrote with --csv CSV on "
+                        "another machine (MACHINE: how the report names it, e.g. '16 cores, "
+                        "EPYC 9654'), beside this run's (repeatable; read when rendering, so it "
+                        "works with --from too)")
     p.add_argument("--no-chart", action="store_true", help="do not draw benches/chart.svg")
     p.add_argument("--python", default=sys.executable,
                    help="the CPython that runs the baselines (default: this one)")
@@ -1410,7 +1428,9 @@ def main():
                 raise ReportError(f"drawing the chart failed:\n{r.stderr.strip()[-2000:]}")
             chart_rel = os.path.relpath(args.chart, args.output.resolve().parent)
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        write_markdown(meta, families, rows, missing, chart_rel, args.output, matrix)
+        extra = [(label, csv_path, compute_matrix(load_matrix_csv(Path(csv_path))))
+                 for label, csv_path in args.matrix_also or []]
+        write_markdown(meta, families, rows, missing, chart_rel, args.output, matrix, extra)
     except ReportError as e:
         print(f"report.py: error: {e}", file=sys.stderr)
         return 1

@@ -479,3 +479,44 @@ fn a_matrix_only_run_renders_without_criterion_results() {
     assert!(String::from_utf8_lossy(&run.stderr).contains("no criterion results"));
     assert!(!out.exists());
 }
+
+#[test]
+fn a_matrix_from_another_machine_gets_its_own_tables() {
+    if !have_python() {
+        return;
+    }
+    let out = out_path("bench_report_matrix_also.md");
+    let _ = fs::remove_file(&out);
+    let run = Command::new("python3")
+        .arg(root().join("benches/report.py"))
+        .arg("--from")
+        .arg(fixture())
+        .arg("--no-chart")
+        .arg("--output")
+        .arg(&out)
+        .arg("--matrix-also")
+        .arg("16 cores")
+        .arg(fixture().join("matrix/matrix.csv"))
+        .output()
+        .expect("run python3");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let md = fs::read_to_string(&out).expect("written");
+    // This run's table and the other machine's, each from its own CSV (here the same one).
+    for heading in ["### FIFO `Queue`", "### FIFO `Queue` on 16 cores"] {
+        assert_eq!(
+            table_under(&md, heading)[0],
+            "| 1 x 1 | 1.40 / 0.65 | — | — | **0.35** / 7.00 | — | — | — |",
+            "{heading}:\n{md}"
+        );
+    }
+    assert!(md.contains("\n## Oversubscribed on 16 cores\n"), "{md}");
+    let gaps = section(&md, "## Gaps").join("\n");
+    assert!(
+        gaps.contains("rows on 16 cores where threadkit's throughput is below the best peer's (2)"),
+        "{gaps}"
+    );
+}
