@@ -61,8 +61,9 @@ use crate::{
 pub enum Error {
     /// [`Thread::start`](crate::Thread::start) or a spawn refused.
     Start(StartError),
-    /// A join did not report a clean end (a panic included, with its payload).
-    Join(JoinError),
+    /// A join did not report a clean end (a panic included, with its payload). Boxed, like
+    /// [`Condvar`](Error::Condvar), to keep `Error` small: a `Result<T, Error>` stays cheap.
+    Join(Box<JoinError>),
     /// [`Thread::set_daemon`](crate::Thread::set_daemon) on a started thread.
     SetDaemon(SetDaemonError),
     /// [`thread::stack_size`](crate::thread::stack_size) refused a size.
@@ -86,7 +87,7 @@ pub enum Error {
     /// `task_done` was called more often than items were put.
     TaskDone(TaskDoneError),
     /// A [`Condvar`](crate::Condvar) waited on with a second mutex.
-    Condvar(CondvarError),
+    Condvar(Box<CondvarError>),
     /// A [`TaskFuture`](crate::TaskFuture)'s result: cancelled, timed out, or its task failed.
     Future(FutureError),
     /// An executor-side call on a future in the wrong state (a second `set_result`, ...).
@@ -109,7 +110,7 @@ impl Error {
     fn inner(&self) -> &(dyn std::error::Error + 'static) {
         match self {
             Error::Start(e) => e,
-            Error::Join(e) => e,
+            Error::Join(e) => &**e,
             Error::SetDaemon(e) => e,
             Error::StackSize(e) => e,
             Error::Release(e) => e,
@@ -121,7 +122,7 @@ impl Error {
             Error::TryGet(e) => e,
             Error::GetTimeout(e) => e,
             Error::TaskDone(e) => e,
-            Error::Condvar(e) => e,
+            Error::Condvar(e) => &**e,
             Error::Future(e) => e,
             Error::InvalidState(e) => e,
             Error::Set(e) => e,
@@ -179,7 +180,6 @@ macro_rules! from_error {
 
 from_error!(
     Start(StartError),
-    Join(JoinError),
     SetDaemon(SetDaemonError),
     StackSize(StackSizeError),
     Release(ReleaseError),
@@ -190,13 +190,24 @@ from_error!(
     TryGet(TryGetError),
     GetTimeout(GetTimeoutError),
     TaskDone(TaskDoneError),
-    Condvar(CondvarError),
     Future(FutureError),
     InvalidState(InvalidStateError),
     ExecutorBuild(BuildError),
     ExecutorShutdown(ShutdownError),
     AsCompletedTimeout(AsCompletedTimeout),
 );
+
+impl From<JoinError> for Error {
+    fn from(e: JoinError) -> Self {
+        Error::Join(Box::new(e))
+    }
+}
+
+impl From<CondvarError> for Error {
+    fn from(e: CondvarError) -> Self {
+        Error::Condvar(Box::new(e))
+    }
+}
 
 impl<F: Send + 'static> From<SubmitError<F>> for Error {
     fn from(e: SubmitError<F>) -> Self {
@@ -294,7 +305,7 @@ impl std::error::Error for RefusedTask {}
 impl From<ThreadPanic> for Error {
     /// As a [`JoinError::Panicked`].
     fn from(p: ThreadPanic) -> Self {
-        Error::Join(JoinError::Panicked(p))
+        Error::Join(Box::new(JoinError::Panicked(p)))
     }
 }
 

@@ -49,7 +49,7 @@ fn thread_errors_convert_and_keep_their_message() {
     let never = Thread::builder().name("err-never").target(|| {});
     let e = via_question_mark(|| never.join());
     assert!(
-        matches!(e, Error::Join(JoinError::NotStarted { ref thread }) if thread == "err-never")
+        matches!(e, Error::Join(ref j) if matches!(**j, JoinError::NotStarted { ref thread } if thread == "err-never"))
     );
 
     let e = via_question_mark(|| threadkit::main_thread().set_daemon(true));
@@ -78,7 +78,7 @@ fn a_panicked_join_converts_with_its_payload_and_chains_the_report() {
     let Error::Join(join) = e else {
         panic!("a join error")
     };
-    let payload = join.into_panic().unwrap();
+    let payload = (*join).into_panic().unwrap();
     assert_eq!(payload.downcast_ref::<i32>(), Some(&12));
 }
 
@@ -171,4 +171,14 @@ fn every_queue_kind_converts() {
     let simple = SimpleQueue::new();
     simple.shutdown();
     assert_eq!(refused::<&str>(via_question_mark(|| simple.put("s"))), "s");
+}
+
+#[test]
+fn error_stays_small_enough_for_results() {
+    // Clippy's `result_large_err` fires at 128 bytes: a `Result<T, Error>` must stay cheap.
+    assert!(
+        std::mem::size_of::<Error>() < 128,
+        "{}",
+        std::mem::size_of::<Error>()
+    );
 }
