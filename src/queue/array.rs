@@ -634,8 +634,8 @@ impl<T> Drop for Array<T> {
     fn drop(&mut self) {
         // `&mut self`: every put and get has finished, so the slots from `head` to `tail`
         // hold exactly the items left.
-        let head = self.head.load(Ordering::Relaxed);
-        let tail = self.tail.load(Ordering::Relaxed) & !self.mark_bit;
+        let head = unshared(&mut self.head);
+        let tail = unshared(&mut self.tail) & !self.mark_bit;
         let left = self.count(tail).wrapping_sub(self.count(head));
         let first = head & (self.mark_bit - 1);
         for i in 0..left {
@@ -662,6 +662,14 @@ impl<T: Send> Source<T> for Array<T> {
     }
 }
 
+/// The value of an atomic that no other thread can reach (`&mut`): no loom branch.
+fn unshared(a: &mut AtomicUsize) -> usize {
+    #[cfg(not(loom))]
+    return *a.get_mut();
+    #[cfg(loom)]
+    return a.with_mut(|v| *v);
+}
+
 /// A sequentially consistent fence under loom only. The algorithm pairs sequentially
 /// consistent operations (see the module docs), which is enough for the memory model and the
 /// hardware; loom models SeqCst loads and stores more weakly than the model does, so its
@@ -676,32 +684,29 @@ fn loom_fence() {
 #[cfg(not(loom))]
 use crossbeam_utils::Backoff;
 
-/// Under loom every spin is one `yield_now` (which tells loom to run someone else), and one
-/// is enough before parking: loom explores every interleaving anyway.
+/// Under loom a spin is one `yield_now` (which tells loom to run someone else, so a wait
+/// for a slot that another thread is writing or reading ends), and a full or empty queue
+/// parks at once: loom explores every interleaving anyway, and each spin would only lengthen
+/// every execution.
 #[cfg(loom)]
-struct Backoff {
-    spun: std::cell::Cell<bool>,
-}
+struct Backoff;
 
 #[cfg(loom)]
 impl Backoff {
     fn new() -> Self {
-        Backoff {
-            spun: std::cell::Cell::new(false),
-        }
+        Backoff
     }
 
     fn spin(&self) {
-        self.snooze();
+        loom::thread::yield_now();
     }
 
     fn snooze(&self) {
-        self.spun.set(true);
         loom::thread::yield_now();
     }
 
     fn is_completed(&self) -> bool {
-        self.spun.get()
+        true
     }
 }
 
@@ -849,5 +854,131 @@ mod tests {
         for (i, a) in lines.iter().enumerate() {
             assert!(!lines[i + 1..].contains(a), "{lines:?}");
         }
+    }
+}
+
+/// loom models of the ring's timed waits racing the other side, with deadlines that may fire
+/// at any point (see `primitive::park_loom::with_firing_deadlines`; the untimed models are in
+/// `tests/loom_queue.rs`). Run with
+/// `RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --lib queue::array`.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::sync::atomic::{AtomicBool, Ordering as StdOrdering};
+    use std::time::Duration;
+
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::*;
+    use crate::primitive::park_loom::with_firing_deadlines;
+
+    const LONG: Duration = Duration::from_secs(3600);
+
+    fn here() -> &'static Location<'static> {
+        Location::caller()
+    }
+
+    #[test]
+    fn a_timed_get_racing_a_put_at_capacity_one_gets_it_or_leaves_it_queued() {
+        // Both answers must occur across the executions (the timer really races the put).
+        static GOT: AtomicBool = AtomicBool::new(false);
+        static TIMED_OUT: AtomicBool = AtomicBool::new(false);
+        with_firing_deadlines(|| {
+            loom::model::Builder::new().check(|| {
+                let q = Arc::new(Array::<u32>::new("Queue", 1));
+                let q2 = q.clone();
+                let getter = thread::spawn(move || q2.get(Wait::For(LONG), here()));
+                q.put(7, Wait::Forever, here()).unwrap();
+                match getter.join().unwrap() {
+                    Ok(item) => {
+                        assert_eq!(item, 7);
+                        assert_eq!(q.qsize(), 0);
+                        GOT.store(true, StdOrdering::Relaxed);
+                    }
+                    Err(why) => {
+                        assert_eq!(why, Refused::Timeout);
+                        assert_eq!(q.get(Wait::Poll, here()), Ok(7));
+                        TIMED_OUT.store(true, StdOrdering::Relaxed);
+                    }
+                }
+                assert_eq!(q.unfinished(), 1);
+            });
+        });
+        assert!(GOT.load(StdOrdering::Relaxed) && TIMED_OUT.load(StdOrdering::Relaxed));
+    }
+
+    #[test]
+    fn a_timed_put_racing_a_get_at_capacity_one_puts_or_hands_the_item_back() {
+        static PUT: AtomicBool = AtomicBool::new(false);
+        static TIMED_OUT: AtomicBool = AtomicBool::new(false);
+        with_firing_deadlines(|| {
+            loom::model::Builder::new().check(|| {
+                let q = Arc::new(Array::<u32>::new("Queue", 1));
+                q.put(1, Wait::Poll, here()).unwrap();
+                let q2 = q.clone();
+                let putter = thread::spawn(move || q2.put(2, Wait::For(LONG), here()));
+                assert_eq!(q.get(Wait::Forever, here()), Ok(1));
+                match putter.join().unwrap() {
+                    Ok(()) => {
+                        assert_eq!(q.get(Wait::Poll, here()), Ok(2));
+                        assert_eq!(q.unfinished(), 2);
+                        PUT.store(true, StdOrdering::Relaxed);
+                    }
+                    Err((item, why)) => {
+                        assert_eq!((item, why), (2, Refused::Timeout));
+                        assert_eq!(q.get(Wait::Poll, here()), Err(Refused::NotNow));
+                        assert_eq!(q.unfinished(), 1);
+                        TIMED_OUT.store(true, StdOrdering::Relaxed);
+                    }
+                }
+            });
+        });
+        assert!(PUT.load(StdOrdering::Relaxed) && TIMED_OUT.load(StdOrdering::Relaxed));
+    }
+
+    #[test]
+    fn a_timed_get_and_a_timed_put_racing_shutdown_at_capacity_one_end() {
+        // A full one-slot queue: a timed putter and (after the main thread's get) a timed
+        // getter race a shutdown. Nobody is left asleep; every item is got once, or handed
+        // back; the putter never puts after the shutdown began refusing.
+        with_firing_deadlines(|| {
+            loom::model::Builder::new().check(|| {
+                let q = Arc::new(Array::<u32>::new("Queue", 1));
+                q.put(1, Wait::Poll, here()).unwrap();
+                let q2 = q.clone();
+                let putter = thread::spawn(move || q2.put(2, Wait::For(LONG), here()));
+                let first = q.get(Wait::For(LONG), here());
+                q.shutdown(false);
+                let put = putter.join().unwrap();
+                let mut seen: Vec<u32> = first.into_iter().collect();
+                if let Err((item, why)) = put {
+                    assert!(why == Refused::Timeout || why == Refused::ShutDown);
+                    seen.push(item);
+                }
+                while let Ok(item) = q.get(Wait::For(LONG), here()) {
+                    seen.push(item);
+                }
+                seen.sort_unstable();
+                assert_eq!(seen, [1, 2]);
+                assert!(q.is_shut_down());
+            });
+        });
+    }
+
+    #[test]
+    fn a_timed_join_racing_task_done_answers_by_the_count() {
+        with_firing_deadlines(|| {
+            loom::model::Builder::new().check(|| {
+                let q = Arc::new(Array::<u32>::new("Queue", 1));
+                q.put(1, Wait::Forever, here()).unwrap();
+                let q2 = q.clone();
+                let joiner = thread::spawn(move || q2.join(Wait::For(LONG), here()));
+                assert_eq!(q.get(Wait::Poll, here()), Ok(1));
+                q.task_done().unwrap();
+                let done = joiner.join().unwrap();
+                assert!(done || q.unfinished() == 0);
+                assert_eq!(q.unfinished(), 0);
+            });
+        });
     }
 }
