@@ -8,9 +8,11 @@
 //! hand-off: at small capacities nearly every put meets a full queue and every get an empty
 //! one, and a hand-off under locks ends in a park and a wake-up per item (issue 12: 4x4
 //! threads at capacity 64 cost 3.3 us of CPU per item, crossbeam 0.22). Here a put or get
-//! that finds the queue full or empty spins briefly ([`Backoff`]) on the slot it wants, and
-//! since each slot says by itself whether it is ready, the other side's progress shows up
-//! without any lock: most hand-offs at small capacities then complete within the spin.
+//! that finds the queue full or empty spins briefly (a few [`Backoff`] steps, no yields: see
+//! [`SPIN_STEPS`]) on the slot it wants, and since each slot says by itself whether it is
+//! ready, the other side's progress shows up without any lock. A putter that must sleep
+//! hands its item to the getters (see below), so a consumer never waits for a producer to
+//! wake up before it finds the next item.
 //!
 //! # The ring
 //!
@@ -48,11 +50,11 @@
 //!
 //! # Sleeping and waking
 //!
-//! `parked` holds a bit per kind of sleeper ([`GET`], [`PUT`], [`JOIN`]), each parked on its
-//! own key (an anchor byte of the queue) through the crate's one wait path. A waiter sets its
-//! bit in the park's `validate` (under the parking lot's bucket lock) and then, still there,
-//! checks again whether it must sleep; a waker reads the bit after its own change and calls
-//! into the parking lot only if it is set. Both sides are sequentially consistent pairs (the
+//! `parked` holds a bit per kind of sleeper ([`GET`], [`PUT`], [`JOIN`]); getters and joiners
+//! park on their own key (an anchor byte of the queue) through the crate's one wait path. A
+//! waiter sets its bit in the park's `validate` (under the parking lot's bucket lock) and
+//! then, still there, checks again whether it must sleep; a waker reads the bit after its own
+//! change and calls into the parking lot only if it is set. Both sides are sequentially consistent pairs (the
 //! waiter: `fetch_or` of the bit, then loads of `head`/`tail`/`done`; the waker: the CAS on
 //! `head`/`tail`/`done` or the shut-down `fetch_or`, then the load of the bit), so in their
 //! single total order either the waker sees the bit (and finds the waiter queued, since the
@@ -61,12 +63,28 @@
 //! is woken or times out; a `validate` that declines to sleep leaves its bit set, which
 //! costs the next waker one unpark call that finds nobody and clears it.
 //!
-//! One get wakes at most one putter and one put at most one getter; a woken thread tries
-//! again, and since it tries before looking at its deadline, a wake-up is never thrown away.
+//! One put wakes at most one getter; a woken getter tries again, and since it tries before
+//! looking at its deadline, a wake-up is never thrown away.
+//!
+//! **Putters hand their item over** (as flume's bounded channel does): a putter that must
+//! sleep lists a record with its item (on its own stack) in `putters`, sets the `PUT` bit
+//! (list locked: the bit says "the list is not empty"), looks once more whether the queue is
+//! still full, and parks on the record's address. A get that frees a slot and sees the bit
+//! locks the list, claims the free slot as a put would, moves the first record's item into
+//! it, marks the record done and wakes its putter, all before unlocking; the woken putter
+//! just returns. A putter that wakes for another reason (deadline, shutdown, room seen before
+//! it slept) locks the list: its record still listed means the item is still its own, to
+//! take back; unlisted means a get put it. So each record is settled exactly once, and the
+//! putter's stack frame outlives every access to it. The bit and the re-check pair as above
+//! (the putter's `fetch_or`, then its loads; the get's CAS on `head`, then its load of the
+//! bit), and the record's park validates "not done, still full, not shut down" under the
+//! bucket lock that the get's (or the shutdown's) wake-up takes after marking it.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::mem::MaybeUninit;
 use std::panic::Location;
+use std::ptr::NonNull;
 use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
@@ -74,8 +92,9 @@ use crossbeam_utils::CachePadded;
 use super::core::{GET, JOIN, PUT, Refused, Source, Wait, Waiters};
 use super::error::{QueueId, TaskDoneError};
 use crate::primitive::parking_lot_core::ParkResult;
-use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
+use crate::primitive::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use crate::sync::wait::{self, Blocked, WaitKind};
+use crate::{Lock, Mutex};
 
 /// The largest capacity served by this core: the ring is allocated whole up front (a stamp
 /// and an item per slot), so larger bounds use the two-lock core, which grows on demand.
@@ -88,6 +107,29 @@ struct Slot<T> {
     /// The item, present exactly while the stamp says "holds the item put at p".
     item: ItemCell<T>,
 }
+
+/// A putter asleep on a full queue, with its item (on the putter's stack).
+struct Pending<T> {
+    item: ItemCell<T>,
+    /// Set (with the putters' list locked) once a get has put the item.
+    done: AtomicBool,
+}
+
+/// A listed [`Pending`]: only touched with the putters' list locked.
+struct Handed<T>(NonNull<Pending<T>>);
+
+impl<T> Clone for Handed<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Handed<T> {}
+
+// SAFETY: a `Handed` is only dereferenced with the putters' list locked, while its putter
+// keeps the `Pending` alive (see `wait_handed`); the item moves to another thread, hence
+// `T: Send`.
+unsafe impl<T: Send> Send for Handed<T> {}
 
 /// A bounded FIFO queue on a ring of stamped slots: see the module docs.
 pub(crate) struct Array<T> {
@@ -103,6 +145,11 @@ pub(crate) struct Array<T> {
     /// Tasks marked done (`task_done`, and items removed by `shutdown_immediate`); never more
     /// than the puts counted by `tail`.
     done: CachePadded<AtomicUsize>,
+    /// The putters asleep on a full queue, longest waiting first, each with its item: a get
+    /// that frees a slot puts the first one's item for it (so the consumers need not wait
+    /// for a putter to wake up to find the next item). The `PUT` bit of `parked` says "not
+    /// empty", set and cleared with the lock held.
+    putters: CachePadded<Mutex<VecDeque<Handed<T>>>>,
     // ---- read-only from here on ----
     slots: Box<[Slot<T>]>,
     cap: usize,
@@ -144,6 +191,7 @@ impl<T> Array<T> {
             tail: CachePadded::new(AtomicUsize::new(0)),
             parked: CachePadded::new(AtomicU32::new(0)),
             done: CachePadded::new(AtomicUsize::new(0)),
+            putters: CachePadded::new(Mutex::from_raw(Lock::new(), VecDeque::new())),
             slots,
             cap,
             mark_bit,
@@ -309,7 +357,7 @@ impl<T> Array<T> {
     #[track_caller]
     fn put_slow(
         &self,
-        item: T,
+        mut item: T,
         wait: Wait,
         location: &'static Location<'static>,
     ) -> Result<(), (T, Refused)> {
@@ -320,7 +368,7 @@ impl<T> Array<T> {
         };
         let mut timed_out = false;
         loop {
-            let backoff = Backoff::new();
+            let (backoff, mut spins) = (Backoff::new(), 0);
             loop {
                 match self.claim_put() {
                     Ok(claim) => {
@@ -331,19 +379,103 @@ impl<T> Array<T> {
                     Err(why) => return Err((item, why)),
                 }
                 // After a timed-out park, one look is enough.
-                if timed_out || backoff.is_completed() {
+                if timed_out || spun(&backoff, &mut spins) {
                     break;
                 }
-                backoff.snooze();
             }
             // A `TimedOut` park means the deadline passed (parking_lot_core's promise).
             if timed_out || deadline.is_some_and(|t| Instant::now() >= t) {
                 return Err((item, Refused::Timeout));
             }
-            let sleep = || self.put_must_sleep();
-            let result = self.park(PUT, WaitKind::QueuePut, location, deadline, sleep);
-            timed_out = result == ParkResult::TimedOut;
+            match self.wait_handed(item, deadline, location) {
+                Ok(()) => return Ok(()),
+                Err((back, timed)) => (item, timed_out) = (back, timed),
+            }
         }
+    }
+
+    /// Parks with `item` handed to the getters: the get that next frees a slot puts it
+    /// (`Ok`), unless this thread takes it back first, woken by the shutdown, by a deadline
+    /// (`true`: it passed), or finding room before it slept (then it tries again itself).
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn wait_handed(
+        &self,
+        item: T,
+        deadline: Option<Instant>,
+        location: &'static Location<'static>,
+    ) -> Result<(), (T, bool)> {
+        let pending = Pending {
+            item: ItemCell::new(),
+            done: AtomicBool::new(false),
+        };
+        // SAFETY: `pending` is not shared yet.
+        unsafe { pending.item.write(item) };
+        let me = NonNull::from(&pending);
+        {
+            let mut putters = self.putters.lock();
+            putters.push_back(Handed(me));
+            self.parked.fetch_or(PUT, Ordering::SeqCst);
+        }
+        loom_fence();
+        let result = if self.put_must_sleep() {
+            // Sleeps unless a get already put the item, or room or the shutdown came since
+            // the look above: a get that frees a slot after it, or the shutdown, sees the
+            // `PUT` bit, and wakes this thread under the bucket lock `validate` runs under.
+            let validate = || !pending.done.load(Ordering::Acquire) && self.put_must_sleep();
+            let on = self.blocked(WaitKind::QueuePut, location);
+            wait::park(me.addr().get(), on, deadline, validate, |_, _| {})
+        } else {
+            ParkResult::Invalid
+        };
+        // Gets hand items over with the list locked, so under the lock `pending` is either
+        // still listed (the item is ours) or done.
+        let mut putters = self.putters.lock();
+        let Some(at) = putters.iter().position(|h| h.0 == me) else {
+            drop(putters);
+            debug_assert!(pending.done.load(Ordering::Relaxed));
+            return Ok(());
+        };
+        putters.remove(at);
+        if putters.is_empty() {
+            self.parked.fetch_and(!PUT, Ordering::SeqCst);
+        }
+        drop(putters);
+        // SAFETY: unlisted under the lock, so no get can reach `pending` any more, and no
+        // get took the item (it would have unlisted it in the same critical section).
+        let item = unsafe { pending.item.read() };
+        Err((item, result == ParkResult::TimedOut))
+    }
+
+    /// After a get freed a slot and saw the `PUT` bit: puts the item of the longest-waiting
+    /// putter for it and wakes it, if the slot is still free (another put may have taken it;
+    /// then the putter waits for the next get).
+    #[cold]
+    #[inline(never)]
+    fn hand_over(&self) {
+        let mut putters = self.putters.lock();
+        let Some(&Handed(first)) = putters.front() else {
+            return;
+        };
+        let Ok(claim) = self.claim_put() else {
+            return; // full again, or shut down (the shutdown wakes the putter)
+        };
+        putters.pop_front();
+        if putters.is_empty() {
+            self.parked.fetch_and(!PUT, Ordering::SeqCst);
+        }
+        // SAFETY: the putter that listed `first` takes it back only with the lock held, so
+        // while we hold the lock it lives (its owner is parked or waits for the lock) and
+        // its item is there; unlisting it makes the item ours.
+        let pending = unsafe { first.as_ref() };
+        // SAFETY: as above: the item is there, and moved out once.
+        let item = unsafe { pending.item.read() };
+        self.fill(claim, item);
+        pending.done.store(true, Ordering::Release);
+        // Woken with the lock held: the putter cannot return (and reuse the key) before.
+        wait::unpark_all(first.addr().get());
+        drop(putters);
     }
 
     /// In a putter's `validate`, after setting its bit: full and not shut down.
@@ -421,8 +553,8 @@ impl<T> Array<T> {
         }
     }
 
-    /// Reads the item out of a claimed slot, frees the slot, and wakes one putter if any
-    /// sleeps.
+    /// Reads the item out of a claimed slot, frees the slot, and if a putter sleeps, puts its
+    /// item into the free slot for it and wakes it.
     #[inline]
     fn take(&self, (slot, stamp): (&Slot<T>, usize)) -> T {
         // SAFETY: this thread claimed the slot by moving `head` past it, and its stamp said
@@ -432,7 +564,7 @@ impl<T> Array<T> {
         let item = unsafe { slot.item.read() };
         slot.stamp.store(stamp, Ordering::Release);
         if self.someone_parked(PUT) {
-            self.waiters().wake_one(PUT);
+            self.hand_over();
         }
         item
     }
@@ -449,17 +581,16 @@ impl<T> Array<T> {
         };
         let mut timed_out = false;
         loop {
-            let backoff = Backoff::new();
+            let (backoff, mut spins) = (Backoff::new(), 0);
             loop {
                 match self.claim_get() {
                     Ok(claim) => return Ok(self.take(claim)),
                     Err(Refused::NotNow) => {}
                     Err(why) => return Err(why),
                 }
-                if timed_out || backoff.is_completed() {
+                if timed_out || spun(&backoff, &mut spins) {
                     break;
                 }
-                backoff.snooze();
             }
             if timed_out || deadline.is_some_and(|t| Instant::now() >= t) {
                 return Err(Refused::Timeout);
@@ -610,7 +741,12 @@ impl<T> Array<T> {
             self.waiters().wake_all(GET);
         }
         if parked & PUT != 0 {
-            self.waiters().wake_all(PUT);
+            // Each takes its item back and finds the queue shut down. Woken with the lock
+            // held, as in `hand_over`.
+            let putters = self.putters.lock();
+            for h in putters.iter() {
+                wait::unpark_all(h.0.addr().get());
+            }
         }
         if parked & JOIN != 0 && self.unfinished() == 0 {
             self.waiters().wake_all(JOIN);
@@ -981,4 +1117,24 @@ mod loom_tests {
             });
         });
     }
+}
+
+/// Backoff steps before a full or empty queue parks: `spin` busy-waits `2^step` pause
+/// instructions, so this is 1 + 2 + 4 + 8 = 15 pauses, a fraction of a microsecond on most
+/// processors (a few on virtual machines, whose pause is slow). It stops short of crossbeam's
+/// yielding steps: on a loaded machine a yield hands the processor to another program, and
+/// Linux's EEVDF scheduler pushes a thread that yields to the back for longer each time (the
+/// matrix saw crossbeam stall for whole seconds), where a parked thread is woken directly.
+const SPIN_STEPS: u32 = 4;
+
+/// One more backoff step before parking; true once there have been [`SPIN_STEPS`] (under
+/// loom, at once).
+#[inline]
+fn spun(backoff: &Backoff, spins: &mut u32) -> bool {
+    if *spins >= SPIN_STEPS || backoff.is_completed() {
+        return true;
+    }
+    *spins += 1;
+    backoff.spin();
+    false
 }
