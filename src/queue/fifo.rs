@@ -126,6 +126,10 @@ tracked_api!(Queue,);
 /// The core behind a [`Queue`]: the slot ring for bounds up to [`ARRAY_MAX`] (it holds up
 /// where a full or empty queue is the common case: small bounds), the two-lock core for an
 /// unbounded queue or a larger bound (it grows on demand, and batches the hand-off).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per queue, behind its Arc: boxing would add a pointer hop to every put and get"
+)]
 enum Fifo<T> {
     Array(Array<T>),
     Split(Split<T, VecDeque<T>>),
