@@ -1120,12 +1120,15 @@ mod loom_tests {
 }
 
 /// Backoff steps before a full or empty queue parks: `spin` busy-waits `2^step` pause
-/// instructions, so this is 1 + 2 + 4 + 8 = 15 pauses, a fraction of a microsecond on most
-/// processors (a few on virtual machines, whose pause is slow). It stops short of crossbeam's
-/// yielding steps: on a loaded machine a yield hands the processor to another program, and
-/// Linux's EEVDF scheduler pushes a thread that yields to the back for longer each time (the
-/// matrix saw crossbeam stall for whole seconds), where a parked thread is woken directly.
-const SPIN_STEPS: u32 = 4;
+/// instructions, so this is 1 + 2 = 3 pauses: enough to catch the other side in the middle
+/// of its put or get, and cheap even where a pause is slow (about 200 ns on the virtual
+/// machine of the matrix runs, where longer pause spins cost more CPU per item than the
+/// parks they saved: 4 and 6 steps measured worse at 4x4 capacity 64). It leaves out
+/// crossbeam's yielding steps: on a loaded machine a yield hands the processor to another
+/// program, and Linux's EEVDF scheduler moves the deadline of a thread that yields further
+/// back each time, so yield-spinners stalled for whole seconds in the matrix (crossbeam's
+/// bounded channel, and this core while it yielded), where a parked thread is woken directly.
+const SPIN_STEPS: u32 = 2;
 
 /// One more backoff step before parking; true once there have been [`SPIN_STEPS`] (under
 /// loom, at once).
