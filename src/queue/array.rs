@@ -820,29 +820,37 @@ fn loom_fence() {
 #[cfg(not(loom))]
 use crossbeam_utils::Backoff;
 
-/// Under loom a spin is one `yield_now` (which tells loom to run someone else, so a wait
-/// for a slot that another thread is writing or reading ends), and a full or empty queue
-/// parks at once: loom explores every interleaving anyway, and each spin would only lengthen
-/// every execution.
+/// Under loom a spin is one `yield_now` (which tells loom to run someone else, and makes
+/// the spinning thread's next loads see something newer, so a wait for a slot that another
+/// thread is writing or reading ends), and a full or empty queue parks after one: loom
+/// explores every interleaving anyway, and more spins would only lengthen every execution.
+/// The one yield per round of `put_slow`/`get_slow` keeps a round that finds the queue full
+/// by one look and not full by the next (stale loads, which loom explores) from going round
+/// without ever letting loom show it a newer value.
 #[cfg(loom)]
-struct Backoff;
+struct Backoff {
+    yielded: std::cell::Cell<bool>,
+}
 
 #[cfg(loom)]
 impl Backoff {
     fn new() -> Self {
-        Backoff
+        Backoff {
+            yielded: std::cell::Cell::new(false),
+        }
     }
 
     fn spin(&self) {
-        loom::thread::yield_now();
+        self.snooze();
     }
 
     fn snooze(&self) {
+        self.yielded.set(true);
         loom::thread::yield_now();
     }
 
     fn is_completed(&self) -> bool {
-        true
+        self.yielded.get()
     }
 }
 
