@@ -671,7 +671,7 @@ impl<T> Array<T> {
             if marked == 0 {
                 return 0;
             }
-            match self.done.compare_exchange_weak(
+            match self.done.compare_exchange(
                 done,
                 done.wrapping_add(marked),
                 Ordering::SeqCst,
