@@ -389,14 +389,17 @@ impl<T> Array<T> {
             }
             match self.wait_handed(item, deadline, location) {
                 Ok(()) => return Ok(()),
-                Err((back, timed)) => (item, timed_out) = (back, timed),
+                Err((back, result)) => {
+                    (item, timed_out) = (back, result == ParkResult::TimedOut);
+                    loom_yield(result);
+                }
             }
         }
     }
 
     /// Parks with `item` handed to the getters: the get that next frees a slot puts it
-    /// (`Ok`), unless this thread takes it back first, woken by the shutdown, by a deadline
-    /// (`true`: it passed), or finding room before it slept (then it tries again itself).
+    /// (`Ok`), unless this thread takes it back first (with how its park ended), woken by the
+    /// shutdown or a deadline, or finding room before it slept (then it tries again itself).
     #[cold]
     #[inline(never)]
     #[track_caller]
@@ -405,7 +408,7 @@ impl<T> Array<T> {
         item: T,
         deadline: Option<Instant>,
         location: &'static Location<'static>,
-    ) -> Result<(), (T, bool)> {
+    ) -> Result<(), (T, ParkResult)> {
         let pending = Pending {
             item: ItemCell::new(),
             done: AtomicBool::new(false),
@@ -445,7 +448,7 @@ impl<T> Array<T> {
         // SAFETY: unlisted under the lock, so no get can reach `pending` any more, and no
         // get took the item (it would have unlisted it in the same critical section).
         let item = unsafe { pending.item.read() };
-        Err((item, result == ParkResult::TimedOut))
+        Err((item, result))
     }
 
     /// After a get freed a slot and saw the `PUT` bit: puts the item of the longest-waiting
@@ -598,6 +601,7 @@ impl<T> Array<T> {
             let sleep = || self.get_must_sleep();
             let result = self.park(GET, WaitKind::QueueGet, location, deadline, sleep);
             timed_out = result == ParkResult::TimedOut;
+            loom_yield(result);
         }
     }
 
@@ -716,6 +720,7 @@ impl<T> Array<T> {
             let sleep = || self.unfinished() != 0;
             let result = self.park(JOIN, WaitKind::QueueJoin, location, deadline, sleep);
             timed_out = result == ParkResult::TimedOut;
+            loom_yield(result);
         }
     }
 
@@ -820,38 +825,47 @@ fn loom_fence() {
 #[cfg(not(loom))]
 use crossbeam_utils::Backoff;
 
-/// Under loom a spin is one `yield_now` (which tells loom to run someone else, and makes
-/// the spinning thread's next loads see something newer, so a wait for a slot that another
-/// thread is writing or reading ends), and a full or empty queue parks after one: loom
-/// explores every interleaving anyway, and more spins would only lengthen every execution.
-/// The one yield per round of `put_slow`/`get_slow` keeps a round that finds the queue full
-/// by one look and not full by the next (stale loads, which loom explores) from going round
-/// without ever letting loom show it a newer value.
+/// Under loom a spin is one `yield_now` (which tells loom to run someone else, so a wait
+/// for a slot that another thread is writing or reading ends), and a full or empty queue
+/// parks at once: a yield there would let loom run the other side to completion first
+/// (loom runs a yielded thread only when the others block or yield) and hide every
+/// interleaving in which the waiter parks first. See [`loom_yield`] for the one place a
+/// round does yield.
 #[cfg(loom)]
-struct Backoff {
-    yielded: std::cell::Cell<bool>,
-}
+struct Backoff;
 
 #[cfg(loom)]
 impl Backoff {
     fn new() -> Self {
-        Backoff {
-            yielded: std::cell::Cell::new(false),
-        }
+        Backoff
     }
 
     fn spin(&self) {
-        self.snooze();
+        loom::thread::yield_now();
     }
 
     fn snooze(&self) {
-        self.yielded.set(true);
         loom::thread::yield_now();
     }
 
     fn is_completed(&self) -> bool {
-        self.yielded.get()
+        true
     }
+}
+
+/// Under loom, a yield after a park that declined to sleep (the queue was no longer full or
+/// empty at the look under the bucket lock): the next round's loads then see what changed
+/// (loom does not let a load that follows a yield return a value seen before it), where
+/// without it loom explores rounds that see stale values forever. A no-op otherwise: the
+/// next round's spin is enough on real hardware.
+#[inline(always)]
+fn loom_yield(result: ParkResult) {
+    #[cfg(loom)]
+    if result == ParkResult::Invalid {
+        loom::thread::yield_now();
+    }
+    #[cfg(not(loom))]
+    let _ = result;
 }
 
 /// The room for one item in a slot: a plain cell, or loom's checked one.
