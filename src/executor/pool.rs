@@ -34,10 +34,12 @@ pub(crate) trait Job: Send {
 
 pub(crate) type BoxJob = Box<dyn Job>;
 
-/// What the queue holds: a boxed job, or a small closure kept inside its future.
+/// What the queue holds: a boxed job, a small closure kept inside its future, or a small
+/// closure without a future kept in the queue's slot itself.
 pub(crate) enum Work {
     Boxed(BoxJob),
     Inline(Inline),
+    Small(Small),
 }
 
 impl Work {
@@ -45,6 +47,7 @@ impl Work {
         match self {
             Work::Boxed(j) => j.run(),
             Work::Inline(j) => j.run(),
+            Work::Small(j) => j.run(),
         }
     }
 
@@ -52,7 +55,80 @@ impl Work {
         match self {
             Work::Boxed(j) => j.fail(why),
             Work::Inline(j) => j.fail(why),
+            Work::Small(j) => j.fail(),
         }
+    }
+}
+
+/// How many words a closure without a future may take to travel in the queue's slot itself
+/// ([`Small`]) rather than in a box: a few captured references and indices.
+pub(crate) const SMALL_WORDS: usize = 4;
+
+/// A task without a future whose closure travels by value in the queue (no allocation per
+/// task: the submitter's `malloc` and the worker's `free` of a boxed job were a fifth of a
+/// scope's spawn loop). The closure's bytes, what else its functions need (a scope's state),
+/// and the functions that know its type.
+pub(crate) struct Small {
+    data: mem::MaybeUninit<[usize; SMALL_WORDS]>,
+    extra: *const (),
+    vtable: &'static SmallVTable,
+}
+
+pub(crate) struct SmallVTable {
+    /// Runs the closure read from the bytes.
+    pub(crate) run: unsafe fn(*mut u8, *const ()),
+    /// Drops the closure read from the bytes, without running it.
+    pub(crate) fail: unsafe fn(*mut u8, *const ()),
+}
+
+// SAFETY: a `Small` is built only from an `F: Send` (see `Small::with`): it moves the
+// closure to the worker as a `Box<F>` would; `extra` is shared state that is `Sync`.
+unsafe impl Send for Small {}
+
+impl Small {
+    /// Whether a closure of type `F` fits in a `Small`.
+    pub(crate) fn fits<F>() -> bool {
+        mem::size_of::<F>() <= mem::size_of::<[usize; SMALL_WORDS]>()
+            && mem::align_of::<F>() <= mem::align_of::<usize>()
+    }
+
+    /// Moves `f` into a `Small` run by `vtable`'s functions with `extra`.
+    ///
+    /// # Safety
+    ///
+    /// `vtable`'s functions read an `F` from the bytes (once) and accept `extra`; `F` is
+    /// `Send` and `extra` points to `Sync` state that outlives the job.
+    pub(crate) unsafe fn with<F>(f: F, extra: *const (), vtable: &'static SmallVTable) -> Small {
+        assert!(Self::fits::<F>(), "checked by the caller");
+        let mut data = mem::MaybeUninit::<[usize; SMALL_WORDS]>::uninit();
+        // SAFETY: the bytes are large and aligned enough for `F` (asserted) and ours.
+        unsafe { data.as_mut_ptr().cast::<F>().write(f) };
+        Small {
+            data,
+            extra,
+            vtable,
+        }
+    }
+
+    fn run(self) {
+        let mut this = mem::ManuallyDrop::new(self);
+        // SAFETY: the bytes hold the closure `with` wrote for this vtable, and the job is
+        // consumed here (not dropped afterwards): the closure is moved out exactly once.
+        unsafe { (this.vtable.run)(this.data.as_mut_ptr().cast(), this.extra) }
+    }
+
+    fn fail(self) {
+        let mut this = mem::ManuallyDrop::new(self);
+        // SAFETY: as in `run`.
+        unsafe { (this.vtable.fail)(this.data.as_mut_ptr().cast(), this.extra) }
+    }
+}
+
+/// Dropped without running (the queue went away with it): drop the closure.
+impl Drop for Small {
+    fn drop(&mut self) {
+        // SAFETY: as in `run`; a dropped job is neither run nor failed.
+        unsafe { (self.vtable.fail)(self.data.as_mut_ptr().cast(), self.extra) }
     }
 }
 
