@@ -273,6 +273,47 @@ where
     }
 }
 
+/// A task without a future ([`ThreadPoolExecutor::execute`]): its panic goes to the
+/// excepthook.
+struct Fired<F>(Option<F>);
+
+impl<F: FnOnce() + Send> Fired<F> {
+    const VTABLE: SmallVTable = SmallVTable {
+        run: Self::run_small,
+        fail: Self::fail_small,
+    };
+
+    unsafe fn run_small(data: *mut u8, _: *const ()) {
+        // SAFETY: the contract of `Small::with`, as `execute` built it: an `F`, read once.
+        run_fired(unsafe { data.cast::<F>().read() });
+    }
+
+    unsafe fn fail_small(data: *mut u8, _: *const ()) {
+        // SAFETY: as in `run_small`.
+        drop(unsafe { data.cast::<F>().read() });
+    }
+}
+
+impl<F: FnOnce() + Send> Job for Fired<F> {
+    fn run(mut self: Box<Self>) {
+        if let Some(f) = self.0.take() {
+            run_fired(f);
+        }
+    }
+
+    fn fail(self: Box<Self>, _why: Option<TaskException>) {}
+}
+
+/// Runs a fire-and-forget task: a panic is reported to the excepthook as the worker's, as if
+/// it had ended the thread, and the worker goes on.
+fn run_fired(f: impl FnOnce()) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(f)) {
+        let report = panic_report(payload.as_ref());
+        drop(payload);
+        crate::threading::excepthook::call(&crate::current_thread(), &report);
+    }
+}
+
 /// Cancels (`None`) or fails a future whose task will not run.
 pub(crate) fn fail_future<T>(shared: &Arc<Shared<T>>, why: Option<TaskException>) {
     match why {
@@ -870,6 +911,53 @@ impl ThreadPoolExecutor {
             }
         })?;
         Ok(TaskFuture::from_shared(shared))
+    }
+
+    /// Runs `f` in the pool without a future (fire-and-forget, like `rayon::spawn` or the
+    /// `threadpool` crate's `execute`): the cheapest way to queue work whose result nobody
+    /// waits for; a small closure is not even boxed. [`wait_idle`](Self::wait_idle) waits for
+    /// it like any task.
+    ///
+    /// Python has no such method. A panic in `f` has no future to go to, so it is reported
+    /// as a panic that ends a thread would be: the [excepthook](crate::set_excepthook) gets
+    /// it, with the worker's name; the worker lives on. A task the pool cancels (shutdown
+    /// with `cancel_futures`, a broken pool) is dropped without running.
+    ///
+    /// # Errors
+    ///
+    /// [`SubmitError`] holding `f` if the pool was shut down or is broken, or has no worker
+    /// and could not start one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let pool = threadkit::ThreadPoolExecutor::new(2)?;
+    /// let hits = Arc::new(AtomicUsize::new(0));
+    /// for _ in 0..100 {
+    ///     let h = hits.clone();
+    ///     pool.execute(move || { h.fetch_add(1, Ordering::Relaxed); })?;
+    /// }
+    /// pool.wait_idle();
+    /// assert_eq!(hits.load(Ordering::Relaxed), 100);
+    /// pool.shutdown(true, false)?;
+    /// assert!(pool.execute(|| ()).is_err()); // the closure comes back in the error
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn execute<F>(&self, f: F) -> Result<(), SubmitError<F>>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.pool.enqueue(f, |f| {
+            if Small::fits::<F>() {
+                // SAFETY: `Fired<F>`'s functions read an `F` and take no extra; `F` is `Send`.
+                Work::Small(unsafe { Small::with(f, std::ptr::null(), &Fired::<F>::VTABLE) })
+            } else {
+                Work::Boxed(Box::new(Fired(Some(f))))
+            }
+        })
     }
 
     pub(crate) fn pool(&self) -> &Arc<Pool> {
