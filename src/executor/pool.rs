@@ -62,7 +62,7 @@ impl Work {
 
 /// How many words a closure without a future may take to travel in the queue's slot itself
 /// ([`Small`]) rather than in a box: a few captured references and indices.
-pub(crate) const SMALL_WORDS: usize = 4;
+pub(crate) const SMALL_WORDS: usize = 2;
 
 /// A task without a future whose closure travels by value in the queue (no allocation per
 /// task: the submitter's `malloc` and the worker's `free` of a boxed job were a fifth of a
