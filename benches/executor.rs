@@ -5,7 +5,7 @@
 //!   crossbeam-channel queue of boxed jobs, each future a parking_lot `Mutex` + `Condvar`
 //!   slot), the `threadpool` crate (`execute`, each result through its own slot).
 //! - `tasks_no_futures`: the same tasks fire-and-forget, then wait for all: threadkit's
-//!   `submit` + `wait_idle`, `scope` + `submit` and `scope` + `spawn`, against `rayon::spawn` + a latch, `rayon::scope`,
+//!   `submit` + `wait_idle`, `execute` + `wait_idle`, `scope` + `submit` and `scope` + `spawn`, against `rayon::spawn` + a latch, `rayon::scope`,
 //!   and `threadpool`'s `execute` + `join`.
 //! - `round_trip`: one submit + result on an idle pool, against the same with the peers and a
 //!   bare two-thread hand-off (threadkit's `Semaphore` ping-pong).
@@ -236,6 +236,19 @@ fn tasks_no_futures(c: &mut Criterion) {
                 for i in 0..TASKS {
                     let s = sink.clone();
                     let _ = pool.submit(move || {
+                        s.fetch_add(black_box(i as usize) & 1, Ordering::Relaxed);
+                    });
+                }
+                pool.wait_idle();
+            })
+        })
+    });
+    g.bench_function("threadkit execute+wait_idle", |b| {
+        b.iter_custom(|iters| {
+            time_batches(iters, || {
+                for i in 0..TASKS {
+                    let s = sink.clone();
+                    let _ = pool.execute(move || {
                         s.fetch_add(black_box(i as usize) & 1, Ordering::Relaxed);
                     });
                 }

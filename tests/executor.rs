@@ -805,3 +805,74 @@ fn scope_spawn_refused_or_cancelled_does_not_run() {
     .unwrap();
     assert_eq!(ran.load(Ordering::SeqCst), 0);
 }
+
+/// Counts drops of the closures that capture it.
+struct DropCount<'a>(&'a AtomicUsize);
+
+impl Drop for DropCount<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn scope_spawn_drops_each_closure_once_small_or_large_run_or_cancelled() {
+    let pool = ThreadPoolExecutor::new(1).unwrap();
+    let (ran, dropped) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let started = Arc::new(Event::new());
+    let gate = Arc::new(Event::new());
+    let big = [1u64; 16]; // too large to travel unboxed
+    pool.scope(|s| {
+        let (ran, dropped) = (&ran, &dropped);
+        for _ in 0..10 {
+            let d = DropCount(dropped);
+            s.spawn(move || {
+                let _d = d;
+                ran.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+            let d = DropCount(dropped);
+            s.spawn(move || {
+                let _d = d;
+                ran.fetch_add(big.iter().sum::<u64>() as usize, Ordering::SeqCst);
+            })
+            .unwrap();
+        }
+    })
+    .unwrap();
+    assert_eq!(ran.load(Ordering::SeqCst), 10 + 10 * 16);
+    assert_eq!(dropped.load(Ordering::SeqCst), 20);
+
+    // Queued behind a blocked task, then cancelled by shutdown: dropped, never run.
+    ran.store(0, Ordering::SeqCst);
+    dropped.store(0, Ordering::SeqCst);
+    pool.scope(|s| {
+        let (ran, dropped) = (&ran, &dropped);
+        let (st, g) = (started.clone(), gate.clone());
+        s.spawn(move || {
+            st.set();
+            g.wait();
+        })
+        .unwrap();
+        started.wait();
+        for _ in 0..10 {
+            let d = DropCount(dropped);
+            s.spawn(move || {
+                let _d = d;
+                ran.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+            let d = DropCount(dropped);
+            s.spawn(move || {
+                let _d = d;
+                ran.fetch_add(big[0] as usize, Ordering::SeqCst);
+            })
+            .unwrap();
+        }
+        std::thread::scope(|t| t.spawn(|| pool.shutdown(false, true)).join().unwrap()).unwrap();
+        gate.set();
+    })
+    .unwrap();
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+    assert_eq!(dropped.load(Ordering::SeqCst), 20);
+}

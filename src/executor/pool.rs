@@ -34,10 +34,12 @@ pub(crate) trait Job: Send {
 
 pub(crate) type BoxJob = Box<dyn Job>;
 
-/// What the queue holds: a boxed job, or a small closure kept inside its future.
+/// What the queue holds: a boxed job, a small closure kept inside its future, or a small
+/// closure without a future kept in the queue's slot itself.
 pub(crate) enum Work {
     Boxed(BoxJob),
     Inline(Inline),
+    Small(Small),
 }
 
 impl Work {
@@ -45,6 +47,7 @@ impl Work {
         match self {
             Work::Boxed(j) => j.run(),
             Work::Inline(j) => j.run(),
+            Work::Small(j) => j.run(),
         }
     }
 
@@ -52,7 +55,80 @@ impl Work {
         match self {
             Work::Boxed(j) => j.fail(why),
             Work::Inline(j) => j.fail(why),
+            Work::Small(j) => j.fail(),
         }
+    }
+}
+
+/// How many words a closure without a future may take to travel in the queue's slot itself
+/// ([`Small`]) rather than in a box: a few captured references and indices.
+pub(crate) const SMALL_WORDS: usize = 2;
+
+/// A task without a future whose closure travels by value in the queue (no allocation per
+/// task: the submitter's `malloc` and the worker's `free` of a boxed job were a fifth of a
+/// scope's spawn loop). The closure's bytes, what else its functions need (a scope's state),
+/// and the functions that know its type.
+pub(crate) struct Small {
+    data: mem::MaybeUninit<[usize; SMALL_WORDS]>,
+    extra: *const (),
+    vtable: &'static SmallVTable,
+}
+
+pub(crate) struct SmallVTable {
+    /// Runs the closure read from the bytes.
+    pub(crate) run: unsafe fn(*mut u8, *const ()),
+    /// Drops the closure read from the bytes, without running it.
+    pub(crate) fail: unsafe fn(*mut u8, *const ()),
+}
+
+// SAFETY: a `Small` is built only from an `F: Send` (see `Small::with`): it moves the
+// closure to the worker as a `Box<F>` would; `extra` is shared state that is `Sync`.
+unsafe impl Send for Small {}
+
+impl Small {
+    /// Whether a closure of type `F` fits in a `Small`.
+    pub(crate) fn fits<F>() -> bool {
+        mem::size_of::<F>() <= mem::size_of::<[usize; SMALL_WORDS]>()
+            && mem::align_of::<F>() <= mem::align_of::<usize>()
+    }
+
+    /// Moves `f` into a `Small` run by `vtable`'s functions with `extra`.
+    ///
+    /// # Safety
+    ///
+    /// `vtable`'s functions read an `F` from the bytes (once) and accept `extra`; `F` is
+    /// `Send` and `extra` points to `Sync` state that outlives the job.
+    pub(crate) unsafe fn with<F>(f: F, extra: *const (), vtable: &'static SmallVTable) -> Small {
+        assert!(Self::fits::<F>(), "checked by the caller");
+        let mut data = mem::MaybeUninit::<[usize; SMALL_WORDS]>::uninit();
+        // SAFETY: the bytes are large and aligned enough for `F` (asserted) and ours.
+        unsafe { data.as_mut_ptr().cast::<F>().write(f) };
+        Small {
+            data,
+            extra,
+            vtable,
+        }
+    }
+
+    fn run(self) {
+        let mut this = mem::ManuallyDrop::new(self);
+        // SAFETY: the bytes hold the closure `with` wrote for this vtable, and the job is
+        // consumed here (not dropped afterwards): the closure is moved out exactly once.
+        unsafe { (this.vtable.run)(this.data.as_mut_ptr().cast(), this.extra) }
+    }
+
+    fn fail(self) {
+        let mut this = mem::ManuallyDrop::new(self);
+        // SAFETY: as in `run`.
+        unsafe { (this.vtable.fail)(this.data.as_mut_ptr().cast(), this.extra) }
+    }
+}
+
+/// Dropped without running (the queue went away with it): drop the closure.
+impl Drop for Small {
+    fn drop(&mut self) {
+        // SAFETY: as in `run`; a dropped job is neither run nor failed.
+        unsafe { (self.vtable.fail)(self.data.as_mut_ptr().cast(), self.extra) }
     }
 }
 
@@ -194,6 +270,47 @@ where
         let Task { f, shared } = *self;
         drop(f);
         fail_future(&shared, why);
+    }
+}
+
+/// A task without a future ([`ThreadPoolExecutor::execute`]): its panic goes to the
+/// excepthook.
+struct Fired<F>(Option<F>);
+
+impl<F: FnOnce() + Send> Fired<F> {
+    const VTABLE: SmallVTable = SmallVTable {
+        run: Self::run_small,
+        fail: Self::fail_small,
+    };
+
+    unsafe fn run_small(data: *mut u8, _: *const ()) {
+        // SAFETY: the contract of `Small::with`, as `execute` built it: an `F`, read once.
+        run_fired(unsafe { data.cast::<F>().read() });
+    }
+
+    unsafe fn fail_small(data: *mut u8, _: *const ()) {
+        // SAFETY: as in `run_small`.
+        drop(unsafe { data.cast::<F>().read() });
+    }
+}
+
+impl<F: FnOnce() + Send> Job for Fired<F> {
+    fn run(mut self: Box<Self>) {
+        if let Some(f) = self.0.take() {
+            run_fired(f);
+        }
+    }
+
+    fn fail(self: Box<Self>, _why: Option<TaskException>) {}
+}
+
+/// Runs a fire-and-forget task: a panic is reported to the excepthook as the worker's, as if
+/// it had ended the thread, and the worker goes on.
+fn run_fired(f: impl FnOnce()) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(f)) {
+        let report = panic_report(payload.as_ref());
+        drop(payload);
+        crate::threading::excepthook::call(&crate::current_thread(), &report);
     }
 }
 
@@ -794,6 +911,53 @@ impl ThreadPoolExecutor {
             }
         })?;
         Ok(TaskFuture::from_shared(shared))
+    }
+
+    /// Runs `f` in the pool without a future (fire-and-forget, like `rayon::spawn` or the
+    /// `threadpool` crate's `execute`): the cheapest way to queue work whose result nobody
+    /// waits for; a small closure is not even boxed. [`wait_idle`](Self::wait_idle) waits for
+    /// it like any task.
+    ///
+    /// Python has no such method. A panic in `f` has no future to go to, so it is reported
+    /// as a panic that ends a thread would be: the [excepthook](crate::set_excepthook) gets
+    /// it, with the worker's name; the worker lives on. A task the pool cancels (shutdown
+    /// with `cancel_futures`, a broken pool) is dropped without running.
+    ///
+    /// # Errors
+    ///
+    /// [`SubmitError`] holding `f` if the pool was shut down or is broken, or has no worker
+    /// and could not start one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let pool = threadkit::ThreadPoolExecutor::new(2)?;
+    /// let hits = Arc::new(AtomicUsize::new(0));
+    /// for _ in 0..100 {
+    ///     let h = hits.clone();
+    ///     pool.execute(move || { h.fetch_add(1, Ordering::Relaxed); })?;
+    /// }
+    /// pool.wait_idle();
+    /// assert_eq!(hits.load(Ordering::Relaxed), 100);
+    /// pool.shutdown(true, false)?;
+    /// assert!(pool.execute(|| ()).is_err()); // the closure comes back in the error
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn execute<F>(&self, f: F) -> Result<(), SubmitError<F>>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.pool.enqueue(f, |f| {
+            if Small::fits::<F>() {
+                // SAFETY: `Fired<F>`'s functions read an `F` and take no extra; `F` is `Send`.
+                Work::Small(unsafe { Small::with(f, std::ptr::null(), &Fired::<F>::VTABLE) })
+            } else {
+                Work::Boxed(Box::new(Fired(Some(f))))
+            }
+        })
     }
 
     pub(crate) fn pool(&self) -> &Arc<Pool> {

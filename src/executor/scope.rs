@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::error::{SubmitError, TaskException};
 use super::future::{Shared, TaskFuture, run_task};
 use super::pool::{
-    BoxJob, Inline, InlineVTable, Job, ThreadPoolExecutor, Work, fail_future, take_inline,
+    BoxJob, Inline, InlineVTable, Job, Small, SmallVTable, ThreadPoolExecutor, Work, fail_future,
+    take_inline,
 };
 use crate::sync::wait::{self, Blocked, ObjectId, ObjectKind};
 use crate::{ThreadPanic, WaitKind};
@@ -162,6 +163,44 @@ pub struct Scope<'scope, 'env: 'scope> {
     _env: PhantomData<&'env mut &'env ()>,
 }
 
+/// A small scoped task without a future, carried in the queue's slot (see `pool::Small`);
+/// the extra pointer is the scope's state.
+struct SmallSpawned<F>(PhantomData<F>);
+
+impl<F> SmallSpawned<F>
+where
+    F: FnOnce() + Send,
+{
+    const VTABLE: SmallVTable = SmallVTable {
+        run: Self::run,
+        fail: Self::fail,
+    };
+
+    unsafe fn run(data: *mut u8, scope: *const ()) {
+        // SAFETY: the contract of `Small::with`, as `Scope::spawn` built it: the bytes hold
+        // an `F`, read once.
+        let f = unsafe { data.cast::<F>().read() };
+        // SAFETY: the scope's state outlives its tasks (`scope` waits for `running` = 0).
+        let scope = unsafe { &*scope.cast::<ScopeState>() };
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(f)) {
+            let p = super::future::panic_report(payload.as_ref());
+            scope
+                .panics
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(p);
+        }
+        scope.done();
+    }
+
+    unsafe fn fail(data: *mut u8, scope: *const ()) {
+        // SAFETY: as in `run`.
+        drop(unsafe { data.cast::<F>().read() });
+        // SAFETY: as in `run`.
+        unsafe { &*scope.cast::<ScopeState>() }.done();
+    }
+}
+
 /// A scoped task without a future ([`Scope::spawn`]): its panic goes to the scope's
 /// [`ScopeError`] only.
 struct Spawned<'scope, F> {
@@ -230,6 +269,18 @@ impl<'scope> Scope<'scope, '_> {
         let state = &self.state;
         self.executor.pool().enqueue(f, move |f| {
             state.running.fetch_add(1, Ordering::SeqCst);
+            if Small::fits::<F>() {
+                // SAFETY: `SmallSpawned<F>`'s functions read an `F` and take this scope's
+                // state, which outlives every task (`scope` waits for `running` = 0, and the
+                // functions touch nothing after `done`); `F` is `Send`, the state `Sync`.
+                return Work::Small(unsafe {
+                    Small::with(
+                        f,
+                        std::ptr::from_ref(state).cast(),
+                        &SmallSpawned::<F>::VTABLE,
+                    )
+                });
+            }
             let job: Box<dyn Job + 'scope> = Box::new(Spawned {
                 f: Some(f),
                 scope: state,
