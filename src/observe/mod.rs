@@ -11,6 +11,7 @@
 //! contention) feed these modules through the small input APIs each one documents.
 
 pub mod graph;
+pub mod lock_order;
 pub mod timeline;
 
 pub use graph::{

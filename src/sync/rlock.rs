@@ -137,8 +137,24 @@ impl RLock {
     #[track_caller]
     pub fn acquire(&self) {
         let me = registry::current_ident();
+        if held::active() {
+            return self.acquire_tracked(me, Location::caller());
+        }
         if !self.try_acquire_fast(me, Location::caller()) {
             self.acquire_slow(None, Location::caller());
+        }
+    }
+
+    /// [`acquire`](RLock::acquire) while held locks are tracked: a first level checks the
+    /// lock order first (it may panic before anything is taken).
+    #[cold]
+    #[inline(never)]
+    fn acquire_tracked(&self, me: u64, location: &'static Location<'static>) {
+        if !self.owned_by(me) {
+            held::acquiring(self.id(), location);
+        }
+        if !self.try_acquire_fast(me, location) {
+            self.acquire_slow(None, location);
         }
     }
 
@@ -517,11 +533,20 @@ impl RLock {
     /// For `Condition::wait`: takes the lock again with the recursion count it had, blocking
     /// (recorded as [`WaitKind::Condition`]) while another thread holds it.
     pub(crate) fn acquire_restore(&self, count: usize, location: &'static Location<'static>) {
+        held::acquiring(self.id(), location);
         if !self.lock.try_acquire_fast() {
             self.lock
                 .acquire_slow(WaitKind::Condition, self.id(), None, location);
         }
         self.took(count, location);
+    }
+}
+
+impl Drop for RLock {
+    /// Forgets the lock's place in the lock order, while lock-order checking is on (one
+    /// relaxed load while it is off).
+    fn drop(&mut self) {
+        held::dropped(self.addr());
     }
 }
 
