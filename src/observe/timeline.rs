@@ -276,10 +276,6 @@ pub fn mark(name: impl Into<String>) {
 
 /// A thread starts running its target (called on that thread).
 #[inline]
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the lead wires it to thread start")
-)]
 pub(crate) fn thread_started(ident: u64, name: &str) {
     if !RECORDING.load(Ordering::Relaxed) {
         return;
@@ -294,10 +290,6 @@ pub(crate) fn thread_started(ident: u64, name: &str) {
 
 /// A thread ends (called on that thread, as its last act).
 #[inline]
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the lead wires it to thread exit")
-)]
 pub(crate) fn thread_ended(ident: u64) {
     if !RECORDING.load(Ordering::Relaxed) {
         return;
@@ -307,10 +299,6 @@ pub(crate) fn thread_ended(ident: u64) {
 
 /// A thread is about to park on `object` (called on that thread).
 #[inline]
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the lead wires it to the wait path")
-)]
 pub(crate) fn blocked(
     ident: u64,
     kind: &'static str,
@@ -335,10 +323,6 @@ pub(crate) fn blocked(
 
 /// A thread's wait is over (called on that thread).
 #[inline]
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the lead wires it to the wait path")
-)]
 pub(crate) fn unblocked(ident: u64) {
     if !RECORDING.load(Ordering::Relaxed) {
         return;
