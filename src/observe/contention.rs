@@ -228,8 +228,11 @@ pub fn enable() {
 /// # Examples
 ///
 /// ```
-/// threadkit::observe::contention::disable();
-/// assert!(!threadkit::observe::contention::is_enabled());
+/// use threadkit::observe::contention;
+///
+/// contention::enable();
+/// contention::disable();
+/// assert!(!contention::is_enabled());
 /// ```
 pub fn disable() {
     ON.store(false, Ordering::Relaxed);
@@ -240,7 +243,11 @@ pub fn disable() {
 /// # Examples
 ///
 /// ```
-/// assert!(!threadkit::observe::contention::is_enabled());
+/// use threadkit::observe::contention;
+///
+/// contention::enable();
+/// assert!(contention::is_enabled());
+/// contention::disable();
 /// ```
 #[inline]
 pub fn is_enabled() -> bool {
@@ -252,8 +259,25 @@ pub fn is_enabled() -> bool {
 /// # Examples
 ///
 /// ```
-/// threadkit::observe::contention::reset();
-/// assert!(threadkit::observe::contention().rows().is_empty());
+/// use std::sync::Arc;
+/// use threadkit::{Lock, Thread, observe};
+///
+/// observe::contention::enable();
+/// let lock = Arc::new(Lock::new());
+/// let guard = lock.guard();
+/// let l = lock.clone();
+/// let t = Thread::new(move || drop(l.guard()));
+/// t.start()?;
+/// while t.waiting().is_none() {
+///     std::thread::yield_now();
+/// }
+/// drop(guard);
+/// t.join()?;
+/// observe::contention::disable();
+/// assert!(observe::contention().get(lock.id()).is_some());
+/// observe::contention::reset();
+/// assert!(observe::contention().get(lock.id()).is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn reset() {
     let mut t = lock(&TABLES);

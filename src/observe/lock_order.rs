@@ -361,7 +361,11 @@ pub fn disable() {
 /// # Examples
 ///
 /// ```
-/// assert!(!threadkit::observe::lock_order::is_enabled());
+/// use threadkit::observe::lock_order::{self, OnCycle};
+///
+/// lock_order::enable(OnCycle::Panic);
+/// assert!(lock_order::is_enabled());
+/// lock_order::disable();
 /// ```
 pub fn is_enabled() -> bool {
     held::ordering()
