@@ -244,9 +244,40 @@ static STATE: Mutex<Option<State>> = Mutex::new(None);
 /// known pairs is then emptied before its next use.
 static EPOCH: AtomicU64 = AtomicU64::new(0);
 
+/// Bumped whenever checking is turned on or off: the copies of held lists start again.
+static SESSION: AtomicU64 = AtomicU64::new(0);
+
+/// The size of [`Cache::recent`].
+const RECENT: usize = 32;
+
+/// Where `pair` goes in [`Cache::recent`].
+#[inline]
+fn recent_slot(pair: (usize, usize)) -> usize {
+    let h = (pair.0 ^ pair.1.rotate_left(17)).wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize);
+    h >> (usize::BITS - RECENT.trailing_zeros())
+}
+
+impl Cache {
+    /// The held list, emptied first if it belongs to an earlier session.
+    fn held_now(&mut self) -> &mut Vec<HeldLock> {
+        let session = SESSION.load(Ordering::Relaxed);
+        if self.session != session {
+            self.held.clear();
+            self.session = session;
+        }
+        &mut self.held
+    }
+}
+
 /// The pairs of addresses `(held, taken)` this thread knows to be in the graph (or already
-/// reported), valid for one epoch.
+/// reported), valid for one epoch; and the locks this thread holds, taken while checking was
+/// on (a copy of its shared held-lock list that it alone reads, so that a check takes no lock).
 struct Cache {
+    held: Vec<HeldLock>,
+    /// The pairs found last, by [`recent_slot`]: most checks end here, without hashing.
+    recent: [(usize, usize); RECENT],
+    /// The [`SESSION`] `held` belongs to: a lock released while checking was off stayed in it.
+    session: u64,
     epoch: u64,
     pairs: HashSet<(usize, usize), BuildHasherDefault<PairHasher>>,
 }
@@ -280,6 +311,9 @@ impl Hasher for PairHasher {
 crate::primitive::thread_local! {
     static CACHE: RefCell<Cache> = const {
         RefCell::new(Cache {
+            held: Vec::new(),
+            recent: [(0, 0); RECENT],
+            session: u64::MAX,
             epoch: u64::MAX,
             pairs: HashSet::with_hasher(BuildHasherDefault::new()),
         })
@@ -331,6 +365,7 @@ pub fn enable(on_cycle: OnCycle) {
                 reported: HashSet::new(),
                 on_cycle,
             });
+            SESSION.fetch_add(1, Ordering::SeqCst);
             EPOCH.fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -353,6 +388,7 @@ pub fn disable() {
     let mut st = state();
     held::set_order(false);
     *st = None;
+    SESSION.fetch_add(1, Ordering::SeqCst);
     EPOCH.fetch_add(1, Ordering::SeqCst);
 }
 
@@ -374,25 +410,45 @@ pub fn is_enabled() -> bool {
 /// The calling thread is about to take `taking` at `at` (see `held::acquiring`).
 #[inline(never)]
 pub(crate) fn check(taking: ObjectId, at: &'static Location<'static>) {
-    let epoch = EPOCH.load(Ordering::SeqCst);
+    let epoch = EPOCH.load(Ordering::Acquire);
     let to = taking.addr();
-    let missing = held::with_held(|held| {
-        let others = || held.iter().filter(|h| h.object.addr() != to);
-        CACHE
-            .try_with(|c| {
-                let mut c = c.borrow_mut();
-                if c.epoch != epoch {
-                    c.pairs.clear();
-                    c.epoch = epoch;
+    let missing = CACHE
+        .try_with(|c| {
+            let mut c = c.borrow_mut();
+            if c.epoch != epoch {
+                c.pairs.clear();
+                c.recent = [(0, 0); RECENT];
+                c.epoch = epoch;
+            }
+            c.held_now();
+            let c = &mut *c;
+            let mut missing = Vec::new();
+            for h in &c.held {
+                let pair = (h.object.addr(), to);
+                if pair.0 == to {
+                    continue;
                 }
-                others()
-                    .filter(|h| !c.pairs.contains(&(h.object.addr(), to)))
+                let slot = recent_slot(pair);
+                if c.recent[slot] == pair {
+                    continue;
+                }
+                if c.pairs.contains(&pair) {
+                    c.recent[slot] = pair;
+                    continue;
+                }
+                missing.push(*h);
+            }
+            missing
+        })
+        // In the thread's teardown (no cache left): check against the shared list.
+        .unwrap_or_else(|_| {
+            held::with_held(|held| {
+                held.iter()
+                    .filter(|h| h.object.addr() != to)
                     .copied()
-                    .collect::<Vec<HeldLock>>()
+                    .collect()
             })
-            // In the thread's teardown (no cache left): check every pair.
-            .unwrap_or_else(|_| others().copied().collect())
-    });
+        });
     if !missing.is_empty() {
         check_slow(&missing, taking, at, epoch);
     }
@@ -461,6 +517,22 @@ fn check_slow(missing: &[HeldLock], taking: ObjectId, at: &'static Location<'sta
             OnCycle::Callback(f) => f(&v),
         }
     }
+}
+
+/// The calling thread has taken `lock` (see `held::acquired`).
+pub(crate) fn pushed(lock: HeldLock) {
+    let _ = CACHE.try_with(|c| c.borrow_mut().held_now().push(lock));
+}
+
+/// The calling thread has released `object` (see `held::released`).
+pub(crate) fn removed(object: ObjectId) {
+    let _ = CACHE.try_with(|c| {
+        let mut c = c.borrow_mut();
+        let held = c.held_now();
+        if let Some(i) = held.iter().rposition(|h| h.object == object) {
+            held.remove(i);
+        }
+    });
 }
 
 /// The lock at `addr` is being dropped: its node leaves the graph.

@@ -118,14 +118,19 @@ pub(crate) fn with_held<R>(f: impl FnOnce(&[HeldLock]) -> R) -> R {
 #[cold]
 #[inline(never)]
 fn push(object: ObjectId, location: &'static Location<'static>) {
-    registry::with_current(|inner| {
-        list(inner).push(HeldLock { object, location });
-    });
+    let lock = HeldLock { object, location };
+    registry::with_current(|inner| list(inner).push(lock));
+    if ordering() {
+        crate::observe::lock_order::pushed(lock);
+    }
 }
 
 #[cold]
 #[inline(never)]
 fn remove(object: ObjectId) {
+    if ordering() {
+        crate::observe::lock_order::removed(object);
+    }
     registry::with_current(|inner| {
         let mut held = list(inner);
         // The most recent first: locks are usually released in the reverse order.
