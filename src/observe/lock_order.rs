@@ -4,7 +4,7 @@
 //! While it is on ([`enable`]), every thread keeps the list of the locks it holds, and each
 //! blocking acquisition of a [`Lock`](crate::Lock), an [`RLock`](crate::RLock) (its first
 //! level), a [`Mutex`](crate::Mutex), a [`ReentrantMutex`](crate::ReentrantMutex) (first
-//! level) or a [`Condition`](crate::Condition)'s lock (taken back after a wait) adds, for each
+//! level) or a [`Condition`](crate::Condition)'s lock (taken with `acquire` or `guard`) adds, for each
 //! lock `A` the thread holds, the edge "`A` held while taking `B`" to one global
 //! [`LockOrderGraph`]. The first acquisition whose edge closes a cycle (somewhere, some thread
 //! took `B` (perhaps through other locks) and then `A`) is reported with both orders and the
@@ -28,7 +28,9 @@
 //! [`enable`] starts from an empty graph. The limit: a lock that is forgotten
 //! (`std::mem::forget`) inside memory that is then reused keeps its node.
 //!
-//! Also not checked: timed and non-blocking acquisitions (they cannot deadlock forever; a
+//! Also not checked: a `Condition` wait taking its lock back (the thread took it, checked,
+//! before the wait, and a panic there would leave the caller's guard releasing a lock it does
+//! not hold; it is listed as held again); timed and non-blocking acquisitions (they cannot deadlock forever; a
 //! try-lock in the "wrong" order is a common way to avoid a deadlock), though the locks they
 //! take count as held; `RwLock` (readers share it); a thread taking a `Lock` it already holds
 //! (the deadlock report sees that one: a `Lock` may be released by another thread, so the held

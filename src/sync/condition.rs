@@ -185,7 +185,6 @@ impl sealed::Sealed for Lock {
     }
 
     fn acquire_restore(&self, _count: usize, location: &'static Location<'static>) {
-        held::acquiring(self.id(), location);
         if !self.try_acquire_fast() {
             self.acquire_slow(WaitKind::Condition, self.id(), None, location);
         }

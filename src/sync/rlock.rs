@@ -533,7 +533,6 @@ impl RLock {
     /// For `Condition::wait`: takes the lock again with the recursion count it had, blocking
     /// (recorded as [`WaitKind::Condition`]) while another thread holds it.
     pub(crate) fn acquire_restore(&self, count: usize, location: &'static Location<'static>) {
-        held::acquiring(self.id(), location);
         if !self.lock.try_acquire_fast() {
             self.lock
                 .acquire_slow(WaitKind::Condition, self.id(), None, location);
