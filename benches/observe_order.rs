@@ -10,10 +10,10 @@
 //! Only ratios between entries of one group in one run mean anything.
 
 use std::hint::black_box;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Bencher, Criterion, criterion_group, criterion_main};
 use threadkit::observe::{contention, lock_order, timeline};
 
 fn two_locks(c: &mut Criterion) {
@@ -90,74 +90,88 @@ fn recording(on: bool) {
     }
 }
 
-/// `iters` round trips of a two-semaphore ping-pong with a second thread.
-fn semaphore_handoff(iters: u64) -> Duration {
-    let (ping, pong) = (
-        Arc::new(threadkit::Semaphore::new(0)),
-        Arc::new(threadkit::Semaphore::new(0)),
-    );
-    let (pi, po) = (ping.clone(), pong.clone());
-    let partner = std::thread::spawn(move || {
-        for _ in 0..iters {
-            pi.acquire();
-            po.release(1).unwrap();
+/// Times `main_step` run `iters` times while a helper thread runs `helper_step` as often
+/// (one helper for the whole benchmark), with recording `on` or off during each batch.
+fn two_threads<H, M>(b: &mut Bencher, on: bool, helper_step: H, main_step: M)
+where
+    H: Fn() + Send + 'static,
+    M: Fn(),
+{
+    let (go_tx, go_rx) = mpsc::channel::<u64>();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let helper = std::thread::spawn(move || {
+        while let Ok(iters) = go_rx.recv() {
+            for _ in 0..iters {
+                helper_step();
+            }
+            done_tx.send(()).unwrap();
         }
     });
-    let start = Instant::now();
-    for _ in 0..iters {
-        ping.release(1).unwrap();
-        pong.acquire();
-    }
-    let t = start.elapsed();
-    partner.join().unwrap();
-    t
-}
-
-/// `iters` acquire-release pairs by each of two threads on one lock.
-fn contended_lock(iters: u64) -> Duration {
-    let lock = Arc::new(threadkit::Lock::new());
-    let l = lock.clone();
-    let start = Instant::now();
-    let partner = std::thread::spawn(move || {
+    b.iter_custom(|iters| {
+        recording(on);
+        go_tx.send(iters).unwrap();
+        let start = Instant::now();
         for _ in 0..iters {
-            let _g = l.guard();
-            black_box(());
+            main_step();
         }
+        let elapsed = start.elapsed();
+        done_rx.recv().unwrap();
+        recording(false);
+        elapsed
     });
-    for _ in 0..iters {
-        let _g = lock.guard();
-        black_box(());
-    }
-    partner.join().unwrap();
-    start.elapsed()
+    drop(go_tx);
+    helper.join().unwrap();
 }
 
 fn recording_rows(c: &mut Criterion) {
-    for (group, f) in [
-        (
-            "recording_semaphore_handoff",
-            semaphore_handoff as fn(u64) -> Duration,
-        ),
-        ("recording_contended_lock", contended_lock),
-    ] {
-        let mut g = c.benchmark_group(group);
-        for on in [false, true] {
-            let name = if on {
-                "contention_and_timeline_on"
-            } else {
-                "off"
-            };
-            g.bench_function(name, |b| {
-                b.iter_custom(|iters| {
-                    recording(on);
-                    let t = f(iters);
-                    recording(false);
-                    t
-                });
-            });
-        }
-        g.finish();
+    let mut g = c.benchmark_group("recording_semaphore_handoff");
+    for on in [false, true] {
+        let name = if on {
+            "contention_and_timeline_on"
+        } else {
+            "off"
+        };
+        g.bench_function(name, |b| {
+            let (ping, pong) = (
+                Arc::new(threadkit::Semaphore::new(0)),
+                Arc::new(threadkit::Semaphore::new(0)),
+            );
+            let (pi, po) = (ping.clone(), pong.clone());
+            two_threads(
+                b,
+                on,
+                move || {
+                    pi.acquire();
+                    po.release(1).unwrap();
+                },
+                || {
+                    ping.release(1).unwrap();
+                    pong.acquire();
+                },
+            );
+        });
     }
+    g.finish();
+
+    let mut g = c.benchmark_group("recording_contended_lock");
+    for on in [false, true] {
+        let name = if on {
+            "contention_and_timeline_on"
+        } else {
+            "off"
+        };
+        g.bench_function(name, |b| {
+            let lock = Arc::new(threadkit::Lock::new());
+            let l = lock.clone();
+            two_threads(
+                b,
+                on,
+                move || drop(black_box(&l).guard()),
+                || drop(black_box(&lock).guard()),
+            );
+        });
+    }
+    g.finish();
 }
 
 criterion_group!(benches, two_locks, recording_rows);
