@@ -16,7 +16,7 @@
 use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, DefaultHasher};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -178,7 +178,33 @@ impl fmt::Display for ContentionProfile {
 
 static ON: AtomicBool = AtomicBool::new(false);
 
-type Rows = HashMap<(usize, ObjectKind), ContentionRow, BuildHasherDefault<DefaultHasher>>;
+type Rows = HashMap<(usize, ObjectKind), ContentionRow, BuildHasherDefault<KeyHasher>>;
+
+/// A multiply-fold hasher for the rows' keys (an address and a kind): SipHash would cost more
+/// than the rest of a count.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let m = u128::from(self.0 ^ n) * 0x9E37_79B9_7F4A_7C15;
+        self.0 = (m as u64) ^ ((m >> 64) as u64);
+    }
+}
 
 /// One thread's rows (locked by that thread on its slow paths, and by readers).
 #[derive(Default)]

@@ -321,8 +321,18 @@ pub(crate) fn blocked(
     );
 }
 
+/// A thread's wait ended at `at` (called on that thread, with the clock it read anyway).
+#[inline]
+pub(crate) fn unblocked_at(ident: u64, at: Instant) {
+    if !RECORDING.load(Ordering::Relaxed) {
+        return;
+    }
+    record_at(ident, EventKind::Unblocked, at);
+}
+
 /// A thread's wait is over (called on that thread).
 #[inline]
+#[allow(dead_code)]
 pub(crate) fn unblocked(ident: u64) {
     if !RECORDING.load(Ordering::Relaxed) {
         return;
@@ -332,11 +342,13 @@ pub(crate) fn unblocked(ident: u64) {
 
 #[cold]
 fn record(thread: u64, kind: EventKind) {
-    let event = Raw {
-        at: Instant::now(),
-        thread,
-        kind,
-    };
+    record_at(thread, kind, Instant::now());
+}
+
+/// [`record`] at a time the caller has read already.
+#[cold]
+fn record_at(thread: u64, kind: EventKind, at: Instant) {
+    let event = Raw { at, thread, kind };
     let mut event = Some(event);
     let _ = LOCAL.try_with(|cell| {
         let buffer = cell.get_or_init(|| {

@@ -166,12 +166,17 @@ impl Drop for Waiting {
             && !self.nested
         {
             slot.clear();
-            if contention::is_enabled() {
-                let wait = record::elapsed_since_raw(slot.since_raw());
-                contention::waited(self.object, wait);
-            }
-            if timeline::is_recording() {
-                timeline::unblocked(registry::current_ident());
+            let (profile, timeline) = (contention::is_enabled(), timeline::is_recording());
+            if profile || timeline {
+                // One clock read for both.
+                let now = Instant::now();
+                if profile {
+                    let wait = record::elapsed_since_raw(slot.since_raw(), now);
+                    contention::waited(self.object, wait);
+                }
+                if timeline {
+                    timeline::unblocked_at(registry::current_ident(), now);
+                }
             }
         }
     }

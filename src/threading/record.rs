@@ -495,11 +495,11 @@ pub(crate) struct WaitRecord {
 /// The clock origin of [`WaitSlot::since`]: set before the first wait is recorded.
 static EPOCH: OnceLock<Instant> = OnceLock::new();
 
-/// How long ago `since` (a [`WaitSlot`] start, in nanoseconds from [`EPOCH`]) was: one clock
-/// read, for the contention profile.
-pub(crate) fn elapsed_since_raw(since: u64) -> std::time::Duration {
+/// The time from `since` (a [`WaitSlot`] start, in nanoseconds from [`EPOCH`]) to `now`, for
+/// the contention profile.
+pub(crate) fn elapsed_since_raw(since: u64, now: Instant) -> std::time::Duration {
     let epoch = *EPOCH.get_or_init(Instant::now);
-    let now = Instant::now().saturating_duration_since(epoch);
+    let now = now.saturating_duration_since(epoch);
     now.saturating_sub(std::time::Duration::from_nanos(since))
 }
 
