@@ -11,7 +11,7 @@
 
 use std::hint::black_box;
 use std::sync::{Arc, mpsc};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use criterion::{Bencher, Criterion, criterion_group, criterion_main};
 use threadkit::observe::{contention, lock_order, timeline};
