@@ -46,28 +46,133 @@ pub struct ContentionRow {
 
 impl ContentionRow {
     /// The primitive.
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use threadkit::{Lock, Thread, observe};
+    /// # observe::contention::enable();
+    /// # let lock = Arc::new(Lock::new());
+    /// # let g = lock.guard();
+    /// # let l = lock.clone();
+    /// # let t = Thread::new(move || drop(l.guard()));
+    /// # t.start()?;
+    /// # while t.waiting().is_none() { std::thread::yield_now(); }
+    /// # std::thread::sleep(std::time::Duration::from_millis(2));
+    /// # drop(g);
+    /// # t.join()?;
+    /// # observe::contention::disable();
+    /// // `lock` was waited for once, by one thread, for at least 2 ms
+    /// let row = *observe::contention().get(lock.id()).unwrap();
+    /// assert_eq!(row.object(), lock.id());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn object(&self) -> ObjectId {
         self.object
     }
 
     /// How many times a thread entered its slow path (it was taken, or not ready), whether
     /// or not it then had to sleep.
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use threadkit::{Lock, Thread, observe};
+    /// # observe::contention::enable();
+    /// # let lock = Arc::new(Lock::new());
+    /// # let g = lock.guard();
+    /// # let l = lock.clone();
+    /// # let t = Thread::new(move || drop(l.guard()));
+    /// # t.start()?;
+    /// # while t.waiting().is_none() { std::thread::yield_now(); }
+    /// # std::thread::sleep(std::time::Duration::from_millis(2));
+    /// # drop(g);
+    /// # t.join()?;
+    /// # observe::contention::disable();
+    /// // `lock` was waited for once, by one thread, for at least 2 ms
+    /// let row = *observe::contention().get(lock.id()).unwrap();
+    /// assert_eq!(row.contended(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn contended(&self) -> u64 {
         self.contended
     }
 
     /// How many blocking operations slept on it (one per operation, however many times it
     /// was woken and slept again).
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use threadkit::{Lock, Thread, observe};
+    /// # observe::contention::enable();
+    /// # let lock = Arc::new(Lock::new());
+    /// # let g = lock.guard();
+    /// # let l = lock.clone();
+    /// # let t = Thread::new(move || drop(l.guard()));
+    /// # t.start()?;
+    /// # while t.waiting().is_none() { std::thread::yield_now(); }
+    /// # std::thread::sleep(std::time::Duration::from_millis(2));
+    /// # drop(g);
+    /// # t.join()?;
+    /// # observe::contention::disable();
+    /// // `lock` was waited for once, by one thread, for at least 2 ms
+    /// let row = *observe::contention().get(lock.id()).unwrap();
+    /// assert_eq!(row.waits(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn waits(&self) -> u64 {
         self.waits
     }
 
     /// The time those waits lasted, all together.
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use threadkit::{Lock, Thread, observe};
+    /// # observe::contention::enable();
+    /// # let lock = Arc::new(Lock::new());
+    /// # let g = lock.guard();
+    /// # let l = lock.clone();
+    /// # let t = Thread::new(move || drop(l.guard()));
+    /// # t.start()?;
+    /// # while t.waiting().is_none() { std::thread::yield_now(); }
+    /// # std::thread::sleep(std::time::Duration::from_millis(2));
+    /// # drop(g);
+    /// # t.join()?;
+    /// # observe::contention::disable();
+    /// // `lock` was waited for once, by one thread, for at least 2 ms
+    /// let row = *observe::contention().get(lock.id()).unwrap();
+    /// assert!(row.total_wait() >= std::time::Duration::from_millis(2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn total_wait(&self) -> Duration {
         self.total_wait
     }
 
     /// The longest of those waits.
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use threadkit::{Lock, Thread, observe};
+    /// # observe::contention::enable();
+    /// # let lock = Arc::new(Lock::new());
+    /// # let g = lock.guard();
+    /// # let l = lock.clone();
+    /// # let t = Thread::new(move || drop(l.guard()));
+    /// # t.start()?;
+    /// # while t.waiting().is_none() { std::thread::yield_now(); }
+    /// # std::thread::sleep(std::time::Duration::from_millis(2));
+    /// # drop(g);
+    /// # t.join()?;
+    /// # observe::contention::disable();
+    /// // `lock` was waited for once, by one thread, for at least 2 ms
+    /// let row = *observe::contention().get(lock.id()).unwrap();
+    /// assert_eq!(row.longest_wait(), row.total_wait()); // one wait
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn longest_wait(&self) -> Duration {
         self.longest_wait
     }
@@ -118,6 +223,14 @@ pub struct ContentionProfile {
 
 impl ContentionProfile {
     /// Every row, the longest total wait first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let profile = threadkit::observe::contention();
+    /// let waits: Vec<_> = profile.rows().iter().map(|r| r.total_wait()).collect();
+    /// assert!(waits.windows(2).all(|w| w[0] >= w[1]));
+    /// ```
     pub fn rows(&self) -> &[ContentionRow] {
         &self.rows
     }
@@ -318,7 +431,15 @@ pub fn reset() {
 ///
 /// # Examples
 ///
-/// See [`ContentionProfile`].
+/// ```
+/// use threadkit::observe;
+///
+/// observe::contention::enable();
+/// let lock = threadkit::Lock::new();
+/// drop(lock.guard()); // uncontended: not counted
+/// observe::contention::disable();
+/// assert!(observe::contention().get(lock.id()).is_none());
+/// ```
 pub fn contention() -> ContentionProfile {
     let mut t = lock(&TABLES);
     let Tables { live, retired } = &mut *t;

@@ -131,26 +131,106 @@ pub struct OrderEdge {
 
 impl OrderEdge {
     /// The lock that was held.
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # use threadkit::Lock;
+    /// # use threadkit::observe::lock_order::{self, OnCycle};
+    /// # let seen = Arc::new(Mutex::new(None));
+    /// # let s = seen.clone();
+    /// # lock_order::enable(OnCycle::callback(move |v| *s.lock().unwrap() = Some(v.clone())));
+    /// let (a, b) = (Lock::new(), Lock::new());
+    /// { let _a = a.guard(); let _b = b.guard(); }
+    /// { let _b = b.guard(); let _a = a.guard(); }
+    /// # lock_order::disable();
+    /// let v = seen.lock().unwrap().take().unwrap();
+    /// assert_eq!(v.now().held(), b.id());
+    /// ```
     pub fn held(&self) -> ObjectId {
         self.held
     }
 
     /// Where the held lock had been taken.
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # use threadkit::Lock;
+    /// # use threadkit::observe::lock_order::{self, OnCycle};
+    /// # let seen = Arc::new(Mutex::new(None));
+    /// # let s = seen.clone();
+    /// # lock_order::enable(OnCycle::callback(move |v| *s.lock().unwrap() = Some(v.clone())));
+    /// let (a, b) = (Lock::new(), Lock::new());
+    /// { let _a = a.guard(); let _b = b.guard(); }
+    /// { let _b = b.guard(); let _a = a.guard(); }
+    /// # lock_order::disable();
+    /// let v = seen.lock().unwrap().take().unwrap();
+    /// assert!(v.now().held_at().column() < v.now().taken_at().column());
+    /// ```
     pub fn held_at(&self) -> &'static Location<'static> {
         self.held_at
     }
 
     /// The lock taken while [`held`](Self::held) was held.
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # use threadkit::Lock;
+    /// # use threadkit::observe::lock_order::{self, OnCycle};
+    /// # let seen = Arc::new(Mutex::new(None));
+    /// # let s = seen.clone();
+    /// # lock_order::enable(OnCycle::callback(move |v| *s.lock().unwrap() = Some(v.clone())));
+    /// let (a, b) = (Lock::new(), Lock::new());
+    /// { let _a = a.guard(); let _b = b.guard(); }
+    /// { let _b = b.guard(); let _a = a.guard(); }
+    /// # lock_order::disable();
+    /// let v = seen.lock().unwrap().take().unwrap();
+    /// assert_eq!(v.now().taken(), a.id());
+    /// ```
     pub fn taken(&self) -> ObjectId {
         self.taken
     }
 
     /// Where it was taken.
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # use threadkit::Lock;
+    /// # use threadkit::observe::lock_order::{self, OnCycle};
+    /// # let seen = Arc::new(Mutex::new(None));
+    /// # let s = seen.clone();
+    /// # lock_order::enable(OnCycle::callback(move |v| *s.lock().unwrap() = Some(v.clone())));
+    /// let (a, b) = (Lock::new(), Lock::new());
+    /// { let _a = a.guard(); let _b = b.guard(); }
+    /// { let _b = b.guard(); let _a = a.guard(); }
+    /// # lock_order::disable();
+    /// let v = seen.lock().unwrap().take().unwrap();
+    /// assert_eq!(v.now().taken_at().line(), v.now().held_at().line());
+    /// ```
     pub fn taken_at(&self) -> &'static Location<'static> {
         self.taken_at
     }
 
     /// The name of the thread that did it (at the time).
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # use threadkit::Lock;
+    /// # use threadkit::observe::lock_order::{self, OnCycle};
+    /// # let seen = Arc::new(Mutex::new(None));
+    /// # let s = seen.clone();
+    /// # lock_order::enable(OnCycle::callback(move |v| *s.lock().unwrap() = Some(v.clone())));
+    /// let (a, b) = (Lock::new(), Lock::new());
+    /// { let _a = a.guard(); let _b = b.guard(); }
+    /// { let _b = b.guard(); let _a = a.guard(); }
+    /// # lock_order::disable();
+    /// let v = seen.lock().unwrap().take().unwrap();
+    /// assert_eq!(v.now().thread(), threadkit::current_thread().name());
+    /// ```
     pub fn thread(&self) -> &str {
         &self.thread
     }
@@ -173,7 +253,24 @@ impl fmt::Display for OrderEdge {
 ///
 /// # Examples
 ///
-/// See [`enable`] and [`OrderEdge`]; printed, a violation reads:
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use threadkit::Lock;
+/// use threadkit::observe::lock_order::{self, OnCycle};
+///
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let s = seen.clone();
+/// lock_order::enable(OnCycle::callback(move |v| s.lock().unwrap().push(v.clone())));
+/// let (a, b) = (Lock::new(), Lock::new());
+/// { let _a = a.guard(); let _b = b.guard(); }
+/// { let _b = b.guard(); let _a = a.guard(); }
+/// lock_order::disable();
+/// let seen = seen.lock().unwrap();
+/// assert_eq!(seen.len(), 1);
+/// assert!(seen[0].to_string().contains("\n  but earlier: thread "));
+/// ```
+///
+/// Printed, a violation reads:
 ///
 /// ```text
 /// lock-order violation: thread "t2" took Lock at 0x7ffd6a80 at src/main.rs:21:17 while holding Lock at 0x7ffd6a88 (taken at src/main.rs:20:17)
@@ -187,12 +284,45 @@ pub struct LockOrderViolation {
 
 impl LockOrderViolation {
     /// The acquisition that closes the cycle. It has not taken its lock (yet).
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # use threadkit::Lock;
+    /// # use threadkit::observe::lock_order::{self, OnCycle};
+    /// # let seen = Arc::new(Mutex::new(None));
+    /// # let s = seen.clone();
+    /// # lock_order::enable(OnCycle::callback(move |v| *s.lock().unwrap() = Some(v.clone())));
+    /// let (a, b) = (Lock::new(), Lock::new());
+    /// { let _a = a.guard(); let _b = b.guard(); }
+    /// { let _b = b.guard(); let _a = a.guard(); }
+    /// # lock_order::disable();
+    /// let v = seen.lock().unwrap().take().unwrap();
+    /// assert_eq!((v.now().held(), v.now().taken()), (b.id(), a.id()));
+    /// ```
     pub fn now(&self) -> &OrderEdge {
         &self.now
     }
 
     /// The order seen before, from the lock being taken now to the lock held now: one edge
     /// for two locks, more when the order went through other locks.
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// # use threadkit::Lock;
+    /// # use threadkit::observe::lock_order::{self, OnCycle};
+    /// # let seen = Arc::new(Mutex::new(None));
+    /// # let s = seen.clone();
+    /// # lock_order::enable(OnCycle::callback(move |v| *s.lock().unwrap() = Some(v.clone())));
+    /// let (a, b) = (Lock::new(), Lock::new());
+    /// { let _a = a.guard(); let _b = b.guard(); }
+    /// { let _b = b.guard(); let _a = a.guard(); }
+    /// # lock_order::disable();
+    /// let v = seen.lock().unwrap().take().unwrap();
+    /// assert_eq!(v.earlier().len(), 1);
+    /// assert_eq!((v.earlier()[0].held(), v.earlier()[0].taken()), (a.id(), b.id()));
+    /// ```
     pub fn earlier(&self) -> &[OrderEdge] {
         &self.earlier
     }
