@@ -270,3 +270,18 @@ fn the_report_hook_goes_on_and_off_costs_nothing_to_correctness() {
     }
     assert!(c.take().is_empty());
 }
+
+#[test]
+fn replacing_a_hook_that_owns_a_lock_does_not_deadlock() {
+    let _s = serial();
+    let owned = Arc::new(Lock::new());
+    let o = owned.clone();
+    lock_order::enable(OnCycle::callback(move |_| drop(o.guard())));
+    {
+        let _g = owned.guard(); // listed, so the lock has a node
+    }
+    drop(owned); // the callback holds the last reference
+    lock_order::enable(OnCycle::Report); // drops the callback, and its Lock, while on
+    assert!(lock_order::is_enabled());
+    lock_order::disable();
+}

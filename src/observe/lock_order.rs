@@ -487,8 +487,8 @@ fn state() -> MutexGuard<'static, Option<State>> {
 /// ```
 pub fn enable(on_cycle: OnCycle) {
     let mut st = state();
-    match st.as_mut() {
-        Some(s) => s.on_cycle = on_cycle,
+    let old = match st.as_mut() {
+        Some(s) => Some(std::mem::replace(&mut s.on_cycle, on_cycle)),
         None => {
             *st = Some(State {
                 graph: LockOrderGraph::new(),
@@ -499,9 +499,14 @@ pub fn enable(on_cycle: OnCycle) {
             });
             SESSION.fetch_add(1, Ordering::SeqCst);
             EPOCH.fetch_add(1, Ordering::SeqCst);
+            None
         }
-    }
+    };
     held::set_order(true);
+    // The hook replaced (a callback may own locks, whose drop takes the state) goes only
+    // once the state is free.
+    drop(st);
+    drop(old);
 }
 
 /// Turns lock-order checking off and forgets the order seen. Costs nothing afterwards.
@@ -519,9 +524,12 @@ pub fn enable(on_cycle: OnCycle) {
 pub fn disable() {
     let mut st = state();
     held::set_order(false);
-    *st = None;
+    let old = st.take();
     SESSION.fetch_add(1, Ordering::SeqCst);
     EPOCH.fetch_add(1, Ordering::SeqCst);
+    // Dropped once the state is free (a callback may own locks, whose drop takes it).
+    drop(st);
+    drop(old);
 }
 
 /// True while lock-order checking is on.
