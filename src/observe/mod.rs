@@ -10,9 +10,12 @@
 //! The collectors that read the wait records (dumps, deadlock reports, lock-order checking,
 //! contention) feed these modules through the small input APIs each one documents.
 
+pub mod contention;
 pub mod graph;
+pub mod lock_order;
 pub mod timeline;
 
+pub use contention::{ContentionProfile, ContentionRow, contention};
 pub use graph::{
     Cycle, EdgeError, LockOrderGraph, NodeId, ThreadState, WaitForGraph, WaitNode, all_blocked,
 };

@@ -276,10 +276,6 @@ pub fn mark(name: impl Into<String>) {
 
 /// A thread starts running its target (called on that thread).
 #[inline]
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the lead wires it to thread start")
-)]
 pub(crate) fn thread_started(ident: u64, name: &str) {
     if !RECORDING.load(Ordering::Relaxed) {
         return;
@@ -294,10 +290,6 @@ pub(crate) fn thread_started(ident: u64, name: &str) {
 
 /// A thread ends (called on that thread, as its last act).
 #[inline]
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the lead wires it to thread exit")
-)]
 pub(crate) fn thread_ended(ident: u64) {
     if !RECORDING.load(Ordering::Relaxed) {
         return;
@@ -307,10 +299,6 @@ pub(crate) fn thread_ended(ident: u64) {
 
 /// A thread is about to park on `object` (called on that thread).
 #[inline]
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the lead wires it to the wait path")
-)]
 pub(crate) fn blocked(
     ident: u64,
     kind: &'static str,
@@ -333,12 +321,18 @@ pub(crate) fn blocked(
     );
 }
 
+/// A thread's wait ended at `at` (called on that thread, with the clock it read anyway).
+#[inline]
+pub(crate) fn unblocked_at(ident: u64, at: Instant) {
+    if !RECORDING.load(Ordering::Relaxed) {
+        return;
+    }
+    record_at(ident, EventKind::Unblocked, at);
+}
+
 /// A thread's wait is over (called on that thread).
 #[inline]
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the lead wires it to the wait path")
-)]
+#[allow(dead_code)]
 pub(crate) fn unblocked(ident: u64) {
     if !RECORDING.load(Ordering::Relaxed) {
         return;
@@ -348,11 +342,13 @@ pub(crate) fn unblocked(ident: u64) {
 
 #[cold]
 fn record(thread: u64, kind: EventKind) {
-    let event = Raw {
-        at: Instant::now(),
-        thread,
-        kind,
-    };
+    record_at(thread, kind, Instant::now());
+}
+
+/// [`record`] at a time the caller has read already.
+#[cold]
+fn record_at(thread: u64, kind: EventKind, at: Instant) {
+    let event = Raw { at, thread, kind };
     let mut event = Some(event);
     let _ = LOCAL.try_with(|cell| {
         let buffer = cell.get_or_init(|| {

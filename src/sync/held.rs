@@ -14,33 +14,77 @@
 //! holder.
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::threading::record::{HeldLock, ObjectId};
 use crate::threading::registry;
 use crate::threading::thread::Inner;
 
-/// The switch: off unless someone (lock-order checking, a dump that wants held locks) needs
-/// the lists.
-static TRACKING: AtomicBool = AtomicBool::new(false);
+/// The lists are kept (a dump wants held locks).
+const TRACK: u8 = 1;
+/// Lock-order checking is on (`observe::lock_order`): the lists are kept, and every blocking
+/// acquisition is checked against the global order first.
+const ORDER: u8 = 2;
+
+/// The switch: zero unless someone (lock-order checking, a dump that wants held locks) needs
+/// the lists. One byte, so that the fast paths test one relaxed load against zero.
+static MODE: AtomicU8 = AtomicU8::new(0);
 
 /// Turns held-lock tracking on or off for every thread. Locks taken while it was off are not
-/// in the lists.
+/// in the lists. Lock-order checking keeps the lists while it is on, whatever this says.
 #[allow(dead_code)]
 pub(crate) fn set_tracking(on: bool) {
-    TRACKING.store(on, Ordering::Relaxed);
+    if on {
+        MODE.fetch_or(TRACK, Ordering::Relaxed);
+    } else {
+        MODE.fetch_and(!TRACK, Ordering::Relaxed);
+    }
 }
 
-/// True while held-lock tracking is on.
+/// Turns lock-order checking's use of the lists (and its checks) on or off.
+pub(crate) fn set_order(on: bool) {
+    if on {
+        MODE.fetch_or(ORDER, Ordering::SeqCst);
+    } else {
+        MODE.fetch_and(!ORDER, Ordering::SeqCst);
+    }
+}
+
+/// True while the lists are kept (tracking or lock-order checking on).
 #[allow(dead_code)]
 pub(crate) fn tracking() -> bool {
-    TRACKING.load(Ordering::Relaxed)
+    MODE.load(Ordering::Relaxed) != 0
+}
+
+/// True while lock-order checking is on.
+#[inline(always)]
+pub(crate) fn ordering() -> bool {
+    MODE.load(Ordering::Relaxed) & ORDER != 0
+}
+
+/// True while the lists are kept: a lock whose blocking acquire checks the order takes its
+/// [`acquiring`]/[`acquired`] path only then, so that its fast path tests one load.
+#[inline(always)]
+pub(crate) fn active() -> bool {
+    MODE.load(Ordering::Relaxed) != 0
+}
+
+/// The calling thread is about to block, if it must, to take `object` at `location`: while
+/// lock-order checking is on, checks the order of the locks it holds before `object` (and may
+/// report, call back or panic, before anything is taken). Only for untimed acquisitions:
+/// timed and non-blocking ones cannot deadlock forever, and a try-lock in either order is a
+/// common way to avoid one.
+#[inline]
+pub(crate) fn acquiring(object: ObjectId, location: &'static Location<'static>) {
+    if ordering() {
+        crate::observe::lock_order::check(object, location);
+    }
 }
 
 /// The calling thread has just taken `object` at `location`.
 #[inline(always)]
 pub(crate) fn acquired(object: ObjectId, location: &'static Location<'static>) {
-    if TRACKING.load(Ordering::Relaxed) {
+    if active() {
         push(object, location);
     }
 }
@@ -48,22 +92,45 @@ pub(crate) fn acquired(object: ObjectId, location: &'static Location<'static>) {
 /// The calling thread has just released `object` (its last level, for an `RLock`).
 #[inline(always)]
 pub(crate) fn released(object: ObjectId) {
-    if TRACKING.load(Ordering::Relaxed) {
+    if active() {
         remove(object);
     }
+}
+
+/// A lock at `addr` is being dropped: while lock-order checking is on, its node leaves the
+/// order graph, so that a new lock at the same address starts with no order.
+#[inline(always)]
+pub(crate) fn dropped(addr: usize) {
+    if ordering() {
+        crate::observe::lock_order::forget(addr);
+    }
+}
+
+/// Calls `f` with the calling thread's list (empty for a thread without a registry entry).
+pub(crate) fn with_held<R>(f: impl FnOnce(&[HeldLock]) -> R) -> R {
+    let mut f = Some(f);
+    if let Some(r) = registry::with_current(|inner| (f.take().expect("once"))(&list(inner))) {
+        return r;
+    }
+    (f.take().expect("once"))(&[])
 }
 
 #[cold]
 #[inline(never)]
 fn push(object: ObjectId, location: &'static Location<'static>) {
-    registry::with_current(|inner| {
-        list(inner).push(HeldLock { object, location });
-    });
+    let lock = HeldLock { object, location };
+    registry::with_current(|inner| list(inner).push(lock));
+    if ordering() {
+        crate::observe::lock_order::pushed(lock);
+    }
 }
 
 #[cold]
 #[inline(never)]
 fn remove(object: ObjectId) {
+    if ordering() {
+        crate::observe::lock_order::removed(object);
+    }
     registry::with_current(|inner| {
         let mut held = list(inner);
         // The most recent first: locks are usually released in the reverse order.

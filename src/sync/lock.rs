@@ -127,10 +127,24 @@ impl Lock {
     #[inline]
     #[track_caller]
     pub fn acquire(&self) {
+        if held::active() {
+            return self.acquire_tracked(Location::caller());
+        }
         if !self.try_acquire_fast() {
             self.acquire_slow(WaitKind::Lock, self.id(), None, Location::caller());
         }
-        held::acquired(self.id(), Location::caller());
+    }
+
+    /// [`acquire`](Lock::acquire) while held locks are tracked: the lock order is checked
+    /// first (it may panic before anything is taken), the lock is listed once taken.
+    #[cold]
+    #[inline(never)]
+    fn acquire_tracked(&self, location: &'static Location<'static>) {
+        held::acquiring(self.id(), location);
+        if !self.try_acquire_fast() {
+            self.acquire_slow(WaitKind::Lock, self.id(), None, location);
+        }
+        held::acquired(self.id(), location);
     }
 
     /// Acquires the lock if it is free, without blocking; true if it did. Python's
@@ -525,6 +539,14 @@ impl fmt::Debug for Lock {
             d.field("holder", &word_holder(s));
         }
         d.finish()
+    }
+}
+
+impl Drop for Lock {
+    /// Forgets the lock's place in the lock order, while lock-order checking is on (one
+    /// relaxed load while it is off): a new lock at the same address starts with no order.
+    fn drop(&mut self) {
+        held::dropped(self.id().addr());
     }
 }
 

@@ -137,8 +137,24 @@ impl RLock {
     #[track_caller]
     pub fn acquire(&self) {
         let me = registry::current_ident();
+        if held::active() {
+            return self.acquire_tracked(me, Location::caller());
+        }
         if !self.try_acquire_fast(me, Location::caller()) {
             self.acquire_slow(None, Location::caller());
+        }
+    }
+
+    /// [`acquire`](RLock::acquire) while held locks are tracked: a first level checks the
+    /// lock order first (it may panic before anything is taken).
+    #[cold]
+    #[inline(never)]
+    fn acquire_tracked(&self, me: u64, location: &'static Location<'static>) {
+        if !self.owned_by(me) {
+            held::acquiring(self.id(), location);
+        }
+        if !self.try_acquire_fast(me, location) {
+            self.acquire_slow(None, location);
         }
     }
 
@@ -522,6 +538,14 @@ impl RLock {
                 .acquire_slow(WaitKind::Condition, self.id(), None, location);
         }
         self.took(count, location);
+    }
+}
+
+impl Drop for RLock {
+    /// Forgets the lock's place in the lock order, while lock-order checking is on (one
+    /// relaxed load while it is off).
+    fn drop(&mut self) {
+        held::dropped(self.addr());
     }
 }
 

@@ -33,10 +33,11 @@ use std::cell::Cell;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
+use crate::observe::{contention, timeline};
 use crate::primitive::parking_lot_core::{
     self, DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN, FilterOp, ParkResult, ParkToken, SpinWait,
 };
-use crate::threading::record::WaitSlot;
+use crate::threading::record::{self, WaitSlot};
 pub(crate) use crate::threading::record::{Blocked, ObjectId, ObjectKind, Owner, WaitKind};
 use crate::threading::registry;
 
@@ -53,6 +54,8 @@ pub(crate) struct Waiting {
     /// True if an enclosing `Waiting` of this thread owns the record (this one retargeted
     /// it): then dropping this one leaves the record to the enclosing one.
     nested: bool,
+    /// What the operation waits on (for the contention profile, when the wait ends).
+    object: ObjectId,
 }
 
 impl Waiting {
@@ -69,12 +72,28 @@ impl Waiting {
             return Waiting {
                 slot: std::ptr::null(),
                 nested: false,
+                object: on.object,
             };
         };
         let slot = &entry.wait;
         let nested = slot.is_live();
         slot.set(&on, nested.then(|| slot.since_raw()));
-        Waiting { slot, nested }
+        if timeline::is_recording() {
+            let id = on.object;
+            let name = id.name();
+            timeline::blocked(
+                registry::current_ident(),
+                on.kind.label(),
+                id.addr() as u64,
+                name,
+                on.location,
+            );
+        }
+        Waiting {
+            slot,
+            nested,
+            object: on.object,
+        }
     }
 
     /// Parks the calling thread on `key` until unparked, `deadline` passes, or `validate`
@@ -147,6 +166,18 @@ impl Drop for Waiting {
             && !self.nested
         {
             slot.clear();
+            let (profile, timeline) = (contention::is_enabled(), timeline::is_recording());
+            if profile || timeline {
+                // One clock read for both.
+                let now = Instant::now();
+                if profile {
+                    let wait = record::elapsed_since_raw(slot.since_raw(), now);
+                    contention::waited(self.object, wait);
+                }
+                if timeline {
+                    timeline::unblocked_at(registry::current_ident(), now);
+                }
+            }
         }
     }
 }
@@ -187,13 +218,16 @@ crate::primitive::thread_local! {
 }
 
 /// The one place where contention is counted: every slow path of an acquisition or a wait
-/// calls it once on entry, before it spins, whether it ends up parking or not. Today it counts
-/// per thread ([`contended_count`]); per-object counts and wait times are planned.
+/// calls it once on entry, before it spins, whether it ends up parking or not. It counts per
+/// thread ([`contended_count`]) and, while the contention profile is on, per object
+/// (`observe::contention`).
 #[cold]
 #[inline(never)]
 pub(crate) fn contended(object: ObjectId) {
-    let _ = object;
     CONTENDED.with(|c| c.set(c.get() + 1));
+    if contention::is_enabled() {
+        contention::count(object);
+    }
 }
 
 /// How many slow paths the calling thread has entered so far.

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use super::error::{JoinError, StartError};
 use super::thread::{Inner, Kind, Target, Thread, locked, state};
 use super::{excepthook, registry, shutdown};
+use crate::observe::timeline;
 use crate::sync::wait::{self, Blocked, ObjectId, ObjectKind, Owner, WaitKind};
 use crate::sys;
 
@@ -251,6 +252,10 @@ fn trampoline(inner: Arc<Inner>, target: Target) {
     // Registers the thread-local owner first, so its destructor (which marks the thread
     // finished) runs after the body's own thread-locals are dropped.
     registry::bind_started(inner.clone());
+    let ident = inner.ident.load(Ordering::Acquire);
+    if timeline::is_recording() {
+        timeline::thread_started(ident, &inner.name());
+    }
     inner.state.store(state::ALIVE, Ordering::Release);
     wait::unpark_all(inner.state_key());
 
@@ -263,4 +268,5 @@ fn trampoline(inner: Arc<Inner>, target: Target) {
         *locked(&inner.panic) = Some(report);
         excepthook::call(&Thread::from_inner(inner.clone()), &hooked);
     }
+    timeline::thread_ended(ident);
 }

@@ -122,6 +122,31 @@ impl fmt::Display for WaitKind {
     }
 }
 
+impl WaitKind {
+    /// The kind as printed by `Display`, as a `&'static str` (the timeline keeps it per span).
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            WaitKind::Lock => "lock",
+            WaitKind::Join => "join",
+            WaitKind::Start => "start",
+            WaitKind::Sleep => "sleep",
+            WaitKind::RLock => "rlock",
+            WaitKind::Condition => "condition",
+            WaitKind::Semaphore => "semaphore",
+            WaitKind::Event => "event",
+            WaitKind::Barrier => "barrier",
+            WaitKind::QueueGet => "queue get",
+            WaitKind::QueuePut => "queue put",
+            WaitKind::QueueJoin => "queue join",
+            WaitKind::Condvar => "condvar",
+            WaitKind::RwLockRead => "rwlock read",
+            WaitKind::RwLockWrite => "rwlock write",
+            WaitKind::Future => "future",
+            WaitKind::ExecutorIdle => "executor idle",
+        }
+    }
+}
+
 /// Every [`WaitKind`], in declaration order: a kind's code in a [`WaitSlot`] is its index
 /// here plus one (see `codes_decode_to_their_kind`).
 const WAIT_KINDS: [WaitKind; 17] = [
@@ -469,6 +494,14 @@ pub(crate) struct WaitRecord {
 
 /// The clock origin of [`WaitSlot::since`]: set before the first wait is recorded.
 static EPOCH: OnceLock<Instant> = OnceLock::new();
+
+/// The time from `since` (a [`WaitSlot`] start, in nanoseconds from [`EPOCH`]) to `now`, for
+/// the contention profile.
+pub(crate) fn elapsed_since_raw(since: u64, now: Instant) -> std::time::Duration {
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    let now = now.saturating_duration_since(epoch);
+    now.saturating_sub(std::time::Duration::from_nanos(since))
+}
 
 const OWNER_NONE: u8 = 0;
 const OWNER_THREAD: u8 = 1;
