@@ -324,13 +324,19 @@ impl ObjectId {
         ObjectId::new(kind, std::ptr::from_ref(object).cast::<u8>().addr())
     }
 
-    /// This id with a name (for the named primitives to come; nothing sets one yet).
+    /// This id with a name.
     #[allow(dead_code)]
     pub(crate) const fn with_name(self, name: &'static str) -> Self {
         ObjectId {
             name: Some(name),
             ..self
         }
+    }
+
+    /// This id with `name` (a primitive's optional name, as it keeps it).
+    #[inline]
+    pub(crate) const fn named(self, name: Option<&'static str>) -> Self {
+        ObjectId { name, ..self }
     }
 
     /// What kind of object it is.
@@ -361,13 +367,14 @@ impl ObjectId {
         self.addr
     }
 
-    /// The object's name, if it was given one. Always `None` for now: naming primitives is
-    /// planned.
+    /// The object's name, if it was given one (`Lock::named("db")` and the other primitives'
+    /// `named` constructors).
     ///
     /// # Examples
     ///
     /// ```
     /// assert_eq!(threadkit::Event::new().id().name(), None);
+    /// assert_eq!(threadkit::Lock::named("db").id().name(), Some("db"));
     /// ```
     pub fn name(&self) -> Option<&'static str> {
         self.name
