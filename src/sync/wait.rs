@@ -126,6 +126,12 @@ impl Waiting {
         before_sleep: impl FnOnce(),
         timed_out: impl FnOnce(usize, bool),
     ) -> ParkResult {
+        if deadline.is_some() {
+            // SAFETY: a non-null slot is the calling thread's, valid while `self` lives.
+            if let Some(slot) = unsafe { self.slot.as_ref() } {
+                slot.mark_timed();
+            }
+        }
         // SAFETY: the callbacks are the caller's, under the contract above, which is the one
         // parking_lot_core asks for.
         unsafe { parking_lot_core::park(key, validate, before_sleep, timed_out, token, deadline) }

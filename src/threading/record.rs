@@ -472,6 +472,10 @@ pub(crate) struct WaitRecord {
     pub(crate) owner: u64,
     pub(crate) location: &'static Location<'static>,
     pub(crate) since: Instant,
+    /// `since` as stored: equal in two reads only for the same operation.
+    pub(crate) since_raw: u64,
+    /// Whether the operation waits with a deadline (so it ends on its own).
+    pub(crate) timed: bool,
 }
 
 /// The clock origin of [`WaitSlot::since`]: set before the first wait is recorded.
@@ -512,6 +516,9 @@ pub(crate) struct WaitSlot {
     location: AtomicPtr<Location<'static>>,
     /// Nanoseconds from [`EPOCH`] to the start of the wait.
     since: AtomicU64,
+    /// Whether the operation waits with a deadline: set by its first timed park, reset when
+    /// a new operation's record is written. Read with the record (it ends on its own).
+    timed: AtomicBool,
     /// The locks this thread holds, in the order it took them, while held-lock tracking is
     /// on (see `sync::held`). Written only by this thread; read by anyone.
     pub(crate) held: Mutex<Vec<HeldLock>>,
@@ -542,6 +549,7 @@ impl WaitSlot {
             requeue_word: AtomicUsize::new(0),
             location: AtomicPtr::new(std::ptr::null_mut()),
             since: AtomicU64::new(0),
+            timed: AtomicBool::new(false),
             held: Mutex::new(Vec::new()),
         }
     }
@@ -556,6 +564,7 @@ impl WaitSlot {
     /// Records the wait that starts now (or, with `since`, a later stage of a wait that
     /// started then). Only the thread that owns the slot calls this.
     pub(crate) fn set(&self, on: &Blocked, since: Option<u64>) {
+        let nested = since.is_some();
         let since = since.unwrap_or_else(|| {
             let epoch = *EPOCH.get_or_init(Instant::now);
             let since = Instant::now().saturating_duration_since(epoch);
@@ -593,6 +602,9 @@ impl WaitSlot {
             Ordering::Relaxed,
         );
         self.since.store(since, Ordering::Relaxed);
+        if !nested {
+            self.timed.store(false, Ordering::Relaxed);
+        }
         self.seq.store(seq.wrapping_add(2), Ordering::Release);
     }
 
@@ -613,6 +625,15 @@ impl WaitSlot {
         self.kind.store(0, Ordering::SeqCst);
         while self.readers.load(Ordering::SeqCst) != 0 {
             std::hint::spin_loop();
+        }
+    }
+
+    /// Marks the live operation as timed (it parks with a deadline). Called by the waiting
+    /// thread only, before it parks.
+    #[inline]
+    pub(crate) fn mark_timed(&self) {
+        if !self.timed.load(Ordering::Relaxed) {
+            self.timed.store(true, Ordering::Relaxed);
         }
     }
 
@@ -658,6 +679,7 @@ impl WaitSlot {
             let requeue_word = self.requeue_word.load(Ordering::Relaxed);
             let location = self.location.load(Ordering::Relaxed);
             let since = self.since.load(Ordering::Relaxed);
+            let timed = self.timed.load(Ordering::Relaxed);
             fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) != seq {
                 continue;
@@ -694,6 +716,8 @@ impl WaitSlot {
                 owner,
                 location,
                 since: epoch + Duration::from_nanos(since),
+                since_raw: since,
+                timed,
             });
         }
         None
