@@ -585,7 +585,7 @@ impl Waiters<'_> {
         };
         let rec = waiting.get_or_insert_with(|| {
             wait::contended(self.object);
-            Waiting::begin(Blocked::on(kind, self.object, location))
+            Waiting::begin(Blocked::on(kind, self.object, location).timed_by(deadline))
         });
         rec.park_with(self.key(bit), deadline, validate, release, timed_out)
     }

@@ -907,7 +907,7 @@ impl<L: ConditionLock> Condition<L> {
         self.waiters.fetch_add(1, Ordering::Relaxed);
         // The record lives until the lock is held again: `acquire_restore` switches it to the
         // lock (keeping its start) if it has to wait for it.
-        let rec = Waiting::begin(self.blocked(location));
+        let rec = Waiting::begin(self.blocked(location).timed_by(deadline));
         let mut requeued = false;
         let result = loop {
             let timed_out = |k, was_last_thread| {

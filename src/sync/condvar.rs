@@ -441,7 +441,7 @@ impl Condvar {
         wait::contended(self.id());
         // Lives until the mutex is held again: `acquire_slow` switches it to the mutex
         // (keeping its start) if it has to wait for it.
-        let rec = Waiting::begin(self.blocked(raw, location));
+        let rec = Waiting::begin(self.blocked(raw, location).timed_by(deadline));
         let result = loop {
             let validate = || {
                 let m = self.mutex.load(Ordering::Relaxed);

@@ -358,7 +358,10 @@ impl RawRwLock {
                 continue;
             }
             let rec = rec.get_or_insert_with(|| {
-                Waiting::begin(self.blocked(WaitKind::RwLockRead, true, location))
+                Waiting::begin(
+                    self.blocked(WaitKind::RwLockRead, true, location)
+                        .timed_by(deadline),
+                )
             });
             let validate = || {
                 let s = self.state.load(Ordering::Relaxed);
@@ -431,7 +434,9 @@ impl RawRwLock {
                 s = x;
                 continue;
             }
-            let rec = rec.get_or_insert_with(|| Waiting::begin(self.blocked(kind, true, location)));
+            let rec = rec.get_or_insert_with(|| {
+                Waiting::begin(self.blocked(kind, true, location).timed_by(deadline))
+            });
             let validate = || {
                 let s = self.state.load(Ordering::Relaxed);
                 s & (WRITER | UPGRADABLE) != 0 && s & WRITERS_PARKED != 0
@@ -496,7 +501,10 @@ impl RawRwLock {
             // Readers are not named: the wait has no owner. Nested in the writer's wait for the
             // bit (if it had one), it keeps that wait's start.
             let rec = rec.get_or_insert_with(|| {
-                Waiting::begin(self.blocked(WaitKind::RwLockWrite, false, location))
+                Waiting::begin(
+                    self.blocked(WaitKind::RwLockWrite, false, location)
+                        .timed_by(deadline),
+                )
             });
             let validate = || {
                 let s = self.state.load(Ordering::Relaxed);

@@ -233,7 +233,9 @@ impl Permits {
             if spin.spin() {
                 continue;
             }
-            let rec = waiting.get_or_insert_with(|| Waiting::begin(blocked(object, location)));
+            let rec = waiting.get_or_insert_with(|| {
+                Waiting::begin(blocked(object, location).timed_by(deadline))
+            });
             // Sleep only while nothing is handed: a release adds to `handed` before it wakes.
             let validate = || self.handed.load(Ordering::Relaxed) == 0;
             // `TimedOut` means the deadline passed (parking_lot_core checks the clock): give

@@ -276,7 +276,7 @@ pub(crate) fn spin_mark_park<W: ParkWord>(
                 continue;
             }
         }
-        let rec = waiting.get_or_insert_with(|| Waiting::begin(w.blocked()));
+        let rec = waiting.get_or_insert_with(|| Waiting::begin(w.blocked().timed_by(deadline)));
         let r = rec.park(
             w.key(),
             deadline,
@@ -339,11 +339,14 @@ pub fn sleep(duration: Duration) {
     let until = deadline(duration);
     let anchor = 0u8;
     let key = std::ptr::from_ref(&anchor).addr();
-    let rec = Waiting::begin(Blocked::on(
-        WaitKind::Sleep,
-        ObjectId::new(ObjectKind::Sleep, key),
-        Location::caller(),
-    ));
+    let rec = Waiting::begin(
+        Blocked::on(
+            WaitKind::Sleep,
+            ObjectId::new(ObjectKind::Sleep, key),
+            Location::caller(),
+        )
+        .timed_by(until),
+    );
     loop {
         rec.park(key, until, || true, |_, _| {});
         match until {
@@ -374,7 +377,7 @@ pub(crate) fn wait_while(
         }
         if !spin.spin() {
             waiting
-                .get_or_insert_with(|| Waiting::begin(on))
+                .get_or_insert_with(|| Waiting::begin(on.timed_by(deadline)))
                 .park(key, deadline, &cond, |_, _| {});
         }
     }

@@ -437,6 +437,8 @@ pub(crate) struct Blocked {
     /// moves this waiter onto that lock's queue marks the slot ([`WaitSlot::mark_requeued`]),
     /// and from then on readers see a wait for the lock and its holder.
     pub(crate) requeue: Option<(ObjectId, *const crate::primitive::AtomicU64)>,
+    /// Whether the operation has a deadline (it ends on its own): deadlock reports skip it.
+    pub(crate) timed: bool,
 }
 
 impl Blocked {
@@ -453,6 +455,16 @@ impl Blocked {
             owner: Owner::None,
             location,
             requeue: None,
+            timed: false,
+        }
+    }
+
+    /// This wait, timed if `deadline` is some.
+    #[inline]
+    pub(crate) fn timed_by(self, deadline: Option<Instant>) -> Self {
+        Blocked {
+            timed: deadline.is_some(),
+            ..self
         }
     }
 
@@ -602,8 +614,8 @@ impl WaitSlot {
             Ordering::Relaxed,
         );
         self.since.store(since, Ordering::Relaxed);
-        if !nested {
-            self.timed.store(false, Ordering::Relaxed);
+        if !nested || on.timed {
+            self.timed.store(on.timed, Ordering::Relaxed);
         }
         self.seq.store(seq.wrapping_add(2), Ordering::Release);
     }
