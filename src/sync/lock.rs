@@ -74,6 +74,7 @@ pub(crate) const OWNER_SHIFT: u32 = WORD_OWNER_SHIFT;
 /// assert!(!lock.locked());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[repr(C)] // the word first: a queue's core keeps it on its hot line, the name after
 pub struct Lock {
     /// | bits | meaning |
     /// |---|---|
