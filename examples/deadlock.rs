@@ -8,6 +8,9 @@
 //! `cargo run --example deadlock -- --all-blocked` shows Go's global case instead: every
 //! non-daemon thread (main and a worker) waits on a condition nobody will notify; run it with
 //! `THREADKIT_DEADLOCK=abort:50` and the watchdog prints the report and a dump, then aborts.
+//! `-- --future` does the same with a one-worker pool whose task waits for a task queued
+//! behind it: main waits for the outer task, held by the worker, which waits for the inner
+//! one that nobody is left to run.
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -22,6 +25,9 @@ static LEDGER: Lock = Lock::named("ledger");
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::args().any(|a| a == "--all-blocked") {
         return all_blocked();
+    }
+    if std::env::args().any(|a| a == "--future") {
+        return future_behind_itself();
     }
     // Held-lock tracking lets the report say where each owner took its lock.
     observe::set_held_tracking(true);
@@ -77,5 +83,24 @@ fn all_blocked() -> Result<(), Box<dyn std::error::Error>> {
         let _ = jobs.wait(); // main waits for a job
     }
     worker.join()?;
+    Ok(())
+}
+
+/// A one-worker pool whose task waits for a task queued behind it, and main waits for the
+/// first: with `THREADKIT_DEADLOCK=abort` the watchdog reports it and aborts the process.
+fn future_behind_itself() -> Result<(), Box<dyn std::error::Error>> {
+    let _dog = observe::watch_from_env()?;
+    let pool = Arc::new(
+        threadkit::ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .thread_name_prefix("solo")
+            .build()?,
+    );
+    let p = pool.clone();
+    let outer = pool.submit(move || {
+        let inner = p.submit(|| 42).map_err(|_| "submit refused")?;
+        inner.result().map(|v| *v).map_err(|e| e.to_string()) // the worker waits for inner
+    })?;
+    let _ = outer.result(); // main waits for outer
     Ok(())
 }

@@ -409,3 +409,54 @@ fn the_watchdog_aborts_when_every_non_daemon_thread_waits_on_a_condition() {
         "threadkit: aborting on deadlock (THREADKIT_DEADLOCK=abort)"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_one_worker_pool_whose_task_waits_for_a_task_queued_behind_it_is_reported() {
+    use std::os::unix::process::ExitStatusExt;
+    let exe = common::example_path("deadlock");
+    let out = Command::new(exe)
+        .arg("--future")
+        .env("THREADKIT_DEADLOCK", "abort:20")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(libc::SIGABRT), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    let src = include_str!("../examples/deadlock.rs");
+    let line = |marker: &str| src.lines().position(|l| l.contains(marker)).unwrap() + 1;
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines[0], "threadkit: deadlock: all 2 non-daemon threads are blocked with no timeout",
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with("  thread \"MainThread\" waits for Future at 0x"),
+        "{err}"
+    );
+    assert!(
+        lines[1].contains(&format!(
+            " (future) at examples/deadlock.rs:{}:",
+            line("main waits for outer")
+        )),
+        "{err}"
+    );
+    assert!(
+        lines[2].starts_with("    run by \"solo_0\" (ident "),
+        "{err}"
+    );
+    assert!(
+        lines[3].starts_with("  thread \"solo_0\" waits for Future at 0x"),
+        "{err}"
+    );
+    assert!(
+        lines[3].contains(&format!(
+            " (future) at examples/deadlock.rs:{}:",
+            line("the worker waits for inner")
+        )),
+        "{err}"
+    );
+    assert!(
+        lines[4].starts_with("threadkit thread dump: 3 threads"),
+        "{err}"
+    );
+}

@@ -122,7 +122,8 @@ impl fmt::Display for Step {
         )?;
         if let Some(owner) = w.owner {
             let name = w.owner_name.as_deref().unwrap_or("?");
-            write!(f, "\n    held by {name:?} (ident {owner})")?;
+            let verb = super::dump::owner_verb(w.kind);
+            write!(f, "\n    {verb} {name:?} (ident {owner})")?;
             if let Some(took) = self.owner_took {
                 write!(f, ", taken at {took}")?;
             }

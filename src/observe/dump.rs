@@ -584,12 +584,22 @@ impl fmt::Display for WaitDump {
             self.location
         )?;
         if let Some(owner) = self.owner {
+            let verb = owner_verb(self.kind);
             match &self.owner_name {
-                Some(name) => write!(f, "\n        held by {name:?} ident={owner}")?,
-                None => write!(f, "\n        held by ident={owner}")?,
+                Some(name) => write!(f, "\n        {verb} {name:?} ident={owner}")?,
+                None => write!(f, "\n        {verb} ident={owner}")?,
             }
         }
         Ok(())
+    }
+}
+
+/// How a report names a wait's owner: a lock's holder, a future's worker, a joined thread.
+pub(crate) fn owner_verb(kind: WaitKind) -> &'static str {
+    match kind {
+        WaitKind::Future => "run by",
+        WaitKind::Join | WaitKind::Start => "which is",
+        _ => "held by",
     }
 }
 
