@@ -149,6 +149,8 @@ pub(crate) struct Core<B> {
     /// 0: unbounded.
     maxsize: usize,
     kind: &'static str,
+    /// The name given by the queue's `named` constructor, shown in its id.
+    name: Option<&'static str>,
     /// The wait queues' keys are the addresses of these bytes (getters, putters, joiners):
     /// memory we own, distinct from the lock's own key.
     anchors: [u8; 3],
@@ -202,11 +204,18 @@ impl<B: Buffer> Core<B> {
             }),
             anchors: [0; 3],
             kind,
+            name: None,
         }
     }
 
     pub(crate) fn id(&self) -> QueueId {
-        queue_id(self.kind, self.addr())
+        queue_id(self.kind, self.addr()).named(self.name)
+    }
+
+    /// This queue core, named `name`.
+    pub(crate) fn with_name(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
+        self
     }
 
     fn addr(&self) -> usize {

@@ -103,6 +103,22 @@ impl<T> Queue<T> {
             core: Arc::new(Split::new("Queue", maxsize)),
         }
     }
+
+    /// A new queue named `name` (otherwise as [`new`](Queue::new)): the name shows in its
+    /// [`id`](Queue::id), so in wait records, errors, thread dumps and deadlock reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q: threadkit::queue::Queue<u8> = threadkit::queue::Queue::named(0, "jobs");
+    /// assert_eq!(q.id().name(), Some("jobs"));
+    /// assert_eq!(q.id().to_string(), format!("Queue \"jobs\" at {:#x}", q.id().addr()));
+    /// ```
+    pub fn named(maxsize: usize, name: &'static str) -> Self {
+        Queue {
+            core: Arc::new(Split::new("Queue", maxsize).with_name(name)),
+        }
+    }
 }
 
 impl<T> Default for Queue<T> {
