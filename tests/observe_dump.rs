@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use threadkit::observe::{self, Dump};
 use threadkit::{Event, Lock, Thread, WaitKind};
 
+mod common;
+
 /// Dumps until `done` says the dump shows what the test waits for.
 fn dump_until(what: &str, done: impl Fn(&Dump) -> bool) -> Dump {
     let start = Instant::now();
@@ -290,4 +292,88 @@ fn dumps_never_tear_a_record_nor_show_a_wait_over_before_they_began() {
     }
     assert!(dumps > 10, "{dumps} dumps");
     assert!(seen_waits > 0, "no wait seen in {dumps} dumps");
+}
+
+/// Replaces what changes from run to run (addresses, kernel ids, durations) by placeholders.
+fn normalise(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix("0x") {
+            let n = r.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(r.len());
+            out.push_str("0xADDR");
+            rest = &r[n..];
+        } else if let Some(r) = rest.strip_prefix("native_id=") {
+            let n = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
+            out.push_str("native_id=N");
+            rest = &r[n..];
+        } else if let Some(r) = rest.strip_prefix(") for ") {
+            let n = r.find('s').expect("seconds");
+            assert!(r[..n].parse::<f64>().is_ok(), "{r}");
+            out.push_str(") for Ts");
+            rest = &r[n + 1..];
+        } else {
+            let c = rest.chars().next().unwrap();
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+#[test]
+fn the_dump_example_shows_the_pool_the_queue_the_condition_and_the_held_lock() {
+    let exe = common::example_path("dump");
+    let out = std::process::Command::new(exe).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let src = include_str!("../examples/dump.rs");
+    let at = |marker: &str| {
+        let (i, l) = src
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(marker))
+            .unwrap();
+        (i + 1, l)
+    };
+    let col = |line: &str, call: &str| line.find(call).unwrap() + 1;
+    let (held, held_src) = at("main holds config");
+    let (get, get_src) = at("while let Ok(Some(n)) = jobs.get()");
+    let (wait, wait_src) = at("the waiter waits to be told");
+    let f = "examples/dump.rs";
+    let expected = format!(
+        r#"threadkit thread dump: 4 threads
+
+"MainThread" ident=1 native_id=N main
+    running
+    holds Lock "config" at 0xADDR, taken at {f}:{held}:{}
+
+"crunch_0" ident=2 native_id=N
+    blocked on Queue "jobs" at 0xADDR (queue get) for Ts
+        at {f}:{get}:{}
+
+"crunch_1" ident=3 native_id=N
+    blocked on Queue "jobs" at 0xADDR (queue get) for Ts
+        at {f}:{get}:{}
+
+"waiter" ident=4 native_id=N
+    blocked on Condition "ready" at 0xADDR (condition) for Ts
+        at {f}:{wait}:{}
+
+total: 55
+"#,
+        col(held_src, "guard()"),
+        col(get_src, "get()"),
+        col(get_src, "get()"),
+        col(wait_src, "wait_for("),
+    );
+    assert_eq!(normalise(&text), expected, "{text}");
+    // Both workers wait on one queue, and it is the same address in both lines.
+    let addrs: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("Queue \"jobs\""))
+        .map(|l| l.split(' ').nth(7).unwrap())
+        .collect();
+    assert_eq!(addrs.len(), 2);
+    assert_eq!(addrs[0], addrs[1]);
 }
