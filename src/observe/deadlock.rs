@@ -224,6 +224,11 @@ pub fn deadlocks() -> Vec<Deadlock> {
     let (entries, _) = snapshot_entries();
     let first = read(&entries);
     let second = read(&entries);
+    find(&first, &second)
+}
+
+/// The deadlocks that both readings show in the same operations.
+fn find(first: &Snapshot, second: &Snapshot) -> Vec<Deadlock> {
     // What both readings agree on, timed waits left out.
     let stable = |ident: u64| -> Option<(&Seen, &WaitDump)> {
         let a = first.threads.get(&ident)?.wait.as_ref()?;
@@ -294,4 +299,103 @@ pub fn deadlocks() -> Vec<Deadlock> {
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::threading::record::{ObjectKind, WaitKind};
+
+    fn wait(object: usize, owner: u64, since: u64, timed: bool) -> WaitDump {
+        WaitDump {
+            kind: WaitKind::Lock,
+            object: crate::threading::record::ObjectId::new(ObjectKind::Lock, object),
+            owner: (owner != 0).then_some(owner),
+            owner_name: None,
+            location: Location::caller(),
+            since: Instant::now(),
+            since_raw: since,
+            waited: std::time::Duration::ZERO,
+            timed,
+        }
+    }
+
+    fn snap(threads: &[(u64, bool, Option<WaitDump>)]) -> Snapshot {
+        Snapshot {
+            threads: threads
+                .iter()
+                .map(|(i, daemon, w)| {
+                    let seen = Seen {
+                        name: format!("t{i}"),
+                        daemon: *daemon,
+                        wait: w.clone(),
+                        holds: Vec::new(),
+                    };
+                    (*i, seen)
+                })
+                .collect(),
+        }
+    }
+
+    /// Threads 1 and 2 wait on each other's lock; thread 3 (non-daemon) runs.
+    fn cycle(since2: u64, timed2: bool) -> Snapshot {
+        snap(&[
+            (1, true, Some(wait(0x10, 2, 5, false))),
+            (2, true, Some(wait(0x20, 1, since2, timed2))),
+            (3, false, None),
+        ])
+    }
+
+    #[test]
+    fn a_cycle_seen_twice_in_the_same_operations_is_reported_once() {
+        let found = find(&cycle(7, false), &cycle(7, false));
+        assert_eq!(found.len(), 1);
+        let Deadlock::Cycle(steps) = &found[0] else {
+            panic!("{found:?}")
+        };
+        let who: Vec<_> = steps
+            .iter()
+            .map(|s| (s.thread(), s.wait().object().addr()))
+            .collect();
+        assert_eq!(who, [("t1", 0x10), ("t2", 0x20)]);
+    }
+
+    #[test]
+    fn a_cycle_whose_wait_changed_between_the_readings_is_not_reported() {
+        // Thread 2 started another wait (a new start) between the readings: the first
+        // reading's cycle may have resolved.
+        assert!(find(&cycle(7, false), &cycle(8, false)).is_empty());
+        // Or it was not waiting at all in the second one.
+        let gone = snap(&[
+            (1, true, Some(wait(0x10, 2, 5, false))),
+            (2, true, None),
+            (3, false, None),
+        ]);
+        assert!(find(&cycle(7, false), &gone).is_empty());
+    }
+
+    #[test]
+    fn a_timed_wait_breaks_the_cycle() {
+        assert!(find(&cycle(7, true), &cycle(7, true)).is_empty());
+    }
+
+    #[test]
+    fn every_non_daemon_thread_blocked_untimed_is_the_global_case() {
+        let all = snap(&[
+            (1, false, Some(wait(0x10, 0, 5, false))),
+            (2, false, Some(wait(0x30, 0, 6, false))),
+            (3, true, None),
+        ]);
+        let found = find(&all, &all);
+        let [Deadlock::AllBlocked(steps)] = found.as_slice() else {
+            panic!("{found:?}")
+        };
+        assert_eq!(steps.iter().map(Step::ident).collect::<Vec<_>>(), [1, 2]);
+        // One of them timed: it will wake, no report.
+        let timed = snap(&[
+            (1, false, Some(wait(0x10, 0, 5, false))),
+            (2, false, Some(wait(0x30, 0, 6, true))),
+        ]);
+        assert!(find(&timed, &timed).is_empty());
+    }
 }
