@@ -150,7 +150,7 @@
 //! Every primitive can carry a name (`Lock::named("db")`, `RLock::named`, `Semaphore::named`,
 //! `Event::named`, `Condvar::named`, `RawRwLock::named`, all `const`; `Condition::named`,
 //! `Barrier::with_name`, `queue::Queue::named` and the other queues; a `Mutex` through
-//! `Mutex::const_new(Lock::named("db"), value)`), shown in its [`ObjectId`], so in records,
+//! `Mutex::from_raw(Lock::named("db"), value)`), shown in its [`ObjectId`], so in records,
 //! errors and reports. The [`observe`] module reads the records of every thread at once:
 //!
 //! - [`observe::dump()`]: a thread dump that prints like `jstack` (and serialises to JSON

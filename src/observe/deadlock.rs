@@ -214,7 +214,7 @@ fn same(a: &WaitDump, b: &WaitDump) -> bool {
 ///     move || { let _gb = b.guard(); let _ga = a.guard(); }
 /// })?;
 /// // "other" holds b and waits for a: no cycle while this thread runs.
-/// while t.waiting().is_none() { std::thread::yield_now(); }
+/// while t.thread().waiting().is_none() { std::thread::yield_now(); }
 /// assert!(observe::deadlocks().is_empty());
 /// drop(ga);
 /// t.join()?;

@@ -36,7 +36,7 @@ const HELD_TRIES: u32 = 100;
 /// static DB: Lock = Lock::named("db");
 /// let g = DB.guard();
 /// let t = Thread::builder().name("client").spawn(|| drop(DB.guard()))?;
-/// let ident = t.ident().unwrap();
+/// let ident = t.thread().ident().unwrap();
 /// let dump = loop {
 ///     let dump = observe::dump();
 ///     if dump.thread(ident).is_some_and(|t| t.wait().is_some()) { break dump; }
@@ -424,7 +424,8 @@ impl ThreadDump {
     ///
     /// ```
     /// threadkit::observe::set_held_tracking(false);
-    /// let _g = threadkit::Lock::new().guard();
+    /// let lock = threadkit::Lock::new();
+    /// let _g = lock.guard();
     /// let dump = threadkit::observe::dump();
     /// assert!(dump.thread(threadkit::get_ident()).unwrap().holds().is_empty());
     /// ```

@@ -143,6 +143,12 @@ fn report(found: &[Deadlock]) {
 }
 
 /// The watchdog's interval when `THREADKIT_DEADLOCK` names none.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(threadkit::observe::DEFAULT_WATCH_INTERVAL, std::time::Duration::from_secs(1));
+/// ```
 pub const DEFAULT_WATCH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Reads `THREADKIT_DEADLOCK` (`report` or `abort`, with an optional `:interval_ms`, e.g.

@@ -122,7 +122,7 @@ impl Lock {
     /// A new, unlocked lock named `name`: the name shows in its [`id`](Lock::id), so in wait
     /// records, errors, thread dumps and deadlock reports. `const`, so it can be a `static`;
     /// costs nothing on the fast path. A `Mutex` gets a name through its lock:
-    /// `Mutex::const_new(Lock::named("db"), value)`.
+    /// `Mutex::from_raw(Lock::named("db"), value)`.
     ///
     /// # Examples
     ///
@@ -133,7 +133,8 @@ impl Lock {
     /// assert_eq!(DB.id().name(), Some("db"));
     /// assert!(DB.id().to_string().starts_with("Lock \"db\" at 0x"));
     ///
-    /// let m = Mutex::const_new(Lock::named("cache"), 0u32);
+    /// static CACHE: Mutex<u32> = Mutex::from_raw(Lock::named("cache"), 0);
+    /// let m = &CACHE;
     /// assert_eq!(unsafe { m.raw() }.id().name(), Some("cache"));
     /// ```
     #[cfg(not(loom))]

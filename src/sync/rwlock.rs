@@ -138,13 +138,13 @@ impl RawRwLock {
     /// [`id`](RawRwLock::id), so in wait records, errors, thread dumps and deadlock reports. Costs
     /// nothing on the fast path.
     /// An `RwLock<T>` gets a name through its raw lock:
-    /// `RwLock::const_new(RawRwLock::named("config"), value)`.
+    /// `RwLock::from_raw(RawRwLock::named("config"), value)`.
     ///
     /// # Examples
     ///
     /// ```
     /// use threadkit::{RawRwLock, RwLock};
-    /// let config = RwLock::const_new(RawRwLock::named("config"), 0);
+    /// let config = RwLock::from_raw(RawRwLock::named("config"), 0);
     /// // SAFETY: only reads the raw lock's id.
     /// assert_eq!(unsafe { config.raw() }.id().name(), Some("config"));
     /// ```
