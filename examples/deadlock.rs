@@ -99,7 +99,7 @@ fn future_behind_itself() -> Result<(), Box<dyn std::error::Error>> {
     let p = pool.clone();
     let outer = pool.submit(move || {
         let inner = p.submit(|| 42).map_err(|_| "submit refused")?;
-        inner.result().map(|v| *v).map_err(|e| e.to_string()) // the worker waits for inner
+        inner.result().copied().map_err(|e| e.to_string()) // the worker waits for inner
     })?;
     let _ = outer.result(); // main waits for outer
     Ok(())

@@ -237,7 +237,7 @@ fn dumps_never_tear_a_record_nor_show_a_wait_over_before_they_began() {
                         drop(g);
                         events[i ^ 1].set();
                         el.store(line!() + 1, Ordering::Relaxed);
-                        events[i].wait_timeout(Duration::from_millis(2));
+                        let _ = events[i].wait_timeout(Duration::from_millis(2));
                         mark();
                         events[i].clear();
                         n += 1;

@@ -8,6 +8,16 @@ use std::time::Duration;
 use super::deadlock::{Deadlock, deadlocks};
 use crate::{JoinHandle, StartError, Thread};
 
+/// A [`WatchAction::Callback`]: called with the new reports, on the watchdog's thread.
+///
+/// # Examples
+///
+/// ```
+/// let f: threadkit::observe::watch::DeadlockCallback = Box::new(|found| assert!(found.is_empty()));
+/// f(&[]);
+/// ```
+pub type DeadlockCallback = Box<dyn Fn(&[Deadlock]) + Send + Sync>;
+
 /// What the watchdog does when it finds a deadlock.
 ///
 /// # Examples
@@ -24,7 +34,7 @@ pub enum WatchAction {
     /// Print the reports and a thread dump to stderr, then abort the process.
     Abort,
     /// Call this with the new reports (on the watchdog's thread).
-    Callback(Box<dyn Fn(&[Deadlock]) + Send + Sync>),
+    Callback(DeadlockCallback),
 }
 
 /// A running watchdog, from [`watch`]: it stops when [`stop`](Watchdog::stop) is called (it
