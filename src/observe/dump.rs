@@ -174,8 +174,11 @@ pub(crate) fn snapshot_entries() -> (Vec<Arc<Inner>>, bool) {
     match registry::try_entries(TABLE_TRIES) {
         Some(entries) => (entries, false),
         None => {
-            let me = registry::current_handle().map(|t| t.inner.clone());
-            (me.into_iter().collect(), true)
+            // Only a thread already bound to its entry is listed: binding one would need
+            // the table lock.
+            let bound = !registry::peek_current().is_null();
+            let me = bound.then(registry::current_handle).flatten();
+            (me.map(|t| t.inner.clone()).into_iter().collect(), true)
         }
     }
 }
@@ -643,5 +646,36 @@ impl fmt::Display for Dump {
             write!(f, "\n\n{t}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dump_while_the_registry_is_locked_is_partial_and_lists_the_caller() {
+        let me = crate::current_thread();
+        assert!(!dump().is_partial()); // the main entry exists, this thread is bound
+        // Another thread holds the table lock, as one stopped in a debugger would.
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let holder = std::thread::spawn(move || {
+            let guard = registry::hold_table();
+            held_tx.send(()).unwrap();
+            let _ = done_rx.recv();
+            drop(guard);
+        });
+        held_rx.recv().unwrap();
+        let d = dump();
+        done_tx.send(()).unwrap();
+        holder.join().unwrap();
+        assert!(d.is_partial());
+        assert_eq!(d.threads().len(), 1);
+        assert_eq!(d.threads()[0].ident(), me.ident().unwrap());
+        assert!(d.to_string().starts_with(
+            "threadkit thread dump: 1 threads (partial: the registry was locked; the calling thread only)"
+        ));
+        assert!(!dump().is_partial());
     }
 }

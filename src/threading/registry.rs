@@ -187,6 +187,13 @@ pub(crate) fn try_entries(tries: u32) -> Option<Vec<Arc<Inner>>> {
     None
 }
 
+/// Holds the table lock until the returned value is dropped: for tests of readers that
+/// must not block on it (a thread stopped while holding it).
+#[cfg(test)]
+pub(crate) fn hold_table() -> Box<dyn std::any::Any> {
+    Box::new(table())
+}
+
 /// Every entry in the table, visible or not (for dumps).
 pub(crate) fn all() -> Vec<Thread> {
     let t = table();
