@@ -146,6 +146,33 @@
 //! [`ObjectId`], the same value errors about that object carry), its holder at the moment of
 //! reading (by ident, never reused), the caller's source line (`#[track_caller]`) and since
 //! when. [`Lock::holder`] tells who holds a lock.
+//!
+//! Every primitive can carry a name (`Lock::named("db")`, `RLock::named`, `Semaphore::named`,
+//! `Event::named`, `Condvar::named`, `RawRwLock::named`, all `const`; `Condition::named`,
+//! `Barrier::with_name`, `queue::Queue::named` and the other queues; a `Mutex` through
+//! `Mutex::from_raw(Lock::named("db"), value)`), shown in its [`ObjectId`], so in records,
+//! errors and reports. The [`observe`] module reads the records of every thread at once:
+//!
+//! - [`observe::dump()`]: a thread dump that prints like `jstack` (and serialises to JSON
+//!   with the `serde` feature): every thread, running or blocked on what, held by whom, at
+//!   which line, since when, and the locks it holds while [`observe::set_held_tracking`] is
+//!   on. It never blocks, so it works in a deadlocked program and from a panicking thread;
+//!   [`observe::dump_on_signal`] prints one on SIGQUIT.
+//! - [`observe::deadlocks()`]: wait-for cycles through locks, joins and futures, and Go's
+//!   "every non-daemon thread is asleep", each confirmed by a second reading; waits with a
+//!   timeout are never reported. [`observe::watch`] (or `THREADKIT_DEADLOCK=report|abort[:ms]`
+//!   read by [`observe::watch_from_env`]) runs a watchdog that reports them or aborts.
+//!
+//! ```
+//! use threadkit::{Lock, observe};
+//!
+//! static DB: Lock = Lock::named("db");
+//! let _g = DB.guard();
+//! let dump = observe::dump();
+//! let me = dump.thread(threadkit::get_ident()).unwrap();
+//! assert!(me.wait().is_none()); // running
+//! assert!(observe::deadlocks().is_empty());
+//! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 

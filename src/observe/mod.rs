@@ -20,3 +20,34 @@ pub use graph::{
     Cycle, EdgeError, LockOrderGraph, NodeId, ThreadState, WaitForGraph, WaitNode, all_blocked,
 };
 pub use timeline::{Event, EventKind, Lane, Span, Timeline};
+
+pub mod deadlock;
+pub mod dump;
+pub mod watch;
+
+pub use deadlock::{Deadlock, Step, deadlocks};
+pub use dump::{Dump, HeldDump, ThreadDump, WaitDump, dump};
+#[cfg(unix)]
+pub use watch::dump_on_signal;
+pub use watch::{
+    DEFAULT_WATCH_INTERVAL, WatchAction, WatchEnvError, Watchdog, watch, watch_from_env,
+};
+
+/// Turns held-lock tracking on or off for every thread: while on, each thread keeps the list
+/// of `Lock`s, `RLock`s and `Mutex`es it holds (with where it took them), which dumps show and
+/// deadlock reports use for "where the owner took it". Costs one relaxed load per acquire and
+/// release while off. Locks taken while it was off are not listed.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::{Lock, observe};
+/// observe::set_held_tracking(true);
+/// let lock = Lock::named("l");
+/// let _g = lock.guard();
+/// let dump = observe::dump();
+/// assert!(dump.thread(threadkit::get_ident()).unwrap().holds().iter().any(|h| h.object() == lock.id()));
+/// ```
+pub fn set_held_tracking(on: bool) {
+    crate::sync::held::set_tracking(on);
+}

@@ -160,6 +160,8 @@ pub(crate) struct Array<T> {
     /// `one_lap.trailing_zeros()`: a position's lap number is `pos >> lap_shift`.
     lap_shift: u32,
     kind: &'static str,
+    /// The queue's name, if it was given one (`Queue::named`).
+    name: Option<&'static str>,
     /// The wait queues' keys are the addresses of these bytes (getters, putters, joiners, as
     /// the bits' positions): memory we own.
     anchors: [u8; 3],
@@ -198,12 +200,19 @@ impl<T> Array<T> {
             one_lap,
             lap_shift: one_lap.trailing_zeros(),
             kind,
+            name: None,
             anchors: [0; 3],
         }
     }
 
     pub(crate) fn id(&self) -> QueueId {
-        queue_id(self.kind, self.addr())
+        queue_id(self.kind, self.addr()).named(self.name)
+    }
+
+    /// This queue core, named `name`.
+    pub(crate) fn with_name(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
+        self
     }
 
     fn addr(&self) -> usize {

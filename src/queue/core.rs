@@ -134,7 +134,6 @@ struct State<B> {
 /// moves one cache line, and nothing else shares it.
 #[repr(C, align(64))]
 pub(crate) struct Core<B> {
-    lock: Lock,
     /// [`GET`] | [`PUT`] | [`JOIN`]: someone may be parked on that key. Set only in a park's
     /// `validate` (buffer lock and bucket lock held), cleared only under the bucket lock.
     parked: AtomicU32,
@@ -143,10 +142,15 @@ pub(crate) struct Core<B> {
     len: AtomicUsize,
     /// Only touched with `lock` held.
     state: UnsafeCell<State<B>>,
+    /// Last of the hot fields: its word ends the first line, its (unused) name field starts
+    /// the read-only part.
+    lock: Lock,
     // ---- read-only from here on ----
     /// 0: unbounded.
     maxsize: usize,
     kind: &'static str,
+    /// The name given by the queue's `named` constructor, shown in its id.
+    name: Option<&'static str>,
     /// The wait queues' keys are the addresses of these bytes (getters, putters, joiners):
     /// memory we own, distinct from the lock's own key.
     anchors: [u8; 3],
@@ -200,11 +204,18 @@ impl<B: Buffer> Core<B> {
             }),
             anchors: [0; 3],
             kind,
+            name: None,
         }
     }
 
     pub(crate) fn id(&self) -> QueueId {
-        queue_id(self.kind, self.addr())
+        queue_id(self.kind, self.addr()).named(self.name)
+    }
+
+    /// This queue core, named `name`.
+    pub(crate) fn with_name(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
+        self
     }
 
     fn addr(&self) -> usize {
@@ -585,7 +596,7 @@ impl Waiters<'_> {
         };
         let rec = waiting.get_or_insert_with(|| {
             wait::contended(self.object);
-            Waiting::begin(Blocked::on(kind, self.object, location))
+            Waiting::begin(Blocked::on(kind, self.object, location).timed_by(deadline))
         });
         rec.park_with(self.key(bit), deadline, validate, release, timed_out)
     }
@@ -1283,7 +1294,7 @@ mod tests {
             let core = Core::<B>::new("Queue", 0);
             let base = std::ptr::from_ref(&core).addr();
             assert_eq!(base % 64, 0);
-            let end = std::ptr::from_ref(&core.state).addr() + size_of::<State<B>>();
+            let end = std::ptr::from_ref(&core.lock.state).addr() + size_of::<u64>();
             assert!(end - base <= 64, "{} bytes", end - base);
         }
         check::<Vec<u64>>();

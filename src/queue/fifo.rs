@@ -111,6 +111,29 @@ impl<T> Queue<T> {
             core: Arc::new(core),
         }
     }
+
+    /// A new queue named `name` (otherwise as [`new`](Queue::new)): the name shows in its
+    /// [`id`](Queue::id), so in wait records, errors, thread dumps and deadlock reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q: threadkit::queue::Queue<u8> = threadkit::queue::Queue::named(0, "jobs");
+    /// assert_eq!(q.id().name(), Some("jobs"));
+    /// assert_eq!(q.id().to_string(), format!("Queue \"jobs\" at {:#x}", q.id().addr()));
+    /// let bounded: threadkit::queue::Queue<u8> = threadkit::queue::Queue::named(10, "work");
+    /// assert_eq!(bounded.id().name(), Some("work"));
+    /// ```
+    pub fn named(maxsize: usize, name: &'static str) -> Self {
+        let core = if (1..=ARRAY_MAX).contains(&maxsize) {
+            Fifo::Array(Array::new("Queue", maxsize).with_name(name))
+        } else {
+            Fifo::Split(Split::new("Queue", maxsize).with_name(name))
+        };
+        Queue {
+            core: Arc::new(core),
+        }
+    }
 }
 
 impl<T> Default for Queue<T> {

@@ -84,6 +84,21 @@ impl<T> LifoQueue<T> {
             core: Arc::new(Core::new("LifoQueue", maxsize)),
         }
     }
+
+    /// A new queue named `name` (otherwise as [`new`](LifoQueue::new)): the name shows in its
+    /// [`id`](LifoQueue::id), so in wait records, errors, thread dumps and deadlock reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q: threadkit::queue::LifoQueue<u8> = threadkit::queue::LifoQueue::named(5, "stack");
+    /// assert_eq!(q.id().name(), Some("stack"));
+    /// ```
+    pub fn named(maxsize: usize, name: &'static str) -> Self {
+        LifoQueue {
+            core: Arc::new(Core::new("LifoQueue", maxsize).with_name(name)),
+        }
+    }
 }
 
 impl<T> Default for LifoQueue<T> {

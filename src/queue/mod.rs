@@ -42,7 +42,7 @@
 //! for t in workers {
 //!     t.join()?;
 //! }
-//! assert_eq!(results.try_iter().sum::<u64>(), (1..=20).map(|n| n * n).sum());
+//! assert_eq!(results.try_iter().sum::<u64>(), (1..=20).map(|n| n * n).sum::<u64>());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

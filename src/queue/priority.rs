@@ -436,6 +436,21 @@ impl<T: Ord> PriorityQueue<T> {
             core: Arc::new(Split::new("PriorityQueue", maxsize)),
         }
     }
+
+    /// A new queue named `name` (otherwise as [`new`](PriorityQueue::new)): the name shows in its
+    /// [`id`](PriorityQueue::id), so in wait records, errors, thread dumps and deadlock reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q: threadkit::queue::PriorityQueue<u8> = threadkit::queue::PriorityQueue::named(0, "urgent");
+    /// assert_eq!(q.id().name(), Some("urgent"));
+    /// ```
+    pub fn named(maxsize: usize, name: &'static str) -> Self {
+        PriorityQueue {
+            core: Arc::new(Split::new("PriorityQueue", maxsize).with_name(name)),
+        }
+    }
 }
 
 impl<T: Ord> Default for PriorityQueue<T> {

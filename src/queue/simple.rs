@@ -61,6 +61,21 @@ impl<T> SimpleQueue<T> {
             core: Arc::new(Split::new("SimpleQueue", 0)),
         }
     }
+
+    /// A new queue named `name` (otherwise as [`new`](SimpleQueue::new)): the name shows in its
+    /// [`id`](SimpleQueue::id), so in wait records, errors, thread dumps and deadlock reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q: threadkit::queue::SimpleQueue<u8> = threadkit::queue::SimpleQueue::named("log");
+    /// assert_eq!(q.id().name(), Some("log"));
+    /// ```
+    pub fn named(name: &'static str) -> Self {
+        SimpleQueue {
+            core: Arc::new(Split::new("SimpleQueue", 0).with_name(name)),
+        }
+    }
 }
 
 impl<T> Default for SimpleQueue<T> {

@@ -192,6 +192,8 @@ pub(crate) struct Split<T, H> {
     /// 0: unbounded.
     maxsize: usize,
     kind: &'static str,
+    /// The name given by the queue's `named` constructor, shown in its id.
+    name: Option<&'static str>,
     /// The wait queues' keys are the addresses of these bytes (getters, unused, joiners, as
     /// the bits' positions): memory we own, distinct from the locks' keys.
     anchors: [u8; 3],
@@ -291,12 +293,19 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             }),
             maxsize,
             kind,
+            name: None,
             anchors: [0; 3],
         }
     }
 
     pub(crate) fn id(&self) -> QueueId {
-        queue_id(self.kind, self.addr())
+        queue_id(self.kind, self.addr()).named(self.name)
+    }
+
+    /// This queue core, named `name`.
+    pub(crate) fn with_name(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
+        self
     }
 
     fn addr(&self) -> usize {

@@ -117,6 +117,8 @@ pub struct Barrier {
     parties: usize,
     action: Option<Box<dyn Fn() + Send + Sync>>,
     timeout: Option<Duration>,
+    /// The name given by `named`, shown in ids, records and dumps; never read on a fast path.
+    name: Option<&'static str>,
 }
 
 impl Barrier {
@@ -143,7 +145,24 @@ impl Barrier {
             parties,
             action: None,
             timeout: None,
+            name: None,
         })
+    }
+
+    /// This barrier, named `name`: the name shows in its [`id`](Barrier::id), so in wait
+    /// records, errors, thread dumps and deadlock reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = threadkit::Barrier::new(2)?.with_name("start line");
+    /// assert_eq!(b.id().name(), Some("start line"));
+    /// # Ok::<(), threadkit::BarrierPartiesError>(())
+    /// ```
+    #[must_use]
+    pub fn with_name(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
+        self
     }
 
     /// Sets the action: run once per cycle by the last thread to arrive, before the others
@@ -419,7 +438,7 @@ impl Barrier {
     /// # Ok::<(), threadkit::BarrierPartiesError>(())
     /// ```
     pub fn id(&self) -> ObjectId {
-        ObjectId::new(ObjectKind::Barrier, self.addr())
+        ObjectId::new(ObjectKind::Barrier, self.addr()).named(self.name)
     }
 
     fn addr(&self) -> usize {

@@ -441,6 +441,8 @@ pub struct Condition<L: ConditionLock = RLock> {
     /// enqueues; decremented under the parking lot's queue lock by whoever takes a waiter out
     /// (a notifier, or the waiter itself when it times out).
     waiters: AtomicUsize,
+    /// The name given by `named`, shown in ids, records and dumps; never read on a fast path.
+    name: Option<&'static str>,
 }
 
 impl Condition<RLock> {
@@ -455,6 +457,21 @@ impl Condition<RLock> {
     /// ```
     pub fn new() -> Self {
         Condition::with_lock(Arc::new(RLock::new()))
+    }
+
+    /// A condition named `name` with a new [`RLock`] of its own, also named `name`: the name
+    /// shows in the condition's [`id`](Condition::id) and its lock's, so in wait records,
+    /// errors, thread dumps and deadlock reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = threadkit::Condition::named("jobs");
+    /// assert_eq!(cond.id().name(), Some("jobs"));
+    /// assert_eq!(cond.lock().id().name(), Some("jobs"));
+    /// ```
+    pub fn named(name: &'static str) -> Self {
+        Condition::with_lock(Arc::new(RLock::named(name))).with_name(name)
     }
 }
 
@@ -484,7 +501,28 @@ impl<L: ConditionLock> Condition<L> {
         Condition {
             lock,
             waiters: AtomicUsize::new(0),
+            name: None,
         }
+    }
+
+    /// This condition, named `name` (for a condition made with
+    /// [`with_lock`](Condition::with_lock)); the name shows in its [`id`](Condition::id).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use threadkit::{Condition, Lock};
+    ///
+    /// let lock = Arc::new(Lock::named("queue"));
+    /// let not_empty = Condition::with_lock(lock.clone()).with_name("not empty");
+    /// assert_eq!(not_empty.id().name(), Some("not empty"));
+    /// assert_eq!(not_empty.lock().id().name(), Some("queue"));
+    /// ```
+    #[must_use]
+    pub fn with_name(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
+        self
     }
 
     /// The lock this condition is bound to.
@@ -833,7 +871,7 @@ impl<L: ConditionLock> Condition<L> {
     /// assert_eq!(cond.wait().unwrap_err().object(), cond.id()); // not holding the lock
     /// ```
     pub fn id(&self) -> ObjectId {
-        ObjectId::new(ObjectKind::Condition, self.addr())
+        ObjectId::new(ObjectKind::Condition, self.addr()).named(self.name)
     }
 
     fn addr(&self) -> usize {
@@ -869,7 +907,7 @@ impl<L: ConditionLock> Condition<L> {
         self.waiters.fetch_add(1, Ordering::Relaxed);
         // The record lives until the lock is held again: `acquire_restore` switches it to the
         // lock (keeping its start) if it has to wait for it.
-        let rec = Waiting::begin(self.blocked(location));
+        let rec = Waiting::begin(self.blocked(location).timed_by(deadline));
         let mut requeued = false;
         let result = loop {
             let timed_out = |k, was_last_thread| {

@@ -89,6 +89,8 @@ pub struct Condvar {
     /// when no thread waits. Set by a waiter and cleared by whoever takes the last waiter out,
     /// both under the parking lot's queue lock of the condvar's key.
     mutex: AtomicUsize,
+    /// The name given by `named`, shown in ids, records and dumps; never read on a fast path.
+    name: Option<&'static str>,
 }
 
 impl Condvar {
@@ -104,6 +106,7 @@ impl Condvar {
     pub const fn new() -> Self {
         Condvar {
             mutex: AtomicUsize::new(0),
+            name: None,
         }
     }
 
@@ -112,7 +115,33 @@ impl Condvar {
     pub fn new() -> Self {
         Condvar {
             mutex: AtomicUsize::new(0),
+            name: None,
         }
+    }
+
+    /// A new Condvar named `name` (otherwise as [`new`](Condvar::new)): the name shows in its
+    /// [`id`](Condvar::id), so in wait records, errors, thread dumps and deadlock reports. Costs
+    /// nothing on the fast path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static READY: threadkit::Condvar = threadkit::Condvar::named("ready");
+    /// assert_eq!(READY.id().name(), Some("ready"));
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn named(name: &'static str) -> Self {
+        let mut this = Self::new();
+        this.name = Some(name);
+        this
+    }
+
+    /// A new Condvar named `name`.
+    #[cfg(loom)]
+    pub fn named(name: &'static str) -> Self {
+        let mut this = Self::new();
+        this.name = Some(name);
+        this
     }
 
     /// Releases the guard's mutex, waits until notified, and takes the mutex back before
@@ -369,7 +398,7 @@ impl Condvar {
     /// assert_eq!(cv.id().addr(), &cv as *const Condvar as usize);
     /// ```
     pub fn id(&self) -> ObjectId {
-        ObjectId::new(ObjectKind::Condvar, self.addr())
+        ObjectId::new(ObjectKind::Condvar, self.addr()).named(self.name)
     }
 
     /// What a waiter with the mutex `raw` records: the condvar, and once a notify moved it
@@ -412,7 +441,7 @@ impl Condvar {
         wait::contended(self.id());
         // Lives until the mutex is held again: `acquire_slow` switches it to the mutex
         // (keeping its start) if it has to wait for it.
-        let rec = Waiting::begin(self.blocked(raw, location));
+        let rec = Waiting::begin(self.blocked(raw, location).timed_by(deadline));
         let result = loop {
             let validate = || {
                 let m = self.mutex.load(Ordering::Relaxed);

@@ -60,6 +60,8 @@ pub struct Event {
     /// first change from an even count is always a `set`, so a set followed at once by a clear
     /// still releases it.
     state: AtomicUsize,
+    /// The name given by `named`, shown in ids, records and dumps; never read on a fast path.
+    name: Option<&'static str>,
 }
 
 impl Event {
@@ -75,6 +77,7 @@ impl Event {
     pub const fn new() -> Self {
         Event {
             state: AtomicUsize::new(0),
+            name: None,
         }
     }
 
@@ -83,7 +86,33 @@ impl Event {
     pub fn new() -> Self {
         Event {
             state: AtomicUsize::new(0),
+            name: None,
         }
+    }
+
+    /// A new Event named `name` (otherwise as [`new`](Event::new)): the name shows in its
+    /// [`id`](Event::id), so in wait records, errors, thread dumps and deadlock reports. Costs
+    /// nothing on the fast path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static SHUTDOWN: threadkit::Event = threadkit::Event::named("shutdown");
+    /// assert_eq!(SHUTDOWN.id().name(), Some("shutdown"));
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn named(name: &'static str) -> Self {
+        let mut this = Self::new();
+        this.name = Some(name);
+        this
+    }
+
+    /// A new Event named `name`.
+    #[cfg(loom)]
+    pub fn named(name: &'static str) -> Self {
+        let mut this = Self::new();
+        this.name = Some(name);
+        this
     }
 
     /// True while the flag is set. One atomic load; a snapshot.
@@ -210,7 +239,7 @@ impl Event {
     /// assert_eq!(event.id().addr(), &event as *const Event as usize);
     /// ```
     pub fn id(&self) -> ObjectId {
-        ObjectId::new(ObjectKind::Event, self.addr())
+        ObjectId::new(ObjectKind::Event, self.addr()).named(self.name)
     }
 
     fn addr(&self) -> usize {

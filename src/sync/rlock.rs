@@ -114,6 +114,33 @@ impl RLock {
         }
     }
 
+    /// A new reentrant lock named `name` (otherwise as [`new`](RLock::new)): the name shows in
+    /// its [`id`](RLock::id), so in wait records, errors, thread dumps and deadlock reports.
+    /// `const`; costs nothing on the fast path (the name is kept by its inner [`Lock`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static LOG: threadkit::RLock = threadkit::RLock::named("log");
+    /// assert_eq!(LOG.id().name(), Some("log"));
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn named(name: &'static str) -> Self {
+        RLock {
+            lock: Lock::named(name),
+            count: AtomicUsize::new(0),
+        }
+    }
+
+    /// A new reentrant lock named `name`.
+    #[cfg(loom)]
+    pub fn named(name: &'static str) -> Self {
+        RLock {
+            lock: Lock::named(name),
+            count: AtomicUsize::new(0),
+        }
+    }
+
     /// Acquires the lock, blocking until it is free or already held by the calling thread
     /// (then the recursion count goes up by one).
     ///
@@ -386,7 +413,7 @@ impl RLock {
     /// ```
     #[inline]
     pub fn id(&self) -> ObjectId {
-        ObjectId::new(ObjectKind::RLock, self.addr())
+        ObjectId::new(ObjectKind::RLock, self.addr()).named(self.lock.name())
     }
 
     fn addr(&self) -> usize {

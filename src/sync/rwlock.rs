@@ -101,6 +101,8 @@ pub struct RawRwLock {
     /// record names, read live. Set just after taking the bit, cleared just before giving it
     /// up (the release ordering of that RMW orders the two).
     holder: AtomicU64,
+    /// The name given by `named`, shown in ids, records and dumps; never read on a fast path.
+    name: Option<&'static str>,
 }
 
 impl RawRwLock {
@@ -118,6 +120,7 @@ impl RawRwLock {
         RawRwLock {
             state: AtomicUsize::new(0),
             holder: AtomicU64::new(0),
+            name: None,
         }
     }
 
@@ -127,7 +130,37 @@ impl RawRwLock {
         RawRwLock {
             state: AtomicUsize::new(0),
             holder: AtomicU64::new(0),
+            name: None,
         }
+    }
+
+    /// A new RawRwLock named `name` (otherwise as [`new`](RawRwLock::new)): the name shows in its
+    /// [`id`](RawRwLock::id), so in wait records, errors, thread dumps and deadlock reports. Costs
+    /// nothing on the fast path.
+    /// An `RwLock<T>` gets a name through its raw lock:
+    /// `RwLock::from_raw(RawRwLock::named("config"), value)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{RawRwLock, RwLock};
+    /// let config = RwLock::from_raw(RawRwLock::named("config"), 0);
+    /// // SAFETY: only reads the raw lock's id.
+    /// assert_eq!(unsafe { config.raw() }.id().name(), Some("config"));
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn named(name: &'static str) -> Self {
+        let mut this = Self::new();
+        this.name = Some(name);
+        this
+    }
+
+    /// A new RawRwLock named `name`.
+    #[cfg(loom)]
+    pub fn named(name: &'static str) -> Self {
+        let mut this = Self::new();
+        this.name = Some(name);
+        this
     }
 
     /// The thread holding the lock for writing (or upgradable reading), if any and still
@@ -163,7 +196,7 @@ impl RawRwLock {
     /// assert_eq!(raw.id().kind(), ObjectKind::RwLock);
     /// ```
     pub fn id(&self) -> ObjectId {
-        ObjectId::new(ObjectKind::RwLock, self.addr())
+        ObjectId::new(ObjectKind::RwLock, self.addr()).named(self.name)
     }
 
     /// Names the calling thread as the `WRITER`/`UPGRADABLE` holder (it just took the bit).
@@ -325,7 +358,10 @@ impl RawRwLock {
                 continue;
             }
             let rec = rec.get_or_insert_with(|| {
-                Waiting::begin(self.blocked(WaitKind::RwLockRead, true, location))
+                Waiting::begin(
+                    self.blocked(WaitKind::RwLockRead, true, location)
+                        .timed_by(deadline),
+                )
             });
             let validate = || {
                 let s = self.state.load(Ordering::Relaxed);
@@ -398,7 +434,9 @@ impl RawRwLock {
                 s = x;
                 continue;
             }
-            let rec = rec.get_or_insert_with(|| Waiting::begin(self.blocked(kind, true, location)));
+            let rec = rec.get_or_insert_with(|| {
+                Waiting::begin(self.blocked(kind, true, location).timed_by(deadline))
+            });
             let validate = || {
                 let s = self.state.load(Ordering::Relaxed);
                 s & (WRITER | UPGRADABLE) != 0 && s & WRITERS_PARKED != 0
@@ -463,7 +501,10 @@ impl RawRwLock {
             // Readers are not named: the wait has no owner. Nested in the writer's wait for the
             // bit (if it had one), it keeps that wait's start.
             let rec = rec.get_or_insert_with(|| {
-                Waiting::begin(self.blocked(WaitKind::RwLockWrite, false, location))
+                Waiting::begin(
+                    self.blocked(WaitKind::RwLockWrite, false, location)
+                        .timed_by(deadline),
+                )
             });
             let validate = || {
                 let s = self.state.load(Ordering::Relaxed);

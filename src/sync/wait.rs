@@ -145,6 +145,12 @@ impl Waiting {
         before_sleep: impl FnOnce(),
         timed_out: impl FnOnce(usize, bool),
     ) -> ParkResult {
+        if deadline.is_some() {
+            // SAFETY: a non-null slot is the calling thread's, valid while `self` lives.
+            if let Some(slot) = unsafe { self.slot.as_ref() } {
+                slot.mark_timed();
+            }
+        }
         // SAFETY: the callbacks are the caller's, under the contract above, which is the one
         // parking_lot_core asks for.
         unsafe { parking_lot_core::park(key, validate, before_sleep, timed_out, token, deadline) }
@@ -304,7 +310,7 @@ pub(crate) fn spin_mark_park<W: ParkWord>(
                 continue;
             }
         }
-        let rec = waiting.get_or_insert_with(|| Waiting::begin(w.blocked()));
+        let rec = waiting.get_or_insert_with(|| Waiting::begin(w.blocked().timed_by(deadline)));
         let r = rec.park(
             w.key(),
             deadline,
@@ -367,11 +373,14 @@ pub fn sleep(duration: Duration) {
     let until = deadline(duration);
     let anchor = 0u8;
     let key = std::ptr::from_ref(&anchor).addr();
-    let rec = Waiting::begin(Blocked::on(
-        WaitKind::Sleep,
-        ObjectId::new(ObjectKind::Sleep, key),
-        Location::caller(),
-    ));
+    let rec = Waiting::begin(
+        Blocked::on(
+            WaitKind::Sleep,
+            ObjectId::new(ObjectKind::Sleep, key),
+            Location::caller(),
+        )
+        .timed_by(until),
+    );
     loop {
         rec.park(key, until, || true, |_, _| {});
         match until {
@@ -402,7 +411,7 @@ pub(crate) fn wait_while(
         }
         if !spin.spin() {
             waiting
-                .get_or_insert_with(|| Waiting::begin(on))
+                .get_or_insert_with(|| Waiting::begin(on.timed_by(deadline)))
                 .park(key, deadline, &cond, |_, _| {});
         }
     }

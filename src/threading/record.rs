@@ -349,13 +349,19 @@ impl ObjectId {
         ObjectId::new(kind, std::ptr::from_ref(object).cast::<u8>().addr())
     }
 
-    /// This id with a name (for the named primitives to come; nothing sets one yet).
+    /// This id with a name.
     #[allow(dead_code)]
     pub(crate) const fn with_name(self, name: &'static str) -> Self {
         ObjectId {
             name: Some(name),
             ..self
         }
+    }
+
+    /// This id with `name` (a primitive's optional name, as it keeps it).
+    #[inline]
+    pub(crate) const fn named(self, name: Option<&'static str>) -> Self {
+        ObjectId { name, ..self }
     }
 
     /// What kind of object it is.
@@ -386,13 +392,14 @@ impl ObjectId {
         self.addr
     }
 
-    /// The object's name, if it was given one. Always `None` for now: naming primitives is
-    /// planned.
+    /// The object's name, if it was given one (`Lock::named("db")` and the other primitives'
+    /// `named` constructors).
     ///
     /// # Examples
     ///
     /// ```
     /// assert_eq!(threadkit::Event::new().id().name(), None);
+    /// assert_eq!(threadkit::Lock::named("db").id().name(), Some("db"));
     /// ```
     pub fn name(&self) -> Option<&'static str> {
         self.name
@@ -455,6 +462,8 @@ pub(crate) struct Blocked {
     /// moves this waiter onto that lock's queue marks the slot ([`WaitSlot::mark_requeued`]),
     /// and from then on readers see a wait for the lock and its holder.
     pub(crate) requeue: Option<(ObjectId, *const crate::primitive::AtomicU64)>,
+    /// Whether the operation has a deadline (it ends on its own): deadlock reports skip it.
+    pub(crate) timed: bool,
 }
 
 impl Blocked {
@@ -471,6 +480,16 @@ impl Blocked {
             owner: Owner::None,
             location,
             requeue: None,
+            timed: false,
+        }
+    }
+
+    /// This wait, timed if `deadline` is some.
+    #[inline]
+    pub(crate) fn timed_by(self, deadline: Option<Instant>) -> Self {
+        Blocked {
+            timed: deadline.is_some(),
+            ..self
         }
     }
 
@@ -490,6 +509,10 @@ pub(crate) struct WaitRecord {
     pub(crate) owner: u64,
     pub(crate) location: &'static Location<'static>,
     pub(crate) since: Instant,
+    /// `since` as stored: equal in two reads only for the same operation.
+    pub(crate) since_raw: u64,
+    /// Whether the operation waits with a deadline (so it ends on its own).
+    pub(crate) timed: bool,
 }
 
 /// The clock origin of [`WaitSlot::since`]: set before the first wait is recorded.
@@ -538,6 +561,9 @@ pub(crate) struct WaitSlot {
     location: AtomicPtr<Location<'static>>,
     /// Nanoseconds from [`EPOCH`] to the start of the wait.
     since: AtomicU64,
+    /// Whether the operation waits with a deadline: set by its first timed park, reset when
+    /// a new operation's record is written. Read with the record (it ends on its own).
+    timed: AtomicBool,
     /// The locks this thread holds, in the order it took them, while held-lock tracking is
     /// on (see `sync::held`). Written only by this thread; read by anyone.
     pub(crate) held: Mutex<Vec<HeldLock>>,
@@ -568,6 +594,7 @@ impl WaitSlot {
             requeue_word: AtomicUsize::new(0),
             location: AtomicPtr::new(std::ptr::null_mut()),
             since: AtomicU64::new(0),
+            timed: AtomicBool::new(false),
             held: Mutex::new(Vec::new()),
         }
     }
@@ -582,6 +609,7 @@ impl WaitSlot {
     /// Records the wait that starts now (or, with `since`, a later stage of a wait that
     /// started then). Only the thread that owns the slot calls this.
     pub(crate) fn set(&self, on: &Blocked, since: Option<u64>) {
+        let nested = since.is_some();
         let since = since.unwrap_or_else(|| {
             let epoch = *EPOCH.get_or_init(Instant::now);
             let since = Instant::now().saturating_duration_since(epoch);
@@ -619,6 +647,9 @@ impl WaitSlot {
             Ordering::Relaxed,
         );
         self.since.store(since, Ordering::Relaxed);
+        if !nested || on.timed {
+            self.timed.store(on.timed, Ordering::Relaxed);
+        }
         self.seq.store(seq.wrapping_add(2), Ordering::Release);
     }
 
@@ -639,6 +670,15 @@ impl WaitSlot {
         self.kind.store(0, Ordering::SeqCst);
         while self.readers.load(Ordering::SeqCst) != 0 {
             std::hint::spin_loop();
+        }
+    }
+
+    /// Marks the live operation as timed (it parks with a deadline). Called by the waiting
+    /// thread only, before it parks.
+    #[inline]
+    pub(crate) fn mark_timed(&self) {
+        if !self.timed.load(Ordering::Relaxed) {
+            self.timed.store(true, Ordering::Relaxed);
         }
     }
 
@@ -684,6 +724,7 @@ impl WaitSlot {
             let requeue_word = self.requeue_word.load(Ordering::Relaxed);
             let location = self.location.load(Ordering::Relaxed);
             let since = self.since.load(Ordering::Relaxed);
+            let timed = self.timed.load(Ordering::Relaxed);
             fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) != seq {
                 continue;
@@ -720,6 +761,8 @@ impl WaitSlot {
                 owner,
                 location,
                 since: epoch + Duration::from_nanos(since),
+                since_raw: since,
+                timed,
             });
         }
         None

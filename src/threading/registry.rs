@@ -165,6 +165,35 @@ impl WaitInfo {
     }
 }
 
+/// Every entry in the table, visible or not, for a dump that must never block: the table
+/// lock is only tried, `tries` times with a short pause between; `None` if it stayed taken
+/// (a thread stopped, or being debugged, while holding it).
+pub(crate) fn try_entries(tries: u32) -> Option<Vec<Arc<Inner>>> {
+    for i in 0..tries {
+        let t = match TABLE.try_lock() {
+            Ok(t) => t,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                if i < 16 {
+                    std::thread::yield_now();
+                } else {
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+                continue;
+            }
+        };
+        return Some(t.slots.iter().flatten().cloned().collect());
+    }
+    None
+}
+
+/// Holds the table lock until the returned value is dropped: for tests of readers that
+/// must not block on it (a thread stopped while holding it).
+#[cfg(test)]
+pub(crate) fn hold_table() -> Box<dyn std::any::Any> {
+    Box::new(table())
+}
+
 /// Every entry in the table, visible or not (for dumps).
 pub(crate) fn all() -> Vec<Thread> {
     let t = table();

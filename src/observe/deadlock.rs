@@ -1,0 +1,401 @@
+//! Deadlock reports: wait-for cycles through lock holders, joined threads and futures' workers,
+//! and Go's global case (every non-daemon thread blocked for good), read from the wait records
+//! and confirmed by a second reading so that a wait that ended meanwhile is never reported.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::panic::Location;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::dump::{HeldDump, WaitDump, held, snapshot_entries, wait_dump};
+use super::graph::{ThreadState, WaitForGraph, WaitNode, all_blocked};
+use crate::threading::thread::Inner;
+
+/// One deadlock: a wait-for cycle, or every non-daemon thread blocked with nobody left to
+/// wake it. Returned by [`deadlocks`]; prints as a report naming each thread, the object it
+/// waits on, where it waits and, where held-lock tracking knew it, where the owner took it.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::observe::{self, Deadlock};
+/// // A healthy program has none.
+/// assert!(observe::deadlocks().is_empty());
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Deadlock {
+    /// Threads waiting on each other in a cycle, in edge order: each step's thread waits on
+    /// an object the next step's thread owns (the last's, the first's).
+    Cycle(Vec<Step>),
+    /// Every non-daemon thread is blocked with no timeout: nobody is left to set the event,
+    /// notify the condition, release the semaphore or fill the queue they wait on.
+    AllBlocked(Vec<Step>),
+}
+
+/// One thread of a [`Deadlock`]: who it is, what it waits on and where, and where its wait's
+/// owner took the object (when held-lock tracking was on).
+///
+/// # Examples
+///
+/// ```
+/// assert!(threadkit::observe::deadlocks().iter().all(|d| d.steps().iter().all(|s| s.wait().location().line() > 0)));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Step {
+    thread: String,
+    ident: u64,
+    wait: WaitDump,
+    owner_took: Option<&'static Location<'static>>,
+}
+
+impl Deadlock {
+    /// The threads involved, in cycle order (or by ident for [`Deadlock::AllBlocked`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(threadkit::observe::deadlocks().iter().all(|d| !d.steps().is_empty()));
+    /// ```
+    pub fn steps(&self) -> &[Step] {
+        match self {
+            Deadlock::Cycle(s) | Deadlock::AllBlocked(s) => s,
+        }
+    }
+}
+
+impl Step {
+    /// The thread's name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(threadkit::observe::deadlocks().iter().all(|d| d.steps().iter().all(|s| !s.thread().is_empty())));
+    /// ```
+    pub fn thread(&self) -> &str {
+        &self.thread
+    }
+
+    /// The thread's ident.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(threadkit::observe::deadlocks().iter().all(|d| d.steps().iter().all(|s| s.ident() != 0)));
+    /// ```
+    pub fn ident(&self) -> u64 {
+        self.ident
+    }
+
+    /// What it waits on, where, since when, and who owns it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(threadkit::observe::deadlocks().iter().all(|d| d.steps().iter().all(|s| !s.wait().timed())));
+    /// ```
+    pub fn wait(&self) -> &WaitDump {
+        &self.wait
+    }
+
+    /// Where the owner took the object, if held-lock tracking was on when it did.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(threadkit::observe::deadlocks().iter().all(|d| d.steps().iter().all(|s| s.owner_took().is_none_or(|l| l.line() > 0))));
+    /// ```
+    pub fn owner_took(&self) -> Option<&'static Location<'static>> {
+        self.owner_took
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = &self.wait;
+        write!(
+            f,
+            "  thread {:?} waits for {} ({}) at {}",
+            self.thread, w.object, w.kind, w.location
+        )?;
+        if let Some(owner) = w.owner {
+            let name = w.owner_name.as_deref().unwrap_or("?");
+            let verb = super::dump::owner_verb(w.kind);
+            write!(f, "\n    {verb} {name:?} (ident {owner})")?;
+            if let Some(took) = self.owner_took {
+                write!(f, ", taken at {took}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Deadlock {
+    /// `deadlock: N threads wait on each other` or `deadlock: all N non-daemon threads are
+    /// blocked with no timeout`, then one step per thread.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Deadlock::Cycle(s) => write!(f, "deadlock: {} threads wait on each other", s.len())?,
+            Deadlock::AllBlocked(s) => write!(
+                f,
+                "deadlock: all {} non-daemon threads are blocked with no timeout",
+                s.len()
+            )?,
+        }
+        for step in self.steps() {
+            write!(f, "\n{step}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One reading of every record.
+struct Snapshot {
+    /// ident -> (name, daemon, record, held list).
+    threads: HashMap<u64, Seen>,
+}
+
+struct Seen {
+    name: String,
+    daemon: bool,
+    wait: Option<WaitDump>,
+    holds: Vec<HeldDump>,
+}
+
+fn read(entries: &[Arc<Inner>]) -> Snapshot {
+    let names: HashMap<u64, String> = entries
+        .iter()
+        .map(|e| (e.ident.load(Ordering::Relaxed), e.name().to_string()))
+        .collect();
+    let now = Instant::now();
+    let threads = entries
+        .iter()
+        .map(|e| {
+            let ident = e.ident.load(Ordering::Relaxed);
+            let seen = Seen {
+                name: names.get(&ident).cloned().unwrap_or_default(),
+                daemon: e.daemon.load(Ordering::Relaxed),
+                wait: e.wait.read().map(|r| wait_dump(&r, &names, now)),
+                holds: held(e).0,
+            };
+            (ident, seen)
+        })
+        .collect();
+    Snapshot { threads }
+}
+
+/// The same operation, waiting on the same object and owner, in both readings.
+fn same(a: &WaitDump, b: &WaitDump) -> bool {
+    a.since_raw == b.since_raw && a.object == b.object && a.owner == b.owner && a.kind == b.kind
+}
+
+/// Finds the deadlocks of the program as it is now: every wait-for cycle (thread -> object
+/// -> owner thread -> ...) through `Lock`, `RLock`, `Mutex`, `ReentrantMutex`, `RwLock`
+/// writers, joins and futures (their running worker), each once; and, if there is no cycle,
+/// Go's global case: every non-daemon thread blocked with no timeout.
+///
+/// Waits with a timeout are left out (they end on their own). The records are read twice and
+/// only what both readings show, in the same operations (same start), is reported, so a wait
+/// that ended, or a cycle that resolved, while the records were read is never reported. Never
+/// blocks.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use threadkit::{Lock, Thread, observe};
+///
+/// let (a, b) = (Arc::new(Lock::named("a")), Arc::new(Lock::named("b")));
+/// let ga = a.guard();
+/// let t = Thread::builder().name("other").daemon(true).spawn({
+///     let (a, b) = (a.clone(), b.clone());
+///     move || { let _gb = b.guard(); let _ga = a.guard(); }
+/// })?;
+/// // "other" holds b and waits for a: no cycle while this thread runs.
+/// while t.thread().waiting().is_none() { std::thread::yield_now(); }
+/// assert!(observe::deadlocks().is_empty());
+/// drop(ga);
+/// t.join()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn deadlocks() -> Vec<Deadlock> {
+    let (entries, _) = snapshot_entries();
+    let first = read(&entries);
+    let second = read(&entries);
+    find(&first, &second)
+}
+
+/// The deadlocks that both readings show in the same operations.
+fn find(first: &Snapshot, second: &Snapshot) -> Vec<Deadlock> {
+    // What both readings agree on, timed waits left out.
+    let stable = |ident: u64| -> Option<(&Seen, &WaitDump)> {
+        let a = first.threads.get(&ident)?.wait.as_ref()?;
+        let s = second.threads.get(&ident)?;
+        let b = s.wait.as_ref()?;
+        (same(a, b) && !a.timed && !b.timed).then_some((s, b))
+    };
+    let mut idents: Vec<u64> = second.threads.keys().copied().collect();
+    idents.sort_unstable();
+
+    let mut graph = WaitForGraph::new();
+    for &ident in &idents {
+        graph.add_thread(ident);
+        if let Some((_, w)) = stable(ident) {
+            let object = w.object.addr() as u64;
+            graph.waits_on(ident, object);
+            if let Some(owner) = w.owner.filter(|&o| o != ident && stable(o).is_some()) {
+                graph.held_by(object, owner);
+            }
+        }
+    }
+    let step = |ident: u64| -> Option<Step> {
+        let (seen, w) = stable(ident)?;
+        let owner_took = w.owner.and_then(|o| {
+            second
+                .threads
+                .get(&o)?
+                .holds
+                .iter()
+                .find(|h| h.object() == w.object)
+                .map(|h| h.location())
+        });
+        Some(Step {
+            thread: seen.name.clone(),
+            ident,
+            wait: w.clone(),
+            owner_took,
+        })
+    };
+    let mut found: Vec<Deadlock> = graph
+        .cycles()
+        .into_iter()
+        .filter_map(|cycle| {
+            let steps: Option<Vec<Step>> = cycle
+                .into_iter()
+                .filter_map(|n| match n {
+                    WaitNode::Thread(t) => Some(t),
+                    WaitNode::Object(_) => None,
+                })
+                .map(step)
+                .collect();
+            steps.map(Deadlock::Cycle)
+        })
+        .collect();
+    if found.is_empty() {
+        let states = idents.iter().map(|&ident| ThreadState {
+            ident,
+            daemon: second.threads[&ident].daemon,
+            blocked_forever: stable(ident).is_some(),
+        });
+        if all_blocked(states) {
+            let steps: Vec<Step> = idents
+                .iter()
+                .filter(|&&i| !second.threads[&i].daemon)
+                .filter_map(|&i| step(i))
+                .collect();
+            found.push(Deadlock::AllBlocked(steps));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::threading::record::{ObjectKind, WaitKind};
+
+    fn wait(object: usize, owner: u64, since: u64, timed: bool) -> WaitDump {
+        WaitDump {
+            kind: WaitKind::Lock,
+            object: crate::threading::record::ObjectId::new(ObjectKind::Lock, object),
+            owner: (owner != 0).then_some(owner),
+            owner_name: None,
+            location: Location::caller(),
+            since: Instant::now(),
+            since_raw: since,
+            waited: std::time::Duration::ZERO,
+            timed,
+        }
+    }
+
+    fn snap(threads: &[(u64, bool, Option<WaitDump>)]) -> Snapshot {
+        Snapshot {
+            threads: threads
+                .iter()
+                .map(|(i, daemon, w)| {
+                    let seen = Seen {
+                        name: format!("t{i}"),
+                        daemon: *daemon,
+                        wait: w.clone(),
+                        holds: Vec::new(),
+                    };
+                    (*i, seen)
+                })
+                .collect(),
+        }
+    }
+
+    /// Threads 1 and 2 wait on each other's lock; thread 3 (non-daemon) runs.
+    fn cycle(since2: u64, timed2: bool) -> Snapshot {
+        snap(&[
+            (1, true, Some(wait(0x10, 2, 5, false))),
+            (2, true, Some(wait(0x20, 1, since2, timed2))),
+            (3, false, None),
+        ])
+    }
+
+    #[test]
+    fn a_cycle_seen_twice_in_the_same_operations_is_reported_once() {
+        let found = find(&cycle(7, false), &cycle(7, false));
+        assert_eq!(found.len(), 1);
+        let Deadlock::Cycle(steps) = &found[0] else {
+            panic!("{found:?}")
+        };
+        let who: Vec<_> = steps
+            .iter()
+            .map(|s| (s.thread(), s.wait().object().addr()))
+            .collect();
+        assert_eq!(who, [("t1", 0x10), ("t2", 0x20)]);
+    }
+
+    #[test]
+    fn a_cycle_whose_wait_changed_between_the_readings_is_not_reported() {
+        // Thread 2 started another wait (a new start) between the readings: the first
+        // reading's cycle may have resolved.
+        assert!(find(&cycle(7, false), &cycle(8, false)).is_empty());
+        // Or it was not waiting at all in the second one.
+        let gone = snap(&[
+            (1, true, Some(wait(0x10, 2, 5, false))),
+            (2, true, None),
+            (3, false, None),
+        ]);
+        assert!(find(&cycle(7, false), &gone).is_empty());
+    }
+
+    #[test]
+    fn a_timed_wait_breaks_the_cycle() {
+        assert!(find(&cycle(7, true), &cycle(7, true)).is_empty());
+    }
+
+    #[test]
+    fn every_non_daemon_thread_blocked_untimed_is_the_global_case() {
+        let all = snap(&[
+            (1, false, Some(wait(0x10, 0, 5, false))),
+            (2, false, Some(wait(0x30, 0, 6, false))),
+            (3, true, None),
+        ]);
+        let found = find(&all, &all);
+        let [Deadlock::AllBlocked(steps)] = found.as_slice() else {
+            panic!("{found:?}")
+        };
+        assert_eq!(steps.iter().map(Step::ident).collect::<Vec<_>>(), [1, 2]);
+        // One of them timed: it will wake, no report.
+        let timed = snap(&[
+            (1, false, Some(wait(0x10, 0, 5, false))),
+            (2, false, Some(wait(0x30, 0, 6, true))),
+        ]);
+        assert!(find(&timed, &timed).is_empty());
+    }
+}
