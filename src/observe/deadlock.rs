@@ -30,8 +30,9 @@ pub enum Deadlock {
     /// Threads waiting on each other in a cycle, in edge order: each step's thread waits on
     /// an object the next step's thread owns (the last's, the first's).
     Cycle(Vec<Step>),
-    /// Every non-daemon thread is blocked with no timeout: nobody is left to set the event,
-    /// notify the condition, release the semaphore or fill the queue they wait on.
+    /// Every non-daemon thread is blocked with no timeout, none of them on a thread (a lock's
+    /// holder, a joined thread, a future's worker) that still runs: nobody is left to set the
+    /// event, notify the condition, release the semaphore or fill the queue they wait on.
     AllBlocked(Vec<Step>),
 }
 
@@ -194,7 +195,8 @@ fn same(a: &WaitDump, b: &WaitDump) -> bool {
 /// Finds the deadlocks of the program as it is now: every wait-for cycle (thread -> object
 /// -> owner thread -> ...) through `Lock`, `RLock`, `Mutex`, `ReentrantMutex`, `RwLock`
 /// writers, joins and futures (their running worker), each once; and, if there is no cycle,
-/// Go's global case: every non-daemon thread blocked with no timeout.
+/// Go's global case: every non-daemon thread blocked with no timeout, none of them on a
+/// thread that still runs.
 ///
 /// Waits with a timeout are left out (they end on their own). The records are read twice and
 /// only what both readings show, in the same operations (same start), is reported, so a wait
@@ -283,11 +285,20 @@ fn find(first: &Snapshot, second: &Snapshot) -> Vec<Deadlock> {
             steps.map(Deadlock::Cycle)
         })
         .collect();
+    // A thread blocked for good: its wait is untimed in both readings, and the thread it
+    // waits on (a lock's holder, a joined thread, a future's worker), if any, is itself
+    // blocked for good: one that still runs (a daemon thread too) may yet let it go.
+    let forever = |ident: u64| {
+        stable(ident).is_some_and(|(_, w)| {
+            w.owner
+                .is_none_or(|o| !second.threads.contains_key(&o) || stable(o).is_some())
+        })
+    };
     if found.is_empty() {
         let states = idents.iter().map(|&ident| ThreadState {
             ident,
             daemon: second.threads[&ident].daemon,
-            blocked_forever: stable(ident).is_some(),
+            blocked_forever: forever(ident),
         });
         if all_blocked(states) {
             let steps: Vec<Step> = idents
@@ -377,6 +388,14 @@ mod tests {
     #[test]
     fn a_timed_wait_breaks_the_cycle() {
         assert!(find(&cycle(7, true), &cycle(7, true)).is_empty());
+    }
+
+    #[test]
+    fn a_thread_waiting_on_a_running_thread_is_not_the_global_case() {
+        // The only non-daemon thread joins (or waits for a lock held by) a daemon thread that
+        // still runs: that thread may end or let go, so nothing is reported.
+        let joining = snap(&[(1, false, Some(wait(0x10, 3, 5, false))), (3, true, None)]);
+        assert!(find(&joining, &joining).is_empty());
     }
 
     #[test]
