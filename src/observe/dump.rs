@@ -25,7 +25,7 @@ const TABLE_TRIES: u32 = 200;
 const HELD_TRIES: u32 = 100;
 
 /// A snapshot of every thread: made by [`dump`], printed like `jstack` (`Display`), and, with
-/// the `serde` feature, serialised to JSON (`Serialize`, [`Dump::to_json`]).
+/// the `serde` feature, serialised to JSON (`Serialize`, `Dump::to_json`).
 ///
 /// # Examples
 ///
