@@ -30,8 +30,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use super::collector::Collector;
 use super::error::{FutureError, InvalidStateError, SetError, TaskException};
-use super::wait::Collector;
 use crate::primitive::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use crate::sync::wait::{self, Blocked, ObjectId, ObjectKind, Owner};
 use crate::threading::record::{WORD_LOCKED, WORD_OWNER_SHIFT};

@@ -21,6 +21,7 @@
 //! [`TaskFuture`], [`ThreadPoolExecutor::wait_idle`], and a thread blocked on a future shows
 //! a [`WaitKind::Future`](crate::WaitKind::Future) wait naming the worker that runs it.
 
+mod collector;
 mod error;
 mod future;
 mod map;

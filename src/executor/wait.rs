@@ -8,67 +8,13 @@
 use std::collections::{HashSet, VecDeque};
 use std::panic::Location;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use super::collector::Collector;
 use super::error::AsCompletedTimeout;
 use super::future::TaskFuture;
-use crate::sync::wait::{self, Blocked, ObjectId, ObjectKind};
-use crate::{Lock, Mutex, WaitKind};
-
-/// Told by each future it is registered on when that future becomes done.
-pub(crate) struct Collector {
-    /// Indices of the futures that became done, in that order.
-    order: Mutex<Vec<usize>>,
-    completed: AtomicUsize,
-    failed: AtomicUsize,
-}
-
-impl Collector {
-    fn new() -> Arc<Self> {
-        Arc::new(Collector {
-            order: Mutex::from_raw(Lock::new(), Vec::new()),
-            completed: AtomicUsize::new(0),
-            failed: AtomicUsize::new(0),
-        })
-    }
-
-    fn key(&self) -> usize {
-        std::ptr::from_ref(self).addr()
-    }
-
-    /// The future at `index` became done (`failed`: with an exception).
-    pub(crate) fn notify(&self, index: usize, failed: bool) {
-        self.order.lock().push(index);
-        if failed {
-            self.failed.fetch_add(1, Ordering::SeqCst);
-        }
-        self.completed.fetch_add(1, Ordering::SeqCst);
-        wait::unpark_all(self.key());
-    }
-
-    /// Parks until `enough()` or the deadline; false on timeout.
-    fn wait(
-        &self,
-        deadline: Option<Instant>,
-        location: &'static Location<'static>,
-        enough: impl Fn() -> bool,
-    ) -> bool {
-        wait::wait_while(self.key(), blocked(self.key(), location), deadline, || {
-            !enough()
-        })
-    }
-}
-
-/// The wait record of a thread in `wait` or `as_completed`: several futures (the object is
-/// the collector they report to), no one owner.
-fn blocked(object: usize, location: &'static Location<'static>) -> Blocked {
-    Blocked::on(
-        WaitKind::Future,
-        ObjectId::new(ObjectKind::Future, object),
-        location,
-    )
-}
+use crate::sync::wait as sync_wait;
 
 /// The futures, each once (by identity), in the order first given.
 fn distinct<'a, T>(fs: impl IntoIterator<Item = &'a TaskFuture<T>>) -> Vec<&'a TaskFuture<T>>
@@ -163,7 +109,7 @@ pub fn wait_timeout<'a, T: 'a>(
     timeout: Duration,
     when: ReturnWhen,
 ) -> Waited<'a, T> {
-    wait_until(fs, wait::deadline(timeout), when, Location::caller())
+    wait_until(fs, sync_wait::deadline(timeout), when, Location::caller())
 }
 
 fn wait_until<'a, T: 'a>(
@@ -298,7 +244,7 @@ impl<'a, T> AsCompleted<'a, T> {
             ready,
             taken: 0,
             left,
-            deadline: timeout.and_then(wait::deadline),
+            deadline: timeout.and_then(sync_wait::deadline),
             timeout,
             location,
             ended: false,

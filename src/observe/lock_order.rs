@@ -502,6 +502,12 @@ pub fn enable(on_cycle: OnCycle) {
             None
         }
     };
+    held::install_order_hooks(held::OrderHooks {
+        check,
+        forget,
+        pushed,
+        removed,
+    });
     held::set_order(true);
     // The hook replaced (a callback may own locks, whose drop takes the state) goes only
     // once the state is free.

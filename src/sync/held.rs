@@ -14,11 +14,39 @@
 //! holder.
 
 use std::panic::Location;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::threading::record::{HeldLock, ObjectId};
 use crate::threading::registry;
 use crate::threading::thread::Inner;
+
+/// What lock-order checking does at this file's hook points. The checker lives in the
+/// observability layer above (`observe::lock_order`), which installs these before it first
+/// turns [`ORDER`] on: the sync layer calls up only through them, so the layers form a DAG.
+pub(crate) struct OrderHooks {
+    /// Checks the calling thread's held locks before it blocks to take an object.
+    pub(crate) check: fn(ObjectId, &'static Location<'static>),
+    /// A lock at this address is dropped: its node leaves the order.
+    pub(crate) forget: fn(usize),
+    /// The calling thread took a lock.
+    pub(crate) pushed: fn(HeldLock),
+    /// The calling thread released a lock.
+    pub(crate) removed: fn(ObjectId),
+}
+
+static ORDER_HOOKS: OnceLock<OrderHooks> = OnceLock::new();
+
+/// Installs the lock-order hooks (the first call wins; later ones are the same functions).
+pub(crate) fn install_order_hooks(hooks: OrderHooks) {
+    let _ = ORDER_HOOKS.set(hooks);
+}
+
+/// The installed hooks, if lock-order checking was ever enabled.
+#[inline]
+fn order_hooks() -> Option<&'static OrderHooks> {
+    ORDER_HOOKS.get()
+}
 
 /// The lists are kept (a dump wants held locks).
 const TRACK: u8 = 1;
@@ -76,8 +104,10 @@ pub(crate) fn active() -> bool {
 /// common way to avoid one.
 #[inline]
 pub(crate) fn acquiring(object: ObjectId, location: &'static Location<'static>) {
-    if ordering() {
-        crate::observe::lock_order::check(object, location);
+    if ordering()
+        && let Some(h) = order_hooks()
+    {
+        (h.check)(object, location);
     }
 }
 
@@ -101,8 +131,10 @@ pub(crate) fn released(object: ObjectId) {
 /// order graph, so that a new lock at the same address starts with no order.
 #[inline(always)]
 pub(crate) fn dropped(addr: usize) {
-    if ordering() {
-        crate::observe::lock_order::forget(addr);
+    if ordering()
+        && let Some(h) = order_hooks()
+    {
+        (h.forget)(addr);
     }
 }
 
@@ -120,16 +152,20 @@ pub(crate) fn with_held<R>(f: impl FnOnce(&[HeldLock]) -> R) -> R {
 fn push(object: ObjectId, location: &'static Location<'static>) {
     let lock = HeldLock { object, location };
     registry::with_current(|inner| list(inner).push(lock));
-    if ordering() {
-        crate::observe::lock_order::pushed(lock);
+    if ordering()
+        && let Some(h) = order_hooks()
+    {
+        (h.pushed)(lock);
     }
 }
 
 #[cold]
 #[inline(never)]
 fn remove(object: ObjectId) {
-    if ordering() {
-        crate::observe::lock_order::removed(object);
+    if ordering()
+        && let Some(h) = order_hooks()
+    {
+        (h.removed)(object);
     }
     registry::with_current(|inner| {
         let mut held = list(inner);
