@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use super::error::{BuildError, ShutdownError, SubmitError, SubmitErrorKind, TaskException};
 use super::future::{INLINE_WORDS, Shared, TaskFuture, panic_report, run_task};
 use super::map::Map;
+use super::traits::Executor;
 use crate::queue::{SimpleQueue, TryGetError};
 use crate::sync::wait::{self, Blocked, ObjectId, ObjectKind};
 use crate::{Lock, Mutex, Thread, WaitKind};
@@ -1119,5 +1120,19 @@ impl Drop for ThreadPoolExecutor {
     fn drop(&mut self) {
         let wait = !self.pool.own_worker();
         let _ = self.pool.shutdown(wait, false);
+    }
+}
+
+impl Executor for ThreadPoolExecutor {
+    fn submit<F, T>(&self, f: F) -> Result<TaskFuture<T>, SubmitError<F>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        ThreadPoolExecutor::submit(self, f)
+    }
+
+    fn shutdown(&self, wait: bool, cancel_futures: bool) -> Result<(), ShutdownError> {
+        ThreadPoolExecutor::shutdown(self, wait, cancel_futures)
     }
 }

@@ -5,11 +5,10 @@ use std::panic::Location;
 use super::error::{ShutdownError, SubmitError};
 use super::future::TaskFuture;
 use super::map::Map;
-use super::pool::ThreadPoolExecutor;
 
 /// What runs submitted closures: Python's `concurrent.futures.Executor`.
 ///
-/// [`ThreadPoolExecutor`] implements it; [`wait`](super::wait) and
+/// [`ThreadPoolExecutor`](super::ThreadPoolExecutor) implements it; [`wait`](super::wait) and
 /// [`as_completed`](super::as_completed) depend on [`TaskFuture`] alone, so another backend
 /// (a process pool, a cluster) can implement this trait and keep its callers' code.
 /// [`map`](Self::map) and [`map_buffered`](Self::map_buffered) come with it, built on
@@ -49,7 +48,7 @@ pub trait Executor {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static;
 
-    /// Stops taking work, as [`ThreadPoolExecutor::shutdown`].
+    /// Stops taking work, as [`ThreadPoolExecutor::shutdown`](super::ThreadPoolExecutor::shutdown).
     ///
     /// # Errors
     ///
@@ -124,19 +123,5 @@ pub trait Executor {
             Some(buffersize.max(1)),
             Location::caller(),
         )
-    }
-}
-
-impl Executor for ThreadPoolExecutor {
-    fn submit<F, T>(&self, f: F) -> Result<TaskFuture<T>, SubmitError<F>>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        ThreadPoolExecutor::submit(self, f)
-    }
-
-    fn shutdown(&self, wait: bool, cancel_futures: bool) -> Result<(), ShutdownError> {
-        ThreadPoolExecutor::shutdown(self, wait, cancel_futures)
     }
 }
