@@ -8,8 +8,8 @@
 //! hand-off: at small capacities nearly every put meets a full queue and every get an empty
 //! one, and a hand-off under locks ends in a park and a wake-up per item (issue 12: 4x4
 //! threads at capacity 64 cost 3.3 us of CPU per item, crossbeam 0.22). Here a put or get
-//! that finds the queue full or empty spins briefly (a few [`Backoff`] steps, no yields: see
-//! [`SPIN_STEPS`]) on the slot it wants, and since each slot says by itself whether it is
+//! that finds the queue full or empty spins, then yields (crossbeam's [`Backoff`] steps: see
+//! [`spun`]) before it parks, and since each slot says by itself whether it is
 //! ready, the other side's progress shows up without any lock. A putter that must sleep
 //! hands its item to the getters (see below), so a consumer never waits for a producer to
 //! wake up before it finds the next item.
@@ -383,7 +383,7 @@ impl<T> Array<T> {
         let mut timed_out = false;
         let mut waiting = None;
         loop {
-            let (backoff, mut spins) = (Backoff::new(), 0);
+            let backoff = Backoff::new();
             loop {
                 match self.claim_put() {
                     Ok(claim) => {
@@ -394,7 +394,7 @@ impl<T> Array<T> {
                     Err(why) => return Err((item, why)),
                 }
                 // After a timed-out park, one look is enough.
-                if timed_out || spun(&backoff, &mut spins) {
+                if timed_out || spun(&backoff) {
                     break;
                 }
             }
@@ -601,14 +601,14 @@ impl<T> Array<T> {
         let mut timed_out = false;
         let mut waiting = None;
         loop {
-            let (backoff, mut spins) = (Backoff::new(), 0);
+            let backoff = Backoff::new();
             loop {
                 match self.claim_get() {
                     Ok(claim) => return Ok(self.take(claim)),
                     Err(Refused::NotNow) => {}
                     Err(why) => return Err(why),
                 }
-                if timed_out || spun(&backoff, &mut spins) {
+                if timed_out || spun(&backoff) {
                     break;
                 }
             }
@@ -1155,25 +1155,21 @@ mod loom_tests {
     }
 }
 
-/// Backoff steps before a full or empty queue parks: `spin` busy-waits `2^step` pause
-/// instructions, so this is 1 + 2 = 3 pauses: enough to catch the other side in the middle
-/// of its put or get, and cheap even where a pause is slow (about 200 ns on the virtual
-/// machine of the matrix runs, where longer pause spins cost more CPU per item than the
-/// parks they saved: 4 and 6 steps measured worse at 4x4 capacity 64). It leaves out
-/// crossbeam's yielding steps: on a loaded machine a yield hands the processor to another
-/// program, and Linux's EEVDF scheduler moves the deadline of a thread that yields further
-/// back each time, so yield-spinners stalled for whole seconds in the matrix (crossbeam's
-/// bounded channel, and this core while it yielded), where a parked thread is woken directly.
-const SPIN_STEPS: u32 = 2;
-
-/// One more backoff step before parking; true once there have been [`SPIN_STEPS`] (under
-/// loom, at once).
+/// One more backoff step before a full or empty queue parks; true once the backoff is
+/// done (under loom, at once). The steps are crossbeam's: busy-wait `2^step` pauses for
+/// steps 0 to 6, then yield the processor up to step 10, then park, which is how
+/// crossbeam-channel's array flavour waits too. On a quiet machine the other side's put or
+/// get nearly always lands within those steps, so a full or empty meeting costs no park and
+/// no wake-up: with the earlier rule (three pauses, then park) every item at capacities
+/// 1 to 16 paid a futex round trip, 0.02 to 0.07 of crossbeam's throughput in the matrix,
+/// and with these steps the same cells run at 0.6 to 1.3 of it (BENCHMARKS.md). The cost:
+/// on a machine loaded by other programs a yielding waiter can lose its processor for
+/// longer than a parked one would, as crossbeam's channel does.
 #[inline]
-fn spun(backoff: &Backoff, spins: &mut u32) -> bool {
-    if *spins >= SPIN_STEPS || backoff.is_completed() {
+fn spun(backoff: &Backoff) -> bool {
+    if backoff.is_completed() {
         return true;
     }
-    *spins += 1;
-    backoff.spin();
+    backoff.snooze();
     false
 }
