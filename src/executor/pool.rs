@@ -13,16 +13,18 @@ use std::marker::PhantomData;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
+
+use crossbeam_utils::CachePadded;
 
 use super::error::{BuildError, ShutdownError, SubmitError, SubmitErrorKind, TaskException};
 use super::future::{INLINE_WORDS, Shared, TaskFuture, panic_report, run_task};
 use super::map::Map;
 use super::traits::Executor;
 use crate::queue::{SimpleQueue, TryGetError};
-use crate::sync::wait::{self, Blocked, ObjectId, ObjectKind};
+use crate::sync::wait::{self, Blocked, ObjectId, ObjectKind, Waiting};
 use crate::{Lock, Mutex, Thread, WaitKind};
 
 /// A queued task: run it, or complete its future without running it.
@@ -348,35 +350,36 @@ pub(crate) struct Pool {
     initializer: Option<Initializer>,
     /// Python's idle semaphore: tasks finished and not yet matched by a submit. Kept only
     /// while the pool can still start workers (`full` unset).
-    idle: Padded<AtomicUsize>,
+    idle: CachePadded<AtomicUsize>,
     /// Set once `max_workers` workers were started: no more idle tokens are counted.
     full: AtomicBool,
     /// Tasks queued so far (written under the pool lock).
-    submitted: Padded<AtomicUsize>,
+    submitted: CachePadded<AtomicUsize>,
     /// Tasks done so far (run, cancelled or failed): `wait_idle` waits until it reaches
     /// `submitted`. On its own line, away from the submitters'.
-    completed: Padded<AtomicUsize>,
+    completed: CachePadded<AtomicUsize>,
     /// How many threads are in `wait_idle`: the last task wakes them only if any.
     idle_waiters: AtomicUsize,
+    /// 1 while a worker is searching (polling the queue for a task instead of sleeping), else
+    /// 0: at most one worker spins at a time (see [`next_job`](Pool::next_job)).
+    searching: CachePadded<AtomicUsize>,
+    /// Workers asleep waiting for a task, or about to sleep (they look at the queue once more
+    /// after counting themselves here). Their parking key is this field's address.
+    sleeping: CachePadded<AtomicUsize>,
+    /// Set once the pool is shut down (after its queue): sleeping workers wake up and drain.
+    closed: AtomicBool,
     state: Mutex<State>,
 }
 
-/// A value alone on its cache line(s), so that the submitter's and the workers' counters do
-/// not slow each other down.
-#[repr(align(128))]
-struct Padded<T>(T);
-
-impl<T> std::ops::Deref for Padded<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-/// How many times an idle worker polls the queue before it sleeps: `IDLE_SPINS` rounds of
-/// doubling spins (127 pauses in all), then yields (crossbeam-channel's receivers do the same).
+/// How many times the searching worker polls the queue before it sleeps: `IDLE_SPINS` rounds
+/// of doubling spins (127 pauses in all), then yields (crossbeam-channel's receivers do the
+/// same).
 const IDLE_POLLS: u32 = 11;
 const IDLE_SPINS: u32 = 7;
+
+/// How many times a submitter that would wake a sleeping worker first looks (a pause each)
+/// whether a worker has started searching or taken the task: see [`Pool::wake_sleeper`].
+const WAKE_GRACE: u32 = 32;
 
 /// Every live pool, for the exit hook.
 static POOLS: std::sync::Mutex<Vec<Weak<Pool>>> = std::sync::Mutex::new(Vec::new());
@@ -436,12 +439,52 @@ impl Pool {
         }
         self.submitted.fetch_add(1, Ordering::SeqCst);
         // The queue is shut down only under the pool lock, after `shutdown` was set.
-        if let Err(refused) = self.queue.put(make(f)) {
-            drop(st);
-            refused.into_inner().fail(None);
-            self.job_done();
+        let put = self.queue.put(make(f));
+        drop(st);
+        match put {
+            Ok(()) => self.wake_for_work(),
+            Err(refused) => {
+                refused.into_inner().fail(None);
+                self.job_done();
+            }
         }
         Ok(())
+    }
+
+    /// After a put: makes sure some worker will take the task. Nothing to do while a worker
+    /// is searching (it will find the task) or none sleeps (every worker is busy or starting,
+    /// and each looks at the queue before it sleeps); otherwise wakes one sleeper.
+    ///
+    /// The put, then a `SeqCst` fence, then the loads of `sleeping` and `searching`; a worker
+    /// about to sleep stores `searching`, counts itself in `sleeping`, then a fence, then looks
+    /// at the queue. So either this thread sees the sleeper (and wakes it, or sees a searcher
+    /// that will look at the queue after ending its search), or the worker sees the task.
+    #[inline]
+    fn wake_for_work(&self) {
+        fence(Ordering::SeqCst);
+        if self.sleeping.load(Ordering::SeqCst) != 0 && self.searching.load(Ordering::SeqCst) == 0 {
+            self.wake_sleeper();
+        }
+    }
+
+    /// A worker sleeps and none searches: a worker that has just finished a task is usually
+    /// about to search again (then it takes the task and nobody pays for a wake-up: a
+    /// submit + result round trip on an idle pool stays between two threads), so give it a
+    /// moment; then wake one sleeper.
+    #[cold]
+    #[inline(never)]
+    fn wake_sleeper(&self) {
+        for _ in 0..WAKE_GRACE {
+            std::hint::spin_loop();
+            if self.searching.load(Ordering::SeqCst) != 0 || self.queue.qsize() == 0 {
+                return;
+            }
+        }
+        wait::unpark_one(self.sleep_key());
+    }
+
+    fn sleep_key(&self) -> usize {
+        std::ptr::from_ref(&*self.sleeping).addr()
     }
 
     fn submit_error<F>(&self, kind: SubmitErrorKind, task: F) -> SubmitError<F> {
@@ -498,26 +541,80 @@ impl Pool {
         }
     }
 
-    /// The next job, or `None` once the queue is shut down and empty. A worker that finds
-    /// the queue empty polls it a little (spinning, then a few yields) before it sleeps in `get`:
-    /// a submitter that keeps up a stream of tasks then rarely pays for waking a worker.
+    /// The next job, or `None` once the queue is shut down and empty.
+    ///
+    /// At most one idle worker searches: it polls the queue a little (spinning, then a few
+    /// yields, as crossbeam-channel's receivers do) before it sleeps, so a submitter that
+    /// keeps up a stream of tasks rarely pays for waking a worker; the other idle workers
+    /// look once and sleep, so an idle pool of many workers does not spin on every core (and,
+    /// on a machine with fewer cores than workers, the one searcher and the submitter are
+    /// not slowed down by the others' spinning). A searcher that finds a task while more are
+    /// queued wakes a sleeper to search next (tokio's rule), so a burst still spreads over
+    /// the workers.
     fn next_job(&self) -> Option<Work> {
-        for round in 0..IDLE_POLLS {
-            match self.queue.try_get() {
-                Ok(job) => return Some(job),
-                Err(TryGetError::Empty { .. }) => {}
-                Err(_) => return None,
-            }
-            // crossbeam's backoff: doubling spins, then a few yields.
-            if round < IDLE_SPINS {
-                for _ in 0..(1u32 << round) {
-                    std::hint::spin_loop();
-                }
-            } else {
-                std::thread::yield_now();
-            }
+        // A busy pool: the queue has work, take it without touching `searching`.
+        match self.queue.try_get() {
+            Ok(job) => return Some(job),
+            Err(TryGetError::Empty { .. }) => {}
+            Err(_) => return None,
         }
-        self.queue.get().ok()
+        loop {
+            let searcher = self
+                .searching
+                .compare_exchange(0, 1, Ordering::SeqCst, Ordering::Relaxed)
+                .is_ok();
+            let polls = if searcher { IDLE_POLLS } else { 1 };
+            for round in 0..polls {
+                match self.queue.try_get() {
+                    Ok(job) => {
+                        if searcher {
+                            self.searching.store(0, Ordering::SeqCst);
+                            if self.queue.qsize() != 0 {
+                                self.wake_for_work();
+                            }
+                        }
+                        return Some(job);
+                    }
+                    Err(TryGetError::Empty { .. }) => {}
+                    Err(_) => {
+                        if searcher {
+                            self.searching.store(0, Ordering::SeqCst);
+                        }
+                        return None;
+                    }
+                }
+                if round + 1 == polls {
+                    break;
+                }
+                // crossbeam's backoff: doubling spins, then a few yields.
+                if round < IDLE_SPINS {
+                    for _ in 0..(1u32 << round) {
+                        std::hint::spin_loop();
+                    }
+                } else {
+                    std::thread::yield_now();
+                }
+            }
+            if searcher {
+                self.searching.store(0, Ordering::SeqCst);
+            }
+            self.sleep_until_work();
+        }
+    }
+
+    /// Sleeps until a submit (or a searcher that found more work) wakes this worker, or the
+    /// pool shuts down; returns at once if a task came in meanwhile. The wait is recorded
+    /// as a get on the pool's queue, which is what the worker waits for.
+    fn sleep_until_work(&self) {
+        self.sleeping.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        // Only atomics under the parking lot's bucket lock: no queue lock.
+        let no_work = || self.queue.qsize() == 0 && !self.closed.load(Ordering::SeqCst);
+        if no_work() {
+            let on = Blocked::on(WaitKind::QueueGet, self.queue.id(), Location::caller());
+            Waiting::begin(on).park(self.sleep_key(), None, no_work, |_, _| {});
+        }
+        self.sleeping.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// An initializer failed: refuse new tasks and fail the queued ones with the reason.
@@ -575,6 +672,9 @@ impl Pool {
                 if wait { st.workers.clone() } else { Vec::new() },
             )
         };
+        // After the queue's shutdown: a woken worker drains what is left, then ends.
+        self.closed.store(true, Ordering::SeqCst);
+        wait::unpark_all(self.sleep_key());
         for job in cancelled {
             job.fail(None);
             self.job_done();
@@ -747,11 +847,14 @@ impl ExecutorBuilder {
             max_workers,
             queue: SimpleQueue::new(),
             initializer: self.initializer,
-            idle: Padded(AtomicUsize::new(0)),
+            idle: CachePadded::new(AtomicUsize::new(0)),
             full: AtomicBool::new(false),
-            submitted: Padded(AtomicUsize::new(0)),
-            completed: Padded(AtomicUsize::new(0)),
+            submitted: CachePadded::new(AtomicUsize::new(0)),
+            completed: CachePadded::new(AtomicUsize::new(0)),
             idle_waiters: AtomicUsize::new(0),
+            searching: CachePadded::new(AtomicUsize::new(0)),
+            sleeping: CachePadded::new(AtomicUsize::new(0)),
+            closed: AtomicBool::new(false),
             state: Mutex::from_raw(
                 Lock::new(),
                 State {

@@ -349,6 +349,14 @@ pub(crate) fn unpark_all(key: usize) -> usize {
     unsafe { parking_lot_core::unpark_all(key, parking_lot_core::DEFAULT_UNPARK_TOKEN) }
 }
 
+/// Wakes one thread parked on `key`, if any; true if one was woken.
+pub(crate) fn unpark_one(key: usize) -> bool {
+    // SAFETY: the callback does nothing; waking a thread parked on any key is always sound.
+    let r =
+        unsafe { parking_lot_core::unpark_one(key, |_| parking_lot_core::DEFAULT_UNPARK_TOKEN) };
+    r.unparked_threads != 0
+}
+
 /// Sleeps the calling thread for `duration`, as Python's `time.sleep`, and shows up as a
 /// [`WaitKind::Sleep`] wait in [`Thread::waiting`](crate::Thread::waiting) meanwhile.
 ///
