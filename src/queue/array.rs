@@ -89,8 +89,9 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use super::core::{GET, JOIN, PUT, Refused, Source, Wait, Waiters};
+use super::core::{Refused, Source, Wait};
 use super::error::{QueueId, TaskDoneError, queue_id};
+use super::waiters::{GET, JOIN, PUT, Waiters};
 use crate::primitive::parking_lot_core::ParkResult;
 use crate::primitive::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use crate::sync::wait::{self, Blocked, WaitKind, Waiting};

@@ -86,6 +86,7 @@ mod lifo;
 mod priority;
 mod simple;
 mod split;
+mod waiters;
 
 pub use error::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,

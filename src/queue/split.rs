@@ -60,8 +60,9 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use super::core::{GET, JOIN, PREALLOCATE_MAX, PUT, Refused, Source, Wait, Waiters, spin_until};
+use super::core::{PREALLOCATE_MAX, Refused, Source, Wait, spin_until};
 use super::error::{QueueId, TaskDoneError, queue_id};
+use super::waiters::{GET, JOIN, PUT, Waiters};
 use crate::Lock;
 use crate::primitive::parking_lot_core::ParkResult;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
