@@ -89,7 +89,7 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use super::core::{Refused, Source, Wait};
+use super::common::{Refused, Source, Wait};
 use super::error::{QueueId, TaskDoneError, queue_id};
 use super::waiters::{GET, JOIN, PUT, Waiters};
 use crate::primitive::parking_lot_core::ParkResult;

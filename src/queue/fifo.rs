@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::api::{shared_api, tracked_api};
 use super::array::{ARRAY_MAX, Array};
-use super::core::{Refused, Source, Wait};
+use super::common::{Refused, Source, Wait};
 use super::error::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,
     TryPutError,

@@ -77,12 +77,13 @@
 
 mod api;
 mod array;
-mod core;
+mod common;
 mod error;
 mod fifo;
 mod guard;
 mod iter;
 mod lifo;
+mod onelock;
 mod priority;
 mod simple;
 mod split;

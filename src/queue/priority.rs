@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::api::{shared_api, tracked_api};
-use super::core::{PREALLOCATE_MAX, Refused, Wait};
+use super::common::{PREALLOCATE_MAX, Refused, Wait};
 use super::error::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,
     TryPutError,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::api::shared_api;
-use super::core::{Refused, Wait};
+use super::common::{Refused, Wait};
 use super::error::{GetError, GetTimeoutError, PutError, QueueId, TryGetError};
 use super::iter::{Iter, TryIter};
 use super::split::Split;

@@ -3,7 +3,7 @@
 //!
 //! # Design
 //!
-//! The one-lock [`Core`](super::core::Core) makes every put and every get take the same lock,
+//! The one-lock [`OneLock`](super::onelock::OneLock) core makes every put and every get take the same lock,
 //! whose cache line then travels between the producing and the consuming cores for each
 //! item; in a priority queue the heap's own lines travel too, as both sides sift. So this
 //! queue is two buffers, each behind its own [`Lock`] on its own cache line:
@@ -60,7 +60,7 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use super::core::{PREALLOCATE_MAX, Refused, Source, Wait, spin_until};
+use super::common::{PREALLOCATE_MAX, Refused, Source, Wait, spin_until};
 use super::error::{QueueId, TaskDoneError, queue_id};
 use super::waiters::{GET, JOIN, PUT, Waiters};
 use crate::Lock;

@@ -2,9 +2,8 @@
 //! task count, the shut-down flag, and the three waits (for an item, for room, for every task
 //! done). `Queue`, `PriorityQueue` and `SimpleQueue` use the two-lock core of
 //! [`split`](super::split) instead (a LIFO queue's two ends are one end), with the same
-//! waiting protocol (the wait queues and wake helpers are in [`waiters`](super::waiters)); this
-//! module also holds what the cores share (`Wait`, `Refused`, the spin, the iterators'
-//! `Source`).
+//! waiting protocol (the wait queues and wake helpers are in [`waiters`](super::waiters), what
+//! every core shares in [`common`](super::common)).
 //!
 //! # Design
 //!
@@ -14,7 +13,7 @@
 //! acquire, the collection operation, two plain counter updates and one release.
 //!
 //! Waiting threads park through [`wait::park_with`] on one of three keys (getters, putters,
-//! joiners), with a bit in [`Core::parked`] per key saying "someone may be parked there":
+//! joiners), with a bit in [`OneLock::parked`] per key saying "someone may be parked there":
 //!
 //! - A waiter holds the buffer lock while it checks its condition, and sets its bit in
 //!   `validate`, under the parking lot's bucket lock, in the same critical section that puts
@@ -29,7 +28,7 @@
 //!   So a set bit may be stale (one wasted unpark call) but a clear bit is never wrong.
 //!
 //! In a bounded queue, a getter or putter about to park first spins briefly (if nobody is
-//! parked yet on its key), polling [`Core::len`], a copy of the buffer's length kept beside
+//! parked yet on its key), polling [`OneLock::len`], a copy of the buffer's length kept beside
 //! the lock, without taking the lock; a short gap between producer and consumer then costs
 //! no sleep. Both sides must do it: in our measurements, a bounded queue where only one side
 //! spins hands items over one wake-up at a time (10x slower). In an unbounded queue only
@@ -41,23 +40,16 @@ use std::cell::UnsafeCell;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::primitive::parking_lot_core::ParkResult;
 
+use super::common::{Refused, Source, Wait, spin_until};
 use super::error::{QueueId, TaskDoneError, queue_id};
 use super::waiters::{GET, JOIN, PUT, Waiters};
 use crate::Lock;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
 use crate::sync::wait::{self, WaitKind};
-
-/// The most a bounded queue's buffers reserve up front; they grow past this on demand.
-pub(super) const PREALLOCATE_MAX: usize = 1024;
-
-/// Spin rounds before a getter or putter parks: rounds `1..=SPIN_RELAX` busy-wait `2^round`
-/// pause instructions, the rest yield the processor.
-const SPIN_ROUNDS: u32 = 8;
-const SPIN_RELAX: u32 = 4;
 
 /// The collection behind a one-lock queue (today only `LifoQueue`'s `Vec`).
 pub(crate) trait Buffer {
@@ -76,41 +68,7 @@ pub(crate) trait Buffer {
     fn into_pop_order(self) -> Vec<Self::Item>;
 }
 
-/// How long an operation may wait.
-#[derive(Clone, Copy)]
-pub(crate) enum Wait {
-    /// Not at all (`try_*`, or a zero timeout).
-    Poll,
-    /// Until it can proceed.
-    Forever,
-    /// At most this long (never zero).
-    For(Duration),
-}
-
-impl Wait {
-    /// A timeout: zero polls.
-    #[inline]
-    pub(crate) fn timeout(d: Duration) -> Self {
-        if d.is_zero() {
-            Wait::Poll
-        } else {
-            Wait::For(d)
-        }
-    }
-}
-
-/// Why a put or get did not happen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Refused {
-    /// Full (put) or empty (get), and the caller would not wait.
-    NotNow,
-    /// The wait timed out.
-    Timeout,
-    /// The queue is shut down (and, for a get, empty).
-    ShutDown,
-}
-
-/// What the lock protects. `repr(C)` so that the buffer's header comes first (see [`Core`]).
+/// What the lock protects. `repr(C)` so that the buffer's header comes first (see [`OneLock`]).
 #[repr(C)]
 struct State<B> {
     buf: B,
@@ -126,7 +84,7 @@ struct State<B> {
 /// allocation starts on; the read-only fields follow. So a hand-over between two cores
 /// moves one cache line, and nothing else shares it.
 #[repr(C, align(64))]
-pub(crate) struct Core<B> {
+pub(crate) struct OneLock<B> {
     /// [`GET`] | [`PUT`] | [`JOIN`]: someone may be parked on that key. Set only in a park's
     /// `validate` (buffer lock and bucket lock held), cleared only under the bucket lock.
     parked: AtomicU32,
@@ -152,11 +110,11 @@ pub(crate) struct Core<B> {
 // SAFETY: `state` is only reached through a `Locked` guard, which exists only while `lock` is
 // held, so at most one thread touches the buffer at a time; items move between threads
 // through it, hence `B: Send`. Everything else is atomics or immutable.
-unsafe impl<B: Send> Sync for Core<B> {}
+unsafe impl<B: Send> Sync for OneLock<B> {}
 
 /// The buffer lock, held: derefs to the state, releases on drop.
 struct Locked<'a, B: Buffer> {
-    core: &'a Core<B>,
+    core: &'a OneLock<B>,
 }
 
 impl<B: Buffer> Deref for Locked<'_, B> {
@@ -183,9 +141,9 @@ impl<B: Buffer> Drop for Locked<'_, B> {
     }
 }
 
-impl<B: Buffer> Core<B> {
+impl<B: Buffer> OneLock<B> {
     pub(crate) fn new(kind: &'static str, maxsize: usize) -> Self {
-        Core {
+        OneLock {
             lock: Lock::new(),
             parked: AtomicU32::new(0),
             len: AtomicUsize::new(0),
@@ -536,34 +494,7 @@ impl<B: Buffer> Core<B> {
     }
 }
 
-/// Spins [`SPIN_ROUNDS`] rounds at most, until `hint` says the wait may be over.
-#[inline]
-pub(super) fn spin_until(hint: &impl Fn() -> bool) {
-    for round in 1..=SPIN_ROUNDS {
-        if round <= SPIN_RELAX {
-            for _ in 0..(1u32 << round) {
-                std::hint::spin_loop();
-            }
-        } else {
-            std::thread::yield_now();
-        }
-        if hint() {
-            return;
-        }
-    }
-}
-
-/// The item iterators' view of a queue, whatever its order.
-pub(crate) trait Source<T>: Sync {
-    /// The next item, waiting for one; `None` once the queue is shut down and empty.
-    fn next_blocking(&self, location: &'static Location<'static>) -> Option<T>;
-    /// The next item if there is one now.
-    fn next_now(&self, location: &'static Location<'static>) -> Option<T>;
-    /// The queue's identity.
-    fn queue_id(&self) -> QueueId;
-}
-
-impl<B: Buffer + Send> Source<B::Item> for Core<B> {
+impl<B: Buffer + Send> Source<B::Item> for OneLock<B> {
     fn next_blocking(&self, location: &'static Location<'static>) -> Option<B::Item> {
         self.get(Wait::Forever, location).ok()
     }
@@ -582,7 +513,7 @@ mod tests {
 
     use super::*;
 
-    struct Show<'a>(&'a Core<Vec<u8>>);
+    struct Show<'a>(&'a OneLock<Vec<u8>>);
 
     impl fmt::Debug for Show<'_> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -592,7 +523,7 @@ mod tests {
 
     #[test]
     fn debug_never_blocks_while_locked() {
-        let core = Core::<Vec<u8>>::new("Queue", 4);
+        let core = OneLock::<Vec<u8>>::new("Queue", 4);
         core.put(1, Wait::Poll, Location::caller()).unwrap();
         let open = format!("{:?}", Show(&core));
         assert!(
@@ -612,7 +543,7 @@ mod tests {
     #[test]
     fn hot_fields_share_the_first_cache_line() {
         fn check<B: Buffer>() {
-            let core = Core::<B>::new("Queue", 0);
+            let core = OneLock::<B>::new("Queue", 0);
             let base = std::ptr::from_ref(&core).addr();
             assert_eq!(base % 64, 0);
             let end = std::ptr::from_ref(&core.lock.state).addr() + size_of::<u64>();
@@ -623,7 +554,7 @@ mod tests {
 
     #[test]
     fn wait_keys_are_distinct_from_each_other_and_the_lock() {
-        let core = Core::<Vec<u8>>::new("Queue", 0);
+        let core = OneLock::<Vec<u8>>::new("Queue", 0);
         let lock_key = std::ptr::from_ref(&core.lock).addr();
         let w = core.waiters();
         let keys = [w.key(GET), w.key(PUT), w.key(JOIN)];
