@@ -81,6 +81,7 @@ mod common;
 mod error;
 mod fifo;
 mod guard;
+mod held;
 mod iter;
 mod lifo;
 mod onelock;

@@ -38,7 +38,6 @@
 
 use std::cell::UnsafeCell;
 use std::fmt;
-use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::time::Instant;
 
@@ -46,6 +45,7 @@ use crate::primitive::parking_lot_core::ParkResult;
 
 use super::common::{Refused, Source, Wait, spin_until};
 use super::error::{QueueId, TaskDoneError, queue_id};
+use super::held::{Guarded, Held};
 use super::waiters::{GET, JOIN, PUT, Waiters};
 use crate::Lock;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
@@ -70,7 +70,7 @@ pub(crate) trait Buffer {
 
 /// What the lock protects. `repr(C)` so that the buffer's header comes first (see [`OneLock`]).
 #[repr(C)]
-struct State<B> {
+pub(super) struct State<B> {
     buf: B,
     /// Items put and not yet marked done by `task_done`.
     unfinished: usize,
@@ -107,39 +107,27 @@ pub(crate) struct OneLock<B> {
     anchors: [u8; 3],
 }
 
-// SAFETY: `state` is only reached through a `Locked` guard, which exists only while `lock` is
+// SAFETY: `state` is only reached through a `Held` guard, which exists only while `lock` is
 // held, so at most one thread touches the buffer at a time; items move between threads
 // through it, hence `B: Send`. Everything else is atomics or immutable.
 unsafe impl<B: Send> Sync for OneLock<B> {}
 
+// SAFETY: this module reaches `state` only through `Held` (`locked`, `debug_fields`, and
+// `wait_until`'s `assume` of a lock still held), and `lock` is always the one field.
+unsafe impl<B> Guarded for OneLock<B> {
+    type State = State<B>;
+    #[inline]
+    fn lock(&self) -> &Lock {
+        &self.lock
+    }
+    #[inline]
+    fn state(&self) -> &UnsafeCell<State<B>> {
+        &self.state
+    }
+}
+
 /// The buffer lock, held: derefs to the state, releases on drop.
-struct Locked<'a, B: Buffer> {
-    core: &'a OneLock<B>,
-}
-
-impl<B: Buffer> Deref for Locked<'_, B> {
-    type Target = State<B>;
-    #[inline]
-    fn deref(&self) -> &State<B> {
-        // SAFETY: a `Locked` exists only while the lock is held by its creator.
-        unsafe { &*self.core.state.get() }
-    }
-}
-
-impl<B: Buffer> DerefMut for Locked<'_, B> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut State<B> {
-        // SAFETY: as in `deref`, and `&mut self` makes this the only reference.
-        unsafe { &mut *self.core.state.get() }
-    }
-}
-
-impl<B: Buffer> Drop for Locked<'_, B> {
-    #[inline]
-    fn drop(&mut self) {
-        self.core.lock.release_held();
-    }
-}
+type Locked<'a, B> = Held<'a, OneLock<B>>;
 
 impl<B: Buffer> OneLock<B> {
     pub(crate) fn new(kind: &'static str, maxsize: usize) -> Self {
@@ -184,8 +172,7 @@ impl<B: Buffer> OneLock<B> {
     #[inline]
     #[track_caller]
     fn locked(&self) -> Locked<'_, B> {
-        self.lock.acquire();
-        Locked { core: self }
+        Held::acquire(self)
     }
 
     pub(crate) fn maxsize(&self) -> usize {
@@ -467,7 +454,8 @@ impl<B: Buffer> OneLock<B> {
             st = if result == ParkResult::Invalid {
                 // Only chaos mode's `park` returns `Invalid` here (`validate` always agrees),
                 // and it does so without running `before_sleep`: the lock is still ours.
-                Locked { core: self }
+                // SAFETY: so this thread holds the lock, whose guard it forgot above.
+                unsafe { Held::assume(self) }
             } else {
                 self.locked()
             };
@@ -481,8 +469,7 @@ impl<B: Buffer> OneLock<B> {
         if self.maxsize != 0 {
             d.field("maxsize", &self.maxsize);
         }
-        if self.lock.try_acquire() {
-            let st = Locked { core: self };
+        if let Some(st) = Held::try_acquire(self) {
             d.field("qsize", &st.buf.len());
             d.field("unfinished", &st.unfinished);
             d.field("shut_down", &st.shut_down);
