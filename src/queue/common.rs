@@ -1,12 +1,14 @@
-//! What every queue core shares: how long an operation may wait ([`Wait`]), why it did not
+//! What every queue core shares: how long an operation may wait ([`Wait`], and its deadline:
+//! [`Wait::deadline`]), why it did not
 //! happen ([`Refused`]), the iterators' view of a queue ([`Source`]), the buffers' up-front
 //! reservation ([`PREALLOCATE_MAX`]), and the short spin before a lock-based core parks
 //! ([`spin_until`]).
 
 use std::panic::Location;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::error::QueueId;
+use crate::sync::wait;
 
 /// The most a bounded queue's buffers reserve up front; they grow past this on demand.
 pub(super) const PREALLOCATE_MAX: usize = 1024;
@@ -35,6 +37,18 @@ impl Wait {
             Wait::Poll
         } else {
             Wait::For(d)
+        }
+    }
+
+    /// The deadline of an operation that found it must wait: `None` if it may not
+    /// (`Poll`: it refuses at once), `Some(None)` if it waits without one (`Forever`, or a
+    /// timeout too large for the clock), `Some(Some(t))` if it waits until `t`.
+    #[inline]
+    pub(crate) fn deadline(self) -> Option<Option<Instant>> {
+        match self {
+            Wait::Poll => None,
+            Wait::Forever => Some(None),
+            Wait::For(d) => Some(wait::deadline(d)),
         }
     }
 }

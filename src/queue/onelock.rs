@@ -1,9 +1,11 @@
 //! The one-lock core of [`LifoQueue`](super::LifoQueue): a buffer behind a [`Lock`], the
 //! task count, the shut-down flag, and the three waits (for an item, for room, for every task
-//! done). `Queue`, `PriorityQueue` and `SimpleQueue` use the two-lock core of
-//! [`split`](super::split) instead (a LIFO queue's two ends are one end), with the same
-//! waiting protocol (the wait queues and wake helpers are in [`waiters`](super::waiters), what
-//! every core shares in [`common`](super::common)).
+//! done). `PriorityQueue`, `SimpleQueue` and an unbounded (or largely bounded) `Queue` use
+//! the two-lock core of [`split`](super::split) instead (a LIFO queue's two ends are one end),
+//! with the same waiting protocol, and a bounded `Queue` the slot ring of
+//! [`array`](super::array). The wait queues and wake helpers are in
+//! [`waiters`](super::waiters), the lock guard in [`held`](super::held), what every core
+//! shares in [`common`](super::common).
 //!
 //! # Design
 //!
@@ -12,8 +14,10 @@
 //! buffer is a plain collection behind threadkit's own [`Lock`]; a put or get is one
 //! acquire, the collection operation, two plain counter updates and one release.
 //!
-//! Waiting threads park through [`wait::park_with`] on one of three keys (getters, putters,
-//! joiners), with a bit in [`OneLock::parked`] per key saying "someone may be parked there":
+//! Waiting threads park through
+//! [`Waiting::park_with`](crate::sync::wait::Waiting::park_with) on one of three keys
+//! (getters, putters, joiners), with a bit in [`OneLock::parked`] per key saying "someone may
+//! be parked there":
 //!
 //! - A waiter holds the buffer lock while it checks its condition, and sets its bit in
 //!   `validate`, under the parking lot's bucket lock, in the same critical section that puts
@@ -49,7 +53,7 @@ use super::held::{Guarded, Held};
 use super::waiters::{GET, JOIN, PUT, Waiters};
 use crate::Lock;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
-use crate::sync::wait::{self, WaitKind};
+use crate::sync::wait::WaitKind;
 
 /// The collection behind a one-lock queue (today only `LifoQueue`'s `Vec`).
 pub(crate) trait Buffer {
@@ -234,10 +238,8 @@ impl<B: Buffer> OneLock<B> {
         if st.shut_down {
             return Err((item, Refused::ShutDown));
         }
-        let deadline = match wait {
-            Wait::Poll => return Err((item, Refused::NotNow)),
-            Wait::Forever => None,
-            Wait::For(d) => wait::deadline(d),
+        let Some(deadline) = wait.deadline() else {
+            return Err((item, Refused::NotNow));
         };
         let maxsize = self.maxsize;
         let ready = |s: &State<B>| s.shut_down || s.buf.len() < maxsize;
@@ -301,11 +303,7 @@ impl<B: Buffer> OneLock<B> {
         if st.shut_down {
             return Err(Refused::ShutDown);
         }
-        let deadline = match wait {
-            Wait::Poll => return Err(Refused::NotNow),
-            Wait::Forever => None,
-            Wait::For(d) => wait::deadline(d),
-        };
+        let deadline = wait.deadline().ok_or(Refused::NotNow)?;
         let ready = |s: &State<B>| s.shut_down || s.buf.len() != 0;
         // Spin only where putters spin too: see the module docs.
         let hint = (self.maxsize != 0).then_some(|| self.len.load(Ordering::Relaxed) != 0);
@@ -358,10 +356,8 @@ impl<B: Buffer> OneLock<B> {
         wait: Wait,
         location: &'static Location<'static>,
     ) -> bool {
-        let deadline = match wait {
-            Wait::Poll => return false,
-            Wait::Forever => None,
-            Wait::For(d) => wait::deadline(d),
+        let Some(deadline) = wait.deadline() else {
+            return false;
         };
         let ready = |s: &State<B>| s.unfinished == 0;
         let hint = None::<fn() -> bool>;

@@ -66,7 +66,7 @@ use super::waiters::{GET, JOIN, PUT, Waiters};
 use crate::Lock;
 use crate::primitive::parking_lot_core::ParkResult;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
-use crate::sync::wait::{self, WaitKind, Waiting};
+use crate::sync::wait::{WaitKind, Waiting};
 
 /// The consumers' buffer of a [`Split`] queue, in the queue's order.
 pub(crate) trait Head: Default {
@@ -400,10 +400,8 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         if tail.shut_down {
             return Err((item, Refused::ShutDown));
         }
-        let deadline = match wait {
-            Wait::Poll => return Err((item, Refused::NotNow)),
-            Wait::Forever => None,
-            Wait::For(d) => wait::deadline(d),
+        let Some(deadline) = wait.deadline() else {
+            return Err((item, Refused::NotNow));
         };
         // Both locks are needed to park (head first), so the tail lock goes. If no putter
         // sleeps already, wait a little (spinning, then yielding) for an eighth of the queue
@@ -541,11 +539,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             }
             if first {
                 first = false;
-                deadline = match wait {
-                    Wait::Poll => return Err(Refused::NotNow),
-                    Wait::Forever => None,
-                    Wait::For(d) => wait::deadline(d),
-                };
+                deadline = wait.deadline().ok_or(Refused::NotNow)?;
             }
             // A `TimedOut` park means the deadline passed (parking_lot_core's promise).
             if timed_out || deadline.is_some_and(|t| Instant::now() >= t) {
@@ -627,10 +621,8 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         wait: Wait,
         location: &'static Location<'static>,
     ) -> bool {
-        let deadline = match wait {
-            Wait::Poll => return false,
-            Wait::Forever => None,
-            Wait::For(d) => wait::deadline(d),
+        let Some(deadline) = wait.deadline() else {
+            return false;
         };
         let mut timed_out = false;
         let mut waiting = None;
