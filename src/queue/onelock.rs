@@ -491,7 +491,7 @@ impl<B: Buffer + Send> Source<B::Item> for OneLock<B> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
 
     use super::*;
