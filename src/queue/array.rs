@@ -89,8 +89,9 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use super::core::{GET, JOIN, PUT, Refused, Source, Wait, Waiters};
+use super::common::{Refused, Source, Wait};
 use super::error::{QueueId, TaskDoneError, queue_id};
+use super::waiters::{GET, JOIN, PUT, Waiters};
 use crate::primitive::parking_lot_core::ParkResult;
 use crate::primitive::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use crate::sync::wait::{self, Blocked, WaitKind, Waiting};
@@ -375,10 +376,8 @@ impl<T> Array<T> {
         wait: Wait,
         location: &'static Location<'static>,
     ) -> Result<(), (T, Refused)> {
-        let deadline = match wait {
-            Wait::Poll => return Err((item, Refused::NotNow)),
-            Wait::Forever => None,
-            Wait::For(d) => wait::deadline(d),
+        let Some(deadline) = wait.deadline() else {
+            return Err((item, Refused::NotNow));
         };
         let mut timed_out = false;
         let mut waiting = None;
@@ -593,11 +592,7 @@ impl<T> Array<T> {
     #[inline(never)]
     #[track_caller]
     fn get_slow(&self, wait: Wait, location: &'static Location<'static>) -> Result<T, Refused> {
-        let deadline = match wait {
-            Wait::Poll => return Err(Refused::NotNow),
-            Wait::Forever => None,
-            Wait::For(d) => wait::deadline(d),
-        };
+        let deadline = wait.deadline().ok_or(Refused::NotNow)?;
         let mut timed_out = false;
         let mut waiting = None;
         loop {
@@ -716,10 +711,8 @@ impl<T> Array<T> {
     #[inline(never)]
     #[track_caller]
     fn join_slow(&self, wait: Wait, location: &'static Location<'static>) -> bool {
-        let deadline = match wait {
-            Wait::Poll => return false,
-            Wait::Forever => None,
-            Wait::For(d) => wait::deadline(d),
+        let Some(deadline) = wait.deadline() else {
+            return false;
         };
         let mut timed_out = false;
         let mut waiting = None;

@@ -4,8 +4,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::api::{shared_api, tracked_api};
 use super::array::{ARRAY_MAX, Array};
-use super::core::{Refused, Source, Wait, shared_api, tracked_api};
+use super::common::{Refused, Source, Wait};
 use super::error::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,
     TryPutError,

@@ -5,7 +5,7 @@ use std::fmt;
 use std::iter::FusedIterator;
 use std::panic::Location;
 
-use super::core::Source;
+use super::common::Source;
 
 /// Takes items from a queue with [`get`](crate::queue::Queue::get) until the queue is shut
 /// down and empty. Made by `iter()` on any queue, or by `for item in &queue`.

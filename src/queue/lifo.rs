@@ -3,12 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::core::{Buffer, Core, PREALLOCATE_MAX, Refused, Wait, shared_api, tracked_api};
+use super::api::{shared_api, tracked_api};
+use super::common::{PREALLOCATE_MAX, Refused, Wait};
 use super::error::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,
     TryPutError,
 };
 use super::iter::{Iter, TryIter};
+use super::onelock::{Buffer, OneLock};
 
 impl<T> Buffer for Vec<T> {
     type Item = T;
@@ -67,7 +69,7 @@ impl<T> Buffer for Vec<T> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct LifoQueue<T> {
-    core: Arc<Core<Vec<T>>>,
+    core: Arc<OneLock<Vec<T>>>,
 }
 
 impl<T> LifoQueue<T> {
@@ -81,7 +83,7 @@ impl<T> LifoQueue<T> {
     /// ```
     pub fn new(maxsize: usize) -> Self {
         LifoQueue {
-            core: Arc::new(Core::new("LifoQueue", maxsize)),
+            core: Arc::new(OneLock::new("LifoQueue", maxsize)),
         }
     }
 
@@ -96,7 +98,7 @@ impl<T> LifoQueue<T> {
     /// ```
     pub fn named(maxsize: usize, name: &'static str) -> Self {
         LifoQueue {
-            core: Arc::new(Core::new("LifoQueue", maxsize).with_name(name)),
+            core: Arc::new(OneLock::new("LifoQueue", maxsize).with_name(name)),
         }
     }
 }

@@ -75,16 +75,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod api;
 mod array;
-mod core;
+mod common;
 mod error;
 mod fifo;
 mod guard;
+mod held;
 mod iter;
 mod lifo;
+mod onelock;
 mod priority;
 mod simple;
 mod split;
+mod waiters;
 
 pub use error::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,

@@ -6,7 +6,8 @@ use std::ptr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::core::{PREALLOCATE_MAX, Refused, Wait, shared_api, tracked_api};
+use super::api::{shared_api, tracked_api};
+use super::common::{PREALLOCATE_MAX, Refused, Wait};
 use super::error::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,
     TryPutError,

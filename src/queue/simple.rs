@@ -4,7 +4,8 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::core::{Refused, Wait, shared_api};
+use super::api::shared_api;
+use super::common::{Refused, Wait};
 use super::error::{GetError, GetTimeoutError, PutError, QueueId, TryGetError};
 use super::iter::{Iter, TryIter};
 use super::split::Split;

@@ -3,7 +3,7 @@
 //!
 //! # Design
 //!
-//! The one-lock [`Core`](super::core::Core) makes every put and every get take the same lock,
+//! The one-lock [`OneLock`](super::onelock::OneLock) core makes every put and every get take the same lock,
 //! whose cache line then travels between the producing and the consuming cores for each
 //! item; in a priority queue the heap's own lines travel too, as both sides sift. So this
 //! queue is two buffers, each behind its own [`Lock`] on its own cache line:
@@ -54,18 +54,19 @@
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::fmt;
-use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use super::core::{GET, JOIN, PREALLOCATE_MAX, PUT, Refused, Source, Wait, Waiters, spin_until};
+use super::common::{PREALLOCATE_MAX, Refused, Source, Wait, spin_until};
 use super::error::{QueueId, TaskDoneError, queue_id};
+use super::held::{Guarded, Held};
+use super::waiters::{GET, JOIN, PUT, Waiters};
 use crate::Lock;
 use crate::primitive::parking_lot_core::ParkResult;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
-use crate::sync::wait::{self, WaitKind, Waiting};
+use crate::sync::wait::{WaitKind, Waiting};
 
 /// The consumers' buffer of a [`Split`] queue, in the queue's order.
 pub(crate) trait Head: Default {
@@ -204,70 +205,48 @@ pub(crate) struct Split<T, H> {
 // through them, hence `T: Send`. Everything else is atomics or immutable.
 unsafe impl<T: Send, H: Send> Sync for Split<T, H> {}
 
+// SAFETY: this module reaches a `Tail`'s `state` only through `Held` (`tail_locked`,
+// `debug_fields`, and `assume` of a lock still held after a park), and `lock` is always the
+// one field.
+unsafe impl<T> Guarded for Tail<T> {
+    type State = TailState<T>;
+    #[inline]
+    fn lock(&self) -> &Lock {
+        &self.lock
+    }
+    #[inline]
+    fn state(&self) -> &UnsafeCell<TailState<T>> {
+        &self.state
+    }
+}
+
+// SAFETY: as for `Tail`: an `End`'s `buf` is reached only through `Held` (`head_locked`, and
+// `assume` of a lock still held after a park).
+unsafe impl<H> Guarded for End<H> {
+    type State = H;
+    #[inline]
+    fn lock(&self) -> &Lock {
+        &self.lock
+    }
+    #[inline]
+    fn state(&self) -> &UnsafeCell<H> {
+        &self.buf
+    }
+}
+
 /// The tail lock, held: derefs to the tail's state, releases on drop.
-struct TailGuard<'a, T> {
-    tail: &'a Tail<T>,
-}
-
-impl<T> Deref for TailGuard<'_, T> {
-    type Target = TailState<T>;
-    #[inline]
-    fn deref(&self) -> &TailState<T> {
-        // SAFETY: a `TailGuard` exists only while the tail lock is held by its creator.
-        unsafe { &*self.tail.state.get() }
-    }
-}
-
-impl<T> DerefMut for TailGuard<'_, T> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut TailState<T> {
-        // SAFETY: as in `deref`, and `&mut self` makes this the only reference.
-        unsafe { &mut *self.tail.state.get() }
-    }
-}
-
-impl<T> Drop for TailGuard<'_, T> {
-    #[inline]
-    fn drop(&mut self) {
-        self.tail.lock.release_held();
-    }
-}
+type TailGuard<'a, T> = Held<'a, Tail<T>>;
 
 /// The head lock, held: derefs to the head buffer, releases on drop.
-struct HeadGuard<'a, H> {
-    head: &'a End<H>,
-}
+type HeadGuard<'a, H> = Held<'a, End<H>>;
 
 impl<H> HeadGuard<'_, H> {
     /// Counts `n` more items taken out (under the head lock).
     #[inline]
     fn count_taken(&self, n: usize) {
-        let popped = self.head.popped.load(Ordering::Relaxed).wrapping_add(n);
-        self.head.popped.store(popped, Ordering::Release);
-    }
-}
-
-impl<H> Deref for HeadGuard<'_, H> {
-    type Target = H;
-    #[inline]
-    fn deref(&self) -> &H {
-        // SAFETY: a `HeadGuard` exists only while the head lock is held by its creator.
-        unsafe { &*self.head.buf.get() }
-    }
-}
-
-impl<H> DerefMut for HeadGuard<'_, H> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut H {
-        // SAFETY: as in `deref`, and `&mut self` makes this the only reference.
-        unsafe { &mut *self.head.buf.get() }
-    }
-}
-
-impl<H> Drop for HeadGuard<'_, H> {
-    #[inline]
-    fn drop(&mut self) {
-        self.head.lock.release_held();
+        let head = Held::owner(self);
+        let popped = head.popped.load(Ordering::Relaxed).wrapping_add(n);
+        head.popped.store(popped, Ordering::Release);
     }
 }
 
@@ -333,15 +312,13 @@ impl<T, H: Head<Item = T>> Split<T, H> {
     #[inline]
     #[track_caller]
     fn tail_locked(&self) -> TailGuard<'_, T> {
-        self.tail.lock.acquire();
-        TailGuard { tail: &self.tail }
+        Held::acquire(&*self.tail)
     }
 
     #[inline]
     #[track_caller]
     fn head_locked(&self) -> HeadGuard<'_, H> {
-        self.head.lock.acquire();
-        HeadGuard { head: &self.head }
+        Held::acquire(&*self.head)
     }
 
     pub(crate) fn maxsize(&self) -> usize {
@@ -423,10 +400,8 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         if tail.shut_down {
             return Err((item, Refused::ShutDown));
         }
-        let deadline = match wait {
-            Wait::Poll => return Err((item, Refused::NotNow)),
-            Wait::Forever => None,
-            Wait::For(d) => wait::deadline(d),
+        let Some(deadline) = wait.deadline() else {
+            return Err((item, Refused::NotNow));
         };
         // Both locks are needed to park (head first), so the tail lock goes. If no putter
         // sleeps already, wait a little (spinning, then yielding) for an eighth of the queue
@@ -564,11 +539,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             }
             if first {
                 first = false;
-                deadline = match wait {
-                    Wait::Poll => return Err(Refused::NotNow),
-                    Wait::Forever => None,
-                    Wait::For(d) => wait::deadline(d),
-                };
+                deadline = wait.deadline().ok_or(Refused::NotNow)?;
             }
             // A `TimedOut` park means the deadline passed (parking_lot_core's promise).
             if timed_out || deadline.is_some_and(|t| Instant::now() >= t) {
@@ -605,8 +576,11 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         if result == ParkResult::Invalid {
             // Only chaos mode's `park` returns `Invalid` here (`validate` always agrees),
             // without running `before_sleep`: both locks are still ours.
-            let head = HeadGuard { head: &self.head };
-            (head, TailGuard { tail: &self.tail }, false)
+            // SAFETY: so this thread holds the head lock, whose guard it forgot above.
+            let head = unsafe { Held::assume(&*self.head) };
+            // SAFETY: and the tail lock, likewise.
+            let tail = unsafe { Held::assume(&*self.tail) };
+            (head, tail, false)
         } else {
             let head = self.head_locked();
             (head, self.tail_locked(), result == ParkResult::TimedOut)
@@ -647,10 +621,8 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         wait: Wait,
         location: &'static Location<'static>,
     ) -> bool {
-        let deadline = match wait {
-            Wait::Poll => return false,
-            Wait::Forever => None,
-            Wait::For(d) => wait::deadline(d),
+        let Some(deadline) = wait.deadline() else {
+            return false;
         };
         let mut timed_out = false;
         let mut waiting = None;
@@ -673,7 +645,8 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             timed_out = result == ParkResult::TimedOut;
             tail = if result == ParkResult::Invalid {
                 // As in `get_slow`: chaos mode's `Invalid` leaves the lock ours.
-                TailGuard { tail: &self.tail }
+                // SAFETY: so this thread holds the tail lock, whose guard it forgot above.
+                unsafe { Held::assume(&*self.tail) }
             } else {
                 self.tail_locked()
             };
@@ -729,8 +702,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         if self.maxsize != 0 {
             d.field("maxsize", &self.maxsize);
         }
-        if self.tail.lock.try_acquire() {
-            let tail = TailGuard { tail: &self.tail };
+        if let Some(tail) = Held::try_acquire(&*self.tail) {
             d.field("qsize", &self.qsize());
             d.field("unfinished", &tail.unfinished);
             d.field("shut_down", &tail.shut_down);

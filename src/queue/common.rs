@@ -1,0 +1,92 @@
+//! What every queue core shares: how long an operation may wait ([`Wait`], and its deadline:
+//! [`Wait::deadline`]), why it did not
+//! happen ([`Refused`]), the iterators' view of a queue ([`Source`]), the buffers' up-front
+//! reservation ([`PREALLOCATE_MAX`]), and the short spin before a lock-based core parks
+//! ([`spin_until`]).
+
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use super::error::QueueId;
+use crate::sync::wait;
+
+/// The most a bounded queue's buffers reserve up front; they grow past this on demand.
+pub(super) const PREALLOCATE_MAX: usize = 1024;
+
+/// Spin rounds before a getter or putter parks: rounds `1..=SPIN_RELAX` busy-wait `2^round`
+/// pause instructions, the rest yield the processor.
+const SPIN_ROUNDS: u32 = 8;
+const SPIN_RELAX: u32 = 4;
+
+/// How long an operation may wait.
+#[derive(Clone, Copy)]
+pub(crate) enum Wait {
+    /// Not at all (`try_*`, or a zero timeout).
+    Poll,
+    /// Until it can proceed.
+    Forever,
+    /// At most this long (never zero).
+    For(Duration),
+}
+
+impl Wait {
+    /// A timeout: zero polls.
+    #[inline]
+    pub(crate) fn timeout(d: Duration) -> Self {
+        if d.is_zero() {
+            Wait::Poll
+        } else {
+            Wait::For(d)
+        }
+    }
+
+    /// The deadline of an operation that found it must wait: `None` if it may not
+    /// (`Poll`: it refuses at once), `Some(None)` if it waits without one (`Forever`, or a
+    /// timeout too large for the clock), `Some(Some(t))` if it waits until `t`.
+    #[inline]
+    pub(crate) fn deadline(self) -> Option<Option<Instant>> {
+        match self {
+            Wait::Poll => None,
+            Wait::Forever => Some(None),
+            Wait::For(d) => Some(wait::deadline(d)),
+        }
+    }
+}
+
+/// Why a put or get did not happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// Full (put) or empty (get), and the caller would not wait.
+    NotNow,
+    /// The wait timed out.
+    Timeout,
+    /// The queue is shut down (and, for a get, empty).
+    ShutDown,
+}
+
+/// Spins [`SPIN_ROUNDS`] rounds at most, until `hint` says the wait may be over.
+#[inline]
+pub(super) fn spin_until(hint: &impl Fn() -> bool) {
+    for round in 1..=SPIN_ROUNDS {
+        if round <= SPIN_RELAX {
+            for _ in 0..(1u32 << round) {
+                std::hint::spin_loop();
+            }
+        } else {
+            std::thread::yield_now();
+        }
+        if hint() {
+            return;
+        }
+    }
+}
+
+/// The item iterators' view of a queue, whatever its order.
+pub(crate) trait Source<T>: Sync {
+    /// The next item, waiting for one; `None` once the queue is shut down and empty.
+    fn next_blocking(&self, location: &'static Location<'static>) -> Option<T>;
+    /// The next item if there is one now.
+    fn next_now(&self, location: &'static Location<'static>) -> Option<T>;
+    /// The queue's identity.
+    fn queue_id(&self) -> QueueId;
+}
