@@ -396,6 +396,8 @@ fn trampoline(inner: Arc<Inner>, target: Target) {
 ///     let _ = Event::new().wait_timeout(d);
 ///     let _ = Queue::<u8>::new(0).join_timeout(d);
 ///     let _ = ThreadPoolExecutor::new(1)?.wait_idle_timeout(d);
+///     let f = threadkit::futures::TaskFuture::<u8>::new();
+///     let _ = f.set_running_or_notify_cancel()?.running();
 ///     Ok(())
 /// }
 /// ```
@@ -540,6 +542,17 @@ fn trampoline(inner: Arc<Inner>, target: Target) {
 /// #![deny(unused_must_use)]
 /// fn dropped(pool: &threadkit::ThreadPoolExecutor) {
 ///     pool.wait_idle_timeout(std::time::Duration::ZERO);
+/// }
+/// ```
+///
+/// `f.set_running_or_notify_cancel()?;` (the task may have been cancelled):
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// use threadkit::futures::{InvalidStateError, TaskFuture};
+/// fn dropped(f: &TaskFuture<u8>) -> Result<(), InvalidStateError> {
+///     f.set_running_or_notify_cancel()?;
+///     Ok(())
 /// }
 /// ```
 ///
