@@ -378,6 +378,7 @@ fn trampoline(inner: Arc<Inner>, target: Target) {
 ///     let timer = Timer::new(d, || {});
 ///     let _ = t.join_timeout(d)?.finished();
 ///     let _ = timer.join_timeout(d)?.timed_out();
+///     let _ = threadkit::spawn(|| 1u8).join_timeout(d)?.is_ok();
 ///     let cond = Condition::new();
 ///     let _ = cond.wait_timeout(d)?.timed_out();
 ///     let (m, cv) = (Mutex::new(0), Condvar::new());
@@ -408,6 +409,17 @@ fn trampoline(inner: Arc<Inner>, target: Target) {
 /// #![deny(unused_must_use)]
 /// fn dropped(t: &threadkit::Thread) -> Result<(), threadkit::JoinError> {
 ///     t.join_timeout(std::time::Duration::ZERO)?;
+///     Ok(())
+/// }
+/// ```
+///
+/// `h.join_timeout(d)?;` on a [`JoinHandle`](crate::JoinHandle) (its `Err(h)`, still running,
+/// is a `Result` too):
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// fn dropped(h: threadkit::JoinHandle<u8>) -> Result<(), threadkit::JoinError> {
+///     h.join_timeout(std::time::Duration::ZERO)?;
 ///     Ok(())
 /// }
 /// ```
