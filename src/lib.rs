@@ -42,7 +42,7 @@
 //! | `_thread.allocate_lock()`, `_thread.exit()`, `_thread.stack_size(n)` | [`thread::allocate_lock`], [`thread::exit`], [`thread::stack_size`]`(Some(n))?` |
 //! | `threading.Thread(target=f, name=n, daemon=d)` | `Thread::builder().name(n).daemon(d).target(f)` ([`Builder`]) |
 //! | subclass `Thread`, override `run` | `impl` [`Run`] `for MyThread`, [`Thread::from_run`]`(my)` |
-//! | `t.start()` / `t.join()` / `t.join(timeout)` | [`t.start()?`](Thread::start) / [`t.join()?`](Thread::join) / [`t.join_timeout(d)?`](Thread::join_timeout) (true if it ended) |
+//! | `t.start()` / `t.join()` / `t.join(timeout)` | [`t.start()?`](Thread::start) / [`t.join()?`](Thread::join) / [`t.join_timeout(d)?`](Thread::join_timeout) (a [`JoinStatus`]: [`finished()`](JoinStatus::finished) if it ended, [`timed_out()`](JoinStatus::timed_out) if it still runs; dropping it is a warning) |
 //! | `is_alive()`, `name`, `ident`, `native_id`, `daemon` | [`is_alive()`](Thread::is_alive), [`name()`](Thread::name)/[`set_name()`](Thread::set_name), [`ident()`](Thread::ident), [`native_id()`](Thread::native_id), [`is_daemon()`](Thread::is_daemon)/[`set_daemon()`](Thread::set_daemon) |
 //! | `active_count()`, `current_thread()`, `enumerate()`, `main_thread()` | [`active_count()`], [`current_thread()`], [`enumerate()`], [`main_thread()`] |
 //! | `get_ident()`, `get_native_id()` | [`get_ident()`], [`get_native_id()`] |
@@ -56,7 +56,7 @@
 //! | `threading.RLock()` | [`RLock::new()`](RLock::new); [`is_owned()`](RLock::is_owned), [`recursion_count()`](RLock::recursion_count); release by a non-owner is a [`ReleaseError`] |
 //! | a reentrant lock around data | [`ReentrantMutex<T>`] |
 //! | `threading.Condition()` / `Condition(lock)` | [`Condition::new()`](Condition::new) (its own [`RLock`]) / [`Condition::with_lock`] |
-//! | `wait()`, `wait(timeout)`, `wait_for(pred)`, `wait_for(pred, timeout)` | [`wait()?`](Condition::wait), [`wait_timeout(d)?`](Condition::wait_timeout), [`wait_for(pred)?`](Condition::wait_for), [`wait_for_timeout(pred, d)?`](Condition::wait_for_timeout) |
+//! | `wait()`, `wait(timeout)`, `wait_for(pred)`, `wait_for(pred, timeout)` | [`wait()?`](Condition::wait), [`wait_timeout(d)?`](Condition::wait_timeout) ([`WaitTimeoutResult`]), [`wait_for(pred)?`](Condition::wait_for), [`wait_for_timeout(pred, d)?`](Condition::wait_for_timeout) |
 //! | `notify(n)`, `notify_all()` | [`notify(n)?`](Condition::notify), [`notify_all()?`](Condition::notify_all); waiting or notifying without the lock is a [`ConditionError`] |
 //! | `Semaphore(n)`, `BoundedSemaphore(n)` | [`Semaphore::new(n)`](Semaphore::new), [`BoundedSemaphore::new(n)`](BoundedSemaphore::new); `release(n)?`, `let _p = sem.guard();` |
 //! | `threading.Event()` | [`Event::new()`](Event::new): `set`, `clear`, `is_set`, `wait`, [`wait_timeout(t)`](Event::wait_timeout) |
@@ -210,6 +210,7 @@ pub use sync::{
     MappedRwLockReadGuard, MappedRwLockWriteGuard, RawRwLock, RwLock, RwLockReadGuard,
     RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
+pub use threading::JoinStatus;
 pub use threading::{
     Builder, JoinError, ObjectId, ObjectKind, Run, SetDaemonError, StartError, Thread, ThreadPanic,
     WaitInfo, WaitKind, active_count, current_thread, default_excepthook, enumerate, get_ident,

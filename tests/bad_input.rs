@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use lock_api::RawMutexTimed;
 use support::{in_child, run_child, watchdog};
 use threadkit::{
-    JoinError, Lock, Mutex, StartError, Thread, WaitKind, current_thread, enumerate, main_thread,
+    JoinError, JoinStatus, Lock, Mutex, StartError, Thread, WaitKind, current_thread, enumerate,
+    main_thread,
 };
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -124,7 +125,11 @@ fn sleep_for_duration_max_sleeps_without_panicking() {
         .target(|| threadkit::sleep(Duration::MAX));
     t.start().unwrap();
     wait_until_parked(&t, WaitKind::Sleep);
-    assert!(!t.join_timeout(Duration::from_millis(20)).unwrap());
+    assert!(
+        t.join_timeout(Duration::from_millis(20))
+            .unwrap()
+            .timed_out()
+    );
     assert!(t.is_alive());
 }
 
@@ -133,7 +138,7 @@ fn joining_the_main_thread_from_another_thread_waits_for_it() {
     let main = main_thread();
     let wait = Duration::from_millis(30);
     let start = Instant::now();
-    assert_eq!(main.join_timeout(wait), Ok(false));
+    assert_eq!(main.join_timeout(wait), Ok(JoinStatus::TimedOut));
     assert!(start.elapsed() >= wait);
     assert!(main.is_alive());
 }
@@ -349,7 +354,7 @@ fn condition_wait_timeout_max_waits_for_the_notify() {
     let waiter = Thread::new(move || {
         let _g = c.guard();
         assert!(
-            c.wait_timeout(Duration::MAX).unwrap(),
+            !c.wait_timeout(Duration::MAX).unwrap().timed_out(),
             "notified, not timed out"
         );
         assert!(c.lock().locked(), "held again");
@@ -462,7 +467,12 @@ fn timer_intervals_at_the_edges_and_a_second_start() {
     let never = threadkit::Timer::new(Duration::MAX, || panic!("must not fire"));
     never.start().unwrap();
     wait_until_parked(never.thread(), WaitKind::Event);
-    assert!(!never.join_timeout(Duration::from_millis(20)).unwrap());
+    assert!(
+        never
+            .join_timeout(Duration::from_millis(20))
+            .unwrap()
+            .timed_out()
+    );
     assert!(never.cancel());
     never.join().unwrap();
     assert!(never.is_cancelled() && !never.has_fired());

@@ -136,13 +136,13 @@ fn wait_timeout_times_out<L: ConditionLock + 'static>(cond: Condition<L>, held: 
     for ms in [1u64, 30, 80] {
         let d = Duration::from_millis(ms);
         let start = Instant::now();
-        assert!(!cond.wait_timeout(d).unwrap());
+        assert!(cond.wait_timeout(d).unwrap().timed_out());
         let took = start.elapsed();
         assert!(took >= d, "gave up after {took:?} < {d:?}");
         assert!(took < d + SLACK, "took {took:?} for {d:?}");
         assert!(held(cond.lock()), "held again after a timeout");
     }
-    assert!(!cond.wait_timeout(Duration::ZERO).unwrap());
+    assert!(cond.wait_timeout(Duration::ZERO).unwrap().timed_out());
     assert!(held(cond.lock()));
     let start = Instant::now();
     let last: Option<u32> = cond
@@ -193,7 +193,7 @@ fn notified_in_time<L: ConditionLock + 'static>(
     let t = Thread::new(move || {
         c.acquire();
         let r = match timeout {
-            Some(d) => c.wait_timeout(d).unwrap(),
+            Some(d) => !c.wait_timeout(d).unwrap().timed_out(),
             None => c.wait().map(|()| true).unwrap(),
         };
         tx.send((r, f.load(Ordering::SeqCst))).unwrap();
@@ -589,7 +589,7 @@ fn timed_waiters_racing_notifies_keep_the_state_consistent() {
                 let _g2 = c.guard();
                 let start = Instant::now();
                 let d = Duration::from_micros(50 + (i % 7) * 100);
-                if c.wait_timeout(d).unwrap() {
+                if !c.wait_timeout(d).unwrap().timed_out() {
                     n.fetch_add(1, Ordering::Relaxed);
                 } else {
                     assert!(start.elapsed() >= d);
@@ -651,7 +651,11 @@ fn reacquire_is_recorded<L: ConditionLock + 'static>(cond: Arc<Condition<L>>) {
     let c = cond.clone();
     let t = Thread::new(move || {
         let _g = c.guard();
-        assert!(!c.wait_timeout(Duration::from_millis(20)).unwrap());
+        assert!(
+            c.wait_timeout(Duration::from_millis(20))
+                .unwrap()
+                .timed_out()
+        );
     });
     t.start().unwrap();
     parked(&t, WaitKind::Condition);

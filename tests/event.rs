@@ -110,7 +110,7 @@ fn set_then_clear_still_releases_every_waiter() {
         for t in threads {
             // A waiter left behind would wait forever: fail instead of hanging.
             assert!(
-                t.join_timeout(Duration::from_secs(60)).unwrap(),
+                t.join_timeout(Duration::from_secs(60)).unwrap().finished(),
                 "a waiter missed the set"
             );
         }
@@ -134,7 +134,11 @@ fn waiters_after_clear_block_again() {
     let info = until_parked(&t, WaitKind::Event);
     assert_eq!(info.object(), e.id());
     assert!(info.location().file().ends_with("event.rs"));
-    assert!(!t.join_timeout(Duration::from_millis(20)).unwrap());
+    assert!(
+        t.join_timeout(Duration::from_millis(20))
+            .unwrap()
+            .timed_out()
+    );
     e.set();
     t.join().unwrap();
     assert!(t.waiting().is_none());

@@ -206,7 +206,12 @@ fn a_thread_that_exits_holding_a_lock_leaves_it_locked_until_anyone_releases_it(
         Some(holder.clone()),
         "a finished thread is never named"
     );
-    assert!(!waiter.join_timeout(Duration::from_millis(30)).unwrap());
+    assert!(
+        waiter
+            .join_timeout(Duration::from_millis(30))
+            .unwrap()
+            .timed_out()
+    );
     assert_eq!(count.load(Ordering::SeqCst), 0);
     assert!(waiter.waiting().is_some_and(|w| w.kind() == WaitKind::Lock));
     lock.release().expect("any thread may release it");

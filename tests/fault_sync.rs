@@ -222,7 +222,11 @@ fn a_panic_in_a_wait_for_predicate_leaves_the_lock_held_and_other_waiters_wakeab
         assert!(c.lock().is_owned());
         assert_eq!(c.lock().recursion_count(), 1);
         // And the condition works: a timed wait times out and holds the lock again.
-        assert!(!c.wait_timeout(Duration::from_millis(1)).unwrap());
+        assert!(
+            c.wait_timeout(Duration::from_millis(1))
+                .unwrap()
+                .timed_out()
+        );
         assert!(c.lock().is_owned());
     });
     // Its predicate panics on its second call, uncaught: the guard releases on unwind.

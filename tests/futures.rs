@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use threadkit::futures::{
-    FutureError, ReturnWhen, TaskException, TaskFuture, as_completed, as_completed_timeout, wait,
-    wait_timeout,
+    FutureError, ReturnWhen, SetRunning, TaskException, TaskFuture, as_completed,
+    as_completed_timeout, wait, wait_timeout,
 };
 use threadkit::{Event, Thread, ThreadPoolExecutor, WaitKind};
 
@@ -36,7 +36,7 @@ fn cancelled<T>() -> TaskFuture<T> {
 
 fn running<T>() -> TaskFuture<T> {
     let f = TaskFuture::new();
-    assert_eq!(f.set_running_or_notify_cancel(), Ok(true));
+    assert_eq!(f.set_running_or_notify_cancel(), Ok(SetRunning::Running));
     f
 }
 
@@ -67,9 +67,9 @@ fn cancel_is_true_only_while_pending_or_already_cancelled() {
 }
 
 #[test]
-fn set_running_or_notify_cancel_on_cancelled_returns_false_once() {
+fn set_running_or_notify_cancel_on_cancelled_says_cancelled_once() {
     let c: TaskFuture<u8> = cancelled();
-    assert_eq!(c.set_running_or_notify_cancel(), Ok(false));
+    assert_eq!(c.set_running_or_notify_cancel(), Ok(SetRunning::Cancelled));
     let err = c.set_running_or_notify_cancel().unwrap_err();
     assert_eq!(err.state(), "cancelled");
     assert!(err.to_string().contains("set_running_or_notify_cancel"));

@@ -20,14 +20,14 @@ use std::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 use loom_support::{Handle, exhaustive};
-use threadkit::futures::{FutureError, TaskException, TaskFuture};
+use threadkit::futures::{FutureError, SetRunning, TaskException, TaskFuture};
 
 #[test]
 fn cancel_against_set_running_exactly_one_wins() {
     exhaustive(|| {
         let f: Arc<TaskFuture<u8>> = Arc::new(TaskFuture::new());
         let g = f.clone();
-        let worker = thread::spawn(move || g.set_running_or_notify_cancel().unwrap());
+        let worker = thread::spawn(move || g.set_running_or_notify_cancel().unwrap().running());
         let cancelled = f.cancel();
         let runs = worker.join().unwrap();
         assert_ne!(cancelled, runs, "exactly one of cancel and run wins");
@@ -89,7 +89,7 @@ fn a_parked_waiter_is_woken_by_the_worker() {
             *g.result().unwrap()
         });
         handle.until_waiting();
-        assert_eq!(f.set_running_or_notify_cancel(), Ok(true));
+        assert_eq!(f.set_running_or_notify_cancel(), Ok(SetRunning::Running));
         f.set_result(5).unwrap();
         assert_eq!(waiter.join().unwrap(), 5);
     });

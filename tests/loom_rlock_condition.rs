@@ -312,7 +312,12 @@ fn flag_then_notify<L: Held>(timed: bool) {
         while s2.get() == 0 {
             if timed {
                 // The deadline never fires under loom: true means notified.
-                assert!(s2.cond.wait_timeout(Duration::from_secs(3600)).unwrap());
+                assert!(
+                    !s2.cond
+                        .wait_timeout(Duration::from_secs(3600))
+                        .unwrap()
+                        .timed_out()
+                );
             } else {
                 s2.cond.wait().unwrap();
             }

@@ -48,7 +48,7 @@ fn wait_for_block(t: &Thread, kind: WaitKind) -> (usize, u32, &'static str) {
 
 fn join_in_time(t: &Thread) {
     assert!(
-        t.join_timeout(PATIENCE).expect("joinable"),
+        t.join_timeout(PATIENCE).expect("joinable").finished(),
         "thread {} did not end",
         t.name()
     );

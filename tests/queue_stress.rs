@@ -135,7 +135,7 @@ fn start(name: String, f: impl FnOnce() + Send + 'static) -> Thread {
 
 fn join_in_time(t: &Thread) {
     assert!(
-        t.join_timeout(PATIENCE).expect("joinable"),
+        t.join_timeout(PATIENCE).expect("joinable").finished(),
         "{} did not end: lost wake-up or hang",
         t.name()
     );

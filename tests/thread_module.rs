@@ -149,7 +149,7 @@ fn timeout_max_is_accepted_everywhere() {
     assert!(lock.acquire_timeout(thread::TIMEOUT_MAX));
     let t = Thread::new(|| {});
     t.start().unwrap();
-    assert!(t.join_timeout(thread::TIMEOUT_MAX).unwrap());
+    assert!(t.join_timeout(thread::TIMEOUT_MAX).unwrap().finished());
     lock.release().unwrap();
 }
 

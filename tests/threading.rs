@@ -122,7 +122,7 @@ fn join_timeout_is_never_early_and_reports_the_end() {
     let (gate, t) = blocked_thread("slow");
     let wait = Duration::from_millis(60);
     let start = Instant::now();
-    assert!(!t.join_timeout(wait).unwrap());
+    assert!(t.join_timeout(wait).unwrap().timed_out());
     let took = start.elapsed();
     assert!(
         took >= wait,
@@ -131,11 +131,11 @@ fn join_timeout_is_never_early_and_reports_the_end() {
     assert!(took < wait + SLACK, "join_timeout took {took:?}");
     assert!(t.is_alive());
     // Zero polls.
-    assert!(!t.join_timeout(Duration::ZERO).unwrap());
+    assert!(t.join_timeout(Duration::ZERO).unwrap().timed_out());
     gate.release().unwrap();
     // A timeout too large for the clock waits forever instead of panicking.
-    assert!(t.join_timeout(Duration::MAX).unwrap());
-    assert!(t.join_timeout(Duration::ZERO).unwrap());
+    assert!(t.join_timeout(Duration::MAX).unwrap().finished());
+    assert!(t.join_timeout(Duration::ZERO).unwrap().finished());
 }
 
 #[test]

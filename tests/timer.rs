@@ -68,7 +68,12 @@ fn cancel_prevents_firing_and_ends_the_wait_at_once() {
     assert!(!timer.cancel(), "a second cancel does nothing");
     assert!(timer.is_cancelled());
     // The thread does not sleep out the hour.
-    assert!(timer.join_timeout(Duration::from_secs(30)).unwrap());
+    assert!(
+        timer
+            .join_timeout(Duration::from_secs(30))
+            .unwrap()
+            .finished()
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 0);
     assert!(!timer.has_fired());
 }
@@ -109,7 +114,12 @@ fn a_timer_is_a_named_thread_in_enumerate() {
     assert!(timer.is_alive());
     assert!(threadkit::enumerate().contains(timer.thread()));
     assert!(timer.thread().ident().is_some());
-    assert!(!timer.join_timeout(Duration::from_millis(10)).unwrap());
+    assert!(
+        timer
+            .join_timeout(Duration::from_millis(10))
+            .unwrap()
+            .timed_out()
+    );
     timer.cancel();
     timer.join().unwrap();
     assert!(!threadkit::enumerate().contains(timer.thread()));

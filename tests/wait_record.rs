@@ -239,7 +239,11 @@ fn a_wait_keeps_its_start_when_it_moves_on_to_the_lock() {
     let w = started(move || {
         let _g = c.guard();
         tx.send(()).unwrap();
-        assert!(!c.wait_timeout(Duration::from_millis(30)).unwrap());
+        assert!(
+            c.wait_timeout(Duration::from_millis(30))
+                .unwrap()
+                .timed_out()
+        );
     });
     rx.recv().unwrap();
     let first = until(&w, "a condition wait", |i| i.object() == cond.id());

@@ -191,11 +191,11 @@ impl InvalidStateError {
     /// # Examples
     ///
     /// ```
-    /// use threadkit::futures::TaskFuture;
+    /// use threadkit::futures::{SetRunning, TaskFuture};
     ///
     /// let f: TaskFuture<()> = TaskFuture::new();
     /// f.cancel();
-    /// assert_eq!(f.set_running_or_notify_cancel(), Ok(false));
+    /// assert_eq!(f.set_running_or_notify_cancel(), Ok(SetRunning::Cancelled));
     /// let err = f.set_running_or_notify_cancel().unwrap_err();
     /// assert_eq!(err.state(), "cancelled");
     /// ```

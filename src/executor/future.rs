@@ -107,6 +107,64 @@ pub(crate) const INLINE_WORDS: usize = 4;
 // callbacks, which require `T: Sync`.
 unsafe impl<T: Send> Sync for Shared<T> {}
 
+/// What [`TaskFuture::set_running_or_notify_cancel`] decided: run the task, or not (it was
+/// cancelled). Python's method returns `True`/`False`; this says which in words, and dropping
+/// it is a warning (`#[must_use]`): after `f.set_running_or_notify_cancel()?;` the code would
+/// run a task that was cancelled.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::futures::{SetRunning, TaskFuture};
+///
+/// let f: TaskFuture<u8> = TaskFuture::new();
+/// match f.set_running_or_notify_cancel()? {
+///     SetRunning::Running => f.set_result(7)?,
+///     SetRunning::Cancelled => unreachable!("nobody cancelled it"),
+/// }
+/// assert_eq!(*f.result()?, 7);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use = "if `Cancelled`, the task must not run: check `running()` or `cancelled()`"]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SetRunning {
+    /// The future is now running: run the task, then complete the future.
+    Running,
+    /// The future was cancelled (the cancellation is now noted): do not run the task.
+    Cancelled,
+}
+
+impl SetRunning {
+    /// True if the task is to run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let f: threadkit::futures::TaskFuture<()> = threadkit::futures::TaskFuture::new();
+    /// assert!(f.set_running_or_notify_cancel()?.running());
+    /// # Ok::<(), threadkit::futures::InvalidStateError>(())
+    /// ```
+    #[must_use]
+    pub const fn running(self) -> bool {
+        matches!(self, SetRunning::Running)
+    }
+
+    /// True if the future was cancelled: the task must not run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let f: threadkit::futures::TaskFuture<()> = threadkit::futures::TaskFuture::new();
+    /// f.cancel();
+    /// assert!(f.set_running_or_notify_cancel()?.cancelled());
+    /// # Ok::<(), threadkit::futures::InvalidStateError>(())
+    /// ```
+    #[must_use]
+    pub const fn cancelled(self) -> bool {
+        matches!(self, SetRunning::Cancelled)
+    }
+}
+
 /// The result of a task that may not have run yet: Python's `concurrent.futures.Future`.
 ///
 /// [`ThreadPoolExecutor::submit`](super::ThreadPoolExecutor::submit) returns one; a program
@@ -502,8 +560,9 @@ impl<T> TaskFuture<T> {
     /// ```
     /// let f: threadkit::futures::TaskFuture<u8> = threadkit::futures::TaskFuture::new();
     /// assert!(!f.running());
-    /// assert_eq!(f.set_running_or_notify_cancel(), Ok(true));
+    /// assert!(f.set_running_or_notify_cancel()?.running());
     /// assert!(f.running());
+    /// # Ok::<(), threadkit::futures::InvalidStateError>(())
     /// ```
     pub fn running(&self) -> bool {
         self.shared.state() & MASK == RUNNING
@@ -786,8 +845,10 @@ impl<T> TaskFuture<T> {
     }
 
     /// Marks the future running, or, if it was cancelled, records that the cancellation was
-    /// seen (Python's `set_running_or_notify_cancel`, for executors built by hand): `Ok(true)`
-    /// means run the task, `Ok(false)` means it was cancelled: do not run it.
+    /// seen (Python's `set_running_or_notify_cancel`, for executors built by hand):
+    /// [`SetRunning::Running`] means run the task, [`SetRunning::Cancelled`] (Python's
+    /// `False`) means it was cancelled: do not run it. The answer must be looked at:
+    /// `f.set_running_or_notify_cancel()?;` alone is a warning.
     ///
     /// # Errors
     ///
@@ -796,17 +857,21 @@ impl<T> TaskFuture<T> {
     /// # Examples
     ///
     /// ```
-    /// use threadkit::futures::TaskFuture;
+    /// use threadkit::futures::{SetRunning, TaskFuture};
     ///
     /// let f = TaskFuture::new();
-    /// assert_eq!(f.set_running_or_notify_cancel(), Ok(true));
+    /// assert_eq!(f.set_running_or_notify_cancel(), Ok(SetRunning::Running));
     /// assert!(f.set_running_or_notify_cancel().is_err()); // already running
     /// assert!(!f.cancel()); // too late
     /// f.set_result(1)?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn set_running_or_notify_cancel(&self) -> Result<bool, InvalidStateError> {
-        self.shared.set_running_or_notify_cancel()
+    pub fn set_running_or_notify_cancel(&self) -> Result<SetRunning, InvalidStateError> {
+        Ok(if self.shared.set_running_or_notify_cancel()? {
+            SetRunning::Running
+        } else {
+            SetRunning::Cancelled
+        })
     }
 
     /// Completes the future with `value` (for executors built by hand).

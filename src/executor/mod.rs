@@ -10,7 +10,7 @@
 //! | `fut.result()`, `result(timeout)` | [`result()?`](TaskFuture::result) (by reference), [`result_timeout(d)?`](TaskFuture::result_timeout), [`into_result()?`](TaskFuture::into_result) |
 //! | `fut.exception()`, `cancel()`, `cancelled()`, `running()`, `done()` | the same names |
 //! | `fut.add_done_callback(fn)` | [`add_done_callback(f)`](TaskFuture::add_done_callback) |
-//! | `set_running_or_notify_cancel()`, `set_result(v)`, `set_exception(e)` | the same names; [`InvalidStateError`], [`SetError`] |
+//! | `set_running_or_notify_cancel()`, `set_result(v)`, `set_exception(e)` | the same names ([`SetRunning`] for `True`/`False`); [`InvalidStateError`], [`SetError`] |
 //! | `wait(fs, timeout, return_when)` | [`wait(fs, when)`](wait()), [`wait_timeout(fs, d, when)`](wait_timeout), [`ReturnWhen`] |
 //! | `as_completed(fs, timeout)` | [`as_completed(fs)`](as_completed()), [`as_completed_timeout(fs, d)`](as_completed_timeout) |
 //! | `CancelledError`, `TimeoutError`, `BrokenThreadPool` | [`FutureError`], [`AsCompletedTimeout`], [`TaskException::BrokenPool`] |
@@ -34,7 +34,7 @@ pub use error::{
     AsCompletedTimeout, BuildError, FutureError, InvalidStateError, SetError, ShutdownError,
     SubmitError, SubmitErrorKind, TaskException,
 };
-pub use future::TaskFuture;
+pub use future::{SetRunning, TaskFuture};
 pub use map::Map;
 pub(crate) use pool::at_exit;
 pub use pool::{ExecutorBuilder, ThreadPoolExecutor};

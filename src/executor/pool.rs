@@ -1201,6 +1201,7 @@ impl ThreadPoolExecutor {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[track_caller]
+    #[must_use = "false means the pool was still busy when the time was up"]
     pub fn wait_idle_timeout(&self, timeout: Duration) -> bool {
         self.pool
             .wait_idle(wait::deadline(timeout), Location::caller())

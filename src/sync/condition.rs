@@ -29,6 +29,7 @@ use crate::primitive::parking_lot_core::{
     self, DEFAULT_UNPARK_TOKEN, ParkResult, RequeueOp, UnparkResult,
 };
 
+use super::condvar::WaitTimeoutResult;
 use super::error::{ReleaseError, current_name};
 use super::held;
 use super::lock::{Lock, LockGuard};
@@ -382,7 +383,7 @@ impl<T> Truthy for Option<T> {
 /// waits for a notification and while it takes the lock back.
 ///
 /// No spurious wake-ups: `wait` returns only once notified, and
-/// [`wait_timeout`](Condition::wait_timeout) returns false only when its time is up. Still,
+/// [`wait_timeout`](Condition::wait_timeout) reports a timeout only when its time is up. Still,
 /// another thread may change the state between the notification and the wake-up, so wait for
 /// a predicate with [`wait_for`](Condition::wait_for), as in Python.
 ///
@@ -666,10 +667,12 @@ impl<L: ConditionLock> Condition<L> {
         Ok(())
     }
 
-    /// Waits until notified or until `timeout` has passed; true if notified, false only when
-    /// the time is up. The lock is released meanwhile and held again when it returns, in both
-    /// cases. Zero releases the lock, lets a waiting notifier in, and takes it back; a
-    /// timeout too large for the clock waits forever.
+    /// Waits until notified or until `timeout` has passed, and says which: a
+    /// [`WaitTimeoutResult`] whose [`timed_out`](WaitTimeoutResult::timed_out) is true only
+    /// when the time is up (Python's `wait(timeout)` returns its negation). It must be looked
+    /// at: `cond.wait_timeout(d)?;` alone is a warning. The lock is released meanwhile and
+    /// held again when it returns, in both cases. Zero releases the lock, lets a waiting
+    /// notifier in, and takes it back; a timeout too large for the clock waits forever.
     ///
     /// # Errors
     ///
@@ -682,15 +685,16 @@ impl<L: ConditionLock> Condition<L> {
     /// let cond = threadkit::Condition::new();
     /// let _g = cond.guard();
     /// let start = Instant::now();
-    /// assert_eq!(cond.wait_timeout(Duration::from_millis(20))?, false);
+    /// assert!(cond.wait_timeout(Duration::from_millis(20))?.timed_out());
     /// assert!(start.elapsed() >= Duration::from_millis(20));
     /// assert!(cond.lock().is_owned()); // held again
     /// # Ok::<(), threadkit::ConditionError>(())
     /// ```
     #[track_caller]
-    pub fn wait_timeout(&self, timeout: Duration) -> Result<bool, ConditionError> {
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<WaitTimeoutResult, ConditionError> {
         let count = self.held_count("wait")?;
-        Ok(self.wait_held(count, wait::deadline(timeout), Location::caller()))
+        let notified = self.wait_held(count, wait::deadline(timeout), Location::caller());
+        Ok(WaitTimeoutResult(!notified))
     }
 
     /// Waits until `predicate` returns a truthy value ([`Truthy`]: `true`, or `Some(_)`), and
@@ -1205,7 +1209,8 @@ mod loom_tests {
 
     /// A waiter holding the lock `depth` times does a `wait_timeout` whose deadline may fire at
     /// any point, racing one `notify(1)`; then a second, untimed waiter/notify pair checks that
-    /// the race left the condition in order. Returns what `wait_timeout` returned.
+    /// the race left the condition in order. Returns whether `wait_timeout` reported a notify
+    /// (not [`timed_out`](WaitTimeoutResult::timed_out)).
     ///
     /// - The wait returns holding the lock `depth` times, whatever happened.
     /// - `true` only if the notify found it (the notify returned 1, and wrote so before
@@ -1227,7 +1232,11 @@ mod loom_tests {
         let s2 = s.clone();
         let waiter = thread::spawn(move || {
             s2.enter(depth);
-            let got = s2.cond.wait_timeout(Duration::from_secs(3600)).unwrap();
+            let got = !s2
+                .cond
+                .wait_timeout(Duration::from_secs(3600))
+                .unwrap()
+                .timed_out();
             s2.assert_depth(depth, "the timed wait returned without its levels");
             if got {
                 assert_eq!(

@@ -585,7 +585,9 @@ impl fmt::Debug for Condvar {
     }
 }
 
-/// Whether a timed [`Condvar`] wait ended because its time was up.
+/// Whether a timed wait on a [`Condvar`] or a [`Condition`](crate::Condition) ended because
+/// its time was up (std's `WaitTimeoutResult`). Dropping it is a warning (`#[must_use]`):
+/// after `cv.wait_timeout(&mut g, d)?;` the code cannot know whether it was notified.
 ///
 /// # Examples
 ///
@@ -598,8 +600,9 @@ impl fmt::Debug for Condvar {
 /// assert!(r.timed_out());
 /// # Ok::<(), threadkit::CondvarError>(())
 /// ```
+#[must_use = "the wait may have timed out: check `timed_out()`"]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WaitTimeoutResult(bool);
+pub struct WaitTimeoutResult(pub(crate) bool);
 
 impl WaitTimeoutResult {
     /// True if the wait ended because the time was up (for `wait_while_timeout`: with the
@@ -616,6 +619,7 @@ impl WaitTimeoutResult {
     /// assert!(!r.timed_out());
     /// # Ok::<(), threadkit::CondvarError>(())
     /// ```
+    #[must_use]
     pub fn timed_out(self) -> bool {
         self.0
     }

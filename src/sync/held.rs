@@ -248,9 +248,9 @@ mod tests {
         let g = cond.guard();
         assert_eq!(objects(), [cond.lock().id()]);
         assert!(
-            !cond
-                .wait_timeout(std::time::Duration::from_millis(1))
+            cond.wait_timeout(std::time::Duration::from_millis(1))
                 .unwrap()
+                .timed_out()
         );
         assert_eq!(objects(), [cond.lock().id()], "held again, listed once");
         drop(g);

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::event::Event;
 use crate::primitive::{AtomicU8, Ordering};
-use crate::{Builder, JoinError, StartError, Thread};
+use crate::{Builder, JoinError, JoinStatus, StartError, Thread};
 
 /// The function has neither run nor been cancelled.
 const PENDING: u8 = 0;
@@ -81,6 +81,7 @@ impl Timer {
     /// assert!(t.thread().name().starts_with("Thread-"));
     /// assert!(!t.is_alive());
     /// ```
+    #[must_use = "a Timer does nothing until `start` is called"]
     pub fn new<F>(interval: Duration, f: F) -> Timer
     where
         F: FnOnce() + Send + 'static,
@@ -101,6 +102,7 @@ impl Timer {
     /// assert_eq!(t.thread().name(), "reminder");
     /// assert!(t.thread().is_daemon());
     /// ```
+    #[must_use = "a Timer does nothing until `start` is called"]
     pub fn with_builder<F>(builder: Builder, interval: Duration, f: F) -> Timer
     where
         F: FnOnce() + Send + 'static,
@@ -252,7 +254,8 @@ impl Timer {
         self.thread.join()
     }
 
-    /// Waits at most `timeout` for the timer's thread to end; true if it did.
+    /// Waits at most `timeout` for the timer's thread to end, and says whether it did
+    /// ([`JoinStatus`], which must be looked at).
     ///
     /// # Errors
     ///
@@ -264,13 +267,13 @@ impl Timer {
     /// use std::time::Duration;
     /// let t = threadkit::Timer::new(Duration::from_secs(3600), || {});
     /// t.start()?;
-    /// assert!(!t.join_timeout(Duration::from_millis(5))?);
+    /// assert!(t.join_timeout(Duration::from_millis(5))?.timed_out());
     /// t.cancel();
-    /// assert!(t.join_timeout(Duration::MAX)?);
+    /// assert!(t.join_timeout(Duration::MAX)?.finished());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[track_caller]
-    pub fn join_timeout(&self, timeout: Duration) -> Result<bool, JoinError> {
+    pub fn join_timeout(&self, timeout: Duration) -> Result<JoinStatus, JoinError> {
         self.thread.join_timeout(timeout)
     }
 

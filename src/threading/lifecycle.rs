@@ -100,8 +100,11 @@ impl Thread {
         self.join_until(None, Location::caller()).map(|_| ())
     }
 
-    /// Waits at most `timeout` for the thread to end; true if it did. Zero polls once; a
-    /// timeout too large for the clock waits forever. Never returns false early.
+    /// Waits at most `timeout` for the thread to end, and says whether it did: a
+    /// [`JoinStatus`], which must be looked at (`t.join_timeout(d)?;` alone is a warning: the
+    /// thread may still run). Python's `t.join(timeout)` followed by `t.is_alive()`, in one
+    /// call. Zero polls once; a timeout too large for the clock waits forever. Never reports
+    /// [`TimedOut`](JoinStatus::TimedOut) early.
     ///
     /// # Errors
     ///
@@ -116,19 +119,20 @@ impl Thread {
     /// let g = gate.clone();
     /// let t = threadkit::Thread::new(move || g.acquire());
     /// t.start()?;
-    /// assert!(!t.join_timeout(Duration::from_millis(10))?);
+    /// assert!(t.join_timeout(Duration::from_millis(10))?.timed_out());
     /// gate.release()?;
-    /// assert!(t.join_timeout(Duration::MAX)?);
+    /// assert!(t.join_timeout(Duration::MAX)?.finished());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[track_caller]
-    pub fn join_timeout(&self, timeout: Duration) -> Result<bool, JoinError> {
+    pub fn join_timeout(&self, timeout: Duration) -> Result<JoinStatus, JoinError> {
         let until = if timeout.is_zero() {
             Some(Instant::now())
         } else {
             wait::deadline(timeout)
         };
         self.join_until(until, Location::caller())
+            .map(JoinStatus::from_finished)
     }
 
     pub(crate) fn join_until(
@@ -172,6 +176,90 @@ impl Thread {
         match &mut *locked(&self.inner.panic) {
             Some(p) => Err(JoinError::Panicked(p.take())),
             None => Ok(true),
+        }
+    }
+}
+
+/// Whether a timed join saw the thread end: what [`Thread::join_timeout`] and
+/// [`Timer::join_timeout`](crate::Timer::join_timeout) return (a panic in the thread is a
+/// [`JoinError::Panicked`] instead). Python's `t.join(timeout)` returns `None` either way and
+/// leaves the caller to ask `t.is_alive()`; here the answer comes back, and dropping it is a
+/// warning (`#[must_use]`), as std's [`WaitTimeoutResult`](std::sync::WaitTimeoutResult) is
+/// for a condvar: the code after `t.join_timeout(d)?;` would believe that the thread ended.
+///
+/// Ask it with [`finished`](JoinStatus::finished) or [`timed_out`](JoinStatus::timed_out), or
+/// match on it.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use threadkit::{Event, JoinStatus, Thread};
+///
+/// let go = std::sync::Arc::new(Event::new());
+/// let g = go.clone();
+/// let t = Thread::new(move || g.wait());
+/// t.start()?;
+/// assert_eq!(t.join_timeout(Duration::ZERO)?, JoinStatus::TimedOut); // still waiting
+/// go.set();
+/// match t.join_timeout(Duration::from_secs(60))? {
+///     JoinStatus::Finished => assert!(!t.is_alive()),
+///     JoinStatus::TimedOut => panic!("a set event lets the thread end"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use = "the thread may still be running: check `finished()` or `timed_out()`"]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JoinStatus {
+    /// The thread ended: its body returned (or called [`thread::exit`](crate::thread::exit))
+    /// and its thread-locals were dropped.
+    Finished,
+    /// The time was up with the thread still running.
+    TimedOut,
+}
+
+impl JoinStatus {
+    /// True if the thread ended.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = threadkit::Thread::new(|| {});
+    /// t.start()?;
+    /// assert!(t.join_timeout(std::time::Duration::MAX)?.finished());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub const fn finished(self) -> bool {
+        matches!(self, JoinStatus::Finished)
+    }
+
+    /// True if the time was up with the thread still running.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let go = std::sync::Arc::new(threadkit::Event::new());
+    /// let g = go.clone();
+    /// let t = threadkit::Thread::new(move || g.wait());
+    /// t.start()?;
+    /// assert!(t.join_timeout(Duration::from_millis(5))?.timed_out());
+    /// go.set();
+    /// assert!(!t.join_timeout(Duration::MAX)?.timed_out());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub const fn timed_out(self) -> bool {
+        matches!(self, JoinStatus::TimedOut)
+    }
+
+    /// `Finished` if `finished`, else `TimedOut`.
+    pub(crate) const fn from_finished(finished: bool) -> JoinStatus {
+        if finished {
+            JoinStatus::Finished
+        } else {
+            JoinStatus::TimedOut
         }
     }
 }
@@ -270,3 +358,235 @@ fn trampoline(inner: Arc<Inner>, target: Target) {
     }
     timeline::thread_ended(ident);
 }
+
+/// Dropping the answer of a timed or non-blocking call is a warning, and an error under
+/// `#![deny(unused_must_use)]`: each `compile_fail` block below drops one, and the first
+/// block, which looks at every one of them under the same lint level, compiles (so each
+/// failure is the lint's, not a typo's).
+///
+/// ```no_run
+/// #![deny(unused_must_use)]
+/// use std::time::Duration;
+/// use threadkit::{
+///     BoundedSemaphore, Condition, Condvar, Event, Lock, Mutex, RLock, Semaphore, Thread,
+///     ThreadPoolExecutor, Timer, queue::Queue,
+/// };
+/// fn used() -> Result<(), Box<dyn std::error::Error>> {
+///     let d = Duration::ZERO;
+///     let t = Thread::new(|| {});
+///     let _b = Thread::builder().target(|| {});
+///     let timer = Timer::new(d, || {});
+///     let _ = t.join_timeout(d)?.finished();
+///     let _ = timer.join_timeout(d)?.timed_out();
+///     let _ = threadkit::spawn(|| 1u8).join_timeout(d)?.is_ok();
+///     let cond = Condition::new();
+///     let _ = cond.wait_timeout(d)?.timed_out();
+///     let (m, cv) = (Mutex::new(0), Condvar::new());
+///     let _ = cv.wait_timeout(&mut m.lock(), d)?.timed_out();
+///     let _ = cv.wait_while_timeout(&mut m.lock(), |n| *n == 0, d)?.timed_out();
+///     let _ = Lock::new().try_acquire();
+///     let _ = Lock::new().acquire_timeout(d);
+///     let _ = RLock::new().try_acquire();
+///     let _ = RLock::new().acquire_timeout(d);
+///     let _ = cond.try_acquire();
+///     let _ = cond.acquire_timeout(d);
+///     let _ = Semaphore::new(1).try_acquire();
+///     let _ = Semaphore::new(1).acquire_timeout(d);
+///     let _ = BoundedSemaphore::new(1).try_acquire();
+///     let _ = BoundedSemaphore::new(1).acquire_timeout(d);
+///     let _ = Event::new().wait_timeout(d);
+///     let _ = Queue::<u8>::new(0).join_timeout(d);
+///     let _ = ThreadPoolExecutor::new(1)?.wait_idle_timeout(d);
+///     let f = threadkit::futures::TaskFuture::<u8>::new();
+///     let _ = f.set_running_or_notify_cancel()?.running();
+///     Ok(())
+/// }
+/// ```
+///
+/// `t.join_timeout(d)?;` (the thread may still run):
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// fn dropped(t: &threadkit::Thread) -> Result<(), threadkit::JoinError> {
+///     t.join_timeout(std::time::Duration::ZERO)?;
+///     Ok(())
+/// }
+/// ```
+///
+/// `h.join_timeout(d)?;` on a [`JoinHandle`](crate::JoinHandle) (its `Err(h)`, still running,
+/// is a `Result` too):
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// fn dropped(h: threadkit::JoinHandle<u8>) -> Result<(), threadkit::JoinError> {
+///     h.join_timeout(std::time::Duration::ZERO)?;
+///     Ok(())
+/// }
+/// ```
+///
+/// `timer.join_timeout(d)?;`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// fn dropped(t: &threadkit::Timer) -> Result<(), threadkit::JoinError> {
+///     t.join_timeout(std::time::Duration::ZERO)?;
+///     Ok(())
+/// }
+/// ```
+///
+/// `cond.wait_timeout(d)?;` (notified or timed out?):
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// fn dropped(c: &threadkit::Condition) -> Result<(), threadkit::ConditionError> {
+///     c.wait_timeout(std::time::Duration::ZERO)?;
+///     Ok(())
+/// }
+/// ```
+///
+/// `cv.wait_timeout(&mut g, d)?;`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// fn dropped(cv: &threadkit::Condvar, m: &threadkit::Mutex<u8>) -> Result<(), threadkit::CondvarError> {
+///     cv.wait_timeout(&mut m.lock(), std::time::Duration::ZERO)?;
+///     Ok(())
+/// }
+/// ```
+///
+/// `cv.wait_while_timeout(&mut g, p, d)?;`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// fn dropped(cv: &threadkit::Condvar, m: &threadkit::Mutex<u8>) -> Result<(), threadkit::CondvarError> {
+///     cv.wait_while_timeout(&mut m.lock(), |n| *n == 0, std::time::Duration::ZERO)?;
+///     Ok(())
+/// }
+/// ```
+///
+/// `lock.try_acquire();`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// threadkit::Lock::new().try_acquire();
+/// ```
+///
+/// `lock.acquire_timeout(d);`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// threadkit::Lock::new().acquire_timeout(std::time::Duration::ZERO);
+/// ```
+///
+/// `rlock.try_acquire();`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// threadkit::RLock::new().try_acquire();
+/// ```
+///
+/// `rlock.acquire_timeout(d);`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// threadkit::RLock::new().acquire_timeout(std::time::Duration::ZERO);
+/// ```
+///
+/// `cond.try_acquire();`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// threadkit::Condition::new().try_acquire();
+/// ```
+///
+/// `cond.acquire_timeout(d);`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// threadkit::Condition::new().acquire_timeout(std::time::Duration::ZERO);
+/// ```
+///
+/// `sem.try_acquire();`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// threadkit::Semaphore::new(1).try_acquire();
+/// ```
+///
+/// `sem.acquire_timeout(d);`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// threadkit::Semaphore::new(1).acquire_timeout(std::time::Duration::ZERO);
+/// ```
+///
+/// `bounded.try_acquire();`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// threadkit::BoundedSemaphore::new(1).try_acquire();
+/// ```
+///
+/// `bounded.acquire_timeout(d);`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// threadkit::BoundedSemaphore::new(1).acquire_timeout(std::time::Duration::ZERO);
+/// ```
+///
+/// `event.wait_timeout(d);`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// threadkit::Event::new().wait_timeout(std::time::Duration::ZERO);
+/// ```
+///
+/// `queue.join_timeout(d);`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// threadkit::queue::Queue::<u8>::new(0).join_timeout(std::time::Duration::ZERO);
+/// ```
+///
+/// `pool.wait_idle_timeout(d);`:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// fn dropped(pool: &threadkit::ThreadPoolExecutor) {
+///     pool.wait_idle_timeout(std::time::Duration::ZERO);
+/// }
+/// ```
+///
+/// `f.set_running_or_notify_cancel()?;` (the task may have been cancelled):
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// use threadkit::futures::{InvalidStateError, TaskFuture};
+/// fn dropped(f: &TaskFuture<u8>) -> Result<(), InvalidStateError> {
+///     f.set_running_or_notify_cancel()?;
+///     Ok(())
+/// }
+/// ```
+///
+/// `Thread::new(|| ...);` (never started):
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// threadkit::Thread::new(|| {});
+/// ```
+///
+/// `Thread::builder().target(|| ...);` (never started):
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// threadkit::Thread::builder().target(|| {});
+/// ```
+///
+/// `Timer::new(d, f);` (never started):
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// threadkit::Timer::new(std::time::Duration::ZERO, || {});
+/// ```
+#[cfg(doctest)]
+struct MustUseChecks;

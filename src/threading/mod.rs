@@ -18,6 +18,7 @@ pub use excepthook::{
     default_excepthook, panic_hook_enabled, reset_excepthook, set_excepthook,
     set_panic_hook_enabled,
 };
+pub use lifecycle::JoinStatus;
 pub use record::{ObjectId, ObjectKind, WaitInfo, WaitKind};
 pub use registry::{
     active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
