@@ -422,7 +422,16 @@ fn a_panic_inside_a_queue_worker_loop_leaves_the_queue_usable_and_its_count_righ
 #[test]
 fn a_panicking_ord_in_a_priority_queue_get_leaves_every_item_queued_and_counted() {
     use threadkit::queue::PriorityQueue;
+    /// While set, comparing two `Item`s panics.
     static TOUCHY: AtomicBool = AtomicBool::new(false);
+    let _dog = watchdog("priority queue Ord panic", LIMIT);
+    // Unbounded (the two-lock core, where gets file items in) and small bounded (one lock
+    // around one heap, where puts do).
+    for maxsize in [0, 16] {
+        TOUCHY.store(false, Ordering::SeqCst);
+        get_panics_and_nothing_is_lost(PriorityQueue::new(maxsize), &TOUCHY);
+    }
+
     /// An item whose comparison panics while `TOUCHY` is set.
     #[derive(Debug, PartialEq, Eq)]
     struct Item(u32);
@@ -439,41 +448,88 @@ fn a_panicking_ord_in_a_priority_queue_get_leaves_every_item_queued_and_counted(
             Some(self.cmp(other))
         }
     }
-    let _dog = watchdog("priority queue Ord panic", LIMIT);
-    let q = PriorityQueue::new(0);
+
+    fn get_panics_and_nothing_is_lost(q: PriorityQueue<Item>, touchy: &AtomicBool) {
+        q.put(Item(2)).unwrap();
+        q.put(Item(3)).unwrap();
+        assert_eq!(q.get().unwrap(), Item(2), "files both items in");
+        q.put(Item(2)).unwrap();
+        q.put(Item(1)).unwrap();
+        // Comparisons fail from here on, as an `Ord` that fails only for some pairs would when
+        // the pair meets: the get that files the batch in panics.
+        touchy.store(true, Ordering::SeqCst);
+        let r = catch_unwind(AssertUnwindSafe(|| q.get()));
+        touchy.store(false, Ordering::SeqCst);
+        assert!(r.is_err(), "the panic passes through get");
+        assert_eq!(q.qsize(), 3, "nothing was taken out");
+        // The locks were released during the unwind, no item was lost, and every item in the
+        // queue is counted as a task: each one taken can be marked done, and then `join`
+        // returns.
+        let mut got = Vec::new();
+        while let Ok(Item(n)) = q.try_get() {
+            got.push(n);
+            q.task_done()
+                .expect("every queued item is an unfinished task");
+        }
+        got.sort_unstable();
+        assert_eq!(
+            got,
+            [1, 2, 3],
+            "the items the panic interrupted stay queued"
+        );
+        q.task_done().unwrap(); // the first item got
+        assert_eq!(q.unfinished_tasks(), 0);
+        assert!(q.join_timeout(Duration::ZERO));
+        assert!(q.empty());
+        q.put(Item(4)).unwrap();
+        assert_eq!(q.get().unwrap(), Item(4));
+    }
+}
+
+#[test]
+fn a_panicking_ord_in_a_small_priority_queue_put_leaves_the_item_queued_and_counted() {
+    use threadkit::queue::PriorityQueue;
+    static TOUCHY: AtomicBool = AtomicBool::new(false);
+    /// An item whose comparison with another panics while `TOUCHY` is set (comparing an
+    /// item with itself never does: the put's check of the item passes).
+    #[derive(Debug, PartialEq, Eq)]
+    struct Item(u32);
+    impl Ord for Item {
+        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+            if TOUCHY.load(Ordering::SeqCst) && self.0 != other.0 {
+                panic!("comparison failed");
+            }
+            self.0.cmp(&other.0)
+        }
+    }
+    impl PartialOrd for Item {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    let _dog = watchdog("small priority queue Ord panic in put", LIMIT);
+    // Bounded small: one lock around one heap, so the put files its item in and compares.
+    let q = PriorityQueue::new(16);
     q.put(Item(2)).unwrap();
     q.put(Item(3)).unwrap();
-    assert_eq!(q.get().unwrap(), Item(2), "files both items in");
-    q.put(Item(2)).unwrap();
-    q.put(Item(1)).unwrap();
-    // Comparisons fail from here on, as an `Ord` that fails only for some pairs would when
-    // the pair meets: the get that files the batch in panics.
     TOUCHY.store(true, Ordering::SeqCst);
-    let r = catch_unwind(AssertUnwindSafe(|| q.get()));
+    let r = catch_unwind(AssertUnwindSafe(|| q.put(Item(1))));
     TOUCHY.store(false, Ordering::SeqCst);
-    assert!(r.is_err(), "the panic passes through get");
-    assert_eq!(q.qsize(), 3, "nothing was taken out");
-    // The locks were released during the unwind, no item was lost, and every item in the
-    // queue is counted as a task: each one taken can be marked done, and then `join`
-    // returns.
-    let mut got = Vec::new();
-    while let Ok(Item(n)) = q.try_get() {
-        got.push(n);
-        q.task_done()
-            .expect("every queued item is an unfinished task");
-    }
+    assert!(r.is_err(), "the panic passes through put");
+    // The item is in and counted, the lock was released, and the queue is fully usable.
+    assert_eq!(q.qsize(), 3);
+    assert_eq!(q.unfinished_tasks(), 3);
+    let mut got: Vec<u32> = (0..3).map(|_| q.get().unwrap().0).collect();
     got.sort_unstable();
-    assert_eq!(
-        got,
-        [1, 2, 3],
-        "the items the panic interrupted stay queued"
-    );
-    q.task_done().unwrap(); // the first item got
-    assert_eq!(q.unfinished_tasks(), 0);
+    assert_eq!(got, [1, 2, 3]);
+    for _ in 0..3 {
+        q.task_done().unwrap();
+    }
     assert!(q.join_timeout(Duration::ZERO));
-    assert!(q.empty());
+    q.put(Item(5)).unwrap();
     q.put(Item(4)).unwrap();
     assert_eq!(q.get().unwrap(), Item(4));
+    assert_eq!(q.get().unwrap(), Item(5));
 }
 
 #[test]

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use super::api::{shared_api, tracked_api};
 use super::array::{ARRAY_MAX, Array};
-use super::common::{Refused, Source, Wait};
+use super::choice::{Core, Two};
+use super::common::{Refused, Wait};
 use super::error::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,
     TryPutError,
@@ -104,9 +105,9 @@ impl<T> Queue<T> {
     /// ```
     pub fn new(maxsize: usize) -> Self {
         let core = if (1..=ARRAY_MAX).contains(&maxsize) {
-            Fifo::Array(Array::new("Queue", maxsize))
+            Two::A(Array::new("Queue", maxsize))
         } else {
-            Fifo::Split(Split::new("Queue", maxsize))
+            Two::B(Split::new("Queue", maxsize))
         };
         Queue {
             core: Arc::new(core),
@@ -127,9 +128,9 @@ impl<T> Queue<T> {
     /// ```
     pub fn named(maxsize: usize, name: &'static str) -> Self {
         let core = if (1..=ARRAY_MAX).contains(&maxsize) {
-            Fifo::Array(Array::new("Queue", maxsize).with_name(name))
+            Two::A(Array::new("Queue", maxsize).with_name(name))
         } else {
-            Fifo::Split(Split::new("Queue", maxsize).with_name(name))
+            Two::B(Split::new("Queue", maxsize).with_name(name))
         };
         Queue {
             core: Arc::new(core),
@@ -150,101 +151,5 @@ tracked_api!(Queue,);
 /// The core behind a [`Queue`]: the slot ring for bounds up to [`ARRAY_MAX`] (it holds up
 /// where a full or empty queue is the common case: small bounds), the two-lock core for an
 /// unbounded queue or a larger bound (it grows on demand, and batches the hand-off).
-#[allow(
-    clippy::large_enum_variant,
-    reason = "one per queue, behind its Arc: boxing would add a pointer hop to every put and get"
-)]
-enum Fifo<T> {
-    Array(Array<T>),
-    Split(Split<T, VecDeque<T>>),
-}
-
-/// Calls `$method` on whichever core `$fifo` is.
-macro_rules! either {
-    ($fifo:expr, $core:ident => $call:expr) => {
-        match $fifo {
-            Fifo::Array($core) => $call,
-            Fifo::Split($core) => $call,
-        }
-    };
-}
-
-impl<T> Fifo<T> {
-    #[inline]
-    #[track_caller]
-    fn put(
-        &self,
-        item: T,
-        wait: Wait,
-        location: &'static std::panic::Location<'static>,
-    ) -> Result<(), (T, Refused)> {
-        either!(self, q => q.put(item, wait, location))
-    }
-
-    #[inline]
-    #[track_caller]
-    fn get(
-        &self,
-        wait: Wait,
-        location: &'static std::panic::Location<'static>,
-    ) -> Result<T, Refused> {
-        either!(self, q => q.get(wait, location))
-    }
-
-    fn id(&self) -> QueueId {
-        either!(self, q => q.id())
-    }
-
-    #[inline]
-    fn qsize(&self) -> usize {
-        either!(self, q => q.qsize())
-    }
-
-    #[inline]
-    fn full(&self) -> bool {
-        either!(self, q => q.full())
-    }
-
-    fn maxsize(&self) -> usize {
-        either!(self, q => q.maxsize())
-    }
-
-    fn shutdown(&self, immediate: bool) -> Vec<T> {
-        either!(self, q => q.shutdown(immediate))
-    }
-
-    fn is_shut_down(&self) -> bool {
-        either!(self, q => q.is_shut_down())
-    }
-
-    fn task_done(&self) -> Result<(), TaskDoneError> {
-        either!(self, q => q.task_done())
-    }
-
-    fn unfinished(&self) -> usize {
-        either!(self, q => q.unfinished())
-    }
-
-    #[track_caller]
-    fn join(&self, wait: Wait, location: &'static std::panic::Location<'static>) -> bool {
-        either!(self, q => q.join(wait, location))
-    }
-
-    fn debug_fields(&self, f: &mut std::fmt::Formatter<'_>, name: &str) -> std::fmt::Result {
-        either!(self, q => q.debug_fields(f, name))
-    }
-}
-
-impl<T: Send> Source<T> for Fifo<T> {
-    fn next_blocking(&self, location: &'static std::panic::Location<'static>) -> Option<T> {
-        either!(self, q => q.next_blocking(location))
-    }
-
-    fn next_now(&self, location: &'static std::panic::Location<'static>) -> Option<T> {
-        either!(self, q => q.next_now(location))
-    }
-
-    fn queue_id(&self) -> QueueId {
-        self.id()
-    }
-}
+/// The ring for a bounded queue, the two-lock core for an unbounded (or larger) one.
+type Fifo<T> = Two<Array<T>, Split<T, VecDeque<T>>>;

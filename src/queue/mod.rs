@@ -77,6 +77,7 @@
 
 mod api;
 mod array;
+mod choice;
 mod common;
 mod error;
 mod fifo;

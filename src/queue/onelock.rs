@@ -42,7 +42,7 @@
 
 use std::cell::UnsafeCell;
 use std::fmt;
-use std::panic::Location;
+use std::panic::{self, AssertUnwindSafe, Location};
 use std::time::Instant;
 
 use crate::primitive::parking_lot_core::ParkResult;
@@ -70,6 +70,14 @@ pub(crate) trait Buffer {
         Self: Sized;
     /// The items in the order `pop` would have returned them (done after unlocking).
     fn into_pop_order(self) -> Vec<Self::Item>;
+    /// Called by every put before it takes the lock: a check of the item that may panic
+    /// (the priority queue's `Ord` check), so that it panics in the putter with no lock
+    /// held. Nothing by default.
+    #[inline]
+    fn admit(_item: &Self::Item) {}
+    /// Whether `push` may panic (it calls user code): then a put makes its item visible and
+    /// wakes a getter even when the push panics.
+    const MAY_PANIC: bool = false;
 }
 
 /// What the lock protects. `repr(C)` so that the buffer's header comes first (see [`OneLock`]).
@@ -204,6 +212,7 @@ impl<B: Buffer> OneLock<B> {
         wait: Wait,
         location: &'static Location<'static>,
     ) -> Result<(), (B::Item, Refused)> {
+        B::admit(&item);
         let st = self.locked();
         if st.shut_down || (self.maxsize != 0 && st.buf.len() >= self.maxsize) {
             return self.put_slow(st, item, wait, location);
@@ -216,6 +225,22 @@ impl<B: Buffer> OneLock<B> {
     #[inline]
     fn push(&self, mut st: Locked<'_, B>, item: B::Item) {
         st.unfinished += 1;
+        if B::MAY_PANIC {
+            // A push that panics (an `Ord` that fails for a pair of items) still leaves the
+            // item filed in and counted: publish it and wake a getter as if it had returned,
+            // then let the panic go on to the putter.
+            let pushed = panic::catch_unwind(AssertUnwindSafe(|| st.buf.push(item)));
+            self.len.store(st.buf.len(), Ordering::Relaxed);
+            let wake = self.waiters().any(GET);
+            drop(st);
+            if wake {
+                self.waiters().wake_one(GET);
+            }
+            if let Err(payload) = pushed {
+                panic::resume_unwind(payload);
+            }
+            return;
+        }
         st.buf.push(item);
         self.len.store(st.buf.len(), Ordering::Relaxed);
         let wake = self.waiters().any(GET);

@@ -7,12 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::api::{shared_api, tracked_api};
+use super::choice::{Core, Two};
 use super::common::{PREALLOCATE_MAX, Refused, Wait};
 use super::error::{
     GetError, GetTimeoutError, PutError, PutTimeoutError, QueueId, TaskDoneError, TryGetError,
     TryPutError,
 };
 use super::iter::{Iter, TryIter};
+use super::onelock::{Buffer, OneLock};
 use super::split::{Head, Split};
 
 /// The priority queue's buffer: a binary min-heap ordered by item, then by arrival number.
@@ -221,6 +223,58 @@ impl<T: Ord> Heap<T> {
     }
 }
 
+/// The one-lock core's buffer (a small bounded queue): the heap alone, every item filed in
+/// by its put.
+impl<T: Ord> Buffer for Heap<T> {
+    type Item = T;
+
+    fn for_maxsize(maxsize: usize) -> Self {
+        Heap::with_capacity(maxsize.min(PREALLOCATE_MAX))
+    }
+
+    #[inline]
+    fn push(&mut self, item: T) {
+        Heap::push(self, item);
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<T> {
+        Heap::pop(self)
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        Heap::len(self)
+    }
+
+    fn take_all(&mut self) -> Self {
+        let mut empty = Heap::with_capacity(0);
+        empty.next_seq = self.next_seq;
+        std::mem::replace(self, empty)
+    }
+
+    fn into_pop_order(self) -> Vec<T> {
+        Heap::into_pop_order(self)
+    }
+
+    #[inline]
+    fn admit(item: &T) {
+        admit(item);
+    }
+
+    const MAY_PANIC: bool = true;
+}
+
+/// Compares `item` with itself, through both entry points the queue uses (`<` in the heap
+/// and the sorts, `cmp` in `into_pop_order`): an `Ord` that panics for this item whatever
+/// the other panics here, in the putter. For integer and tuple keys the compiler removes
+/// both calls.
+#[inline]
+fn admit<T: Ord>(item: &T) {
+    let _ = item.cmp(item);
+    let _ = PartialOrd::lt(item, item);
+}
+
 /// The priority queue's head (see [`Split`]): the heap, and beside it the last batch taken
 /// in from the producers, sorted.
 ///
@@ -311,14 +365,10 @@ impl<T: Ord> Head for Prio<T> {
         self.sorted.extend(self.fresh.drain(..));
     }
 
-    /// Compares `item` with itself, through both entry points the queue uses (`<` in the
-    /// heap and the sorts, `cmp` in `into_pop_order`): an `Ord` that panics for this item
-    /// whatever the other panics here, in the putter. For integer and tuple keys the
-    /// compiler removes both calls.
+    /// See [`admit`](fn@admit).
     #[inline]
     fn admit(item: &T) {
-        let _ = item.cmp(item);
-        let _ = PartialOrd::lt(item, item);
+        admit(item);
     }
 
     fn into_pop_order(mut self, batch: Vec<T>) -> Vec<T> {
@@ -358,9 +408,10 @@ impl<T: Ord> Head for Prio<T> {
 /// panics whatever it is compared with (a float key that is NaN behind an `unwrap`) panics in
 /// the putter, as in Python, where `put` raises: the item is not queued (the unwind drops
 /// it), not counted as a task, and the queue goes on as before. An `Ord` that panics only
-/// for some pairs of items panics in the `get` that files or sifts them when they meet
-/// (puts never compare two items: consumers file them in); the locks are released and every
-/// item stays queued and counted, though the queue's order may then be off.
+/// for some pairs of items panics in the put or get that compares them (in an unbounded
+/// queue, or one bounded above 256 items, puts never compare two items: consumers file them
+/// in); the locks are released and every item stays queued and counted, though the queue's
+/// order may then be off.
 ///
 /// ```
 /// use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -420,7 +471,7 @@ impl<T: Ord> Head for Prio<T> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct PriorityQueue<T> {
-    core: Arc<Split<T, Prio<T>>>,
+    core: Arc<PrioCore<T>>,
 }
 
 impl<T: Ord> PriorityQueue<T> {
@@ -434,7 +485,11 @@ impl<T: Ord> PriorityQueue<T> {
     /// ```
     pub fn new(maxsize: usize) -> Self {
         PriorityQueue {
-            core: Arc::new(Split::new("PriorityQueue", maxsize)),
+            core: Arc::new(if (1..=ONELOCK_MAX).contains(&maxsize) {
+                Two::A(OneLock::new("PriorityQueue", maxsize))
+            } else {
+                Two::B(Split::new("PriorityQueue", maxsize))
+            }),
         }
     }
 
@@ -449,10 +504,25 @@ impl<T: Ord> PriorityQueue<T> {
     /// ```
     pub fn named(maxsize: usize, name: &'static str) -> Self {
         PriorityQueue {
-            core: Arc::new(Split::new("PriorityQueue", maxsize).with_name(name)),
+            core: Arc::new(if (1..=ONELOCK_MAX).contains(&maxsize) {
+                Two::A(OneLock::new("PriorityQueue", maxsize).with_name(name))
+            } else {
+                Two::B(Split::new("PriorityQueue", maxsize).with_name(name))
+            }),
         }
     }
 }
+
+/// The largest bound served by one lock around one heap; larger bounds (and unbounded
+/// queues) use the two-lock core with its batches. In the queue-kind matrix (BENCHMARKS.md)
+/// the one-lock core was 2 to 90 times the peer's throughput at bounds 1 to 64 (it spins
+/// briefly where a two-lock hand-off parks), the two-lock core 0.5 to 1.5 times; at 1024 with
+/// one producer and one consumer the two-lock core was ahead (0.92 against 0.67), since
+/// there a get's sift through a full heap holds the one lock long enough to stall the put.
+const ONELOCK_MAX: usize = 256;
+
+/// A small bounded queue behind one lock, a large or unbounded one in the two-lock core.
+type PrioCore<T> = Two<OneLock<Heap<T>>, Split<T, Prio<T>>>;
 
 impl<T: Ord> Default for PriorityQueue<T> {
     /// An unbounded queue.
