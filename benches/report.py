@@ -250,10 +250,13 @@ FAMILIES += [
         op("tasks_with_futures", "100 000 tasks, each with its future", ["threadkit"],
            POOL_PEERS, None,
            (1.0, POOL_PEERS, "throughput >= best of threadpool, crossbeam pool", None)),
+        # Without futures: `execute` (fire-and-forget) and a scope's `spawn`. `submit` and a
+        # scope's `submit` make a future per task even when it is dropped: reference rows.
         op("tasks_no_futures", "100 000 tasks without futures",
-           ["threadkit submit+wait_idle", "threadkit scope", "threadkit scope spawn"],
+           ["threadkit execute+wait_idle", "threadkit scope spawn"],
            ["rayon scope", "rayon spawn+latch", "threadpool execute+join"], None,
-           (1.0, ["rayon scope"], "throughput >= rayon::scope", None)),
+           (1.0, ["rayon scope"], "throughput >= rayon::scope", None),
+           refs=["threadkit submit+wait_idle", "threadkit scope"]),
         op("round_trip", "submit + result round trip on an idle pool",
            ["threadkit submit+result"], ["crossbeam+parking_lot", "threadpool+mpsc"], FUTEX,
            (1.1, ["Semaphore hand-off"], "<= 1.1 x threadkit's Semaphore hand-off", None),
