@@ -68,11 +68,37 @@ pub(crate) enum Outcome<T> {
     Failed(TaskException),
 }
 
-/// What the slot lock guards: who to tell when the future is done.
-struct Slot<T> {
+/// What the slot lock guards: who to tell when the future is done, boxed and made only when
+/// somebody asks (most futures get none: their owner waits on the state, which needs no
+/// list), so that a future is one small allocation.
+struct Slot<T>(Option<Box<Listeners<T>>>);
+
+/// Who to tell when the future is done.
+struct Listeners<T> {
     callbacks: Vec<Callback<T>>,
     collectors: Vec<(Arc<Collector>, usize)>,
     waker: Option<Waker>,
+}
+
+impl<T> Slot<T> {
+    /// The listeners, made on first use.
+    fn listeners(&mut self) -> &mut Listeners<T> {
+        self.0.get_or_insert_with(|| {
+            Box::new(Listeners {
+                callbacks: Vec::new(),
+                collectors: Vec::new(),
+                waker: None,
+            })
+        })
+    }
+
+    fn has_callbacks(&self) -> bool {
+        self.0.as_ref().is_some_and(|l| !l.callbacks.is_empty())
+    }
+
+    fn take_waker(&mut self) -> Option<Waker> {
+        self.0.as_mut().and_then(|l| l.waker.take())
+    }
 }
 
 /// The part shared by the future and the task that completes it.
@@ -217,14 +243,7 @@ impl<T> Shared<T> {
             state: AtomicU8::new(PENDING),
             parked: AtomicBool::new(false),
             worker: AtomicU64::new(0),
-            slot: Mutex::from_raw(
-                Lock::new(),
-                Slot {
-                    callbacks: Vec::new(),
-                    collectors: Vec::new(),
-                    waker: None,
-                },
-            ),
+            slot: Mutex::from_raw(Lock::new(), Slot(None)),
             outcome: UnsafeCell::new(None),
             origin,
             inline: UnsafeCell::new(MaybeUninit::uninit()),
@@ -299,11 +318,7 @@ impl<T> Shared<T> {
         // here (every completion takes the lock and sees done after us), and no reader reads
         // before seeing `FINISHED`, published below.
         unsafe { *self.outcome.get() = Some(outcome) };
-        let notifying = if slot.callbacks.is_empty() {
-            0
-        } else {
-            NOTIFYING
-        };
+        let notifying = if slot.has_callbacks() { NOTIFYING } else { 0 };
         // Only `PENDING -> RUNNING` happens outside the lock: retry once it did.
         while let Err(now) =
             self.state
@@ -325,11 +340,7 @@ impl<T> Shared<T> {
                 CANCELLED | CANCELLED_NOTIFIED => return true,
                 _ => return false,
             }
-            let notifying = if slot.callbacks.is_empty() {
-                0
-            } else {
-                NOTIFYING
-            };
+            let notifying = if slot.has_callbacks() { NOTIFYING } else { 0 };
             match self.state.compare_exchange(
                 s,
                 CANCELLED | notifying,
@@ -347,12 +358,18 @@ impl<T> Shared<T> {
     /// Tells everyone the future just became done: waiters, `wait`/`as_completed`, the async
     /// waker, then the done callbacks in the order added.
     fn after_done(self: &Arc<Self>, mut slot: crate::MutexGuard<'_, Slot<T>>, failed: bool) {
-        let callbacks = mem::take(&mut slot.callbacks);
-        let collectors = mem::take(&mut slot.collectors);
-        let waker = if callbacks.is_empty() {
-            slot.waker.take()
-        } else {
-            None
+        let (callbacks, collectors, waker) = match slot.0.as_deref_mut() {
+            None => (Vec::new(), Vec::new(), None),
+            Some(l) => {
+                let callbacks = mem::take(&mut l.callbacks);
+                // With callbacks, the waker is woken once they have run.
+                let waker = if callbacks.is_empty() {
+                    l.waker.take()
+                } else {
+                    None
+                };
+                (callbacks, mem::take(&mut l.collectors), waker)
+            }
         };
         drop(slot);
         for (c, index) in collectors {
@@ -379,7 +396,7 @@ impl<T> Shared<T> {
         if self.parked.load(Ordering::SeqCst) {
             wait::unpark_all(self.key());
         }
-        let waker = self.slot.lock().waker.take();
+        let waker = self.slot.lock().take_waker();
         if let Some(w) = waker {
             w.wake();
         }
@@ -431,13 +448,15 @@ impl<T> Shared<T> {
                 s & MASK == FINISHED && matches!(self.outcome(), Some(Outcome::Failed(_))),
             );
         }
-        slot.collectors.push((collector.clone(), index));
+        slot.listeners().collectors.push((collector.clone(), index));
         None
     }
 
     pub(crate) fn unregister(&self, collector: &Arc<Collector>) {
         let mut slot = self.slot.lock();
-        slot.collectors.retain(|(c, _)| !Arc::ptr_eq(c, collector));
+        if let Some(l) = slot.0.as_mut() {
+            l.collectors.retain(|(c, _)| !Arc::ptr_eq(c, collector));
+        }
     }
 }
 
@@ -837,7 +856,7 @@ impl<T> TaskFuture<T> {
     {
         let mut slot = self.shared.slot.lock();
         if !is_done(self.shared.state()) {
-            slot.callbacks.push(Box::new(f));
+            slot.listeners().callbacks.push(Box::new(f));
             return;
         }
         drop(slot);
@@ -979,10 +998,19 @@ impl<T> std::future::Future for TaskFuture<T> {
             drop(slot);
             return Poll::Ready(this.take());
         }
-        match &mut slot.waker {
+        match &mut slot.listeners().waker {
             Some(w) if w.will_wake(cx.waker()) => {}
             w => *w = Some(cx.waker().clone()),
         }
         Poll::Pending
+    }
+}
+#[cfg(all(test, not(loom)))]
+mod size_tests {
+    /// A future of a small value is one allocation of under 160 bytes (with its task's small
+    /// closure inline): 100 000 futures allocate and free 16 MB, not 20.
+    #[test]
+    fn a_future_stays_small() {
+        assert!(std::mem::size_of::<super::Shared<u64>>() <= 144);
     }
 }
