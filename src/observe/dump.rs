@@ -21,7 +21,7 @@ use crate::threading::thread::{Inner, Kind};
 
 /// How many times a dump tries the registry's table lock before reporting a partial dump.
 const TABLE_TRIES: u32 = 200;
-/// How many times a dump tries one thread's held-lock list before leaving it out.
+/// How many rounds of reads a dump makes of one thread's held-lock list before leaving it out.
 const HELD_TRIES: u32 = 100;
 
 /// A snapshot of every thread: made by [`dump`], printed like `jstack` (`Display`), and, with
@@ -216,17 +216,17 @@ pub(crate) fn wait_dump(r: &WaitRecord, names: &HashMap<u64, String>, now: Insta
     }
 }
 
-/// The thread's held-lock list, tried without blocking (written only by its thread, for a
-/// moment per lock while tracking is on).
+/// The thread's held-lock list, read without blocking it (a seqlock: a list being changed is
+/// read again, a bounded number of times). `false` when it could not be read whole.
 pub(crate) fn held(e: &Inner) -> (Vec<HeldDump>, bool) {
     for _ in 0..HELD_TRIES {
-        match e.wait.held.try_lock() {
-            Ok(list) => return (list.iter().map(HeldDump::from).collect(), true),
-            Err(std::sync::TryLockError::Poisoned(p)) => {
-                return (p.into_inner().iter().map(HeldDump::from).collect(), true);
-            }
-            Err(std::sync::TryLockError::WouldBlock) => std::thread::yield_now(),
+        if let Some(read) = crate::sync::held::read(e) {
+            return (
+                read.locks.iter().map(HeldDump::from).collect(),
+                read.unread == 0,
+            );
         }
+        std::thread::yield_now();
     }
     (Vec::new(), false)
 }
