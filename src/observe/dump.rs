@@ -109,6 +109,7 @@ pub struct WaitDump {
     pub(crate) object: ObjectId,
     pub(crate) owner: Option<u64>,
     pub(crate) owner_name: Option<String>,
+    pub(crate) owner_depth: Option<usize>,
     pub(crate) location: &'static Location<'static>,
     pub(crate) since: Instant,
     pub(crate) since_raw: u64,
@@ -208,6 +209,7 @@ pub(crate) fn wait_dump(r: &WaitRecord, names: &HashMap<u64, String>, now: Insta
         object: r.object,
         owner,
         owner_name: owner.and_then(|o| names.get(&o).cloned()),
+        owner_depth: (owner.is_some() && r.owner_depth != 0).then_some(r.owner_depth),
         location: r.location,
         since: r.since,
         since_raw: r.since_raw,
@@ -280,7 +282,8 @@ impl Dump {
 
     /// The dump as JSON: `{"partial": false, "threads": [{"name", "ident", "native_id",
     /// "daemon", "main", "state" ("running" or "blocked"), "wait": {"kind", "object":
-    /// {"kind", "name", "addr"}, "owner", "owner_name", "file", "line", "column",
+    /// {"kind", "name", "addr"}, "owner", "owner_name", "owner_depth" (an `RLock` holder's
+    /// recursion depth, else null), "file", "line", "column",
     /// "waited_ms", "timed"} or null, "holds": [{"object", "file", "line", "column"}]}]}`.
     ///
     /// # Examples
@@ -312,6 +315,7 @@ impl Dump {
                         "object": object(w.object),
                         "owner": w.owner,
                         "owner_name": w.owner_name,
+                        "owner_depth": w.owner_depth,
                         "file": w.location.file(),
                         "line": w.location.line(),
                         "column": w.location.column(),
@@ -489,6 +493,37 @@ impl WaitDump {
         self.owner_name.as_deref()
     }
 
+    /// The owner's recursion depth when the dump read it: for a wait on an
+    /// [`RLock`](crate::RLock) (or a [`ReentrantMutex`](crate::ReentrantMutex)), how many
+    /// times its holder has taken it; `None` for objects without one, or when nobody holds it.
+    /// A snapshot the holder writes: it may be a level behind.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use threadkit::{RLock, Thread, observe};
+    ///
+    /// static LOG: RLock = RLock::named("log");
+    /// let (a, b) = (LOG.guard(), LOG.guard()); // depth 2
+    /// let t = Thread::new(|| drop(LOG.guard()));
+    /// t.start()?;
+    /// let ident = t.ident().unwrap();
+    /// let wait = loop {
+    ///     if let Some(w) = observe::dump().thread(ident).and_then(|t| t.wait().cloned()) { break w; }
+    ///     std::thread::yield_now();
+    /// };
+    /// assert_eq!(wait.owner_ident(), threadkit::current_thread().ident());
+    /// assert_eq!(wait.owner_depth(), Some(2));
+    /// assert!(wait.to_string().contains(", recursion depth 2"));
+    /// drop((b, a));
+    /// t.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn owner_depth(&self) -> Option<usize> {
+        self.owner_depth
+    }
+
     /// Where in the caller's code the wait was made.
     ///
     /// # Examples
@@ -592,6 +627,9 @@ impl fmt::Display for WaitDump {
             match &self.owner_name {
                 Some(name) => write!(f, "\n        {verb} {name:?} ident={owner}")?,
                 None => write!(f, "\n        {verb} ident={owner}")?,
+            }
+            if let Some(depth) = self.owner_depth {
+                write!(f, ", recursion depth {depth}")?;
             }
         }
         Ok(())

@@ -446,6 +446,12 @@ pub(crate) enum Owner {
     /// A lock word (`Lock::state`): when the record is read, its owner bits give the holder's
     /// ident at that moment. Valid while the record is live (see [`WaitSlot::read`]).
     LockWord(*const crate::primitive::AtomicU64),
+    /// A lock word, as [`LockWord`](Owner::LockWord), and the holder's recursion count beside
+    /// it (an `RLock`'s), read with the word.
+    LockWordCounted(
+        *const crate::primitive::AtomicU64,
+        *const crate::primitive::AtomicUsize,
+    ),
 }
 
 /// What a primitive tells the wait path about the wait it is starting.
@@ -507,6 +513,9 @@ pub(crate) struct WaitRecord {
     pub(crate) object: ObjectId,
     /// The owner's ident when the record was read, 0 when none or unknown.
     pub(crate) owner: u64,
+    /// The owner's recursion count when the record was read (an `RLock`'s holder), 0 when
+    /// the object has none or it is unknown.
+    pub(crate) owner_depth: usize,
     pub(crate) location: &'static Location<'static>,
     pub(crate) since: Instant,
     /// `since` as stored: equal in two reads only for the same operation.
@@ -556,6 +565,8 @@ pub(crate) struct WaitSlot {
     name_len: AtomicUsize,
     /// An ident or a lock word's address, as `owner_tag` says.
     owner: AtomicU64,
+    /// The address of the owner's recursion count (an `RLock`'s), 0 when none.
+    owner_count: AtomicUsize,
     requeue_object: AtomicUsize,
     requeue_word: AtomicUsize,
     location: AtomicPtr<Location<'static>>,
@@ -590,6 +601,7 @@ impl WaitSlot {
             name_ptr: AtomicPtr::new(std::ptr::null_mut()),
             name_len: AtomicUsize::new(0),
             owner: AtomicU64::new(0),
+            owner_count: AtomicUsize::new(0),
             requeue_object: AtomicUsize::new(0),
             requeue_word: AtomicUsize::new(0),
             location: AtomicPtr::new(std::ptr::null_mut()),
@@ -615,10 +627,11 @@ impl WaitSlot {
             let since = Instant::now().saturating_duration_since(epoch);
             u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
         });
-        let (owner_tag, owner) = match on.owner {
-            Owner::None => (OWNER_NONE, 0),
-            Owner::Thread(ident) => (OWNER_THREAD, ident),
-            Owner::LockWord(word) => (OWNER_WORD, word.addr() as u64),
+        let (owner_tag, owner, owner_count) = match on.owner {
+            Owner::None => (OWNER_NONE, 0, 0),
+            Owner::Thread(ident) => (OWNER_THREAD, ident, 0),
+            Owner::LockWord(word) => (OWNER_WORD, word.addr() as u64, 0),
+            Owner::LockWordCounted(word, count) => (OWNER_WORD, word.addr() as u64, count.addr()),
         };
         let (requeue_kind, requeue_object, requeue_word) = match on.requeue {
             Some((id, word)) => (id.kind.code(), id.addr, word.addr()),
@@ -638,6 +651,7 @@ impl WaitSlot {
         self.name_len.store(name_len, Ordering::Relaxed);
         self.owner_tag.store(owner_tag, Ordering::Relaxed);
         self.owner.store(owner, Ordering::Relaxed);
+        self.owner_count.store(owner_count, Ordering::Relaxed);
         self.requeue_kind.store(requeue_kind, Ordering::Relaxed);
         self.requeue_object.store(requeue_object, Ordering::Relaxed);
         self.requeue_word.store(requeue_word, Ordering::Relaxed);
@@ -719,6 +733,7 @@ impl WaitSlot {
             let name_len = self.name_len.load(Ordering::Relaxed);
             let owner_tag = self.owner_tag.load(Ordering::Relaxed);
             let owner = self.owner.load(Ordering::Relaxed);
+            let owner_count = self.owner_count.load(Ordering::Relaxed);
             let requeue_kind = self.requeue_kind.load(Ordering::Relaxed);
             let requeue_object = self.requeue_object.load(Ordering::Relaxed);
             let requeue_word = self.requeue_word.load(Ordering::Relaxed);
@@ -745,20 +760,23 @@ impl WaitSlot {
             let epoch = *EPOCH.get()?;
             let mut owner_tag = owner_tag;
             let mut owner = owner;
+            let mut owner_count = owner_count;
             if requeue_kind != 0 && self.requeued.load(Ordering::Acquire) {
                 id = ObjectId::new(ObjectKind::from_code(requeue_kind)?, requeue_object);
                 owner_tag = OWNER_WORD;
                 owner = requeue_word as u64;
+                owner_count = 0;
             }
-            let owner = match owner_tag {
-                OWNER_THREAD => owner,
-                OWNER_WORD => self.read_word(seq, owner as usize)?,
-                _ => 0,
+            let (owner, owner_depth) = match owner_tag {
+                OWNER_THREAD => (owner, 0),
+                OWNER_WORD => self.read_word(seq, owner as usize, owner_count)?,
+                _ => (0, 0),
             };
             return Some(WaitRecord {
                 kind,
                 object: id,
                 owner,
+                owner_depth,
                 location,
                 since: epoch + Duration::from_nanos(since),
                 since_raw: since,
@@ -768,20 +786,37 @@ impl WaitSlot {
         None
     }
 
-    /// The holder's ident from the lock word at `word`, if the record of sequence `seq` is
-    /// still live (else `None`: the wait is over). See [`read`](Self::read).
-    fn read_word(&self, seq: u32, word: usize) -> Option<u64> {
+    /// The holder's ident from the lock word at `word`, and its recursion count from the
+    /// count at `count` (if not 0; a snapshot the holder writes, at least 1 while held), if the
+    /// record of sequence `seq` is still live (else `None`: the wait is over). See
+    /// [`read`](Self::read).
+    fn read_word(&self, seq: u32, word: usize, count: usize) -> Option<(u64, usize)> {
         self.readers.fetch_add(1, Ordering::SeqCst);
         let live = self.kind.load(Ordering::SeqCst) != 0 && self.seq.load(Ordering::SeqCst) == seq;
-        let state = live.then(|| {
+        let read = live.then(|| {
             // SAFETY: the record is live, so its thread is inside the operation that borrows
             // the lock, and cannot leave it (its `clear` waits for `readers` to drop to 0)
-            // before this load: the word is alive.
-            let word = unsafe { &*(word as *const crate::primitive::AtomicU64) };
-            word.load(crate::primitive::Ordering::Relaxed)
+            // before these loads: the word, and the count beside it in the same lock, are
+            // alive.
+            let state = unsafe { &*(word as *const crate::primitive::AtomicU64) }
+                .load(crate::primitive::Ordering::Relaxed);
+            let depth = (count != 0).then(|| {
+                // SAFETY: as above.
+                unsafe { &*(count as *const crate::primitive::AtomicUsize) }
+                    .load(crate::primitive::Ordering::Relaxed)
+            });
+            (state, depth)
         });
         self.readers.fetch_sub(1, Ordering::Release);
-        Some(word_holder(state?))
+        let (state, depth) = read?;
+        let holder = word_holder(state);
+        // A new holder stores its count just after taking the word: 0 then means its first
+        // level.
+        let depth = match depth {
+            Some(d) if holder != 0 => d.max(1),
+            _ => 0,
+        };
+        Some((holder, depth))
     }
 }
 
