@@ -333,6 +333,7 @@ mod tests {
             since_raw: since,
             waited: std::time::Duration::ZERO,
             timed,
+            backtrace: None,
         }
     }
 

@@ -115,6 +115,7 @@ pub struct WaitDump {
     pub(crate) since_raw: u64,
     pub(crate) waited: Duration,
     pub(crate) timed: bool,
+    pub(crate) backtrace: Option<Arc<std::backtrace::Backtrace>>,
 }
 
 /// A lock a thread in a [`Dump`] holds (listed while held-lock tracking is on, see
@@ -196,7 +197,10 @@ fn thread_dump(e: &Inner, names: &HashMap<u64, String>, now: Instant) -> ThreadD
         native_id: e.native_id.load(Ordering::Relaxed),
         daemon: e.daemon.load(Ordering::Relaxed),
         main: e.kind == Kind::Main,
-        wait: rec.map(|r| wait_dump(&r, names, now)),
+        wait: rec.map(|r| WaitDump {
+            backtrace: super::backtrace::of_wait(&e.wait, r.since_raw),
+            ..wait_dump(&r, names, now)
+        }),
         holds,
         holds_known,
     }
@@ -215,6 +219,7 @@ pub(crate) fn wait_dump(r: &WaitRecord, names: &HashMap<u64, String>, now: Insta
         since_raw: r.since_raw,
         waited: now.saturating_duration_since(r.since),
         timed: r.timed,
+        backtrace: None,
     }
 }
 
@@ -284,7 +289,7 @@ impl Dump {
     /// "daemon", "main", "state" ("running" or "blocked"), "wait": {"kind", "object":
     /// {"kind", "name", "addr"}, "owner", "owner_name", "owner_depth" (an `RLock` holder's
     /// recursion depth, else null), "file", "line", "column",
-    /// "waited_ms", "timed"} or null, "holds": [{"object", "file", "line", "column"}]}]}`.
+    /// "waited_ms", "timed", "backtrace" (text, or null: see [`WaitDump::backtrace`])} or null, "holds": [{"object", "file", "line", "column"}]}]}`.
     ///
     /// # Examples
     ///
@@ -321,6 +326,7 @@ impl Dump {
                         "column": w.location.column(),
                         "waited_ms": w.waited.as_secs_f64() * 1e3,
                         "timed": w.timed,
+                        "backtrace": w.backtrace.as_ref().map(|b| b.to_string()),
                     })
                 });
                 let holds: Vec<_> = t
@@ -570,6 +576,34 @@ impl WaitDump {
     pub fn timed(&self) -> bool {
         self.timed
     }
+
+    /// Where the wait was called from, captured when it began, while wait backtraces
+    /// ([`set_wait_backtraces`](super::backtrace::set_wait_backtraces)) were on; `None`
+    /// otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{Event, Thread, observe};
+    ///
+    /// static GO: Event = Event::named("bt-go");
+    /// observe::backtrace::set_wait_backtraces(true);
+    /// let t = Thread::new(|| GO.wait());
+    /// t.start()?;
+    /// let ident = t.ident().unwrap();
+    /// let wait = loop {
+    ///     if let Some(w) = observe::dump().thread(ident).and_then(|t| t.wait().cloned()) { break w; }
+    ///     std::thread::yield_now();
+    /// };
+    /// observe::backtrace::set_wait_backtraces(false);
+    /// assert!(wait.backtrace().is_some());
+    /// GO.set();
+    /// t.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn backtrace(&self) -> Option<&std::backtrace::Backtrace> {
+        self.backtrace.as_deref()
+    }
 }
 
 impl HeldDump {
@@ -630,6 +664,12 @@ impl fmt::Display for WaitDump {
             }
             if let Some(depth) = self.owner_depth {
                 write!(f, ", recursion depth {depth}")?;
+            }
+        }
+        if let Some(trace) = &self.backtrace {
+            f.write_str("\n        backtrace:")?;
+            for line in trace.to_string().lines() {
+                write!(f, "\n          {line}")?;
             }
         }
         Ok(())

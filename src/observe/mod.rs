@@ -10,6 +10,7 @@
 //! The collectors that read the wait records (dumps, deadlock reports, lock-order checking,
 //! contention) feed these modules through the small input APIs each one documents.
 
+pub mod backtrace;
 pub mod contention;
 pub mod graph;
 pub mod lock_order;

@@ -578,6 +578,10 @@ pub(crate) struct WaitSlot {
     /// The locks this thread holds, in the order it took them, while held-lock tracking is
     /// on (see `sync::held`). Written only by this thread; read by anyone without blocking it.
     pub(crate) held: HeldList,
+    /// The backtrace of the live wait, by its start (`since`), while wait backtraces are on
+    /// (`observe::set_wait_backtraces`): written by this thread when a wait begins, read by
+    /// dumps with a try-lock.
+    pub(crate) backtrace: Mutex<Option<(u64, std::sync::Arc<std::backtrace::Backtrace>)>>,
 }
 
 /// One entry of a thread's held-lock list.
@@ -608,6 +612,7 @@ impl WaitSlot {
             since: AtomicU64::new(0),
             timed: AtomicBool::new(false),
             held: HeldList::new(),
+            backtrace: Mutex::new(None),
         }
     }
 
