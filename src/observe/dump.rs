@@ -500,9 +500,10 @@ impl WaitDump {
     }
 
     /// The owner's recursion depth when the dump read it: for a wait on an
-    /// [`RLock`](crate::RLock) (or a [`ReentrantMutex`](crate::ReentrantMutex)), how many
-    /// times its holder has taken it; `None` for objects without one, or when nobody holds it.
-    /// A snapshot the holder writes: it may be a level behind.
+    /// [`RLock`](crate::RLock) (also a `Condition` over one, taking it back), how many times
+    /// its holder has taken it; `None` for objects without one, or when nobody holds it. (A
+    /// [`ReentrantMutex`](crate::ReentrantMutex) keeps its count inside lock_api, out of
+    /// reach: none.) A snapshot the holder writes: it may be a level behind.
     ///
     /// # Examples
     ///
