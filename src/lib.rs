@@ -160,8 +160,9 @@
 //!   [`observe::dump_on_signal`] prints one on SIGQUIT.
 //! - [`observe::deadlocks()`]: wait-for cycles through locks, joins and futures, and Go's
 //!   "every non-daemon thread is asleep", each confirmed by a second reading; waits with a
-//!   timeout are never reported. [`observe::watch()`] (or `THREADKIT_DEADLOCK=report|abort[:ms]`
-//!   read by [`observe::watch_from_env`]) runs a watchdog that reports them or aborts.
+//!   timeout are never reported. [`observe::watch()`] (or `THREADKIT_DEADLOCK=report|abort[:ms]`,
+//!   read at the first thread start, or by [`observe::watch_from_env`]) runs a watchdog that
+//!   reports them or aborts.
 //!
 //! ```
 //! use threadkit::{Lock, observe};

@@ -104,6 +104,74 @@ fn a_blocked_thread_shows_its_object_owner_line_and_the_owner_shows_what_it_hold
     t.join().unwrap();
 }
 
+#[test]
+fn a_thread_blocked_on_an_rlock_shows_the_owner_and_its_recursion_depth() {
+    static LOG: threadkit::RLock = threadkit::RLock::named("dump-log");
+    let outer = LOG.guard();
+    let inner = LOG.guard();
+    let third = LOG.guard(); // depth 3
+    let t = Thread::builder()
+        .name("rlock-waiter")
+        .spawn(|| drop(LOG.guard()))
+        .unwrap();
+    let ident = t.thread().ident().unwrap();
+    let me = threadkit::get_ident();
+    let blocked = |d: &Dump| d.thread(ident).is_some_and(|t| t.wait().is_some());
+    let d = dump_until("rlock-waiter blocked", blocked);
+    let w = d.thread(ident).unwrap().wait().unwrap();
+    assert_eq!(w.kind(), WaitKind::RLock);
+    assert_eq!(w.object(), LOG.id());
+    assert_eq!(w.owner_ident(), Some(me));
+    assert_eq!(w.owner_depth(), Some(3));
+    let text = d.to_string();
+    let line = format!(
+        "\n        held by {:?} ident={me}, recursion depth 3",
+        threadkit::current_thread().name()
+    );
+    assert!(text.contains(&line), "{text}");
+    #[cfg(feature = "serde")]
+    {
+        let v: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
+        let th = v["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["ident"] == ident)
+            .unwrap();
+        assert_eq!(th["wait"]["owner"], me);
+        assert_eq!(th["wait"]["owner_depth"], 3);
+    }
+    // One level less: the next dump says so.
+    drop(third);
+    let d = dump_until("depth 2", |d| {
+        d.thread(ident)
+            .and_then(|t| t.wait())
+            .is_some_and(|w| w.owner_depth() == Some(2))
+    });
+    assert_eq!(
+        d.thread(ident).unwrap().wait().unwrap().owner_ident(),
+        Some(me)
+    );
+    // A lock without a recursion count shows none.
+    static PLAIN: Lock = Lock::named("dump-plain");
+    let g = PLAIN.guard();
+    let p = Thread::builder()
+        .name("plain-waiter")
+        .spawn(|| drop(PLAIN.guard()))
+        .unwrap();
+    let pid = p.thread().ident().unwrap();
+    let d = dump_until("plain-waiter blocked", |d| {
+        d.thread(pid).is_some_and(|t| t.wait().is_some())
+    });
+    let w = d.thread(pid).unwrap().wait().unwrap();
+    assert_eq!((w.owner_ident(), w.owner_depth()), (Some(me), None));
+    assert!(!w.to_string().contains("recursion depth"));
+    drop(g);
+    p.join().unwrap();
+    drop((inner, outer));
+    t.join().unwrap();
+}
+
 #[cfg(feature = "serde")]
 #[test]
 fn the_json_has_every_field() {

@@ -285,3 +285,74 @@ fn replacing_a_hook_that_owns_a_lock_does_not_deadlock() {
     assert!(lock_order::is_enabled());
     lock_order::disable();
 }
+
+#[test]
+fn an_rwlock_takes_part_in_the_order_for_reading_and_for_writing() {
+    let _s = serial();
+    let c = Collect::new();
+    let rw = Arc::new(threadkit::RwLock::new(0u32));
+    let lock = Arc::new(Lock::named("plain"));
+    // SAFETY: only the raw lock's id is read; nothing is locked or unlocked through it.
+    let rw_id = unsafe { rw.raw() }.id();
+    let lines = Arc::new(StdMutex::new(Vec::<u32>::new()));
+
+    // Read RwLock, then Lock.
+    let (r1, l1, ln1) = (rw.clone(), lock.clone(), lines.clone());
+    on_thread("reader", move || {
+        let line = line!() + 1;
+        let g = r1.read();
+        let _gl = l1.guard();
+        ln1.lock().unwrap().extend([line, line + 1]);
+        drop(g);
+    });
+    assert!(c.take().is_empty(), "one order alone is fine");
+
+    // Lock, then write RwLock: the other order.
+    let (r2, l2, ln2) = (rw.clone(), lock.clone(), lines.clone());
+    on_thread("writer", move || {
+        let line = line!() + 1;
+        let _gl = l2.guard();
+        let mut g = r2.write();
+        *g += 1;
+        ln2.lock().unwrap().extend([line, line + 1]);
+    });
+    let seen = c.take();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let v = &seen[0];
+    let lines = lines.lock().unwrap().clone();
+    assert_eq!(v.now().thread(), "writer");
+    assert_eq!((v.now().held(), v.now().taken()), (lock.id(), rw_id));
+    assert_eq!(v.now().held_at().line(), lines[2]);
+    assert_eq!(v.now().taken_at().line(), lines[3]);
+    assert_eq!(v.earlier().len(), 1);
+    let before = &v.earlier()[0];
+    assert_eq!(before.thread(), "reader");
+    assert_eq!((before.held(), before.taken()), (rw_id, lock.id()));
+    assert_eq!(before.held_at().line(), lines[0]);
+    assert_eq!(before.taken_at().line(), lines[1]);
+    assert!(v.to_string().contains("RwLock"), "{v}");
+
+    // An upgradable read counts as holding it too; its upgrade adds nothing.
+    let other = Lock::new();
+    {
+        let g = rw.upgradable_read();
+        let _go = other.guard();
+        // While checking is on, a dump lists both, oldest first.
+        let dump = threadkit::observe::dump();
+        let me = dump.thread(threadkit::get_ident()).unwrap();
+        let holds: Vec<_> = me.holds().iter().map(|h| h.object()).collect();
+        assert_eq!(holds, [rw_id, other.id()]);
+        drop(_go);
+        let _w = threadkit::RwLockUpgradableReadGuard::upgrade(g);
+    }
+    {
+        let _go = other.guard();
+        let _g = rw.read();
+    }
+    let seen = c.take();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(
+        (seen[0].now().held(), seen[0].now().taken()),
+        (other.id(), rw_id)
+    );
+}

@@ -124,7 +124,11 @@ impl fmt::Display for Step {
         if let Some(owner) = w.owner {
             let name = w.owner_name.as_deref().unwrap_or("?");
             let verb = super::dump::owner_verb(w.kind);
-            write!(f, "\n    {verb} {name:?} (ident {owner})")?;
+            write!(f, "\n    {verb} {name:?} (ident {owner}")?;
+            if let Some(depth) = w.owner_depth {
+                write!(f, ", recursion depth {depth}")?;
+            }
+            f.write_str(")")?;
             if let Some(took) = self.owner_took {
                 write!(f, ", taken at {took}")?;
             }
@@ -323,11 +327,13 @@ mod tests {
             object: crate::threading::record::ObjectId::new(ObjectKind::Lock, object),
             owner: (owner != 0).then_some(owner),
             owner_name: None,
+            owner_depth: None,
             location: Location::caller(),
             since: Instant::now(),
             since_raw: since,
             waited: std::time::Duration::ZERO,
             timed,
+            backtrace: None,
         }
     }
 

@@ -21,7 +21,7 @@ use crate::threading::thread::{Inner, Kind};
 
 /// How many times a dump tries the registry's table lock before reporting a partial dump.
 const TABLE_TRIES: u32 = 200;
-/// How many times a dump tries one thread's held-lock list before leaving it out.
+/// How many rounds of reads a dump makes of one thread's held-lock list before leaving it out.
 const HELD_TRIES: u32 = 100;
 
 /// A snapshot of every thread: made by [`dump`], printed like `jstack` (`Display`), and, with
@@ -109,11 +109,13 @@ pub struct WaitDump {
     pub(crate) object: ObjectId,
     pub(crate) owner: Option<u64>,
     pub(crate) owner_name: Option<String>,
+    pub(crate) owner_depth: Option<usize>,
     pub(crate) location: &'static Location<'static>,
     pub(crate) since: Instant,
     pub(crate) since_raw: u64,
     pub(crate) waited: Duration,
     pub(crate) timed: bool,
+    pub(crate) backtrace: Option<Arc<std::backtrace::Backtrace>>,
 }
 
 /// A lock a thread in a [`Dump`] holds (listed while held-lock tracking is on, see
@@ -195,7 +197,10 @@ fn thread_dump(e: &Inner, names: &HashMap<u64, String>, now: Instant) -> ThreadD
         native_id: e.native_id.load(Ordering::Relaxed),
         daemon: e.daemon.load(Ordering::Relaxed),
         main: e.kind == Kind::Main,
-        wait: rec.map(|r| wait_dump(&r, names, now)),
+        wait: rec.map(|r| WaitDump {
+            backtrace: super::backtrace::of_wait(&e.wait, r.since_raw),
+            ..wait_dump(&r, names, now)
+        }),
         holds,
         holds_known,
     }
@@ -208,25 +213,27 @@ pub(crate) fn wait_dump(r: &WaitRecord, names: &HashMap<u64, String>, now: Insta
         object: r.object,
         owner,
         owner_name: owner.and_then(|o| names.get(&o).cloned()),
+        owner_depth: (owner.is_some() && r.owner_depth != 0).then_some(r.owner_depth),
         location: r.location,
         since: r.since,
         since_raw: r.since_raw,
         waited: now.saturating_duration_since(r.since),
         timed: r.timed,
+        backtrace: None,
     }
 }
 
-/// The thread's held-lock list, tried without blocking (written only by its thread, for a
-/// moment per lock while tracking is on).
+/// The thread's held-lock list, read without blocking it (a seqlock: a list being changed is
+/// read again, a bounded number of times). `false` when it could not be read whole.
 pub(crate) fn held(e: &Inner) -> (Vec<HeldDump>, bool) {
     for _ in 0..HELD_TRIES {
-        match e.wait.held.try_lock() {
-            Ok(list) => return (list.iter().map(HeldDump::from).collect(), true),
-            Err(std::sync::TryLockError::Poisoned(p)) => {
-                return (p.into_inner().iter().map(HeldDump::from).collect(), true);
-            }
-            Err(std::sync::TryLockError::WouldBlock) => std::thread::yield_now(),
+        if let Some(read) = crate::sync::held::read(e) {
+            return (
+                read.locks.iter().map(HeldDump::from).collect(),
+                read.unread == 0,
+            );
         }
+        std::thread::yield_now();
     }
     (Vec::new(), false)
 }
@@ -280,8 +287,9 @@ impl Dump {
 
     /// The dump as JSON: `{"partial": false, "threads": [{"name", "ident", "native_id",
     /// "daemon", "main", "state" ("running" or "blocked"), "wait": {"kind", "object":
-    /// {"kind", "name", "addr"}, "owner", "owner_name", "file", "line", "column",
-    /// "waited_ms", "timed"} or null, "holds": [{"object", "file", "line", "column"}]}]}`.
+    /// {"kind", "name", "addr"}, "owner", "owner_name", "owner_depth" (an `RLock` holder's
+    /// recursion depth, else null), "file", "line", "column",
+    /// "waited_ms", "timed", "backtrace" (text, or null: see [`WaitDump::backtrace`])} or null, "holds": [{"object", "file", "line", "column"}]}]}`.
     ///
     /// # Examples
     ///
@@ -312,11 +320,13 @@ impl Dump {
                         "object": object(w.object),
                         "owner": w.owner,
                         "owner_name": w.owner_name,
+                        "owner_depth": w.owner_depth,
                         "file": w.location.file(),
                         "line": w.location.line(),
                         "column": w.location.column(),
                         "waited_ms": w.waited.as_secs_f64() * 1e3,
                         "timed": w.timed,
+                        "backtrace": w.backtrace.as_ref().map(|b| b.to_string()),
                     })
                 });
                 let holds: Vec<_> = t
@@ -489,6 +499,38 @@ impl WaitDump {
         self.owner_name.as_deref()
     }
 
+    /// The owner's recursion depth when the dump read it: for a wait on an
+    /// [`RLock`](crate::RLock) (also a `Condition` over one, taking it back), how many times
+    /// its holder has taken it; `None` for objects without one, or when nobody holds it. (A
+    /// [`ReentrantMutex`](crate::ReentrantMutex) keeps its count inside lock_api, out of
+    /// reach: none.) A snapshot the holder writes: it may be a level behind.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use threadkit::{RLock, Thread, observe};
+    ///
+    /// static LOG: RLock = RLock::named("log");
+    /// let (a, b) = (LOG.guard(), LOG.guard()); // depth 2
+    /// let t = Thread::new(|| drop(LOG.guard()));
+    /// t.start()?;
+    /// let ident = t.ident().unwrap();
+    /// let wait = loop {
+    ///     if let Some(w) = observe::dump().thread(ident).and_then(|t| t.wait().cloned()) { break w; }
+    ///     std::thread::yield_now();
+    /// };
+    /// assert_eq!(wait.owner_ident(), threadkit::current_thread().ident());
+    /// assert_eq!(wait.owner_depth(), Some(2));
+    /// assert!(wait.to_string().contains(", recursion depth 2"));
+    /// drop((b, a));
+    /// t.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn owner_depth(&self) -> Option<usize> {
+        self.owner_depth
+    }
+
     /// Where in the caller's code the wait was made.
     ///
     /// # Examples
@@ -534,6 +576,34 @@ impl WaitDump {
     /// ```
     pub fn timed(&self) -> bool {
         self.timed
+    }
+
+    /// Where the wait was called from, captured when it began, while wait backtraces
+    /// ([`set_wait_backtraces`](super::backtrace::set_wait_backtraces)) were on; `None`
+    /// otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::{Event, Thread, observe};
+    ///
+    /// static GO: Event = Event::named("bt-go");
+    /// observe::backtrace::set_wait_backtraces(true);
+    /// let t = Thread::new(|| GO.wait());
+    /// t.start()?;
+    /// let ident = t.ident().unwrap();
+    /// let wait = loop {
+    ///     if let Some(w) = observe::dump().thread(ident).and_then(|t| t.wait().cloned()) { break w; }
+    ///     std::thread::yield_now();
+    /// };
+    /// observe::backtrace::set_wait_backtraces(false);
+    /// assert!(wait.backtrace().is_some());
+    /// GO.set();
+    /// t.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn backtrace(&self) -> Option<&std::backtrace::Backtrace> {
+        self.backtrace.as_deref()
     }
 }
 
@@ -592,6 +662,15 @@ impl fmt::Display for WaitDump {
             match &self.owner_name {
                 Some(name) => write!(f, "\n        {verb} {name:?} ident={owner}")?,
                 None => write!(f, "\n        {verb} ident={owner}")?,
+            }
+            if let Some(depth) = self.owner_depth {
+                write!(f, ", recursion depth {depth}")?;
+            }
+        }
+        if let Some(trace) = &self.backtrace {
+            f.write_str("\n        backtrace:")?;
+            for line in trace.to_string().lines() {
+                write!(f, "\n          {line}")?;
             }
         }
         Ok(())

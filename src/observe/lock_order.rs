@@ -4,7 +4,9 @@
 //! While it is on ([`enable`]), every thread keeps the list of the locks it holds, and each
 //! blocking acquisition of a [`Lock`](crate::Lock), an [`RLock`](crate::RLock) (its first
 //! level), a [`Mutex`](crate::Mutex), a [`ReentrantMutex`](crate::ReentrantMutex) (first
-//! level) or a [`Condition`](crate::Condition)'s lock (taken with `acquire` or `guard`) adds, for each
+//! level), an [`RwLock`](crate::RwLock) (for reading, writing or an upgradable read: a writer
+//! waiting behind a reader can close a cycle as surely as two writers) or a
+//! [`Condition`](crate::Condition)'s lock (taken with `acquire` or `guard`) adds, for each
 //! lock `A` the thread holds, the edge "`A` held while taking `B`" to one global
 //! [`LockOrderGraph`]. The first acquisition whose edge closes a cycle (somewhere, some thread
 //! took `B` (perhaps through other locks) and then `A`) is reported with both orders and the
@@ -16,9 +18,11 @@
 //! # Cost
 //!
 //! Off, every acquisition pays one relaxed load of a static byte and a branch not taken
-//! (the same one that held-lock tracking already paid). On, an acquisition whose edges are all
-//! known costs a walk over the thread's held list and one lookup per held lock in a
-//! thread-local cache: no global lock. Only a new pair of locks takes the global graph's lock.
+//! (the same one that held-lock tracking already paid). On, each acquisition and release
+//! writes the thread's own held-lock list with plain stores (a seqlock that dumps read without
+//! blocking it: no lock, no read-modify-write), and an acquisition whose edges are all known
+//! costs a walk over that list and one lookup per held lock in a thread-local cache: no global
+//! lock, nothing shared written. Only a new pair of locks takes the global graph's lock.
 //!
 //! # A lock dropped and another made at the same address
 //!
@@ -32,7 +36,7 @@
 //! before the wait, and a panic there would leave the caller's guard releasing a lock it does
 //! not hold; it is listed as held again); timed and non-blocking acquisitions (they cannot deadlock forever; a
 //! try-lock in the "wrong" order is a common way to avoid a deadlock), though the locks they
-//! take count as held; `RwLock` (readers share it); a thread taking a `Lock` it already holds
+//! take count as held; an `RwLock` upgrade (the lock is already held); a thread taking a `Lock` it already holds
 //! (the deadlock report sees that one: a `Lock` may be released by another thread, so the held
 //! list cannot tell).
 
@@ -46,7 +50,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::observe::graph::{EdgeError, LockOrderGraph, NodeId};
 use crate::sync::held;
-use crate::threading::record::{HeldLock, ObjectId};
+use crate::threading::record::{HeldList, HeldLock, ObjectId};
 
 /// What happens when an acquisition would close a cycle in the lock order.
 ///
@@ -376,9 +380,6 @@ static STATE: Mutex<Option<State>> = Mutex::new(None);
 /// known pairs is then emptied before its next use.
 static EPOCH: AtomicU64 = AtomicU64::new(0);
 
-/// Bumped whenever checking is turned on or off: the copies of held lists start again.
-static SESSION: AtomicU64 = AtomicU64::new(0);
-
 /// The size of [`Cache::recent`].
 const RECENT: usize = 32;
 
@@ -389,29 +390,40 @@ fn recent_slot(pair: (usize, usize)) -> usize {
     h >> (usize::BITS - RECENT.trailing_zeros())
 }
 
-impl Cache {
-    /// The held list, emptied first if it belongs to an earlier session.
-    fn held_now(&mut self) -> &mut Vec<HeldLock> {
-        let session = SESSION.load(Ordering::Relaxed);
-        if self.session != session {
-            self.held.clear();
-            self.session = session;
+/// The pairs of addresses `(held, taken)` this thread knows to be in the graph (or already
+/// reported), valid for one epoch. The locks this thread holds are its own held-lock list
+/// (`sync::held`), which it reads without any lock.
+///
+/// Two thread-locals: the pairs found last ([`Recent`], `RECENT_PAIRS`, no destructor, so reaching it costs no
+/// registration check), where most checks end, and all the pairs known ([`Pairs`]).
+struct Recent {
+    /// By [`recent_slot`].
+    recent: [(usize, usize); RECENT],
+    epoch: u64,
+}
+
+/// See [`Recent`].
+struct Pairs {
+    epoch: u64,
+    pairs: HashSet<(usize, usize), BuildHasherDefault<PairHasher>>,
+}
+
+impl Pairs {
+    /// The set, emptied first if it belongs to an earlier epoch.
+    fn at(&mut self, epoch: u64) -> &mut HashSet<(usize, usize), BuildHasherDefault<PairHasher>> {
+        if self.epoch != epoch {
+            self.pairs.clear();
+            self.epoch = epoch;
         }
-        &mut self.held
+        &mut self.pairs
     }
 }
 
-/// The pairs of addresses `(held, taken)` this thread knows to be in the graph (or already
-/// reported), valid for one epoch; and the locks this thread holds, taken while checking was
-/// on (a copy of its shared held-lock list that it alone reads, so that a check takes no lock).
-struct Cache {
-    held: Vec<HeldLock>,
-    /// The pairs found last, by [`recent_slot`]: most checks end here, without hashing.
-    recent: [(usize, usize); RECENT],
-    /// The [`SESSION`] `held` belongs to: a lock released while checking was off stayed in it.
-    session: u64,
-    epoch: u64,
-    pairs: HashSet<(usize, usize), BuildHasherDefault<PairHasher>>,
+/// True if this thread knows `pair` to be in the graph of epoch `epoch`.
+fn known_pair(pair: (usize, usize), epoch: u64) -> bool {
+    PAIRS
+        .try_with(|p| p.borrow_mut().at(epoch).contains(&pair))
+        .unwrap_or(false)
 }
 
 /// A multiply-fold hasher for address pairs (SipHash would cost more than the rest of a
@@ -441,11 +453,14 @@ impl Hasher for PairHasher {
 }
 
 crate::primitive::thread_local! {
-    static CACHE: RefCell<Cache> = const {
-        RefCell::new(Cache {
-            held: Vec::new(),
+    static RECENT_PAIRS: RefCell<Recent> = const {
+        RefCell::new(Recent {
             recent: [(0, 0); RECENT],
-            session: u64::MAX,
+            epoch: u64::MAX,
+        })
+    };
+    static PAIRS: RefCell<Pairs> = const {
+        RefCell::new(Pairs {
             epoch: u64::MAX,
             pairs: HashSet::with_hasher(BuildHasherDefault::new()),
         })
@@ -459,7 +474,8 @@ fn state() -> MutexGuard<'static, Option<State>> {
 
 /// Turns lock-order checking on for every thread, starting from an empty order, with
 /// `on_cycle` as the hook; if it was on, only changes the hook (the order seen so far is kept).
-/// Locks held when it is turned on are not known to be held.
+/// Locks held when it is turned on are not known to be held, unless held-lock tracking
+/// ([`set_held_tracking`](crate::observe::set_held_tracking)) was on when they were taken.
 ///
 /// # Examples
 ///
@@ -497,17 +513,11 @@ pub fn enable(on_cycle: OnCycle) {
                 reported: HashSet::new(),
                 on_cycle,
             });
-            SESSION.fetch_add(1, Ordering::SeqCst);
             EPOCH.fetch_add(1, Ordering::SeqCst);
             None
         }
     };
-    held::install_order_hooks(held::OrderHooks {
-        check,
-        forget,
-        pushed,
-        removed,
-    });
+    held::install_order_hooks(held::OrderHooks { check, forget });
     held::set_order(true);
     // The hook replaced (a callback may own locks, whose drop takes the state) goes only
     // once the state is free.
@@ -531,7 +541,6 @@ pub fn disable() {
     let mut st = state();
     held::set_order(false);
     let old = st.take();
-    SESSION.fetch_add(1, Ordering::SeqCst);
     EPOCH.fetch_add(1, Ordering::SeqCst);
     // Dropped once the state is free (a callback may own locks, whose drop takes it).
     drop(st);
@@ -553,50 +562,58 @@ pub fn is_enabled() -> bool {
     held::ordering()
 }
 
-/// The calling thread is about to take `taking` at `at` (see `held::acquiring`).
+/// The calling thread is about to take `taking` at `at` (see `held::acquiring`); `held` is
+/// its own held-lock list, of generation `generation`. An acquisition whose pairs are all
+/// known touches only this thread's data and one relaxed load of [`EPOCH`]: no global lock.
 #[inline(never)]
-pub(crate) fn check(taking: ObjectId, at: &'static Location<'static>) {
+pub(crate) fn check(
+    held: &HeldList,
+    generation: u32,
+    taking: ObjectId,
+    at: &'static Location<'static>,
+) {
+    if held.own_is_empty(generation) {
+        return; // the first lock a thread takes: nothing to order
+    }
     let epoch = EPOCH.load(Ordering::Acquire);
     let to = taking.addr();
-    let missing = CACHE
-        .try_with(|c| {
-            let mut c = c.borrow_mut();
-            if c.epoch != epoch {
-                c.pairs.clear();
-                c.recent = [(0, 0); RECENT];
-                c.epoch = epoch;
+    let all_known = RECENT_PAIRS
+        .try_with(|r| {
+            let mut r = r.borrow_mut();
+            if r.epoch != epoch {
+                r.recent = [(0, 0); RECENT];
+                r.epoch = epoch;
             }
-            c.held_now();
-            let c = &mut *c;
-            let mut missing = Vec::new();
-            for h in &c.held {
-                let pair = (h.object.addr(), to);
-                if pair.0 == to {
-                    continue;
+            let mut all_known = true;
+            held.each_own_addr(generation, |from| {
+                let pair = (from, to);
+                if from == to {
+                    return true;
                 }
                 let slot = recent_slot(pair);
-                if c.recent[slot] == pair {
-                    continue;
+                if r.recent[slot] == pair {
+                    return true;
                 }
-                if c.pairs.contains(&pair) {
-                    c.recent[slot] = pair;
-                    continue;
+                if known_pair(pair, epoch) {
+                    r.recent[slot] = pair;
+                    return true;
                 }
-                missing.push(*h);
-            }
-            missing
+                all_known = false;
+                false
+            });
+            all_known
         })
-        // In the thread's teardown (no cache left): check against the shared list.
-        .unwrap_or_else(|_| {
-            held::with_held(|held| {
-                held.iter()
-                    .filter(|h| h.object.addr() != to)
-                    .copied()
-                    .collect()
-            })
-        });
-    if !missing.is_empty() {
-        check_slow(&missing, taking, at, epoch);
+        // In the thread's teardown (no cache left): check every pair against the graph.
+        .unwrap_or(false);
+    if !all_known {
+        let missing: Vec<HeldLock> = held
+            .own(generation)
+            .into_iter()
+            .filter(|h| h.object.addr() != to && !known_pair((h.object.addr(), to), epoch))
+            .collect();
+        if !missing.is_empty() {
+            check_slow(&missing, taking, at, epoch);
+        }
     }
 }
 
@@ -650,12 +667,7 @@ fn check_slow(missing: &[HeldLock], taking: ObjectId, at: &'static Location<'sta
             }
         }
     }
-    let _ = CACHE.try_with(|c| {
-        let mut c = c.borrow_mut();
-        if c.epoch == epoch {
-            c.pairs.extend(known);
-        }
-    });
+    let _ = PAIRS.try_with(|p| p.borrow_mut().at(epoch).extend(known));
     if let Some(v) = found {
         match hook {
             OnCycle::Report => eprintln!("threadkit: {v}"),
@@ -663,22 +675,6 @@ fn check_slow(missing: &[HeldLock], taking: ObjectId, at: &'static Location<'sta
             OnCycle::Callback(f) => f(&v),
         }
     }
-}
-
-/// The calling thread has taken `lock` (see `held::acquired`).
-pub(crate) fn pushed(lock: HeldLock) {
-    let _ = CACHE.try_with(|c| c.borrow_mut().held_now().push(lock));
-}
-
-/// The calling thread has released `object` (see `held::released`).
-pub(crate) fn removed(object: ObjectId) {
-    let _ = CACHE.try_with(|c| {
-        let mut c = c.borrow_mut();
-        let held = c.held_now();
-        if let Some(i) = held.iter().rposition(|h| h.object == object) {
-            held.remove(i);
-        }
-    });
 }
 
 /// The lock at `addr` is being dropped: its node leaves the graph.

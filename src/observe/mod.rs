@@ -6,10 +6,13 @@
 //! - [`timeline`]: an opt-in recorder of thread starts and ends and of every block and
 //!   unblock, exported as Chrome trace-event JSON (with the `serde` feature) or as one
 //!   self-contained HTML page.
+//! - [`backtrace`]: a run-time switch that makes each wait capture a backtrace when it
+//!   begins, which dumps show.
 //!
 //! The collectors that read the wait records (dumps, deadlock reports, lock-order checking,
 //! contention) feed these modules through the small input APIs each one documents.
 
+pub mod backtrace;
 pub mod contention;
 pub mod graph;
 pub mod lock_order;
@@ -34,9 +37,10 @@ pub use watch::{
 };
 
 /// Turns held-lock tracking on or off for every thread: while on, each thread keeps the list
-/// of `Lock`s, `RLock`s and `Mutex`es it holds (with where it took them), which dumps show and
-/// deadlock reports use for "where the owner took it". Costs one relaxed load per acquire and
-/// release while off. Locks taken while it was off are not listed.
+/// of `Lock`s, `RLock`s, `Mutex`es and `RwLock`s it holds (with where it took them), which
+/// dumps show and deadlock reports use for "where the owner took it". Costs one relaxed load
+/// per acquire and release while off; while on, a few plain stores to the thread's own list
+/// (dumps read it without blocking the thread). Locks taken while it was off are not listed.
 ///
 /// # Examples
 ///

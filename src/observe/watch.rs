@@ -1,8 +1,20 @@
 //! The deadlock watchdog ([`watch`], `THREADKIT_DEADLOCK`) and the dump on SIGQUIT.
+//!
+//! # `THREADKIT_DEADLOCK`, without code
+//!
+//! The variable is read once per process, at the first thread threadkit starts (a
+//! [`Thread::start`], a [`spawn`](crate::spawn), a scoped thread, a pool's first worker), and
+//! the watchdog it asks for starts then: a program need not call anything. That costs one
+//! relaxed load per thread start afterwards. A program that starts no thread (so can only
+//! deadlock with itself on threads it did not start) calls [`watch_from_env`] early in `main`;
+//! so does one that wants the watchdog's handle (it gets the one already started, if any). An
+//! unknown value is reported on stderr at that first start (and returned by
+//! [`watch_from_env`]), and no watchdog starts.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::deadlock::{Deadlock, deadlocks};
@@ -163,7 +175,12 @@ pub const DEFAULT_WATCH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Reads `THREADKIT_DEADLOCK` (`report` or `abort`, with an optional `:interval_ms`, e.g.
 /// `abort:200`) and starts the matching [`watch`]dog; `Ok(None)` when the variable is unset or
-/// empty. Call it once, early in `main`. An unknown value is an error naming it.
+/// empty. An unknown value is an error naming it.
+///
+/// Not needed where threads are started: the first thread start reads the variable and starts
+/// the watchdog by itself (see the [module](self)). Then this returns that watchdog's handle
+/// (once) instead of starting a second one. Called before any thread starts, it reads the
+/// variable now, and the first start no longer does.
 ///
 /// # Examples
 ///
@@ -174,6 +191,54 @@ pub const DEFAULT_WATCH_INTERVAL: Duration = Duration::from_secs(1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn watch_from_env() -> Result<Option<Watchdog>, WatchEnvError> {
+    // The automatic read, if it has not happened yet, will not happen.
+    ENV_READ.store(true, Ordering::SeqCst);
+    // Waits for an automatic start under way on another thread, then takes its handle.
+    let mut started = env_dog();
+    if let Some(dog) = started.take() {
+        return Ok(Some(dog));
+    }
+    start_from_env()
+}
+
+/// Set once `THREADKIT_DEADLOCK` was read (by the first thread start or [`watch_from_env`]).
+static ENV_READ: AtomicBool = AtomicBool::new(false);
+
+/// The watchdog that the first thread start began from `THREADKIT_DEADLOCK`, until
+/// [`watch_from_env`] takes its handle.
+static ENV_DOG: Mutex<Option<Watchdog>> = Mutex::new(None);
+
+fn env_dog() -> MutexGuard<'static, Option<Watchdog>> {
+    // Nothing panics while it is held: it is always whole.
+    ENV_DOG.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Called by every thread start (`threading::shutdown::install_hooks`): the first one reads
+/// `THREADKIT_DEADLOCK` and starts the watchdog it asks for. Afterwards, one relaxed load.
+#[inline]
+pub(crate) fn watch_env_at_first_start() {
+    if !ENV_READ.load(Ordering::Relaxed) {
+        watch_env_now();
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn watch_env_now() {
+    // Held while the watchdog's own thread starts: that start sees `ENV_READ` set and
+    // returns at once; a concurrent `watch_from_env` waits here, then takes the handle.
+    let mut started = env_dog();
+    if ENV_READ.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    match start_from_env() {
+        Ok(dog) => *started = dog,
+        Err(e) => eprintln!("threadkit: {e}; no deadlock watchdog started"),
+    }
+}
+
+/// Reads `THREADKIT_DEADLOCK` now and starts the watchdog it asks for.
+fn start_from_env() -> Result<Option<Watchdog>, WatchEnvError> {
     let Ok(value) = std::env::var("THREADKIT_DEADLOCK") else {
         return Ok(None);
     };

@@ -1,12 +1,17 @@
 //! Which locks each thread holds: a per-thread list, kept only while a run-time switch is on.
 //!
-//! `Lock`, `RLock` and `Mutex` (through `Lock`) call [`acquired`] and [`released`] on every
-//! acquisition and release, fast paths included. Both are inline and, while the switch is off,
-//! one relaxed load of a static and a branch not taken: the uncontended benchmarks do not
-//! move. While it is on, the calling thread appends to, or removes from, its own list, which
-//! lives in its registry entry beside its wait record (written only by that thread, as
-//! parking_lot_core's deadlock detector keeps its `resources`), and anyone may read a copy
-//! ([`held_by`]). Lock-order checking and thread dumps read these lists.
+//! `Lock`, `RLock`, `Mutex` (through `Lock`) and `RwLock` call [`acquired`] and [`released`]
+//! on every acquisition and release, fast paths included. Both are inline and, while the
+//! switch is off, one relaxed load of a static and a branch not taken: the uncontended
+//! benchmarks do not move. While it is on, the calling thread appends to, or removes from, its
+//! own list, which lives in its registry entry beside its wait record: written only by that
+//! thread, with plain stores (no lock, no read-modify-write, as parking_lot_core's deadlock
+//! detector keeps its thread-local `resources`), and read by anyone without blocking it (a
+//! seqlock over a fixed array, see `record::HeldList`). Lock-order checking reads the calling
+//! thread's own list; thread dumps read everyone's ([`held_by`]).
+//!
+//! Each time the switch goes from off to on, a new generation starts: lists from before
+//! (whose releases were not seen while it was off) read as empty.
 //!
 //! A `Lock` may be released by a thread other than the one that took it (Python allows it):
 //! the release then removes nothing, and the entry stays in the taker's list until that thread
@@ -15,9 +20,9 @@
 
 use std::panic::Location;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 
-use crate::threading::record::{HeldLock, ObjectId};
+use crate::threading::record::{HeldList, HeldLock, HeldRead, ObjectId};
 use crate::threading::registry;
 use crate::threading::thread::Inner;
 
@@ -25,14 +30,11 @@ use crate::threading::thread::Inner;
 /// observability layer above (`observe::lock_order`), which installs these before it first
 /// turns [`ORDER`] on: the sync layer calls up only through them, so the layers form a DAG.
 pub(crate) struct OrderHooks {
-    /// Checks the calling thread's held locks before it blocks to take an object.
-    pub(crate) check: fn(ObjectId, &'static Location<'static>),
+    /// Checks the calling thread's held locks (its own list, of the generation given) before
+    /// it blocks to take an object.
+    pub(crate) check: fn(&HeldList, u32, ObjectId, &'static Location<'static>),
     /// A lock at this address is dropped: its node leaves the order.
     pub(crate) forget: fn(usize),
-    /// The calling thread took a lock.
-    pub(crate) pushed: fn(HeldLock),
-    /// The calling thread released a lock.
-    pub(crate) removed: fn(ObjectId),
 }
 
 static ORDER_HOOKS: OnceLock<OrderHooks> = OnceLock::new();
@@ -58,24 +60,38 @@ const ORDER: u8 = 2;
 /// the lists. One byte, so that the fast paths test one relaxed load against zero.
 static MODE: AtomicU8 = AtomicU8::new(0);
 
+/// The lists' generation: bumped each time [`MODE`] goes from zero to non-zero, so that the
+/// entries left in the lists while it was zero (their releases unseen) no longer count.
+static GENERATION: AtomicU32 = AtomicU32::new(1);
+
+/// Sets or clears `bit` of [`MODE`], starting a new generation of lists if it was zero.
+fn set_mode(bit: u8, on: bool) {
+    if on {
+        if MODE.load(Ordering::SeqCst) == 0 {
+            GENERATION.fetch_add(1, Ordering::SeqCst);
+        }
+        MODE.fetch_or(bit, Ordering::SeqCst);
+    } else {
+        MODE.fetch_and(!bit, Ordering::SeqCst);
+    }
+}
+
+/// The lists' current generation.
+#[inline(always)]
+fn generation() -> u32 {
+    GENERATION.load(Ordering::Relaxed)
+}
+
 /// Turns held-lock tracking on or off for every thread. Locks taken while it was off are not
 /// in the lists. Lock-order checking keeps the lists while it is on, whatever this says.
 #[allow(dead_code)]
 pub(crate) fn set_tracking(on: bool) {
-    if on {
-        MODE.fetch_or(TRACK, Ordering::Relaxed);
-    } else {
-        MODE.fetch_and(!TRACK, Ordering::Relaxed);
-    }
+    set_mode(TRACK, on);
 }
 
 /// Turns lock-order checking's use of the lists (and its checks) on or off.
 pub(crate) fn set_order(on: bool) {
-    if on {
-        MODE.fetch_or(ORDER, Ordering::SeqCst);
-    } else {
-        MODE.fetch_and(!ORDER, Ordering::SeqCst);
-    }
+    set_mode(ORDER, on);
 }
 
 /// True while the lists are kept (tracking or lock-order checking on).
@@ -107,7 +123,14 @@ pub(crate) fn acquiring(object: ObjectId, location: &'static Location<'static>) 
     if ordering()
         && let Some(h) = order_hooks()
     {
-        (h.check)(object, location);
+        let generation = generation();
+        let checked = registry::with_current(|inner| {
+            (h.check)(&inner.wait.held, generation, object, location)
+        });
+        if checked.is_none() {
+            // In the thread's teardown (no entry left): an empty list, checked all the same.
+            (h.check)(&HeldList::new(), generation, object, location);
+        }
     }
 }
 
@@ -138,59 +161,37 @@ pub(crate) fn dropped(addr: usize) {
     }
 }
 
-/// Calls `f` with the calling thread's list (empty for a thread without a registry entry).
-pub(crate) fn with_held<R>(f: impl FnOnce(&[HeldLock]) -> R) -> R {
-    let mut f = Some(f);
-    if let Some(r) = registry::with_current(|inner| (f.take().expect("once"))(&list(inner))) {
-        return r;
-    }
-    (f.take().expect("once"))(&[])
-}
-
 #[cold]
 #[inline(never)]
 fn push(object: ObjectId, location: &'static Location<'static>) {
     let lock = HeldLock { object, location };
-    registry::with_current(|inner| list(inner).push(lock));
-    if ordering()
-        && let Some(h) = order_hooks()
-    {
-        (h.pushed)(lock);
-    }
+    let generation = generation();
+    registry::with_current(|inner| inner.wait.held.push(generation, lock));
 }
 
 #[cold]
 #[inline(never)]
 fn remove(object: ObjectId) {
-    if ordering()
-        && let Some(h) = order_hooks()
-    {
-        (h.removed)(object);
-    }
-    registry::with_current(|inner| {
-        let mut held = list(inner);
-        // The most recent first: locks are usually released in the reverse order.
-        if let Some(i) = held.iter().rposition(|h| h.object == object) {
-            held.remove(i);
-        }
-    });
+    let generation = generation();
+    registry::with_current(|inner| inner.wait.held.remove(generation, object.addr()));
 }
 
-fn list(inner: &Inner) -> std::sync::MutexGuard<'_, Vec<HeldLock>> {
-    // Pushes and removes cannot panic half-way: the list is always whole.
-    inner.wait.held.lock().unwrap_or_else(|e| e.into_inner())
+/// A copy of the locks the thread of entry `inner` holds, oldest first, as far as tracking
+/// saw them, read without blocking it; `None` if it kept changing its list meanwhile.
+pub(crate) fn read(inner: &Inner) -> Option<HeldRead> {
+    inner.wait.held.read(generation())
 }
 
 /// A copy of the locks `thread` holds, oldest first, as far as tracking saw them.
 #[allow(dead_code)]
 pub(crate) fn held_by(thread: &crate::Thread) -> Vec<HeldLock> {
-    list(&thread.inner).clone()
+    read(&thread.inner).map(|r| r.locks).unwrap_or_default()
 }
 
 /// A copy of the locks the calling thread holds, oldest first.
 #[allow(dead_code)]
 pub(crate) fn held_by_current() -> Vec<HeldLock> {
-    registry::with_current(|inner| list(inner).clone()).unwrap_or_default()
+    registry::with_current(|inner| inner.wait.held.own(generation())).unwrap_or_default()
 }
 
 #[cfg(all(test, not(loom)))]
@@ -256,6 +257,103 @@ mod tests {
         drop(g);
         assert!(objects().is_empty());
         set_tracking(false);
+    }
+
+    #[test]
+    fn more_locks_than_the_slots_are_all_listed_in_order_and_removed() {
+        let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let n = crate::threading::record::HELD_SLOTS + 5;
+        let locks: Vec<Lock> = (0..n).map(|_| Lock::new()).collect();
+        set_tracking(true);
+        for l in &locks {
+            l.acquire();
+        }
+        let ids: Vec<ObjectId> = locks.iter().map(Lock::id).collect();
+        assert_eq!(objects(), ids);
+        // Read by another thread too (the spill list included).
+        let me = crate::current_thread();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let reader = Thread::new(move || *s.lock().unwrap() = held_by(&me));
+        reader.start().unwrap();
+        reader.join().unwrap();
+        let seen: Vec<ObjectId> = seen.lock().unwrap().iter().map(|h| h.object).collect();
+        assert_eq!(seen, ids);
+        // Out of order: one from the slots (a spilled one moves up), one spilled.
+        locks[3].release().unwrap();
+        locks[n - 2].release().unwrap();
+        let mut expected = ids.clone();
+        expected.remove(n - 2);
+        expected.remove(3);
+        assert_eq!(objects(), expected);
+        for (i, l) in locks.iter().enumerate() {
+            if i != 3 && i != n - 2 {
+                l.release().unwrap();
+            }
+        }
+        assert!(objects().is_empty());
+        set_tracking(false);
+    }
+
+    #[test]
+    fn a_list_left_while_off_is_forgotten_when_tracking_starts_again() {
+        let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let a = Lock::new();
+        set_tracking(true);
+        a.acquire();
+        set_tracking(false);
+        a.release().unwrap(); // unseen: tracking is off
+        set_tracking(true);
+        assert!(
+            objects().is_empty(),
+            "a new generation: the stale entry is gone"
+        );
+        a.acquire();
+        assert_eq!(objects(), [a.id()]);
+        a.release().unwrap();
+        set_tracking(false);
+    }
+
+    #[test]
+    fn a_reader_never_sees_a_torn_or_mixed_list_while_the_owner_changes_it() {
+        let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        set_tracking(true);
+        let locks: Arc<Vec<Lock>> = Arc::new((0..4).map(|_| Lock::new()).collect());
+        let ids: Vec<ObjectId> = locks.iter().map(Lock::id).collect();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (l, st) = (locks.clone(), stop.clone());
+        let writer = Thread::new(move || {
+            // Nested prefixes only: any consistent read is a prefix of `ids`.
+            while !st.load(Ordering::Relaxed) {
+                for k in 1..=l.len() {
+                    for x in &l[..k] {
+                        x.acquire();
+                    }
+                    for x in l[..k].iter().rev() {
+                        x.release().unwrap();
+                    }
+                }
+            }
+        });
+        writer.start().unwrap();
+        let mut reads = 0;
+        let mut nonempty = 0;
+        // Until enough reads caught the writer mid-way (bounded in time on a loaded machine).
+        let give_up = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while (reads < 20_000 || nonempty < 100) && std::time::Instant::now() < give_up {
+            let Some(r) = read(&writer.inner) else {
+                continue;
+            };
+            reads += 1;
+            let got: Vec<ObjectId> = r.locks.iter().map(|h| h.object).collect();
+            assert!(ids.starts_with(&got), "torn or mixed read: {got:?}");
+            assert!(r.locks.iter().all(|h| h.location.line() > 0));
+            nonempty += usize::from(!got.is_empty());
+        }
+        stop.store(true, Ordering::Relaxed);
+        writer.join().unwrap();
+        set_tracking(false);
+        assert!(nonempty > 0, "no read saw the writer holding a lock");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::held;
 use super::wait::{self, Attempt, Blocked, ObjectId, ObjectKind, Owner, ParkWord, WaitKind};
 use crate::Thread;
 use crate::primitive::parking_lot_core::{self, UnparkResult};
-use crate::primitive::{AtomicU64, Ordering};
+use crate::primitive::{AtomicU64, AtomicUsize, Ordering};
 use crate::threading::record::{WORD_LOCKED, WORD_OWNER_SHIFT, WORD_PARKED, word_holder};
 use crate::threading::registry;
 
@@ -487,12 +487,40 @@ impl Lock {
         deadline: Option<Instant>,
         location: &'static Location<'static>,
     ) -> bool {
+        self.acquire_slow_with(kind, id, deadline, location, std::ptr::null())
+    }
+
+    /// [`acquire_slow`](Lock::acquire_slow) for an `RLock`: the record also shows the
+    /// holder's recursion count, read from `count`.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn acquire_slow_counted(
+        &self,
+        kind: WaitKind,
+        id: ObjectId,
+        deadline: Option<Instant>,
+        location: &'static Location<'static>,
+        count: &AtomicUsize,
+    ) -> bool {
+        self.acquire_slow_with(kind, id, deadline, location, count)
+    }
+
+    #[inline]
+    fn acquire_slow_with(
+        &self,
+        kind: WaitKind,
+        id: ObjectId,
+        deadline: Option<Instant>,
+        location: &'static Location<'static>,
+        count: *const AtomicUsize,
+    ) -> bool {
         let acquiring = Acquiring {
             lock: self,
             me: registry::current_ident() << OWNER_SHIFT,
             kind,
             id,
             location,
+            count,
         };
         wait::spin_mark_park(&acquiring, self.state.load(Ordering::Relaxed), deadline).is_ok()
     }
@@ -522,6 +550,8 @@ struct Acquiring<'a> {
     kind: WaitKind,
     id: ObjectId,
     location: &'static Location<'static>,
+    /// An `RLock`'s recursion count (its holder's depth in the record), or null.
+    count: *const AtomicUsize,
 }
 
 impl ParkWord for Acquiring<'_> {
@@ -532,8 +562,13 @@ impl ParkWord for Acquiring<'_> {
     }
 
     fn blocked(&self) -> Blocked {
-        Blocked::on(self.kind, self.id, self.location)
-            .owned_by(Owner::LockWord(std::ptr::from_ref(&self.lock.state)))
+        let word = std::ptr::from_ref(&self.lock.state);
+        let owner = if self.count.is_null() {
+            Owner::LockWord(word)
+        } else {
+            Owner::LockWordCounted(word, self.count)
+        };
+        Blocked::on(self.kind, self.id, self.location).owned_by(owner)
     }
 
     fn load(&self) -> u64 {

@@ -504,7 +504,7 @@ impl RLock {
         let got = self.lock.try_acquire_raw()
             || self
                 .lock
-                .acquire_slow(WaitKind::RLock, self.id(), deadline, location)
+                .acquire_slow_counted(WaitKind::RLock, self.id(), deadline, location, &self.count)
             // The deadline passed: one last poll, so a lock freed at the last moment counts.
             || self.lock.try_acquire_raw();
         if got {
@@ -561,8 +561,13 @@ impl RLock {
     /// (recorded as [`WaitKind::Condition`]) while another thread holds it.
     pub(crate) fn acquire_restore(&self, count: usize, location: &'static Location<'static>) {
         if !self.lock.try_acquire_fast() {
-            self.lock
-                .acquire_slow(WaitKind::Condition, self.id(), None, location);
+            self.lock.acquire_slow_counted(
+                WaitKind::Condition,
+                self.id(),
+                None,
+                location,
+                &self.count,
+            );
         }
         self.took(count, location);
     }

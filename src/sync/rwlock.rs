@@ -28,6 +28,7 @@ use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
+use super::held;
 use super::wait::{self, Blocked, ObjectId, ObjectKind, Owner, WaitKind, Waiting};
 use crate::primitive::parking_lot_core::{self, ParkResult, SpinWait, UnparkResult};
 use crate::primitive::{AtomicU64, AtomicUsize, Ordering};
@@ -247,6 +248,36 @@ impl RawRwLock {
         } else {
             on
         }
+    }
+
+    // ---- held-lock hooks (lock-order checking, dumps) ----
+
+    /// A blocking acquisition (shared, exclusive or upgradable) while held locks are
+    /// tracked: the lock order is checked first (it may panic before anything is taken), the
+    /// lock is listed once taken.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn lock_tracked(&self, mode: Mode) {
+        let location = Location::caller();
+        held::acquiring(self.id(), location);
+        match mode {
+            Mode::Shared => self.lock_shared_at(None),
+            Mode::Exclusive => self.lock_exclusive_at(None),
+            Mode::Upgradable => self.lock_upgradable_at(None),
+        };
+        held::acquired(self.id(), location);
+    }
+
+    /// A timed or non-blocking acquisition ended: lists the lock if `got` (one relaxed load
+    /// while tracking is off). Returns `got`.
+    #[inline]
+    #[track_caller]
+    fn took(&self, got: bool) -> bool {
+        if got {
+            held::acquired(self.id(), Location::caller());
+        }
+        got
     }
 
     // ---- shared ----
@@ -730,6 +761,22 @@ impl RawRwLock {
     }
 }
 
+/// Which acquisition [`RawRwLock::lock_tracked`] makes.
+#[derive(Clone, Copy)]
+enum Mode {
+    Shared,
+    Exclusive,
+    Upgradable,
+}
+
+impl Drop for RawRwLock {
+    /// Forgets the lock's place in the lock order, while lock-order checking is on (one
+    /// relaxed load while it is off): a new lock at the same address starts with no order.
+    fn drop(&mut self) {
+        held::dropped(self.addr());
+    }
+}
+
 impl Default for RawRwLock {
     fn default() -> Self {
         RawRwLock::new()
@@ -773,35 +820,48 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
     #[inline]
     #[track_caller]
     fn lock_shared(&self) -> lock_api::GuardSend {
-        self.lock_shared_at(None);
+        if held::active() {
+            self.lock_tracked(Mode::Shared);
+        } else {
+            self.lock_shared_at(None);
+        }
         lock_api::GuardSend::new()
     }
 
     #[inline]
+    #[track_caller]
     fn try_lock_shared(&self) -> Option<lock_api::GuardSend> {
-        (self.try_lock_shared_fast() || self.try_lock_shared_slow()).then(lock_api::GuardSend::new)
+        let got = self.try_lock_shared_fast() || self.try_lock_shared_slow();
+        self.took(got).then(lock_api::GuardSend::new)
     }
 
     #[inline]
     unsafe fn unlock_shared(&self, _guard: lock_api::GuardSend) {
+        held::released(self.id());
         self.leave_reader();
     }
 
     #[inline]
     #[track_caller]
     fn lock_exclusive(&self) -> lock_api::GuardSend {
-        self.lock_exclusive_at(None);
+        if held::active() {
+            self.lock_tracked(Mode::Exclusive);
+        } else {
+            self.lock_exclusive_at(None);
+        }
         lock_api::GuardSend::new()
     }
 
     #[inline]
+    #[track_caller]
     fn try_lock_exclusive(&self) -> Option<lock_api::GuardSend> {
-        (self.try_lock_exclusive_fast() || self.try_lock_exclusive_slow())
-            .then(lock_api::GuardSend::new)
+        let got = self.try_lock_exclusive_fast() || self.try_lock_exclusive_slow();
+        self.took(got).then(lock_api::GuardSend::new)
     }
 
     #[inline]
     unsafe fn unlock_exclusive(&self, _guard: lock_api::GuardSend) {
+        held::released(self.id());
         self.unlock_exclusive_inner();
     }
 
@@ -831,7 +891,7 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
             } else {
                 self.lock_shared_slow(wait::deadline(timeout), Location::caller())
             };
-        got.then(lock_api::GuardSend::new)
+        self.took(got).then(lock_api::GuardSend::new)
     }
 
     #[inline]
@@ -841,7 +901,7 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
             || (Instant::now() < deadline
                 && self.lock_shared_slow(Some(deadline), Location::caller()))
             || self.try_lock_shared_slow();
-        got.then(lock_api::GuardSend::new)
+        self.took(got).then(lock_api::GuardSend::new)
     }
 
     #[inline]
@@ -852,7 +912,7 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
         } else {
             self.lock_exclusive_at(wait::deadline(timeout))
         };
-        got.then(lock_api::GuardSend::new)
+        self.took(got).then(lock_api::GuardSend::new)
     }
 
     #[inline]
@@ -861,7 +921,7 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
         let got = self.try_lock_exclusive_fast()
             || (Instant::now() < deadline && self.lock_exclusive_at(Some(deadline)))
             || self.try_lock_exclusive_slow();
-        got.then(lock_api::GuardSend::new)
+        self.took(got).then(lock_api::GuardSend::new)
     }
 }
 
@@ -888,18 +948,24 @@ unsafe impl lock_api::RawRwLockUpgrade for RawRwLock {
     #[inline]
     #[track_caller]
     fn lock_upgradable(&self) -> lock_api::GuardSend {
-        self.lock_upgradable_at(None);
+        if held::active() {
+            self.lock_tracked(Mode::Upgradable);
+        } else {
+            self.lock_upgradable_at(None);
+        }
         lock_api::GuardSend::new()
     }
 
     #[inline]
+    #[track_caller]
     fn try_lock_upgradable(&self) -> Option<lock_api::GuardSend> {
-        (self.try_lock_upgradable_fast() || self.try_lock_upgradable_slow())
-            .then(lock_api::GuardSend::new)
+        let got = self.try_lock_upgradable_fast() || self.try_lock_upgradable_slow();
+        self.took(got).then(lock_api::GuardSend::new)
     }
 
     #[inline]
     unsafe fn unlock_upgradable(&self, _guard: lock_api::GuardSend) {
+        held::released(self.id());
         self.unlock_upgradable_inner();
     }
 
@@ -958,7 +1024,7 @@ unsafe impl lock_api::RawRwLockUpgradeTimed for RawRwLock {
             } else {
                 self.lock_upgradable_at(wait::deadline(timeout))
             };
-        got.then(lock_api::GuardSend::new)
+        self.took(got).then(lock_api::GuardSend::new)
     }
 
     #[inline]
@@ -967,7 +1033,7 @@ unsafe impl lock_api::RawRwLockUpgradeTimed for RawRwLock {
         let got = self.try_lock_upgradable_fast()
             || (Instant::now() < deadline && self.lock_upgradable_at(Some(deadline)))
             || self.try_lock_upgradable_slow();
-        got.then(lock_api::GuardSend::new)
+        self.took(got).then(lock_api::GuardSend::new)
     }
 
     #[inline]

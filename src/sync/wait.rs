@@ -78,6 +78,9 @@ impl Waiting {
         let slot = &entry.wait;
         let nested = slot.is_live();
         slot.set(&on, nested.then(|| slot.since_raw()));
+        if !nested {
+            crate::observe::backtrace::wait_began(slot, slot.since_raw());
+        }
         if timeline::is_recording() {
             let id = on.object;
             let name = id.name();

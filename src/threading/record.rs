@@ -446,6 +446,12 @@ pub(crate) enum Owner {
     /// A lock word (`Lock::state`): when the record is read, its owner bits give the holder's
     /// ident at that moment. Valid while the record is live (see [`WaitSlot::read`]).
     LockWord(*const crate::primitive::AtomicU64),
+    /// A lock word, as [`LockWord`](Owner::LockWord), and the holder's recursion count beside
+    /// it (an `RLock`'s), read with the word.
+    LockWordCounted(
+        *const crate::primitive::AtomicU64,
+        *const crate::primitive::AtomicUsize,
+    ),
 }
 
 /// What a primitive tells the wait path about the wait it is starting.
@@ -507,6 +513,9 @@ pub(crate) struct WaitRecord {
     pub(crate) object: ObjectId,
     /// The owner's ident when the record was read, 0 when none or unknown.
     pub(crate) owner: u64,
+    /// The owner's recursion count when the record was read (an `RLock`'s holder), 0 when
+    /// the object has none or it is unknown.
+    pub(crate) owner_depth: usize,
     pub(crate) location: &'static Location<'static>,
     pub(crate) since: Instant,
     /// `since` as stored: equal in two reads only for the same operation.
@@ -556,6 +565,8 @@ pub(crate) struct WaitSlot {
     name_len: AtomicUsize,
     /// An ident or a lock word's address, as `owner_tag` says.
     owner: AtomicU64,
+    /// The address of the owner's recursion count (an `RLock`'s), 0 when none.
+    owner_count: AtomicUsize,
     requeue_object: AtomicUsize,
     requeue_word: AtomicUsize,
     location: AtomicPtr<Location<'static>>,
@@ -565,8 +576,12 @@ pub(crate) struct WaitSlot {
     /// a new operation's record is written. Read with the record (it ends on its own).
     timed: AtomicBool,
     /// The locks this thread holds, in the order it took them, while held-lock tracking is
-    /// on (see `sync::held`). Written only by this thread; read by anyone.
-    pub(crate) held: Mutex<Vec<HeldLock>>,
+    /// on (see `sync::held`). Written only by this thread; read by anyone without blocking it.
+    pub(crate) held: HeldList,
+    /// The backtrace of the live wait, by its start (`since`), while wait backtraces are on
+    /// (`observe::set_wait_backtraces`): written by this thread when a wait begins, read by
+    /// dumps with a try-lock.
+    pub(crate) backtrace: Mutex<Option<(u64, std::sync::Arc<std::backtrace::Backtrace>)>>,
 }
 
 /// One entry of a thread's held-lock list.
@@ -590,12 +605,14 @@ impl WaitSlot {
             name_ptr: AtomicPtr::new(std::ptr::null_mut()),
             name_len: AtomicUsize::new(0),
             owner: AtomicU64::new(0),
+            owner_count: AtomicUsize::new(0),
             requeue_object: AtomicUsize::new(0),
             requeue_word: AtomicUsize::new(0),
             location: AtomicPtr::new(std::ptr::null_mut()),
             since: AtomicU64::new(0),
             timed: AtomicBool::new(false),
-            held: Mutex::new(Vec::new()),
+            held: HeldList::new(),
+            backtrace: Mutex::new(None),
         }
     }
 
@@ -615,10 +632,11 @@ impl WaitSlot {
             let since = Instant::now().saturating_duration_since(epoch);
             u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
         });
-        let (owner_tag, owner) = match on.owner {
-            Owner::None => (OWNER_NONE, 0),
-            Owner::Thread(ident) => (OWNER_THREAD, ident),
-            Owner::LockWord(word) => (OWNER_WORD, word.addr() as u64),
+        let (owner_tag, owner, owner_count) = match on.owner {
+            Owner::None => (OWNER_NONE, 0, 0),
+            Owner::Thread(ident) => (OWNER_THREAD, ident, 0),
+            Owner::LockWord(word) => (OWNER_WORD, word.addr() as u64, 0),
+            Owner::LockWordCounted(word, count) => (OWNER_WORD, word.addr() as u64, count.addr()),
         };
         let (requeue_kind, requeue_object, requeue_word) = match on.requeue {
             Some((id, word)) => (id.kind.code(), id.addr, word.addr()),
@@ -638,6 +656,7 @@ impl WaitSlot {
         self.name_len.store(name_len, Ordering::Relaxed);
         self.owner_tag.store(owner_tag, Ordering::Relaxed);
         self.owner.store(owner, Ordering::Relaxed);
+        self.owner_count.store(owner_count, Ordering::Relaxed);
         self.requeue_kind.store(requeue_kind, Ordering::Relaxed);
         self.requeue_object.store(requeue_object, Ordering::Relaxed);
         self.requeue_word.store(requeue_word, Ordering::Relaxed);
@@ -719,6 +738,7 @@ impl WaitSlot {
             let name_len = self.name_len.load(Ordering::Relaxed);
             let owner_tag = self.owner_tag.load(Ordering::Relaxed);
             let owner = self.owner.load(Ordering::Relaxed);
+            let owner_count = self.owner_count.load(Ordering::Relaxed);
             let requeue_kind = self.requeue_kind.load(Ordering::Relaxed);
             let requeue_object = self.requeue_object.load(Ordering::Relaxed);
             let requeue_word = self.requeue_word.load(Ordering::Relaxed);
@@ -745,20 +765,23 @@ impl WaitSlot {
             let epoch = *EPOCH.get()?;
             let mut owner_tag = owner_tag;
             let mut owner = owner;
+            let mut owner_count = owner_count;
             if requeue_kind != 0 && self.requeued.load(Ordering::Acquire) {
                 id = ObjectId::new(ObjectKind::from_code(requeue_kind)?, requeue_object);
                 owner_tag = OWNER_WORD;
                 owner = requeue_word as u64;
+                owner_count = 0;
             }
-            let owner = match owner_tag {
-                OWNER_THREAD => owner,
-                OWNER_WORD => self.read_word(seq, owner as usize)?,
-                _ => 0,
+            let (owner, owner_depth) = match owner_tag {
+                OWNER_THREAD => (owner, 0),
+                OWNER_WORD => self.read_word(seq, owner as usize, owner_count)?,
+                _ => (0, 0),
             };
             return Some(WaitRecord {
                 kind,
                 object: id,
                 owner,
+                owner_depth,
                 location,
                 since: epoch + Duration::from_nanos(since),
                 since_raw: since,
@@ -768,20 +791,37 @@ impl WaitSlot {
         None
     }
 
-    /// The holder's ident from the lock word at `word`, if the record of sequence `seq` is
-    /// still live (else `None`: the wait is over). See [`read`](Self::read).
-    fn read_word(&self, seq: u32, word: usize) -> Option<u64> {
+    /// The holder's ident from the lock word at `word`, and its recursion count from the
+    /// count at `count` (if not 0; a snapshot the holder writes, at least 1 while held), if the
+    /// record of sequence `seq` is still live (else `None`: the wait is over). See
+    /// [`read`](Self::read).
+    fn read_word(&self, seq: u32, word: usize, count: usize) -> Option<(u64, usize)> {
         self.readers.fetch_add(1, Ordering::SeqCst);
         let live = self.kind.load(Ordering::SeqCst) != 0 && self.seq.load(Ordering::SeqCst) == seq;
-        let state = live.then(|| {
+        let read = live.then(|| {
             // SAFETY: the record is live, so its thread is inside the operation that borrows
             // the lock, and cannot leave it (its `clear` waits for `readers` to drop to 0)
-            // before this load: the word is alive.
-            let word = unsafe { &*(word as *const crate::primitive::AtomicU64) };
-            word.load(crate::primitive::Ordering::Relaxed)
+            // before these loads: the word, and the count beside it in the same lock, are
+            // alive.
+            let state = unsafe { &*(word as *const crate::primitive::AtomicU64) }
+                .load(crate::primitive::Ordering::Relaxed);
+            let depth = (count != 0).then(|| {
+                // SAFETY: as above.
+                unsafe { &*(count as *const crate::primitive::AtomicUsize) }
+                    .load(crate::primitive::Ordering::Relaxed)
+            });
+            (state, depth)
         });
         self.readers.fetch_sub(1, Ordering::Release);
-        Some(word_holder(state?))
+        let (state, depth) = read?;
+        let holder = word_holder(state);
+        // A new holder stores its count just after taking the word: 0 then means its first
+        // level.
+        let depth = match depth {
+            Some(d) if holder != 0 => d.max(1),
+            _ => 0,
+        };
+        Some((holder, depth))
     }
 }
 
@@ -994,6 +1034,318 @@ impl fmt::Debug for WaitInfo {
             .field("location", &format_args!("{}", self.location()))
             .field("waited", &self.since().elapsed())
             .finish()
+    }
+}
+
+/// How many held locks a [`HeldList`] keeps in its lock-free slots; more go to its spill list.
+pub(crate) const HELD_SLOTS: usize = 16;
+
+/// One slot of a [`HeldList`]: a [`HeldLock`] taken apart into atomics.
+struct HeldSlot {
+    addr: AtomicUsize,
+    /// `ObjectKind as u8` (the discriminant: no table lookup on the hot path).
+    kind: AtomicU8,
+    name_ptr: AtomicPtr<u8>,
+    name_len: AtomicUsize,
+    location: AtomicPtr<Location<'static>>,
+}
+
+impl HeldSlot {
+    const fn new() -> Self {
+        HeldSlot {
+            addr: AtomicUsize::new(0),
+            kind: AtomicU8::new(0),
+            name_ptr: AtomicPtr::new(std::ptr::null_mut()),
+            name_len: AtomicUsize::new(0),
+            location: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    #[inline]
+    fn store(&self, h: HeldLock) {
+        let (name_ptr, name_len) = h.object.name.map_or((std::ptr::null_mut(), 0), |n| {
+            (n.as_ptr().cast_mut(), n.len())
+        });
+        self.addr.store(h.object.addr, Ordering::Relaxed);
+        self.kind.store(h.object.kind as u8, Ordering::Relaxed);
+        self.name_ptr.store(name_ptr, Ordering::Relaxed);
+        self.name_len.store(name_len, Ordering::Relaxed);
+        self.location
+            .store(std::ptr::from_ref(h.location).cast_mut(), Ordering::Relaxed);
+    }
+
+    /// The raw fields, decoded by [`decode`](Self::decode) once they are known consistent.
+    #[inline]
+    fn load(&self) -> RawHeld {
+        RawHeld {
+            addr: self.addr.load(Ordering::Relaxed),
+            kind: self.kind.load(Ordering::Relaxed),
+            name_ptr: self.name_ptr.load(Ordering::Relaxed),
+            name_len: self.name_len.load(Ordering::Relaxed),
+            location: self.location.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A slot's fields as loaded, not yet known to be consistent.
+#[derive(Clone, Copy)]
+struct RawHeld {
+    addr: usize,
+    kind: u8,
+    name_ptr: *mut u8,
+    name_len: usize,
+    location: *mut Location<'static>,
+}
+
+impl RawHeld {
+    /// The entry, if the fields were written together by [`HeldSlot::store`] (the caller
+    /// checked that: its own thread's slot, or an unchanged sequence).
+    fn decode(self) -> Option<HeldLock> {
+        let kind = *OBJECT_KINDS.iter().find(|&&k| k as u8 == self.kind)?;
+        let mut object = ObjectId::new(kind, self.addr);
+        if !self.name_ptr.is_null() {
+            // SAFETY: pointer and length were stored together by `HeldSlot::store` from one
+            // `&'static str`: valid UTF-8, alive for the whole program.
+            object.name = Some(unsafe {
+                std::str::from_utf8_unchecked(std::slice::from_raw_parts(
+                    self.name_ptr,
+                    self.name_len,
+                ))
+            });
+        }
+        // SAFETY: stored together with the rest by `HeldSlot::store`, from a
+        // `&'static Location`.
+        let location = unsafe { self.location.as_ref()? };
+        Some(HeldLock { object, location })
+    }
+}
+
+/// A thread's held-lock list: written only by its own thread, with plain stores (no lock, no
+/// read-modify-write, as parking_lot_core keeps its thread-local `resources`), and read by
+/// anyone without blocking that thread: a seqlock over a fixed array of [`HELD_SLOTS`] slots
+/// (odd `seq` while a change is being written; a reader that sees it change reads again).
+///
+/// Entries beyond the slots (a thread holding more than [`HELD_SLOTS`] locks at once) go to a
+/// spill list behind a mutex, touched only then; a reader tries that lock without blocking and
+/// counts the entries it could not read.
+///
+/// Each list belongs to a generation (`sync::held`'s): a list from an earlier one (tracking was
+/// turned off meanwhile, so releases were not seen) reads as empty and is cleared by its
+/// thread's next change.
+pub(crate) struct HeldList {
+    seq: AtomicU32,
+    generation: AtomicU32,
+    /// Entries in `slots`.
+    len: AtomicU32,
+    /// Entries in `spill` (read by its own thread without the lock).
+    spilled: AtomicU32,
+    slots: [HeldSlot; HELD_SLOTS],
+    spill: Mutex<Vec<HeldLock>>,
+}
+
+/// What a reader got from a [`HeldList`]: the entries, and how many it could not read.
+#[derive(Debug, Default)]
+pub(crate) struct HeldRead {
+    pub(crate) locks: Vec<HeldLock>,
+    /// Entries held but not read (the spill list was busy).
+    pub(crate) unread: usize,
+}
+
+impl HeldList {
+    pub(crate) const fn new() -> Self {
+        HeldList {
+            seq: AtomicU32::new(0),
+            generation: AtomicU32::new(0),
+            len: AtomicU32::new(0),
+            spilled: AtomicU32::new(0),
+            slots: [const { HeldSlot::new() }; HELD_SLOTS],
+            spill: Mutex::new(Vec::new()),
+        }
+    }
+
+    #[inline]
+    fn begin(&self) -> u32 {
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+        fence(Ordering::Release);
+        seq
+    }
+
+    #[inline]
+    fn end(&self, seq: u32) {
+        self.seq.store(seq.wrapping_add(2), Ordering::Release);
+    }
+
+    fn spill(&self) -> std::sync::MutexGuard<'_, Vec<HeldLock>> {
+        // Pushes and removes cannot panic half-way: the list is always whole.
+        self.spill.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts generation `generation` if the list is of an earlier one (inside a change).
+    #[inline]
+    fn renew(&self, generation: u32) {
+        if self.generation.load(Ordering::Relaxed) != generation {
+            self.generation.store(generation, Ordering::Relaxed);
+            self.len.store(0, Ordering::Relaxed);
+            if self.spilled.load(Ordering::Relaxed) != 0 {
+                self.spill().clear();
+                self.spilled.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Appends `lock`. Only the list's own thread calls this.
+    #[inline]
+    pub(crate) fn push(&self, generation: u32, lock: HeldLock) {
+        let seq = self.begin();
+        self.renew(generation);
+        let n = self.len.load(Ordering::Relaxed) as usize;
+        if n < HELD_SLOTS {
+            self.slots[n].store(lock);
+            self.len.store(n as u32 + 1, Ordering::Relaxed);
+        } else {
+            self.spill().push(lock);
+            self.spilled.fetch_add(1, Ordering::Relaxed);
+        }
+        self.end(seq);
+    }
+
+    /// Removes the most recent entry for the object at `addr`, if listed. Only the list's own
+    /// thread calls this.
+    #[inline]
+    pub(crate) fn remove(&self, generation: u32, addr: usize) {
+        if self.generation.load(Ordering::Relaxed) != generation {
+            return; // an earlier generation's list: nothing of it counts
+        }
+        let n = self.len.load(Ordering::Relaxed) as usize;
+        if self.spilled.load(Ordering::Relaxed) != 0 {
+            let mut spill = self.spill();
+            if let Some(i) = spill.iter().rposition(|h| h.object.addr == addr) {
+                let seq = self.begin();
+                spill.remove(i);
+                self.spilled.fetch_sub(1, Ordering::Relaxed);
+                self.end(seq);
+                return;
+            }
+        }
+        // The most recent first: locks are usually released in the reverse order.
+        let Some(i) = (0..n)
+            .rev()
+            .find(|&i| self.slots[i].addr.load(Ordering::Relaxed) == addr)
+        else {
+            return;
+        };
+        let seq = self.begin();
+        for j in i..n - 1 {
+            // Own thread's slots: consistent.
+            if let Some(h) = self.slots[j + 1].load().decode() {
+                self.slots[j].store(h);
+            }
+        }
+        let mut len = n - 1;
+        if self.spilled.load(Ordering::Relaxed) != 0 {
+            // The oldest spilled entry takes the freed slot, so the order stays oldest first.
+            let mut spill = self.spill();
+            if !spill.is_empty() {
+                self.slots[len].store(spill.remove(0));
+                self.spilled.fetch_sub(1, Ordering::Relaxed);
+                len += 1;
+            }
+        }
+        self.len.store(len as u32, Ordering::Relaxed);
+        self.end(seq);
+    }
+
+    /// True if the list has no entry of generation `generation`; only the list's own thread
+    /// calls this.
+    #[inline]
+    pub(crate) fn own_is_empty(&self, generation: u32) -> bool {
+        self.generation.load(Ordering::Relaxed) != generation
+            || (self.len.load(Ordering::Relaxed) == 0 && self.spilled.load(Ordering::Relaxed) == 0)
+    }
+
+    /// The address of each entry of generation `generation`, oldest first, to `f`; only the
+    /// list's own thread calls this (its own writes need no seqlock). Stops early if `f`
+    /// returns false.
+    #[inline]
+    pub(crate) fn each_own_addr(&self, generation: u32, mut f: impl FnMut(usize) -> bool) {
+        if self.generation.load(Ordering::Relaxed) != generation {
+            return;
+        }
+        let n = self.len.load(Ordering::Relaxed) as usize;
+        for slot in &self.slots[..n] {
+            if !f(slot.addr.load(Ordering::Relaxed)) {
+                return;
+            }
+        }
+        if self.spilled.load(Ordering::Relaxed) != 0 {
+            for h in self.spill().iter() {
+                if !f(h.object.addr) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The entries of generation `generation`, oldest first; only the list's own thread
+    /// calls this.
+    pub(crate) fn own(&self, generation: u32) -> Vec<HeldLock> {
+        if self.generation.load(Ordering::Relaxed) != generation {
+            return Vec::new();
+        }
+        let n = self.len.load(Ordering::Relaxed) as usize;
+        let mut v: Vec<HeldLock> = self.slots[..n]
+            .iter()
+            .filter_map(|s| s.load().decode())
+            .collect();
+        if self.spilled.load(Ordering::Relaxed) != 0 {
+            v.extend(self.spill().iter().copied());
+        }
+        v
+    }
+
+    /// A consistent copy of the entries of generation `generation`, oldest first, from any
+    /// thread. Never blocks: `None` if the owner kept changing the list.
+    pub(crate) fn read(&self, generation: u32) -> Option<HeldRead> {
+        let mut raw = [None::<RawHeld>; HELD_SLOTS];
+        for _ in 0..64 {
+            let seq = self.seq.load(Ordering::Acquire);
+            if seq & 1 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let current = self.generation.load(Ordering::Relaxed) == generation;
+            let n = (self.len.load(Ordering::Relaxed) as usize).min(HELD_SLOTS);
+            let spilled = self.spilled.load(Ordering::Relaxed) as usize;
+            for (r, slot) in raw.iter_mut().zip(&self.slots[..n]) {
+                *r = Some(slot.load());
+            }
+            fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) != seq {
+                continue;
+            }
+            if !current {
+                return Some(HeldRead::default());
+            }
+            let mut out = HeldRead {
+                locks: raw[..n]
+                    .iter()
+                    .filter_map(|r| r.and_then(RawHeld::decode))
+                    .collect(),
+                unread: 0,
+            };
+            if spilled != 0 {
+                match self.spill.try_lock() {
+                    Ok(spill) => out.locks.extend(spill.iter().copied()),
+                    Err(std::sync::TryLockError::Poisoned(p)) => {
+                        out.locks.extend(p.into_inner().iter().copied());
+                    }
+                    Err(std::sync::TryLockError::WouldBlock) => out.unread = spilled,
+                }
+            }
+            return Some(out);
+        }
+        None
     }
 }
 

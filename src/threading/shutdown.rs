@@ -104,6 +104,8 @@ pub(crate) fn install_hooks() {
     EXIT.call_once(|| {
         sys::at_exit(at_exit);
     });
+    // `THREADKIT_DEADLOCK`, read at the first thread start (one relaxed load afterwards).
+    crate::observe::watch::watch_env_at_first_start();
 }
 
 extern "C" fn at_exit() {
