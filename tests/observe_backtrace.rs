@@ -3,26 +3,11 @@
 //! backtrace's first symbolization holds std's backtrace lock for a while, which would stall
 //! the captures of other tests' waits.
 
-use std::time::{Duration, Instant};
-
-use threadkit::observe::{self, Dump};
+use threadkit::observe;
 use threadkit::{Lock, Thread};
 
-/// Dumps until `done` says the dump shows what the test waits for.
-fn dump_until(what: &str, done: impl Fn(&Dump) -> bool) -> Dump {
-    let start = Instant::now();
-    loop {
-        let d = observe::dump();
-        if done(&d) {
-            return d;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "never saw {what}"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
+mod common;
+use common::dump_until;
 
 /// Blocks on `lock` from a frame with a name a backtrace can show.
 #[inline(never)]
@@ -41,8 +26,12 @@ fn wait_backtraces_show_where_a_blocked_thread_was_called_from_only_while_on() {
             .spawn(|| waits_in_a_function_with_a_findable_name(&GATE))
             .unwrap();
         let ident = t.thread().ident().unwrap();
+        // The backtrace is captured just after the record is written: while on, a dump may
+        // see the wait a moment before its backtrace.
         let d = dump_until("bt-waiter blocked", |d| {
-            d.thread(ident).is_some_and(|t| t.wait().is_some())
+            d.thread(ident)
+                .and_then(|t| t.wait())
+                .is_some_and(|w| !on || w.backtrace().is_some())
         });
         observe::backtrace::set_wait_backtraces(false);
         drop(g);

@@ -11,22 +11,7 @@ use threadkit::observe::{self, Dump};
 use threadkit::{Event, Lock, Thread, WaitKind};
 
 mod common;
-
-/// Dumps until `done` says the dump shows what the test waits for.
-fn dump_until(what: &str, done: impl Fn(&Dump) -> bool) -> Dump {
-    let start = Instant::now();
-    loop {
-        let d = observe::dump();
-        if done(&d) {
-            return d;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "never saw {what}"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
+use common::dump_until;
 
 #[test]
 fn a_blocked_thread_shows_its_object_owner_line_and_the_owner_shows_what_it_holds() {

@@ -225,28 +225,23 @@ impl<B: Buffer> OneLock<B> {
     #[inline]
     fn push(&self, mut st: Locked<'_, B>, item: B::Item) {
         st.unfinished += 1;
-        if B::MAY_PANIC {
-            // A push that panics (an `Ord` that fails for a pair of items) still leaves the
-            // item filed in and counted: publish it and wake a getter as if it had returned,
-            // then let the panic go on to the putter.
-            let pushed = panic::catch_unwind(AssertUnwindSafe(|| st.buf.push(item)));
-            self.len.store(st.buf.len(), Ordering::Relaxed);
-            let wake = self.waiters().any(GET);
-            drop(st);
-            if wake {
-                self.waiters().wake_one(GET);
-            }
-            if let Err(payload) = pushed {
-                panic::resume_unwind(payload);
-            }
-            return;
-        }
-        st.buf.push(item);
+        // A push that panics (an `Ord` that fails for a pair of items) still leaves the item
+        // filed in and counted: publish it and wake a getter as if it had returned, then let
+        // the panic go on to the putter.
+        let pushed = if B::MAY_PANIC {
+            panic::catch_unwind(AssertUnwindSafe(|| st.buf.push(item)))
+        } else {
+            st.buf.push(item);
+            Ok(())
+        };
         self.len.store(st.buf.len(), Ordering::Relaxed);
         let wake = self.waiters().any(GET);
         drop(st);
         if wake {
             self.waiters().wake_one(GET);
+        }
+        if let Err(payload) = pushed {
+            panic::resume_unwind(payload);
         }
     }
 

@@ -209,6 +209,17 @@ mod tests {
         held_by_current().into_iter().map(|h| h.object).collect()
     }
 
+    /// The calling thread's list, as another thread reads it.
+    fn read_from_another_thread() -> Vec<HeldLock> {
+        let me = crate::current_thread();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let reader = Thread::new(move || *s.lock().unwrap() = held_by(&me));
+        reader.start().unwrap();
+        reader.join().unwrap();
+        std::mem::take(&mut *seen.lock().unwrap())
+    }
+
     #[test]
     fn lists_follow_acquire_and_release_while_on() {
         let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -229,13 +240,11 @@ mod tests {
         b.release().unwrap();
         drop(g);
         assert_eq!(objects(), [a.id()]);
-        let me = crate::current_thread();
-        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let s = seen.clone();
-        let reader = Thread::new(move || *s.lock().unwrap() = held_by(&me));
-        reader.start().unwrap();
-        reader.join().unwrap();
-        assert_eq!(seen.lock().unwrap().len(), 1, "read from another thread");
+        assert_eq!(
+            read_from_another_thread().len(),
+            1,
+            "read from another thread"
+        );
         a.release().unwrap();
         set_tracking(false);
         assert!(objects().is_empty());
@@ -271,13 +280,10 @@ mod tests {
         let ids: Vec<ObjectId> = locks.iter().map(Lock::id).collect();
         assert_eq!(objects(), ids);
         // Read by another thread too (the spill list included).
-        let me = crate::current_thread();
-        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let s = seen.clone();
-        let reader = Thread::new(move || *s.lock().unwrap() = held_by(&me));
-        reader.start().unwrap();
-        reader.join().unwrap();
-        let seen: Vec<ObjectId> = seen.lock().unwrap().iter().map(|h| h.object).collect();
+        let seen: Vec<ObjectId> = read_from_another_thread()
+            .iter()
+            .map(|h| h.object)
+            .collect();
         assert_eq!(seen, ids);
         // Out of order: one from the slots (a spilled one moves up), one spilled.
         locks[3].release().unwrap();

@@ -1,4 +1,4 @@
-//! Helpers shared by the test files that run examples as child processes.
+//! Helpers shared by test files: running examples as child processes, waiting for a dump.
 
 #![allow(dead_code)] // each test file uses its own subset
 
@@ -86,4 +86,23 @@ pub fn stdout_lines(out: &Output) -> Vec<String> {
         .lines()
         .map(str::to_string)
         .collect()
+}
+
+/// Dumps until `done` says the dump shows what the test waits for (a minute at most).
+pub fn dump_until(
+    what: &str,
+    done: impl Fn(&threadkit::observe::Dump) -> bool,
+) -> threadkit::observe::Dump {
+    let start = std::time::Instant::now();
+    loop {
+        let d = threadkit::observe::dump();
+        if done(&d) {
+            return d;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "never saw {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }
