@@ -265,6 +265,12 @@ fn stress_fifo_tiny_capacity() {
     stress::<Queue<u64>>(1, 3, 3, 10_000);
 }
 
+/// A bound above the ring's: the two-lock core, bounded.
+#[test]
+fn stress_fifo_large_bound() {
+    stress::<Queue<u64>>(1024, 4, 4, 50_000);
+}
+
 #[test]
 fn stress_fifo_unbounded() {
     stress::<Queue<u64>>(0, 4, 4, 50_000);
@@ -275,9 +281,16 @@ fn stress_lifo() {
     stress::<LifoQueue<u64>>(16, 4, 4, 20_000);
 }
 
+/// A small bound: one heap behind one lock.
 #[test]
 fn stress_priority() {
     stress::<PriorityQueue<u64>>(16, 4, 4, 20_000);
+}
+
+/// A bound above the one-lock core's: the two-lock core with its batches.
+#[test]
+fn stress_priority_large_bound() {
+    stress::<PriorityQueue<u64>>(1024, 4, 4, 20_000);
 }
 
 #[test]
