@@ -293,6 +293,14 @@ fn stress_priority_large_bound() {
     stress::<PriorityQueue<u64>>(1024, 4, 4, 20_000);
 }
 
+/// No bound: producers that never wait for room must still not outrun the consumers without
+/// end (they file their batch in themselves once it is large), or this test runs out of
+/// memory.
+#[test]
+fn stress_priority_unbounded() {
+    stress::<PriorityQueue<u64>>(0, 4, 4, 20_000);
+}
+
 #[test]
 fn stress_simple() {
     stress::<SimpleQueue<u64>>(0, 4, 4, 50_000);

@@ -74,6 +74,8 @@ pub(crate) trait Head: Default {
 
     /// Whether a get takes in the producers' batch whenever one waits, rather than only
     /// when this buffer runs dry: true where a later item may come out first (priority).
+    /// An eager head's [`take_in`](Head::take_in) takes the batch whole and returns `None`,
+    /// so a producer may file a batch in too (see [`Split::help_file_in`]).
     const EAGER: bool;
 
     /// An empty buffer for a queue of `maxsize` (0: unbounded).
@@ -250,6 +252,10 @@ impl<H> HeadGuard<'_, H> {
     }
 }
 
+/// The producers' batch size at which a producer of an eager head (a priority queue) files
+/// the batch in itself: see [`Split::help_file_in`].
+const HELP_AT: usize = 1024;
+
 impl<T, H: Head<Item = T>> Split<T, H> {
     pub(crate) fn new(kind: &'static str, maxsize: usize) -> Self {
         Split {
@@ -380,10 +386,34 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         let pushed = self.tail.pushed.load(Ordering::Relaxed).wrapping_add(1);
         self.tail.pushed.store(pushed, Ordering::Relaxed);
         let wake = self.waiters().any(GET);
+        let help = H::EAGER && tail.buf.len() >= HELP_AT;
         drop(tail);
         if wake {
             self.waiters().wake_one(GET);
         }
+        if help {
+            self.help_file_in();
+        }
+    }
+
+    /// A producer whose batch has grown to [`HELP_AT`] items files it into the head itself,
+    /// under the head lock, as a get would. An eager head (a priority queue) files every
+    /// item in, and only gets did: producers that only append could outrun the consumers
+    /// without end (an unbounded queue grew until the process ran out of memory in a stress
+    /// test), where producers that must take the head lock now and then are held to the
+    /// pace at which items are filed, as producers of a `Mutex<BinaryHeap>` are.
+    #[cold]
+    #[inline(never)]
+    fn help_file_in(&self) {
+        let mut head = self.head_locked();
+        let mut tail = self.tail_locked();
+        if tail.buf.len() < HELP_AT {
+            return; // a get (or another producer) took it in meanwhile
+        }
+        let next = head.take_in(&mut tail.buf);
+        debug_assert!(next.is_none(), "an eager head takes a batch in whole");
+        drop(tail);
+        head.settle();
     }
 
     /// Shut down, or a bounded queue looked full: fails, or waits for room or the shutdown.
