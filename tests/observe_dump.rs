@@ -13,6 +13,19 @@ use threadkit::{Event, Lock, Thread, WaitKind};
 mod common;
 use common::dump_until;
 
+/// The JSON of thread `ident` in `dump`.
+#[cfg(feature = "serde")]
+fn json_thread(dump: &Dump, ident: u64) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_str(&dump.to_json()).unwrap();
+    v["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["ident"] == ident)
+        .unwrap()
+        .clone()
+}
+
 #[test]
 fn a_blocked_thread_shows_its_object_owner_line_and_the_owner_shows_what_it_holds() {
     observe::set_held_tracking(true);
@@ -116,13 +129,7 @@ fn a_thread_blocked_on_an_rlock_shows_the_owner_and_its_recursion_depth() {
     assert!(text.contains(&line), "{text}");
     #[cfg(feature = "serde")]
     {
-        let v: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
-        let th = v["threads"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["ident"] == ident)
-            .unwrap();
+        let th = json_thread(&d, ident);
         assert_eq!(th["wait"]["owner"], me);
         assert_eq!(th["wait"]["owner_depth"], 3);
     }
@@ -169,13 +176,7 @@ fn the_json_has_every_field() {
     let d = dump_until("json-waiter blocked", |d| {
         d.thread(ident).is_some_and(|t| t.wait().is_some())
     });
-    let v: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
-    let th = v["threads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["ident"] == ident)
-        .unwrap();
+    let th = json_thread(&d, ident);
     assert_eq!(th["name"], "json-waiter");
     assert_eq!(th["state"], "blocked");
     assert_eq!(th["wait"]["kind"], "event");
