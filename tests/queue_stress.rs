@@ -16,6 +16,9 @@ use threadkit::queue::{
     TryPutError,
 };
 
+mod common;
+use common::{item, start};
+
 const PATIENCE: Duration = Duration::from_secs(60);
 const SHORT: Duration = Duration::from_millis(1);
 
@@ -127,23 +130,8 @@ impl Stressed for SimpleQueue<u64> {
     }
 }
 
-fn start(name: String, f: impl FnOnce() + Send + 'static) -> Thread {
-    let t = Thread::builder().name(name).target(f);
-    t.start().expect("thread starts");
-    t
-}
-
 fn join_in_time(t: &Thread) {
-    assert!(
-        t.join_timeout(PATIENCE).expect("joinable").finished(),
-        "{} did not end: lost wake-up or hang",
-        t.name()
-    );
-}
-
-/// Item identity: producer in the high half, sequence in the low half.
-fn item(producer: u64, seq: u64) -> u64 {
-    (producer << 32) | seq
+    common::join_within(t, PATIENCE);
 }
 
 struct Tally {

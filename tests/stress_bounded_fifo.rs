@@ -17,27 +17,15 @@ use std::time::{Duration, Instant};
 use threadkit::Thread;
 use threadkit::queue::{GetTimeoutError, PutTimeoutError, Queue, TryGetError, TryPutError};
 
+mod common;
+use common::{item, start};
+
 const PATIENCE: Duration = Duration::from_secs(120);
 /// Short enough to expire often at these capacities.
 const SHORT: Duration = Duration::from_micros(200);
 
-fn start(name: String, f: impl FnOnce() + Send + 'static) -> Thread {
-    let t = Thread::builder().name(name).target(f);
-    t.start().expect("thread starts");
-    t
-}
-
 fn join_in_time(t: &Thread) {
-    assert!(
-        t.join_timeout(PATIENCE).expect("joinable").finished(),
-        "{} did not end: lost wake-up or hang",
-        t.name()
-    );
-}
-
-/// Item identity: producer in the high half, sequence in the low half.
-fn item(producer: u64, seq: u64) -> u64 {
-    (producer << 32) | seq
+    common::join_within(t, PATIENCE);
 }
 
 /// Puts with the form `how` picks; `Err(item)` once shut down, the item handed back.

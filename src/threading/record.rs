@@ -99,26 +99,7 @@ pub enum WaitKind {
 
 impl fmt::Display for WaitKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = match self {
-            WaitKind::Lock => "lock",
-            WaitKind::Join => "join",
-            WaitKind::Start => "start",
-            WaitKind::Sleep => "sleep",
-            WaitKind::RLock => "rlock",
-            WaitKind::Condition => "condition",
-            WaitKind::Semaphore => "semaphore",
-            WaitKind::Event => "event",
-            WaitKind::Barrier => "barrier",
-            WaitKind::QueueGet => "queue get",
-            WaitKind::QueuePut => "queue put",
-            WaitKind::QueueJoin => "queue join",
-            WaitKind::Condvar => "condvar",
-            WaitKind::RwLockRead => "rwlock read",
-            WaitKind::RwLockWrite => "rwlock write",
-            WaitKind::Future => "future",
-            WaitKind::ExecutorIdle => "executor idle",
-        };
-        f.write_str(s)
+        f.write_str(self.label())
     }
 }
 

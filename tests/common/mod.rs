@@ -1,4 +1,5 @@
-//! Helpers shared by test files: running examples as child processes, waiting for a dump.
+//! Helpers shared by test files: running examples as child processes, waiting for a dump,
+//! starting and joining the threads of a stress test.
 
 #![allow(dead_code)] // each test file uses its own subset
 
@@ -105,4 +106,26 @@ pub fn dump_until(
         );
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
+}
+
+/// Starts a named threadkit thread running `f`.
+pub fn start(name: String, f: impl FnOnce() + Send + 'static) -> threadkit::Thread {
+    let t = threadkit::Thread::builder().name(name).target(f);
+    t.start().expect("thread starts");
+    t
+}
+
+/// Joins `t`, failing the test if it has not ended within `patience` (a lost wake-up or a
+/// hang).
+pub fn join_within(t: &threadkit::Thread, patience: std::time::Duration) {
+    assert!(
+        t.join_timeout(patience).expect("joinable").finished(),
+        "{} did not end: lost wake-up or hang",
+        t.name()
+    );
+}
+
+/// A stress test's item: producer in the high half, sequence in the low half.
+pub fn item(producer: u64, seq: u64) -> u64 {
+    (producer << 32) | seq
 }
