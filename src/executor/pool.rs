@@ -553,53 +553,50 @@ impl Pool {
     /// the workers.
     fn next_job(&self) -> Option<Work> {
         // A busy pool: the queue has work, take it without touching `searching`.
-        match self.queue.try_get() {
-            Ok(job) => return Some(job),
-            Err(TryGetError::Empty { .. }) => {}
-            Err(_) => return None,
+        if let Some(found) = self.poll_queue(1) {
+            return found;
         }
         loop {
             let searcher = self
                 .searching
                 .compare_exchange(0, 1, Ordering::SeqCst, Ordering::Relaxed)
                 .is_ok();
-            let polls = if searcher { IDLE_POLLS } else { 1 };
-            for round in 0..polls {
-                match self.queue.try_get() {
-                    Ok(job) => {
-                        if searcher {
-                            self.searching.store(0, Ordering::SeqCst);
-                            if self.queue.qsize() != 0 {
-                                self.wake_for_work();
-                            }
-                        }
-                        return Some(job);
-                    }
-                    Err(TryGetError::Empty { .. }) => {}
-                    Err(_) => {
-                        if searcher {
-                            self.searching.store(0, Ordering::SeqCst);
-                        }
-                        return None;
-                    }
-                }
-                if round + 1 == polls {
-                    break;
-                }
-                // crossbeam's backoff: doubling spins, then a few yields.
-                if round < IDLE_SPINS {
-                    for _ in 0..(1u32 << round) {
-                        std::hint::spin_loop();
-                    }
-                } else {
-                    std::thread::yield_now();
-                }
-            }
+            let found = self.poll_queue(if searcher { IDLE_POLLS } else { 1 });
             if searcher {
                 self.searching.store(0, Ordering::SeqCst);
+                if matches!(found, Some(Some(_))) && self.queue.qsize() != 0 {
+                    self.wake_for_work();
+                }
             }
-            self.sleep_until_work();
+            match found {
+                Some(job) => return job,
+                None => self.sleep_until_work(),
+            }
         }
+    }
+
+    /// Looks at the queue `polls` times, with crossbeam's backoff between looks (doubling
+    /// spins, then a few yields): `Some(Some(job))` if a job came, `Some(None)` once the
+    /// queue is shut down and empty, `None` if it stayed empty.
+    fn poll_queue(&self, polls: u32) -> Option<Option<Work>> {
+        for round in 0..polls {
+            match self.queue.try_get() {
+                Ok(job) => return Some(Some(job)),
+                Err(TryGetError::Empty { .. }) => {}
+                Err(_) => return Some(None),
+            }
+            if round + 1 == polls {
+                break;
+            }
+            if round < IDLE_SPINS {
+                for _ in 0..(1u32 << round) {
+                    std::hint::spin_loop();
+                }
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        None
     }
 
     /// Sleeps until a submit (or a searcher that found more work) wakes this worker, or the
