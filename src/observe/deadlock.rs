@@ -182,7 +182,7 @@ fn read(entries: &[Arc<Inner>]) -> Snapshot {
             let seen = Seen {
                 name: names.get(&ident).cloned().unwrap_or_default(),
                 daemon: e.daemon.load(Ordering::Relaxed),
-                wait: e.wait.read().map(|r| wait_dump(&r, &names, now)),
+                wait: e.wait_record().map(|r| wait_dump(&r, &names, now)),
                 holds: held(e).0,
             };
             (ident, seen)

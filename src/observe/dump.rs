@@ -186,7 +186,7 @@ pub(crate) fn snapshot_entries() -> (Vec<Arc<Inner>>, bool) {
 }
 
 fn thread_dump(e: &Inner, names: &HashMap<u64, String>, now: Instant) -> ThreadDump {
-    let rec = e.wait.read();
+    let rec = e.wait_record();
     let (holds, holds_known) = held(e);
     ThreadDump {
         name: names

@@ -785,7 +785,7 @@ mod tests {
         assert_eq!(lock.holder(), Some(crate::current_thread()));
         // SAFETY: the calling thread's entry lives as long as the thread.
         let me = unsafe { &*registry::current_ptr() };
-        assert!(me.wait.read().is_none(), "no record for a spin");
+        assert!(me.wait_record().is_none(), "no record for a spin");
         lock.release().unwrap();
         // The uncontended path does not count.
         lock.acquire();

@@ -77,7 +77,11 @@ impl Waiting {
         };
         let slot = &entry.wait;
         let nested = slot.is_live();
-        slot.set(&on, nested.then(|| slot.since_raw()));
+        slot.set(
+            &on,
+            nested.then(|| slot.since_raw()),
+            entry.ident.load(std::sync::atomic::Ordering::Relaxed),
+        );
         if !nested {
             crate::observe::backtrace::wait_began(slot, slot.since_raw());
         }

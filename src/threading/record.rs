@@ -534,6 +534,10 @@ pub(crate) struct WaitSlot {
     owner_tag: AtomicU8,
     /// 0 when the wait has no requeue target, else the target's [`ObjectKind::code`].
     requeue_kind: AtomicU8,
+    /// Whether the owner word named the slot's own thread when the record was written (a
+    /// thread blocked on a lock it holds itself). Otherwise a reader that finds the thread in
+    /// the word knows the wait is over: the lock was handed to it, the record not yet cleared.
+    self_held: AtomicBool,
     /// Set by a notifier (not the slot's thread) once it moved this waiter onto the lock's
     /// queue; reset by [`set`](Self::set).
     requeued: AtomicBool,
@@ -580,6 +584,7 @@ impl WaitSlot {
             object_kind: AtomicU8::new(0),
             owner_tag: AtomicU8::new(0),
             requeue_kind: AtomicU8::new(0),
+            self_held: AtomicBool::new(false),
             requeued: AtomicBool::new(false),
             readers: AtomicU32::new(0),
             object: AtomicUsize::new(0),
@@ -605,8 +610,8 @@ impl WaitSlot {
     }
 
     /// Records the wait that starts now (or, with `since`, a later stage of a wait that
-    /// started then). Only the thread that owns the slot calls this.
-    pub(crate) fn set(&self, on: &Blocked, since: Option<u64>) {
+    /// started then). Only the thread that owns the slot calls this; `own` is its ident.
+    pub(crate) fn set(&self, on: &Blocked, since: Option<u64>, own: u64) {
         let nested = since.is_some();
         let since = since.unwrap_or_else(|| {
             let epoch = *EPOCH.get_or_init(Instant::now);
@@ -618,6 +623,14 @@ impl WaitSlot {
             Owner::Thread(ident) => (OWNER_THREAD, ident, 0),
             Owner::LockWord(word) => (OWNER_WORD, word.addr() as u64, 0),
             Owner::LockWordCounted(word, count) => (OWNER_WORD, word.addr() as u64, count.addr()),
+        };
+        let self_held = match on.owner {
+            Owner::LockWord(word) | Owner::LockWordCounted(word, _) => {
+                // SAFETY: the calling thread is inside the operation that borrows the object
+                // (it records its wait on it), so the word is alive.
+                own != 0 && word_holder(unsafe { &*word }.load(Ordering::Relaxed)) == own
+            }
+            Owner::None | Owner::Thread(_) => false,
         };
         let (requeue_kind, requeue_object, requeue_word) = match on.requeue {
             Some((id, word)) => (id.kind.code(), id.addr, word.addr()),
@@ -639,6 +652,7 @@ impl WaitSlot {
         self.owner.store(owner, Ordering::Relaxed);
         self.owner_count.store(owner_count, Ordering::Relaxed);
         self.requeue_kind.store(requeue_kind, Ordering::Relaxed);
+        self.self_held.store(self_held, Ordering::Relaxed);
         self.requeue_object.store(requeue_object, Ordering::Relaxed);
         self.requeue_word.store(requeue_word, Ordering::Relaxed);
         self.requeued.store(false, Ordering::Relaxed);
@@ -689,8 +703,14 @@ impl WaitSlot {
         self.requeued.store(true, Ordering::Release);
     }
 
-    /// A consistent snapshot of the record, its owner resolved now, if the thread is waiting.
-    /// Never blocks: gives up (answering `None`) if the writer keeps changing the record.
+    /// A consistent snapshot of the record, its owner resolved now, if the thread (ident
+    /// `own`) is waiting. Never blocks: gives up (answering `None`) if the writer keeps
+    /// changing the record.
+    ///
+    /// A lock can be handed to a waiter while it is still parked (or before it clears its
+    /// record): a word that names the waiter itself then means the wait is over, and this
+    /// answers `None`, unless the thread already held the lock when it began to wait (a
+    /// self-deadlock, which a reader must see as such).
     ///
     /// # Reading the owner from the lock word
     ///
@@ -705,7 +725,7 @@ impl WaitSlot {
     /// So the word is only read while the waiter is still inside the operation that borrows
     /// the lock. (The alternative, a lock word that stays valid, would mean reference-counting
     /// every lock; the flag costs the waiter one load on its slow path.)
-    pub(crate) fn read(&self) -> Option<WaitRecord> {
+    pub(crate) fn read(&self, own: u64) -> Option<WaitRecord> {
         for _ in 0..64 {
             let seq = self.seq.load(Ordering::Acquire);
             if seq & 1 == 1 {
@@ -721,6 +741,7 @@ impl WaitSlot {
             let owner = self.owner.load(Ordering::Relaxed);
             let owner_count = self.owner_count.load(Ordering::Relaxed);
             let requeue_kind = self.requeue_kind.load(Ordering::Relaxed);
+            let self_held = self.self_held.load(Ordering::Relaxed);
             let requeue_object = self.requeue_object.load(Ordering::Relaxed);
             let requeue_word = self.requeue_word.load(Ordering::Relaxed);
             let location = self.location.load(Ordering::Relaxed);
@@ -747,17 +768,22 @@ impl WaitSlot {
             let mut owner_tag = owner_tag;
             let mut owner = owner;
             let mut owner_count = owner_count;
+            let mut self_held = self_held;
             if requeue_kind != 0 && self.requeued.load(Ordering::Acquire) {
                 id = ObjectId::new(ObjectKind::from_code(requeue_kind)?, requeue_object);
                 owner_tag = OWNER_WORD;
                 owner = requeue_word as u64;
                 owner_count = 0;
+                self_held = false;
             }
             let (owner, owner_depth) = match owner_tag {
                 OWNER_THREAD => (owner, 0),
                 OWNER_WORD => self.read_word(seq, owner as usize, owner_count)?,
                 _ => (0, 0),
             };
+            if owner_tag == OWNER_WORD && own != 0 && owner == own && !self_held {
+                return None; // handed the lock: the wait is over
+            }
             return Some(WaitRecord {
                 kind,
                 object: id,
@@ -1374,16 +1400,44 @@ mod tests {
             ObjectId::new(ObjectKind::Event, 0x40),
             Location::caller(),
         );
-        slot.set(&on, None);
-        let first = slot.read().expect("live");
+        slot.set(&on, None, 1);
+        let first = slot.read(1).expect("live");
         assert_eq!(first.object, ObjectId::new(ObjectKind::Event, 0x40));
         assert_eq!(first.owner, 0);
         let since = slot.since_raw();
-        slot.set(&on.owned_by(Owner::Thread(7)), Some(since));
-        let second = slot.read().expect("live");
+        slot.set(&on.owned_by(Owner::Thread(7)), Some(since), 1);
+        let second = slot.read(1).expect("live");
         assert_eq!(second.since, first.since);
         assert_eq!(second.owner, 7);
         slot.clear();
-        assert!(slot.read().is_none());
+        assert!(slot.read(1).is_none());
+    }
+
+    #[test]
+    fn a_lock_handed_to_its_waiter_ends_the_wait_but_a_self_deadlock_shows() {
+        use crate::primitive::AtomicU64 as Word;
+        let held_by = |ident: u64| (ident << WORD_OWNER_SHIFT) | WORD_LOCKED;
+        let (me, other) = (5, 9);
+        let word = Word::new(held_by(other));
+        let on = Blocked::on(
+            WaitKind::Lock,
+            ObjectId::new(ObjectKind::Lock, 0x80),
+            Location::caller(),
+        )
+        .owned_by(Owner::LockWord(&raw const word));
+        let slot = WaitSlot::new();
+        slot.set(&on, None, me);
+        assert_eq!(slot.read(me).expect("live").owner, other);
+        // The holder hands the lock to the parked waiter: the word names it before it wakes.
+        word.store(
+            held_by(me) | WORD_PARKED,
+            crate::primitive::Ordering::Relaxed,
+        );
+        assert!(slot.read(me).is_none(), "a waiter never owns its lock");
+        slot.clear();
+        // A thread that blocks on a lock it already holds is shown waiting on itself.
+        slot.set(&on, None, me);
+        assert_eq!(slot.read(me).expect("live").owner, me);
+        slot.clear();
     }
 }

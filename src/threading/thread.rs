@@ -76,6 +76,11 @@ pub(crate) fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Inner {
+    /// The thread's live wait, read now (see [`WaitSlot::read`](super::record::WaitSlot::read)).
+    pub(crate) fn wait_record(&self) -> Option<super::record::WaitRecord> {
+        self.wait.read(self.ident.load(Ordering::Relaxed))
+    }
+
     pub(crate) fn new_unstarted(
         name: String,
         daemon: bool,
@@ -431,7 +436,7 @@ impl Thread {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn waiting(&self) -> Option<WaitInfo> {
-        self.inner.wait.read().map(WaitInfo::from_record)
+        self.inner.wait_record().map(WaitInfo::from_record)
     }
 
     /// True when this handle is the calling thread.
