@@ -104,6 +104,7 @@ pub fn wait<'a, T: 'a>(
 /// assert_eq!(not_done.len(), 1);
 /// ```
 #[track_caller]
+#[must_use = "the second vector holds the futures that did not finish in time"]
 pub fn wait_timeout<'a, T: 'a>(
     fs: impl IntoIterator<Item = &'a TaskFuture<T>>,
     timeout: Duration,

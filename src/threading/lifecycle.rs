@@ -399,6 +399,8 @@ fn trampoline(inner: Arc<Inner>, target: Target) {
 ///     let _ = ThreadPoolExecutor::new(1)?.wait_idle_timeout(d);
 ///     let f = threadkit::futures::TaskFuture::<u8>::new();
 ///     let _ = f.set_running_or_notify_cancel()?.running();
+///     let when = threadkit::futures::ReturnWhen::AllCompleted;
+///     let (_done, _late) = threadkit::futures::wait_timeout([&f], d, when);
 ///     Ok(())
 /// }
 /// ```
@@ -587,6 +589,15 @@ fn trampoline(inner: Arc<Inner>, target: Target) {
 /// ```compile_fail
 /// #![deny(unused_must_use)]
 /// threadkit::Timer::new(std::time::Duration::ZERO, || {});
+/// ```
+///
+/// `futures::wait_timeout(fs, d, when);` (which futures did not finish in time is lost):
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// use threadkit::futures::{ReturnWhen, TaskFuture, wait_timeout};
+/// let f = TaskFuture::<u8>::new();
+/// wait_timeout([&f], std::time::Duration::ZERO, ReturnWhen::AllCompleted);
 /// ```
 #[cfg(doctest)]
 struct MustUseChecks;
