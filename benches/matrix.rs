@@ -350,17 +350,24 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 /// Picks an item count so that the slowest implementation of the cell runs for about
-/// `target`, from one short run of each.
+/// `target`: one short run of each, then one of about a tenth of the target (a short probe
+/// is mostly thread start-up, and would make the cell's runs far shorter than `target`, so
+/// short that one stall of the machine decides a round).
 fn calibrate(cell: &Cell, imps: &[&str], target: Duration) -> u64 {
     const PROBE: u64 = 2_000;
-    let slowest = imps
-        .iter()
-        .map(|imp| sample(imp, PROBE, cell).wall)
-        .max()
-        .unwrap_or(Duration::from_millis(1))
-        .max(Duration::from_micros(1));
-    let items = PROBE as f64 * target.as_secs_f64() / slowest.as_secs_f64();
-    (items as u64).clamp(PROBE, 5_000_000)
+    const MAX: u64 = 5_000_000;
+    let slowest = |n: u64| {
+        imps.iter()
+            .map(|imp| sample(imp, n, cell).wall)
+            .max()
+            .unwrap_or(Duration::from_millis(1))
+            .max(Duration::from_micros(1))
+    };
+    let scale = |n: u64, took: Duration, to: Duration| {
+        ((n as f64 * to.as_secs_f64() / took.as_secs_f64()) as u64).clamp(PROBE, MAX)
+    };
+    let second = scale(PROBE, slowest(PROBE), target / 10);
+    scale(second, slowest(second), target)
 }
 
 /// The measured result of one cell.
