@@ -24,7 +24,6 @@
 mod collector;
 mod error;
 mod future;
-mod map;
 mod pool;
 mod scope;
 mod traits;
@@ -35,11 +34,10 @@ pub use error::{
     SubmitError, SubmitErrorKind, TaskException,
 };
 pub use future::{SetRunning, TaskFuture};
-pub use map::Map;
 pub(crate) use pool::at_exit;
 pub use pool::{ExecutorBuilder, ThreadPoolExecutor};
 pub use scope::{Scope, ScopeError};
-pub use traits::Executor;
+pub use traits::{Executor, Map};
 pub use wait::{
     AsCompleted, ReturnWhen, Waited, as_completed, as_completed_timeout, wait, wait_timeout,
 };

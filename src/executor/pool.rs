@@ -21,8 +21,8 @@ use crossbeam_utils::CachePadded;
 
 use super::error::{BuildError, ShutdownError, SubmitError, SubmitErrorKind, TaskException};
 use super::future::{INLINE_WORDS, Shared, TaskFuture, panic_report, run_task};
-use super::map::Map;
 use super::traits::Executor;
+use super::traits::Map;
 use crate::queue::{SimpleQueue, TryGetError};
 use crate::sync::wait::{self, Blocked, ObjectId, ObjectKind, Waiting};
 use crate::{Lock, Mutex, Thread, WaitKind};

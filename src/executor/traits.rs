@@ -1,10 +1,17 @@
-//! [`Executor`]: the seam between the code that submits work and what runs it.
+//! [`Executor`]: the seam between the code that submits work and what runs it, and [`Map`],
+//! the iterator of its `map(f, items)` (results in input order, with an optional bounded
+//! look-ahead and an overall timeout): the trait's provided methods return it, and it
+//! submits through the trait, so the two live in one file.
 
+use std::collections::VecDeque;
+use std::fmt;
+use std::iter::Fuse;
 use std::panic::Location;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use super::error::{ShutdownError, SubmitError};
+use super::error::{FutureError, ShutdownError, SubmitError, TaskException};
 use super::future::TaskFuture;
-use super::map::Map;
 
 /// What runs submitted closures: Python's `concurrent.futures.Executor`.
 ///
@@ -123,5 +130,180 @@ pub trait Executor {
             Some(buffersize.max(1)),
             Location::caller(),
         )
+    }
+}
+
+/// The iterator returned by [`ThreadPoolExecutor::map`](super::ThreadPoolExecutor::map) and
+/// [`Executor::map`]: each item's result (or why there is none), in input order.
+///
+/// Dropping it cancels the tasks it submitted that have not started. After a timeout or a
+/// refused submission it yields that error once, cancels what it queued, and ends.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let pool = threadkit::ThreadPoolExecutor::new(2)?;
+/// let lens: Vec<usize> = pool
+///     .map(|s: &'static str| s.len(), ["a", "bb", "ccc"])
+///     .timeout(Duration::from_secs(60))
+///     .collect::<Result<_, _>>()?;
+/// assert_eq!(lens, [1, 2, 3]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use = "dropping the iterator cancels the tasks that have not started"]
+pub struct Map<'a, E: ?Sized, I: Iterator, F, T> {
+    executor: &'a E,
+    items: Fuse<I>,
+    f: Arc<F>,
+    queued: VecDeque<TaskFuture<T>>,
+    buffersize: Option<usize>,
+    started: Instant,
+    timeout: Option<Duration>,
+    /// A submission refused: yielded after the queued results.
+    refused: Option<String>,
+    location: &'static Location<'static>,
+    ended: bool,
+}
+
+impl<'a, E, I, F, T> Map<'a, E, I, F, T>
+where
+    E: Executor + ?Sized,
+    I: Iterator,
+    I::Item: Send + 'static,
+    F: Fn(I::Item) -> T + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    pub(crate) fn new(
+        executor: &'a E,
+        f: F,
+        items: I,
+        buffersize: Option<usize>,
+        location: &'static Location<'static>,
+    ) -> Self {
+        let mut map = Map {
+            executor,
+            items: items.fuse(),
+            f: Arc::new(f),
+            queued: VecDeque::new(),
+            buffersize,
+            started: Instant::now(),
+            timeout: None,
+            refused: None,
+            location,
+            ended: false,
+        };
+        while buffersize.is_none_or(|n| map.queued.len() < n) && map.submit_next() {}
+        map
+    }
+
+    /// Gives up once `timeout` has passed since the `map` call (Python's `timeout=`): the
+    /// result being waited for is then a [`FutureError::Timeout`], and the rest are cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::futures::FutureError;
+    ///
+    /// let pool = threadkit::ThreadPoolExecutor::new(1)?;
+    /// let gate = std::sync::Arc::new(threadkit::Event::new());
+    /// let g = gate.clone();
+    /// let mut it = pool.map(move |_: u8| g.wait(), [1]).timeout(Duration::from_millis(10));
+    /// assert!(matches!(it.next(), Some(Err(FutureError::Timeout { .. }))));
+    /// assert!(it.next().is_none());
+    /// gate.set();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Submits the next item; false when there is none or the executor refused it.
+    fn submit_next(&mut self) -> bool {
+        if self.refused.is_some() {
+            return false;
+        }
+        let Some(item) = self.items.next() else {
+            return false;
+        };
+        let f = self.f.clone();
+        match self.executor.submit(move || f(item)) {
+            Ok(fut) => {
+                self.queued.push_back(fut);
+                true
+            }
+            Err(e) => {
+                self.refused = Some(e.to_string());
+                false
+            }
+        }
+    }
+
+    fn cancel_rest(&mut self) {
+        self.ended = true;
+        for f in self.queued.drain(..) {
+            f.cancel();
+        }
+    }
+}
+
+impl<E, I, F, T> Iterator for Map<'_, E, I, F, T>
+where
+    E: Executor + ?Sized,
+    I: Iterator,
+    I::Item: Send + 'static,
+    F: Fn(I::Item) -> T + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    type Item = Result<T, FutureError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.ended {
+            return None;
+        }
+        let Some(fut) = self.queued.pop_front() else {
+            self.ended = true;
+            return self.refused.take().map(|reason| {
+                Err(FutureError::Failed(TaskException::custom(format!(
+                    "map: an item was not submitted: {reason}"
+                ))))
+            });
+        };
+        if self.buffersize.is_some() {
+            self.submit_next();
+        }
+        let deadline = self.timeout.and_then(|t| self.started.checked_add(t));
+        let timeout = self.timeout.unwrap_or(Duration::MAX);
+        match fut.into_result_until(deadline, timeout, self.location) {
+            Ok(v) => Some(Ok(v)),
+            Err((e, back)) => {
+                if let Some(f) = back {
+                    f.cancel();
+                    self.cancel_rest();
+                }
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl<E: ?Sized, I: Iterator, F, T> Drop for Map<'_, E, I, F, T> {
+    fn drop(&mut self) {
+        for f in self.queued.drain(..) {
+            f.cancel();
+        }
+    }
+}
+
+impl<E: ?Sized, I: Iterator, F, T> fmt::Debug for Map<'_, E, I, F, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Map")
+            .field("queued", &self.queued.len())
+            .field("buffersize", &self.buffersize)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
     }
 }
