@@ -592,14 +592,21 @@ impl WaitDump {
     /// let t = Thread::new(|| GO.wait());
     /// t.start()?;
     /// let ident = t.ident().unwrap();
+    /// // The backtrace is taken just after the wait is recorded: a dump may see the wait a
+    /// // moment before its backtrace.
+    /// let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     /// let wait = loop {
-    ///     if let Some(w) = observe::dump().thread(ident).and_then(|t| t.wait().cloned()) { break w; }
+    ///     let w = observe::dump().thread(ident).and_then(|t| t.wait().cloned());
+    ///     let seen = w.as_ref().is_some_and(|w| w.backtrace().is_some());
+    ///     if seen || std::time::Instant::now() > deadline {
+    ///         break w;
+    ///     }
     ///     std::thread::yield_now();
     /// };
     /// observe::backtrace::set_wait_backtraces(false);
-    /// assert!(wait.backtrace().is_some());
-    /// GO.set();
+    /// GO.set(); // before asserting: a failed assert must not leave the thread waiting
     /// t.join()?;
+    /// assert!(wait.is_some_and(|w| w.backtrace().is_some()));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn backtrace(&self) -> Option<&std::backtrace::Backtrace> {
