@@ -68,10 +68,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }),
         );
     }
-    producer.start()?;
+    // The workers start first and wait on the empty queue (each wait lands on the page);
+    // the producer starts once one of them is seen waiting.
     for w in &workers {
         w.start()?;
     }
+    while workers.iter().all(|w| w.waiting().is_none()) {
+        std::thread::yield_now();
+    }
+    producer.start()?;
     producer.join()?;
     for w in &workers {
         w.join()?;
