@@ -233,6 +233,75 @@ fn inherited_daemon() -> bool {
     registry::with_current(|inner| inner.daemon.load(Ordering::Acquire)).unwrap_or(true)
 }
 
+/// The ways to make a [`Thread`]: each goes through a [`Builder`].
+impl Thread {
+    /// A new, unstarted thread that will call `f`, with a default name and the daemon flag
+    /// of the creating thread. Same as `Thread::builder().target(f)`. The default name is
+    /// Python's (3.10+): `Thread-N (f)` when `f` is a named function, `Thread-N` for a
+    /// closure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn process_data() {}
+    /// let t = threadkit::Thread::new(process_data);
+    /// let n: u64 = t.name()
+    ///     .strip_prefix("Thread-").unwrap()
+    ///     .strip_suffix(" (process_data)").unwrap()
+    ///     .parse()?;
+    /// let c = threadkit::Thread::new(|| {});
+    /// assert_eq!(c.name(), format!("Thread-{}", n + 1));
+    /// t.start()?;
+    /// t.join()?;
+    ///
+    /// let t = threadkit::Thread::new(|| {});
+    /// assert!(t.name().starts_with("Thread-"));
+    /// t.start()?;
+    /// t.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use = "a Thread does nothing until `start` is called"]
+    pub fn new<F>(f: F) -> Thread
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        Builder::new().target(f)
+    }
+
+    /// A [`Builder`] to set the name, daemon flag and stack size before choosing the body.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = threadkit::Thread::builder().name("io").daemon(true).target(|| {});
+    /// assert_eq!(t.name(), "io");
+    /// assert!(t.is_daemon());
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// A new, unstarted thread whose body is `body.run()`. Same as
+    /// `Thread::builder().run(body)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// struct Hello;
+    /// impl threadkit::Run for Hello {
+    ///     fn run(&mut self) {}
+    /// }
+    /// let t = threadkit::Thread::from_run(Hello);
+    /// t.start()?;
+    /// t.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use = "a Thread does nothing until `start` is called"]
+    pub fn from_run<R: Run>(body: R) -> Thread {
+        Builder::new().run(body)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::function_name;

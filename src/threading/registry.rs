@@ -514,3 +514,26 @@ pub fn get_native_id() -> u64 {
 pub(crate) fn peek_current() -> *const Inner {
     CURRENT.with(Cell::get)
 }
+
+/// What the registry does for an entry and a handle.
+impl Inner {
+    /// Marks the thread finished: out of the table, joiners woken.
+    pub(crate) fn finish(&self) {
+        remove(self);
+        self.state
+            .store(super::thread::state::FINISHED, Ordering::Release);
+        // Not under loom: there a thread's entry is finished from loom's thread-local
+        // teardown, where the modelled parking lot may no longer be reached (loom panics),
+        // and no model joins through the registry (loom threads are joined by their handles),
+        // so nobody could be parked on this key.
+        #[cfg(not(loom))]
+        wake_joiners(self.state_key());
+    }
+}
+
+impl Thread {
+    /// True when this handle is the calling thread.
+    pub(crate) fn is_current(&self) -> bool {
+        std::ptr::eq(current_ptr(), Arc::as_ptr(&self.inner))
+    }
+}

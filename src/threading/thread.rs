@@ -6,16 +6,14 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
-use super::builder::Builder;
 use super::error::{SetDaemonError, ThreadPanic};
 use super::record::{WaitInfo, WaitSlot};
-use super::registry;
 use crate::sys;
 
 /// What kind of thread an entry describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
-    /// Made by [`Thread::new`], a [`Builder`] or [`Thread::from_run`].
+    /// Made by [`Thread::new`], a [`Builder`](crate::Builder) or [`Thread::from_run`].
     Started,
     /// Made by `thread::start_new_thread`: never joined, never waited for at exit.
     LowLevel,
@@ -128,18 +126,6 @@ impl Inner {
     pub(crate) fn state_key(&self) -> usize {
         std::ptr::from_ref(&self.state).addr()
     }
-
-    /// Marks the thread finished: out of the table, joiners woken.
-    pub(crate) fn finish(&self) {
-        registry::remove(self);
-        self.state.store(state::FINISHED, Ordering::Release);
-        // Not under loom: there a thread's entry is finished from loom's thread-local
-        // teardown, where the modelled parking lot may no longer be reached (loom panics),
-        // and no model joins through the registry (loom threads are joined by their handles),
-        // so nobody could be parked on this key.
-        #[cfg(not(loom))]
-        registry::wake_joiners(self.state_key());
-    }
 }
 
 /// A thread, as Python's `threading.Thread`: a cheap, cloneable handle to one thread's entry.
@@ -218,73 +204,6 @@ impl Thread {
     pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
         Thread { inner }
     }
-
-    /// A new, unstarted thread that will call `f`, with a default name and the daemon flag
-    /// of the creating thread. Same as `Thread::builder().target(f)`. The default name is
-    /// Python's (3.10+): `Thread-N (f)` when `f` is a named function, `Thread-N` for a
-    /// closure.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// fn process_data() {}
-    /// let t = threadkit::Thread::new(process_data);
-    /// let n: u64 = t.name()
-    ///     .strip_prefix("Thread-").unwrap()
-    ///     .strip_suffix(" (process_data)").unwrap()
-    ///     .parse()?;
-    /// let c = threadkit::Thread::new(|| {});
-    /// assert_eq!(c.name(), format!("Thread-{}", n + 1));
-    /// t.start()?;
-    /// t.join()?;
-    ///
-    /// let t = threadkit::Thread::new(|| {});
-    /// assert!(t.name().starts_with("Thread-"));
-    /// t.start()?;
-    /// t.join()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use = "a Thread does nothing until `start` is called"]
-    pub fn new<F>(f: F) -> Thread
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        Builder::new().target(f)
-    }
-
-    /// A [`Builder`] to set the name, daemon flag and stack size before choosing the body.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let t = threadkit::Thread::builder().name("io").daemon(true).target(|| {});
-    /// assert_eq!(t.name(), "io");
-    /// assert!(t.is_daemon());
-    /// ```
-    pub fn builder() -> Builder {
-        Builder::new()
-    }
-
-    /// A new, unstarted thread whose body is `body.run()`. Same as
-    /// `Thread::builder().run(body)`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// struct Hello;
-    /// impl threadkit::Run for Hello {
-    ///     fn run(&mut self) {}
-    /// }
-    /// let t = threadkit::Thread::from_run(Hello);
-    /// t.start()?;
-    /// t.join()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use = "a Thread does nothing until `start` is called"]
-    pub fn from_run<R: Run>(body: R) -> Thread {
-        Builder::new().run(body)
-    }
-
     /// The thread's name.
     ///
     /// # Examples
@@ -437,11 +356,6 @@ impl Thread {
     /// ```
     pub fn waiting(&self) -> Option<WaitInfo> {
         self.inner.wait_record().map(WaitInfo::from_record)
-    }
-
-    /// True when this handle is the calling thread.
-    pub(crate) fn is_current(&self) -> bool {
-        std::ptr::eq(registry::current_ptr(), Arc::as_ptr(&self.inner))
     }
 }
 
