@@ -417,8 +417,10 @@ impl<T> Shared<T> {
         if !pending() {
             return true;
         }
-        self.parked.store(true, Ordering::SeqCst);
-        wait::wait_while(self.key(), self.blocked(location), deadline, pending)
+        // `parked` is set only by a thread about to sleep: a waiter that is still spinning
+        // costs the completer no wake-up call.
+        let mark = || self.parked.store(true, Ordering::SeqCst);
+        wait::wait_while_marking(self.key(), self.blocked(location), deadline, pending, mark)
     }
 
     /// The wait record of a thread waiting for this future: the worker running it, if any.

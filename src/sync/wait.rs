@@ -415,8 +415,27 @@ pub(crate) fn wait_while(
     deadline: Option<Instant>,
     cond: impl Fn() -> bool,
 ) -> bool {
+    wait_while_marking(key, on, deadline, cond, || {})
+}
+
+/// [`wait_while`], calling `mark` just before each park, under the parking lot's queue lock
+/// and before `cond` is checked there a last time: a waker that changes what `cond` reads
+/// and then looks at what `mark` wrote (both `SeqCst`) either sees the mark, and wakes the
+/// queued waiter, or its change is seen by that last check. So a waker can skip the wake-up
+/// call while nobody has got as far as parking (a spinning waiter needs none).
+pub(crate) fn wait_while_marking(
+    key: usize,
+    on: Blocked,
+    deadline: Option<Instant>,
+    cond: impl Fn() -> bool,
+    mark: impl Fn(),
+) -> bool {
     let mut spin = SpinWait::new();
     let mut waiting: Option<Waiting> = None;
+    let validate = || {
+        mark();
+        cond()
+    };
     loop {
         if !cond() {
             return true;
@@ -427,7 +446,7 @@ pub(crate) fn wait_while(
         if !spin.spin() {
             waiting
                 .get_or_insert_with(|| Waiting::begin(on.timed_by(deadline)))
-                .park(key, deadline, &cond, |_, _| {});
+                .park(key, deadline, validate, |_, _| {});
         }
     }
 }
