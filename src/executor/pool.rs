@@ -580,10 +580,14 @@ impl Pool {
     /// queue is shut down and empty, `None` if it stayed empty.
     fn poll_queue(&self, polls: u32) -> Option<Option<Work>> {
         for round in 0..polls {
-            match self.queue.try_get() {
-                Ok(job) => return Some(Some(job)),
-                Err(TryGetError::Empty { .. }) => {}
-                Err(_) => return Some(None),
+            // The count first, without a lock: an empty look must not take the queue's locks,
+            // which a submit needs (and a queue shut down meanwhile shows in `closed`).
+            if self.queue.qsize() != 0 || self.closed.load(Ordering::Relaxed) {
+                match self.queue.try_get() {
+                    Ok(job) => return Some(Some(job)),
+                    Err(TryGetError::Empty { .. }) => {}
+                    Err(_) => return Some(None),
+                }
             }
             if round + 1 == polls {
                 break;
