@@ -409,9 +409,10 @@ impl<T: Ord> Head for Prio<T> {
 /// the putter, as in Python, where `put` raises: the item is not queued (the unwind drops
 /// it), not counted as a task, and the queue goes on as before. An `Ord` that panics only
 /// for some pairs of items panics in the put or get that compares them (in an unbounded
-/// queue, or one bounded above 256 items, consumers file items in, and a put only when it
-/// finds 1 024 items waiting to be filed); the locks are released and every item stays queued and counted, though the queue's
-/// order may then be off.
+/// queue, or one bounded above 256 items, consumers file items in, and a put only when the
+/// queue holds more than 8 MiB of items and it finds 1 024 waiting to be filed); the locks
+/// are released and every item stays queued and counted, though the queue's order may then
+/// be off.
 ///
 /// ```
 /// use std::panic::{AssertUnwindSafe, catch_unwind};
