@@ -9,13 +9,16 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::dump::{HeldDump, WaitDump, held, snapshot_entries, wait_dump};
+use super::dump::{HeldDump, WaitDump, held, snapshot_entries, with_backtrace};
 use super::graph::{ThreadState, WaitForGraph, WaitNode, all_blocked};
 use crate::threading::thread::Inner;
 
 /// One deadlock: a wait-for cycle, or every non-daemon thread blocked with nobody left to
 /// wake it. Returned by [`deadlocks`]; prints as a report naming each thread, the object it
-/// waits on, where it waits and, where held-lock tracking knew it, where the owner took it.
+/// waits on, where it waits and, where held-lock tracking knew it, where the owner took it,
+/// and, while wait backtraces are on ([`set_wait_backtraces`](super::backtrace::set_wait_backtraces)),
+/// each wait's backtrace, as dumps show it. With the `serde` feature it also serialises to
+/// JSON ([`Deadlock::to_json`]).
 ///
 /// # Examples
 ///
@@ -36,8 +39,9 @@ pub enum Deadlock {
     AllBlocked(Vec<Step>),
 }
 
-/// One thread of a [`Deadlock`]: who it is, what it waits on and where, and where its wait's
-/// owner took the object (when held-lock tracking was on).
+/// One thread of a [`Deadlock`]: who it is, what it waits on and where (with the wait's
+/// backtrace, [`WaitDump::backtrace`], when one was captured), and where its wait's owner took
+/// the object (when held-lock tracking was on).
 ///
 /// # Examples
 ///
@@ -64,6 +68,74 @@ impl Deadlock {
         match self {
             Deadlock::Cycle(s) | Deadlock::AllBlocked(s) => s,
         }
+    }
+
+    /// The report as JSON: `{"kind": "cycle" or "all_blocked", "threads": [{"name", "ident",
+    /// "wait": {...}, "owner_took": {"file", "line", "column"} or null}]}`, each `"wait"` as
+    /// in [`Dump::to_json`](super::Dump::to_json) (its `"backtrace"` included).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use threadkit::{Barrier, Lock, Thread, observe};
+    ///
+    /// let (a, b) = (Arc::new(Lock::named("json-a")), Arc::new(Lock::named("json-b")));
+    /// let both = Arc::new(Barrier::new(2)?);
+    /// for (first, second) in [(a.clone(), b.clone()), (b.clone(), a.clone())] {
+    ///     let both = both.clone();
+    ///     // Daemons: they stay blocked on each other until the program exits.
+    ///     Thread::builder().daemon(true).spawn(move || {
+    ///         let _f = first.guard();
+    ///         let _ = both.wait();
+    ///         let _s = second.guard();
+    ///     })?;
+    /// }
+    /// let report = loop {
+    ///     if let Some(d) = observe::deadlocks().pop() { break d; }
+    ///     std::thread::sleep(std::time::Duration::from_millis(1));
+    /// };
+    /// let v: serde_json::Value = serde_json::from_str(&report.to_json())?;
+    /// assert_eq!(v["kind"], "cycle");
+    /// let threads = v["threads"].as_array().unwrap();
+    /// assert_eq!(threads.len(), 2);
+    /// assert!(threads.iter().all(|t| t["wait"]["object"]["name"].as_str().unwrap().starts_with("json-")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "serde")]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.to_value()).unwrap_or_default()
+    }
+
+    #[cfg(feature = "serde")]
+    fn to_value(&self) -> serde_json::Value {
+        use serde_json::json;
+        let kind = match self {
+            Deadlock::Cycle(_) => "cycle",
+            Deadlock::AllBlocked(_) => "all_blocked",
+        };
+        let threads: Vec<_> = self
+            .steps()
+            .iter()
+            .map(|s| {
+                json!({
+                    "name": s.thread,
+                    "ident": s.ident,
+                    "wait": s.wait.to_value(),
+                    "owner_took": s.owner_took.map(|l| {
+                        json!({"file": l.file(), "line": l.line(), "column": l.column()})
+                    }),
+                })
+            })
+            .collect();
+        json!({"kind": kind, "threads": threads})
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Deadlock {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(s)
     }
 }
 
@@ -133,6 +205,9 @@ impl fmt::Display for Step {
                 write!(f, ", taken at {took}")?;
             }
         }
+        if let Some(trace) = &w.backtrace {
+            super::dump::write_backtrace(f, trace, "    ")?;
+        }
         Ok(())
     }
 }
@@ -182,7 +257,7 @@ fn read(entries: &[Arc<Inner>]) -> Snapshot {
             let seen = Seen {
                 name: names.get(&ident).cloned().unwrap_or_default(),
                 daemon: e.daemon.load(Ordering::Relaxed),
-                wait: e.wait_record().map(|r| wait_dump(&r, &names, now)),
+                wait: e.wait_record().map(|r| with_backtrace(e, &r, &names, now)),
                 holds: held(e).0,
             };
             (ident, seen)
