@@ -38,6 +38,7 @@ pub use future::{SetRunning, TaskFuture};
 pub use map::Map;
 pub(crate) use pool::at_exit;
 pub use pool::{ExecutorBuilder, ThreadPoolExecutor};
+pub(crate) use pool::{PoolView, live_pools};
 pub use scope::{Scope, ScopeError};
 pub use traits::Executor;
 pub use wait::{

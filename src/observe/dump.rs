@@ -116,6 +116,8 @@ pub struct WaitDump {
     pub(crate) waited: Duration,
     pub(crate) timed: bool,
     pub(crate) backtrace: Option<Arc<std::backtrace::Backtrace>>,
+    /// For a wait on a pool's future: the pool's id (`executor::pool::pool_id`), else 0.
+    pub(crate) pool: usize,
 }
 
 /// A lock a thread in a [`Dump`] holds (listed while held-lock tracking is on, see
@@ -233,6 +235,7 @@ pub(crate) fn wait_dump(r: &WaitRecord, names: &HashMap<u64, String>, now: Insta
         waited: now.saturating_duration_since(r.since),
         timed: r.timed,
         backtrace: None,
+        pool: r.pool,
     }
 }
 

@@ -453,6 +453,10 @@ pub(crate) struct Blocked {
     /// of a requeued waiter's record gets the holder's depth too; null for a plain lock (and
     /// without a requeue target).
     pub(crate) requeue_count: *const crate::primitive::AtomicUsize,
+    /// A wait for a future of a thread pool: the pool's id (`executor::pool::pool_id`), 0
+    /// otherwise. While the future is queued it has no owner; a deadlock search looks the
+    /// pool up to see whether any of its workers can still start it.
+    pub(crate) pool: usize,
     /// Whether the operation has a deadline (it ends on its own): deadlock reports skip it.
     pub(crate) timed: bool,
 }
@@ -472,8 +476,15 @@ impl Blocked {
             location,
             requeue: None,
             requeue_count: std::ptr::null(),
+            pool: 0,
             timed: false,
         }
+    }
+
+    /// This wait, for a task of the pool `pool` (its id; 0 for none).
+    #[inline]
+    pub(crate) fn of_pool(self, pool: usize) -> Self {
+        Blocked { pool, ..self }
     }
 
     /// This wait, timed if `deadline` is some.
@@ -508,6 +519,8 @@ pub(crate) struct WaitRecord {
     pub(crate) since_raw: u64,
     /// Whether the operation waits with a deadline (so it ends on its own).
     pub(crate) timed: bool,
+    /// The pool whose task is waited for (`Blocked::pool`), 0 when none.
+    pub(crate) pool: usize,
 }
 
 /// The clock origin of [`WaitSlot::since`]: set before the first wait is recorded.
@@ -565,6 +578,8 @@ pub(crate) struct WaitSlot {
     /// The requeue target's name, as `name_ptr` and `name_len` are the object's.
     requeue_name_ptr: AtomicPtr<u8>,
     requeue_name_len: AtomicUsize,
+    /// `Blocked::pool`.
+    pool: AtomicUsize,
     location: AtomicPtr<Location<'static>>,
     /// Nanoseconds from [`EPOCH`] to the start of the wait.
     since: AtomicU64,
@@ -608,6 +623,7 @@ impl WaitSlot {
             requeue_count: AtomicUsize::new(0),
             requeue_name_ptr: AtomicPtr::new(std::ptr::null_mut()),
             requeue_name_len: AtomicUsize::new(0),
+            pool: AtomicUsize::new(0),
             location: AtomicPtr::new(std::ptr::null_mut()),
             since: AtomicU64::new(0),
             timed: AtomicBool::new(false),
@@ -685,6 +701,7 @@ impl WaitSlot {
             .store(requeue_name_ptr, Ordering::Relaxed);
         self.requeue_name_len
             .store(requeue_name_len, Ordering::Relaxed);
+        self.pool.store(on.pool, Ordering::Relaxed);
         self.requeued.store(false, Ordering::Relaxed);
         self.location.store(
             std::ptr::from_ref(on.location).cast_mut(),
@@ -777,6 +794,7 @@ impl WaitSlot {
             let requeue_count = self.requeue_count.load(Ordering::Relaxed);
             let requeue_name_ptr = self.requeue_name_ptr.load(Ordering::Relaxed);
             let requeue_name_len = self.requeue_name_len.load(Ordering::Relaxed);
+            let pool = self.pool.load(Ordering::Relaxed);
             let location = self.location.load(Ordering::Relaxed);
             let since = self.since.load(Ordering::Relaxed);
             let timed = self.timed.load(Ordering::Relaxed);
@@ -836,6 +854,7 @@ impl WaitSlot {
                 since: epoch + Duration::from_nanos(since),
                 since_raw: since,
                 timed,
+                pool,
             });
         }
         None
