@@ -420,7 +420,10 @@ fn same(a: &WaitDump, b: &WaitDump) -> bool {
 
 /// Finds the deadlocks of the program as it is now: every wait-for cycle (thread -> object
 /// -> owner thread -> ...) through `Lock`, `RLock`, `Mutex`, `ReentrantMutex`, `RwLock`
-/// writers, joins and futures (their running worker), each once; and, if there is no cycle,
+/// writers, joins and futures (their running worker), each once; every thread pool whose
+/// queued tasks can never start, because each of its workers (as many as it may start) is
+/// blocked for good while a thread waits on such a task ([`Deadlock::PoolStarved`]: a task
+/// that waits for a task queued behind it in its own full pool); and, if there is neither,
 /// Go's global case: every non-daemon thread blocked with no timeout, none of them on a
 /// thread that still runs.
 ///
