@@ -425,38 +425,207 @@ fn a_one_worker_pool_whose_task_waits_for_a_task_queued_behind_it_is_reported() 
     let src = include_str!("../examples/deadlock.rs");
     let line = |marker: &str| src.lines().position(|l| l.contains(marker)).unwrap() + 1;
     let lines: Vec<&str> = err.lines().collect();
+    // Found as the pool's own deadlock (the worker waits for a task queued behind it), not
+    // only as "every thread is blocked"; main, which waits for the worker's own task, is not
+    // one of its steps.
     assert_eq!(
-        lines[0], "threadkit: deadlock: all 2 non-daemon threads are blocked with no timeout",
+        lines[0],
+        "threadkit: deadlock: pool \"solo\" can start no queued task: all 1 of its workers are \
+         blocked for good",
         "{err}"
     );
     assert!(
-        lines[1].starts_with("  thread \"MainThread\" waits for Future at 0x"),
+        lines[1].starts_with("  thread \"solo_0\" waits for Future at 0x"),
         "{err}"
     );
     assert!(
         lines[1].contains(&format!(
             " (future) at examples/deadlock.rs:{}:",
-            line("main waits for outer")
-        )),
-        "{err}"
-    );
-    assert!(
-        lines[2].starts_with("    run by \"solo_0\" (ident "),
-        "{err}"
-    );
-    assert!(
-        lines[3].starts_with("  thread \"solo_0\" waits for Future at 0x"),
-        "{err}"
-    );
-    assert!(
-        lines[3].contains(&format!(
-            " (future) at examples/deadlock.rs:{}:",
             line("the worker waits for inner")
         )),
         "{err}"
     );
-    assert!(
-        lines[4].starts_with("threadkit thread dump: 3 threads"),
+    assert_eq!(
+        lines[2], "    queued in pool \"solo\", not started",
         "{err}"
     );
+    assert!(
+        lines[3].starts_with("threadkit thread dump: 3 threads"),
+        "{err}"
+    );
+}
+
+/// A pool of one worker whose task waits for a task queued behind it, named `prefix`; the
+/// line of that wait is stored in `line`. The outer task's future answers whether the inner
+/// task's result came (false once the inner task is cancelled).
+fn one_worker_waiting_behind_itself(
+    prefix: &str,
+    line: &'static AtomicU32,
+    timeout: Option<Duration>,
+) -> (
+    Arc<threadkit::ThreadPoolExecutor>,
+    threadkit::TaskFuture<bool>,
+) {
+    let pool = Arc::new(
+        threadkit::ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .thread_name_prefix(prefix)
+            .build()
+            .unwrap(),
+    );
+    let p = pool.clone();
+    let outer = pool
+        .submit(move || {
+            let inner = p.submit(|| 42).unwrap();
+            line.store(line!() + 2, Ordering::Relaxed);
+            match timeout {
+                None => inner.result().is_ok(),
+                Some(t) => inner.result_timeout(t).is_ok(),
+            }
+        })
+        .unwrap();
+    (pool, outer)
+}
+
+/// Polls `deadlocks()` until a pool-starvation report names pool `name`.
+fn starved(name: &str) -> Deadlock {
+    let start = Instant::now();
+    loop {
+        if let Some(d) = observe::deadlocks()
+            .into_iter()
+            .find(|d| d.pool() == Some(name))
+        {
+            return d;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "pool {name} never reported"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn a_worker_waiting_for_a_task_queued_behind_it_is_reported_while_main_runs() {
+    static LINE: AtomicU32 = AtomicU32::new(0);
+    let (pool, outer) = one_worker_waiting_behind_itself("starved", &LINE, None);
+    // This thread keeps running (it polls): only the pool is stuck.
+    let d = starved("starved");
+    let Deadlock::PoolStarved {
+        pool: name,
+        workers,
+        steps,
+        ..
+    } = &d
+    else {
+        panic!("{d}")
+    };
+    assert_eq!((name.as_str(), *workers), ("starved", 1));
+    assert_eq!(steps.len(), 1, "{d}");
+    let s = &steps[0];
+    assert_eq!(s.thread(), "starved_0");
+    assert_eq!(s.wait().kind(), WaitKind::Future);
+    assert_eq!(s.wait().object().kind(), threadkit::ObjectKind::Future);
+    assert_eq!(s.wait().owner_ident(), None, "queued: nobody runs it");
+    assert_eq!(s.wait().location().line(), LINE.load(Ordering::Relaxed));
+    assert_eq!(s.queued_in(), Some("starved"));
+    let text = d.to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "deadlock: pool \"starved\" can start no queued task: all 1 of its workers are blocked \
+         for good",
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("  thread \"starved_0\" waits for Future at 0x")
+            && lines[1].ends_with(&format!(
+                " (future) at {}:{}:{}",
+                file!(),
+                LINE.load(Ordering::Relaxed),
+                s.wait().location().column()
+            )),
+        "{text}"
+    );
+    assert_eq!(
+        lines[2], "    queued in pool \"starved\", not started",
+        "{text}"
+    );
+    assert_eq!(lines.len(), 3, "{text}");
+    // The way out: cancelling the queued task ends the worker's wait.
+    pool.shutdown(true, true).unwrap();
+    assert_eq!(outer.result().ok(), Some(&false));
+    assert!(
+        !observe::deadlocks()
+            .iter()
+            .any(|d| d.pool() == Some("starved"))
+    );
+}
+
+/// Waits until the thread named `name` (found by a dump) shows a wait satisfying `pred`.
+fn blocked(name: &str, pred: impl Fn(&threadkit::observe::WaitDump) -> bool) {
+    common::dump_until(name, |d| {
+        d.threads()
+            .iter()
+            .any(|t| t.name() == name && t.wait().is_some_and(&pred))
+    });
+}
+
+/// No report names pool `name`, over a few searches (each reads every record twice).
+fn never_starved(name: &str) {
+    for _ in 0..20 {
+        let found = observe::deadlocks();
+        assert!(
+            !found
+                .iter()
+                .any(|d| d.pool() == Some(name)
+                    || d.steps().iter().any(|s| s.queued_in() == Some(name))),
+            "{found:?}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn a_worker_waiting_with_a_timeout_for_a_task_queued_behind_it_is_not_reported() {
+    static LINE: AtomicU32 = AtomicU32::new(0);
+    let (pool, outer) =
+        one_worker_waiting_behind_itself("patient-pool", &LINE, Some(Duration::from_secs(600)));
+    blocked("patient-pool_0", |w| {
+        w.kind() == WaitKind::Future && w.timed()
+    });
+    never_starved("patient-pool");
+    pool.shutdown(true, true).unwrap();
+    assert_eq!(outer.result().ok(), Some(&false));
+}
+
+#[test]
+fn a_queued_task_behind_a_worker_that_a_running_thread_can_wake_is_not_reported() {
+    // The only worker waits on an event (which this thread, running, may set); another
+    // thread waits for a task queued behind it. Nothing is stuck for good.
+    let go = Arc::new(threadkit::Event::named("go"));
+    let pool = Arc::new(
+        threadkit::ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .thread_name_prefix("gated")
+            .build()
+            .unwrap(),
+    );
+    let g = go.clone();
+    let first = pool.submit(move || g.wait()).unwrap();
+    let queued = Arc::new(pool.submit(|| 7).unwrap());
+    let q = queued.clone();
+    let waiter = Thread::builder()
+        .name("gated-waiter")
+        .spawn(move || *q.result().unwrap())
+        .unwrap();
+    blocked("gated_0", |w| w.kind() == WaitKind::Event);
+    blocked("gated-waiter", |w| {
+        w.kind() == WaitKind::Future && w.owner_ident().is_none()
+    });
+    never_starved("gated");
+    go.set();
+    assert_eq!(waiter.join().unwrap(), 7);
+    first.result().unwrap();
+    pool.shutdown(true, false).unwrap();
 }

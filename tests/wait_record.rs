@@ -230,6 +230,53 @@ fn a_notified_condition_waiter_reads_as_waiting_for_the_lock_and_its_holder() {
 }
 
 #[test]
+fn a_notified_waiter_of_a_condition_over_an_rlock_shows_its_holders_depth() {
+    let cond = Arc::new(Condition::with_lock(Arc::new(RLock::named("depth-r"))));
+    let c = cond.clone();
+    let w = started(move || {
+        let _g = c.guard();
+        c.wait().unwrap();
+    });
+    let before = until(&w, "a condition wait", |i| i.kind() == WaitKind::Condition);
+    assert_eq!(before.object(), cond.id());
+    assert_eq!(before.owner_depth(), None, "a condition has no holder");
+    let ident = w.ident().unwrap();
+    {
+        // Held twice while the waiter is moved onto the lock's queue: it waits for the RLock,
+        // whose holder (this thread) has it at depth 2.
+        let (_a, _b) = (cond.guard(), cond.guard());
+        assert_eq!(cond.notify(1).unwrap(), 1);
+        let info = until(&w, "a wait for the rlock", |i| {
+            i.object() == cond.lock().id()
+        });
+        assert_eq!(info.kind(), WaitKind::Condition);
+        assert_eq!(info.owner(), Some(current_thread()));
+        assert_eq!(info.owner_depth(), Some(2));
+        assert_eq!(info.object().name(), Some("depth-r"), "the lock's name too");
+        let dump = threadkit::observe::dump();
+        let wait = dump.thread(ident).unwrap().wait().unwrap();
+        assert_eq!(wait.object(), cond.lock().id());
+        assert_eq!(wait.owner_ident(), current_thread().ident());
+        assert_eq!(wait.owner_depth(), Some(2));
+        let text = wait.to_string();
+        assert!(text.contains(", recursion depth 2"), "{text}");
+        #[cfg(feature = "serde")]
+        {
+            let v: serde_json::Value = serde_json::from_str(&dump.to_json()).unwrap();
+            let t = v["threads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["ident"] == ident)
+                .unwrap();
+            assert_eq!(t["wait"]["object"]["name"], "depth-r", "{t}");
+            assert_eq!(t["wait"]["owner_depth"], 2, "{t}");
+        }
+    }
+    w.join().unwrap();
+}
+
+#[test]
 fn a_wait_keeps_its_start_when_it_moves_on_to_the_lock() {
     // A timed condition wait that runs out while another thread holds the lock: the waiter
     // then waits for the lock, and its record keeps the start of the whole operation.

@@ -431,6 +431,7 @@ impl<T> Shared<T> {
             location,
         )
         .owned_by(Owner::LockWord(std::ptr::from_ref(&self.worker)))
+        .of_pool(self.origin.as_ref().map_or(0, super::pool::pool_id))
     }
 
     /// The outcome, once `FINISHED` was seen.

@@ -36,6 +36,7 @@ pub use error::{
 pub use future::{SetRunning, TaskFuture};
 pub(crate) use pool::at_exit;
 pub use pool::{ExecutorBuilder, ThreadPoolExecutor};
+pub(crate) use pool::{PoolView, live_pools};
 pub use scope::{Scope, ScopeError};
 pub use traits::{Executor, Map};
 pub use wait::{

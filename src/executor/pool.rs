@@ -1241,3 +1241,44 @@ impl Executor for ThreadPoolExecutor {
         ThreadPoolExecutor::shutdown(self, wait, cancel_futures)
     }
 }
+
+/// A live pool as deadlock reports see it (`observe::deadlock`): which futures are its own
+/// (their wait records carry its [`pool_id`]), how many workers it may start, and the idents
+/// of those it started.
+pub(crate) struct PoolView {
+    pub(crate) id: usize,
+    pub(crate) name: Arc<str>,
+    pub(crate) max_workers: usize,
+    pub(crate) workers: Vec<u64>,
+}
+
+/// The id a wait for one of this pool's futures records (`Blocked::of_pool`): the address of
+/// the pool's name, which the pool and each of its futures share (so it stays unique while a
+/// waiter holds such a future).
+pub(crate) fn pool_id(name: &Arc<str>) -> usize {
+    Arc::as_ptr(name).cast::<u8>().addr()
+}
+
+/// Every live pool, for deadlock reports. Never blocks: a pool whose lock is busy (or every
+/// pool, if the list of pools is) is left out.
+pub(crate) fn live_pools() -> Vec<PoolView> {
+    let pools: Vec<Arc<Pool>> = match POOLS.try_lock() {
+        Ok(pools) => pools.iter().filter_map(Weak::upgrade).collect(),
+        Err(std::sync::TryLockError::Poisoned(p)) => {
+            p.into_inner().iter().filter_map(Weak::upgrade).collect()
+        }
+        Err(std::sync::TryLockError::WouldBlock) => return Vec::new(),
+    };
+    pools
+        .iter()
+        .filter_map(|p| {
+            let st = p.state.try_lock()?;
+            Some(PoolView {
+                id: pool_id(&p.name),
+                name: p.name.clone(),
+                max_workers: p.max_workers,
+                workers: st.workers.iter().filter_map(Thread::ident).collect(),
+            })
+        })
+        .collect()
+}

@@ -116,6 +116,8 @@ pub struct WaitDump {
     pub(crate) waited: Duration,
     pub(crate) timed: bool,
     pub(crate) backtrace: Option<Arc<std::backtrace::Backtrace>>,
+    /// For a wait on a pool's future: the pool's id (`executor::pool::pool_id`), else 0.
+    pub(crate) pool: usize,
 }
 
 /// A lock a thread in a [`Dump`] holds (listed while held-lock tracking is on, see
@@ -197,15 +199,28 @@ fn thread_dump(e: &Inner, names: &HashMap<u64, String>, now: Instant) -> ThreadD
         native_id: e.native_id.load(Ordering::Relaxed),
         daemon: e.daemon.load(Ordering::Relaxed),
         main: e.kind == Kind::Main,
-        wait: rec.map(|r| WaitDump {
-            backtrace: super::backtrace::of_wait(&e.wait, r.since_raw),
-            ..wait_dump(&r, names, now)
-        }),
+        wait: rec.map(|r| with_backtrace(e, &r, names, now)),
         holds,
         holds_known,
     }
 }
 
+/// `r`, the record read from thread `e`, as a dump shows it, with the backtrace captured
+/// for that wait (while wait backtraces are on) if one was: what dumps and deadlock reports
+/// show for a blocked thread.
+pub(crate) fn with_backtrace(
+    e: &Inner,
+    r: &WaitRecord,
+    names: &HashMap<u64, String>,
+    now: Instant,
+) -> WaitDump {
+    WaitDump {
+        backtrace: super::backtrace::of_wait(&e.wait, r.since_raw),
+        ..wait_dump(r, names, now)
+    }
+}
+
+/// `r` as a dump shows it, without a backtrace.
 pub(crate) fn wait_dump(r: &WaitRecord, names: &HashMap<u64, String>, now: Instant) -> WaitDump {
     let owner = (r.owner != 0).then_some(r.owner);
     WaitDump {
@@ -220,6 +235,7 @@ pub(crate) fn wait_dump(r: &WaitRecord, names: &HashMap<u64, String>, now: Insta
         waited: now.saturating_duration_since(r.since),
         timed: r.timed,
         backtrace: None,
+        pool: r.pool,
     }
 }
 
@@ -308,32 +324,16 @@ impl Dump {
     #[cfg(feature = "serde")]
     fn to_value(&self) -> serde_json::Value {
         use serde_json::json;
-        let object =
-            |o: ObjectId| json!({"kind": o.kind().as_str(), "name": o.name(), "addr": o.addr()});
         let threads: Vec<_> = self
             .threads
             .iter()
             .map(|t| {
-                let wait = t.wait.as_ref().map(|w| {
-                    json!({
-                        "kind": w.kind.to_string(),
-                        "object": object(w.object),
-                        "owner": w.owner,
-                        "owner_name": w.owner_name,
-                        "owner_depth": w.owner_depth,
-                        "file": w.location.file(),
-                        "line": w.location.line(),
-                        "column": w.location.column(),
-                        "waited_ms": w.waited.as_secs_f64() * 1e3,
-                        "timed": w.timed,
-                        "backtrace": w.backtrace.as_ref().map(|b| b.to_string()),
-                    })
-                });
+                let wait = t.wait.as_ref().map(WaitDump::to_value);
                 let holds: Vec<_> = t
                     .holds
                     .iter()
                     .map(|h| {
-                        json!({"object": object(h.object), "file": h.location.file(),
+                        json!({"object": object_value(h.object), "file": h.location.file(),
                                "line": h.location.line(), "column": h.location.column()})
                     })
                     .collect();
@@ -346,6 +346,32 @@ impl Dump {
             })
             .collect();
         json!({"partial": self.partial, "threads": threads})
+    }
+}
+
+/// An object as the JSON of dumps and deadlock reports shows it: `{"kind", "name", "addr"}`.
+#[cfg(feature = "serde")]
+pub(crate) fn object_value(o: ObjectId) -> serde_json::Value {
+    serde_json::json!({"kind": o.kind().as_str(), "name": o.name(), "addr": o.addr()})
+}
+
+#[cfg(feature = "serde")]
+impl WaitDump {
+    /// The wait as JSON, the same in dumps and deadlock reports (see [`Dump::to_json`]).
+    pub(crate) fn to_value(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kind": self.kind.to_string(),
+            "object": object_value(self.object),
+            "owner": self.owner,
+            "owner_name": self.owner_name,
+            "owner_depth": self.owner_depth,
+            "file": self.location.file(),
+            "line": self.location.line(),
+            "column": self.location.column(),
+            "waited_ms": self.waited.as_secs_f64() * 1e3,
+            "timed": self.timed,
+            "backtrace": self.backtrace.as_ref().map(|b| b.to_string()),
+        })
     }
 }
 
@@ -675,13 +701,24 @@ impl fmt::Display for WaitDump {
             }
         }
         if let Some(trace) = &self.backtrace {
-            f.write_str("\n        backtrace:")?;
-            for line in trace.to_string().lines() {
-                write!(f, "\n          {line}")?;
-            }
+            write_backtrace(f, trace, "        ")?;
         }
         Ok(())
     }
+}
+
+/// A wait's backtrace as dumps and deadlock reports print it: `backtrace:` on a line of its
+/// own, indented by `indent`, then each line of the trace two spaces further in.
+pub(crate) fn write_backtrace(
+    f: &mut fmt::Formatter<'_>,
+    trace: &std::backtrace::Backtrace,
+    indent: &str,
+) -> fmt::Result {
+    write!(f, "\n{indent}backtrace:")?;
+    for line in trace.to_string().lines() {
+        write!(f, "\n{indent}  {line}")?;
+    }
+    Ok(())
 }
 
 /// How a report names a wait's owner: a lock's holder, a future's worker, a joined thread.

@@ -641,6 +641,50 @@ pub fn all_blocked(threads: impl IntoIterator<Item = ThreadState>) -> bool {
     any
 }
 
+/// The threads blocked for good, given what each thread blocked with no timeout needs in
+/// order to go on: `needs[t]` lists threads of which *any one* going on may let `t` go on (a
+/// lock's holder, a joined thread, a running future's worker: that one thread; a task queued
+/// in a pool that can start no other worker: each of the pool's workers, since any of them
+/// that frees up would start it). So `t` is stuck when every thread it needs is stuck, and the
+/// answer is the largest set of listed threads each of which needs only threads of the set. A
+/// thread that is not a key (it runs, waits with a timeout, or waits on something with no
+/// owner, which a running thread may set) is never stuck, nor is a key whose list is empty.
+///
+/// Wait-for cycles are stuck sets of single needs; this also finds the stuck threads whose
+/// waits go through a pool, which a [`WaitForGraph`] cannot express (a queued task has no one
+/// owner). Linear in the number of needs: a worklist removes each thread that needs one not
+/// in the set.
+pub(crate) fn stuck(needs: &HashMap<u64, Vec<u64>>) -> HashSet<u64> {
+    let mut set: HashSet<u64> = needs
+        .iter()
+        .filter(|(_, n)| !n.is_empty())
+        .map(|(&t, _)| t)
+        .collect();
+    // Who needs whom, reversed: when a thread leaves the set, those that need it follow.
+    let mut needed_by: HashMap<u64, Vec<u64>> = HashMap::new();
+    for (&t, n) in needs {
+        for &o in n {
+            needed_by.entry(o).or_default().push(t);
+        }
+    }
+    let mut out: Vec<u64> = needs
+        .iter()
+        .filter(|(t, n)| set.contains(t) && n.iter().any(|o| !set.contains(o)))
+        .map(|(&t, _)| t)
+        .collect();
+    for &t in &out {
+        set.remove(&t);
+    }
+    while let Some(gone) = out.pop() {
+        for &t in needed_by.get(&gone).into_iter().flatten() {
+            if set.remove(&t) {
+                out.push(t);
+            }
+        }
+    }
+    set
+}
+
 // ------------------------------------------------------------------------------------------
 // Lock-order graph
 // ------------------------------------------------------------------------------------------

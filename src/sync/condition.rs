@@ -51,6 +51,9 @@ mod sealed {
         fn object_id(&self) -> ObjectId;
         /// The underlying raw lock: its address is the key waiters are requeued onto.
         fn raw(&self) -> &Lock;
+        /// The lock's recursion count (an `RLock`'s), null for a `Lock`: a requeued waiter's
+        /// record reads its holder's depth from it.
+        fn count_word(&self) -> *const crate::primitive::AtomicUsize;
         /// The count to restore after a wait, if the calling thread holds the lock.
         fn held_count(&self) -> Option<usize>;
         /// Whether the calling thread holds the lock.
@@ -171,6 +174,10 @@ impl sealed::Sealed for Lock {
         self
     }
 
+    fn count_word(&self) -> *const AtomicUsize {
+        std::ptr::null()
+    }
+
     #[inline]
     fn held_count(&self) -> Option<usize> {
         self.is_held().then_some(1)
@@ -237,6 +244,10 @@ impl sealed::Sealed for RLock {
 
     fn raw(&self) -> &Lock {
         RLock::raw(self)
+    }
+
+    fn count_word(&self) -> *const AtomicUsize {
+        RLock::count_word(self)
     }
 
     #[inline]
@@ -946,11 +957,13 @@ impl<L: ConditionLock> Condition<L> {
     }
 
     /// The wait record of a waiter: the one place this file builds one. It names the
-    /// condition, and the lock that a notification moves the waiter onto.
+    /// condition, and the lock that a notification moves the waiter onto (with an `RLock`'s
+    /// count, so a requeued waiter's readers see its holder's depth).
     fn blocked(&self, location: &'static Location<'static>) -> Blocked {
         let raw = self.lock.raw();
         Blocked {
             requeue: Some((self.lock.object_id(), std::ptr::from_ref(&raw.state))),
+            requeue_count: self.lock.count_word(),
             ..Blocked::on(WaitKind::Condition, self.id(), location)
         }
     }

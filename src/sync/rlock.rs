@@ -425,6 +425,12 @@ impl RLock {
         &self.lock
     }
 
+    /// The recursion count, for the record of a `Condition` waiter that a notify moves onto
+    /// this lock (its readers show the holder's depth).
+    pub(crate) fn count_word(&self) -> &AtomicUsize {
+        &self.count
+    }
+
     /// True if thread `me` (the caller) holds the lock.
     #[inline]
     fn owned_by(&self, me: u64) -> bool {

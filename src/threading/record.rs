@@ -449,6 +449,14 @@ pub(crate) struct Blocked {
     /// moves this waiter onto that lock's queue marks the slot ([`WaitSlot::mark_requeued`]),
     /// and from then on readers see a wait for the lock and its holder.
     pub(crate) requeue: Option<(ObjectId, *const crate::primitive::AtomicU64)>,
+    /// With [`requeue`](Self::requeue): the lock's recursion count (an `RLock`'s), so a reader
+    /// of a requeued waiter's record gets the holder's depth too; null for a plain lock (and
+    /// without a requeue target).
+    pub(crate) requeue_count: *const crate::primitive::AtomicUsize,
+    /// A wait for a future of a thread pool: the pool's id (`executor::pool::pool_id`), 0
+    /// otherwise. While the future is queued it has no owner; a deadlock search looks the
+    /// pool up to see whether any of its workers can still start it.
+    pub(crate) pool: usize,
     /// Whether the operation has a deadline (it ends on its own): deadlock reports skip it.
     pub(crate) timed: bool,
 }
@@ -467,8 +475,16 @@ impl Blocked {
             owner: Owner::None,
             location,
             requeue: None,
+            requeue_count: std::ptr::null(),
+            pool: 0,
             timed: false,
         }
+    }
+
+    /// This wait, for a task of the pool `pool` (its id; 0 for none).
+    #[inline]
+    pub(crate) fn of_pool(self, pool: usize) -> Self {
+        Blocked { pool, ..self }
     }
 
     /// This wait, timed if `deadline` is some.
@@ -503,6 +519,8 @@ pub(crate) struct WaitRecord {
     pub(crate) since_raw: u64,
     /// Whether the operation waits with a deadline (so it ends on its own).
     pub(crate) timed: bool,
+    /// The pool whose task is waited for (`Blocked::pool`), 0 when none.
+    pub(crate) pool: usize,
 }
 
 /// The clock origin of [`WaitSlot::since`]: set before the first wait is recorded.
@@ -554,6 +572,14 @@ pub(crate) struct WaitSlot {
     owner_count: AtomicUsize,
     requeue_object: AtomicUsize,
     requeue_word: AtomicUsize,
+    /// The address of the requeue target's recursion count (`Blocked::requeue_count`), 0
+    /// when none.
+    requeue_count: AtomicUsize,
+    /// The requeue target's name, as `name_ptr` and `name_len` are the object's.
+    requeue_name_ptr: AtomicPtr<u8>,
+    requeue_name_len: AtomicUsize,
+    /// `Blocked::pool`.
+    pool: AtomicUsize,
     location: AtomicPtr<Location<'static>>,
     /// Nanoseconds from [`EPOCH`] to the start of the wait.
     since: AtomicU64,
@@ -594,6 +620,10 @@ impl WaitSlot {
             owner_count: AtomicUsize::new(0),
             requeue_object: AtomicUsize::new(0),
             requeue_word: AtomicUsize::new(0),
+            requeue_count: AtomicUsize::new(0),
+            requeue_name_ptr: AtomicPtr::new(std::ptr::null_mut()),
+            requeue_name_len: AtomicUsize::new(0),
+            pool: AtomicUsize::new(0),
             location: AtomicPtr::new(std::ptr::null_mut()),
             since: AtomicU64::new(0),
             timed: AtomicBool::new(false),
@@ -632,10 +662,21 @@ impl WaitSlot {
             }
             Owner::None | Owner::Thread(_) => false,
         };
-        let (requeue_kind, requeue_object, requeue_word) = match on.requeue {
-            Some((id, word)) => (id.kind.code(), id.addr, word.addr()),
-            None => (0, 0, 0),
+        let (requeue_kind, requeue_object, requeue_word, requeue_count) = match on.requeue {
+            Some((id, word)) => (
+                id.kind.code(),
+                id.addr,
+                word.addr(),
+                on.requeue_count.addr(),
+            ),
+            None => (0, 0, 0, 0),
         };
+        let (requeue_name_ptr, requeue_name_len) = on
+            .requeue
+            .and_then(|(id, _)| id.name)
+            .map_or((std::ptr::null_mut(), 0), |n| {
+                (n.as_ptr().cast_mut(), n.len())
+            });
         let seq = self.seq.load(Ordering::Relaxed);
         self.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
         fence(Ordering::Release);
@@ -655,6 +696,12 @@ impl WaitSlot {
         self.self_held.store(self_held, Ordering::Relaxed);
         self.requeue_object.store(requeue_object, Ordering::Relaxed);
         self.requeue_word.store(requeue_word, Ordering::Relaxed);
+        self.requeue_count.store(requeue_count, Ordering::Relaxed);
+        self.requeue_name_ptr
+            .store(requeue_name_ptr, Ordering::Relaxed);
+        self.requeue_name_len
+            .store(requeue_name_len, Ordering::Relaxed);
+        self.pool.store(on.pool, Ordering::Relaxed);
         self.requeued.store(false, Ordering::Relaxed);
         self.location.store(
             std::ptr::from_ref(on.location).cast_mut(),
@@ -744,6 +791,10 @@ impl WaitSlot {
             let self_held = self.self_held.load(Ordering::Relaxed);
             let requeue_object = self.requeue_object.load(Ordering::Relaxed);
             let requeue_word = self.requeue_word.load(Ordering::Relaxed);
+            let requeue_count = self.requeue_count.load(Ordering::Relaxed);
+            let requeue_name_ptr = self.requeue_name_ptr.load(Ordering::Relaxed);
+            let requeue_name_len = self.requeue_name_len.load(Ordering::Relaxed);
+            let pool = self.pool.load(Ordering::Relaxed);
             let location = self.location.load(Ordering::Relaxed);
             let since = self.since.load(Ordering::Relaxed);
             let timed = self.timed.load(Ordering::Relaxed);
@@ -771,9 +822,19 @@ impl WaitSlot {
             let mut self_held = self_held;
             if requeue_kind != 0 && self.requeued.load(Ordering::Acquire) {
                 id = ObjectId::new(ObjectKind::from_code(requeue_kind)?, requeue_object);
+                if !requeue_name_ptr.is_null() {
+                    // SAFETY: as for the object's name above: pointer and length of one
+                    // `&'static str`, written together by `set`.
+                    id.name = Some(unsafe {
+                        std::str::from_utf8_unchecked(std::slice::from_raw_parts(
+                            requeue_name_ptr,
+                            requeue_name_len,
+                        ))
+                    });
+                }
                 owner_tag = OWNER_WORD;
                 owner = requeue_word as u64;
-                owner_count = 0;
+                owner_count = requeue_count;
                 self_held = false;
             }
             let (owner, owner_depth) = match owner_tag {
@@ -793,6 +854,7 @@ impl WaitSlot {
                 since: epoch + Duration::from_nanos(since),
                 since_raw: since,
                 timed,
+                pool,
             });
         }
         None
@@ -967,6 +1029,37 @@ impl WaitInfo {
     /// ```
     pub fn owner_ident(&self) -> Option<u64> {
         (self.rec.owner != 0).then_some(self.rec.owner)
+    }
+
+    /// The owner's recursion depth when this snapshot was taken: for a wait on an
+    /// [`RLock`](crate::RLock) (also a [`Condition`](crate::Condition) over one, notified or
+    /// timed out and waiting to take it back), how many times its holder has taken it; `None`
+    /// for objects without a count, or when nobody holds the object. A snapshot the holder
+    /// writes: it may be a level behind.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use threadkit::{RLock, Thread, WaitKind};
+    ///
+    /// let lock = Arc::new(RLock::new());
+    /// let (a, b) = (lock.guard(), lock.guard()); // depth 2
+    /// let l = lock.clone();
+    /// let t = Thread::new(move || drop(l.guard()));
+    /// t.start()?;
+    /// let info = loop {
+    ///     if let Some(info) = t.waiting().filter(|i| i.kind() == WaitKind::RLock) { break info; }
+    ///     std::thread::yield_now();
+    /// };
+    /// assert_eq!(info.owner_ident(), Some(threadkit::get_ident()));
+    /// assert_eq!(info.owner_depth(), Some(2));
+    /// drop((b, a));
+    /// t.join()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn owner_depth(&self) -> Option<usize> {
+        (self.rec.owner != 0 && self.rec.owner_depth != 0).then_some(self.rec.owner_depth)
     }
 
     /// The caller's source location of the blocking call.

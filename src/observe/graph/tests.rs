@@ -385,3 +385,69 @@ fn check_invariants_catches_a_broken_order() {
             .contains("against the order")
     );
 }
+
+/// `stuck` by its definition: the union of every subset whose members need only members
+/// (every such subset is inside the largest one, and their union is one too).
+fn brute_stuck(needs: &HashMap<u64, Vec<u64>>) -> HashSet<u64> {
+    let keys: Vec<u64> = needs.keys().copied().collect();
+    let mut all = HashSet::new();
+    for mask in 0u32..(1 << keys.len()) {
+        let sub: HashSet<u64> = (0..keys.len())
+            .filter(|i| mask & (1 << i) != 0)
+            .map(|i| keys[i])
+            .collect();
+        if sub
+            .iter()
+            .all(|t| !needs[t].is_empty() && needs[t].iter().all(|o| sub.contains(o)))
+        {
+            all.extend(sub);
+        }
+    }
+    all
+}
+
+#[test]
+fn stuck_keeps_cycles_and_full_pools_and_drops_what_leads_to_a_running_thread() {
+    let needs = |v: &[(u64, &[u64])]| -> HashMap<u64, Vec<u64>> {
+        v.iter().map(|&(t, n)| (t, n.to_vec())).collect()
+    };
+    let set = |v: &[u64]| v.iter().copied().collect::<HashSet<u64>>();
+    // A one-worker pool: its worker (1) waits for a task queued behind it.
+    assert_eq!(stuck(&needs(&[(1, &[1])])), set(&[1]));
+    // Main (9) waits for the worker's own task: stuck behind it, though not in a cycle.
+    assert_eq!(stuck(&needs(&[(1, &[1]), (9, &[1])])), set(&[1, 9]));
+    // Two workers, one waits for a queued task, the other for a lock held by thread 5,
+    // which runs: 5 may release it, the second worker then frees up and runs the task.
+    assert!(stuck(&needs(&[(1, &[1, 2]), (2, &[5])])).is_empty());
+    // ... unless 5 is itself stuck behind the pool.
+    assert_eq!(
+        stuck(&needs(&[(1, &[1, 2]), (2, &[5]), (5, &[1, 2])])),
+        set(&[1, 2, 5])
+    );
+    // A thread needing nobody (no owner) is never stuck, nor are those needing it.
+    assert!(stuck(&needs(&[(1, &[]), (2, &[1])])).is_empty());
+    // A two-thread cycle, and a third thread waiting on it.
+    assert_eq!(
+        stuck(&needs(&[(1, &[2]), (2, &[1]), (3, &[2]), (4, &[7])])),
+        set(&[1, 2, 3])
+    );
+}
+
+#[test]
+fn stuck_matches_its_definition_on_random_needs() {
+    let mut rng = Rng(0x5eed_57c4);
+    for _ in 0..2000 {
+        let n = 1 + rng.below(9);
+        let mut needs = HashMap::new();
+        for t in 0..n {
+            if rng.chance(20) {
+                continue; // running
+            }
+            let k = rng.below(4);
+            // Threads up to n + 1: some needs point at threads that are not keys.
+            let list: Vec<u64> = (0..k).map(|_| rng.below(n + 2)).collect();
+            needs.insert(t, list);
+        }
+        assert_eq!(stuck(&needs), brute_stuck(&needs), "{needs:?}");
+    }
+}
