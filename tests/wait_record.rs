@@ -186,11 +186,11 @@ fn records_read_from_another_thread_while_the_owner_changes_name_only_holders() 
     );
 }
 
-fn requeued_waiter_reads_as_a_lock_wait<L: threadkit::ConditionLock + 'static>(
-    cond: Arc<Condition<L>>,
-    lock_kind: ObjectKind,
-    all: bool,
-) {
+/// A thread that waits on `cond` (holding its lock, then released by the wait), and its
+/// record once it waits: a `Condition` wait on `cond`.
+fn waiting_on<L: threadkit::ConditionLock + 'static>(
+    cond: &Arc<Condition<L>>,
+) -> (Thread, WaitInfo) {
     let c = cond.clone();
     let w = started(move || {
         let _g = c.guard();
@@ -198,6 +198,15 @@ fn requeued_waiter_reads_as_a_lock_wait<L: threadkit::ConditionLock + 'static>(
     });
     let before = until(&w, "a condition wait", |i| i.kind() == WaitKind::Condition);
     assert_eq!(before.object(), cond.id());
+    (w, before)
+}
+
+fn requeued_waiter_reads_as_a_lock_wait<L: threadkit::ConditionLock + 'static>(
+    cond: Arc<Condition<L>>,
+    lock_kind: ObjectKind,
+    all: bool,
+) {
+    let (w, before) = waiting_on(&cond);
     assert_eq!(before.owner(), None);
     {
         let _g = cond.guard(); // the waiter released it: we get it
@@ -232,13 +241,7 @@ fn a_notified_condition_waiter_reads_as_waiting_for_the_lock_and_its_holder() {
 #[test]
 fn a_notified_waiter_of_a_condition_over_an_rlock_shows_its_holders_depth() {
     let cond = Arc::new(Condition::with_lock(Arc::new(RLock::named("depth-r"))));
-    let c = cond.clone();
-    let w = started(move || {
-        let _g = c.guard();
-        c.wait().unwrap();
-    });
-    let before = until(&w, "a condition wait", |i| i.kind() == WaitKind::Condition);
-    assert_eq!(before.object(), cond.id());
+    let (w, before) = waiting_on(&cond);
     assert_eq!(before.owner_depth(), None, "a condition has no holder");
     let ident = w.ident().unwrap();
     {

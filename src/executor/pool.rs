@@ -381,7 +381,7 @@ const IDLE_SPINS: u32 = 7;
 /// whether a worker has started searching or taken the task: see [`Pool::wake_sleeper`].
 const WAKE_GRACE: u32 = 32;
 
-/// Every live pool, for the exit hook.
+/// Every live pool, for the exit hook and for deadlock reports ([`live_pools`]).
 static POOLS: std::sync::Mutex<Vec<Weak<Pool>>> = std::sync::Mutex::new(Vec::new());
 
 /// Python's `_python_exit`: at process exit, every pool still alive is shut down (without

@@ -398,7 +398,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         let pushed = self.tail.pushed.load(Ordering::Relaxed).wrapping_add(1);
         self.tail.pushed.store(pushed, Ordering::Relaxed);
         let wake = self.waiters().any(GET);
-        let help = H::EAGER && tail.buf.len() >= HELP_AT && self.backlog_is_large(pushed);
+        let help = H::EAGER && tail.buf.len() >= HELP_AT && self.backlog_is_large();
         drop(tail);
         if wake {
             self.waiters().wake_one(GET);
@@ -408,12 +408,12 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         }
     }
 
-    /// Whether the queue holds more than [`HELP_ABOVE_BYTES`] of items (`pushed` items were
-    /// put so far): then a producer with a large batch files it in itself.
+    /// Whether the queue holds more than [`HELP_ABOVE_BYTES`] of items: then a producer with
+    /// a large batch files it in itself.
     #[inline]
-    fn backlog_is_large(&self, pushed: usize) -> bool {
+    fn backlog_is_large(&self) -> bool {
         let items = HELP_ABOVE_BYTES / mem::size_of::<T>().max(1);
-        pushed.wrapping_sub(self.head.popped.load(Ordering::Relaxed)) > items.max(HELP_AT)
+        self.qsize() > items.max(HELP_AT)
     }
 
     /// A producer whose batch has grown to [`HELP_AT`] items, in a queue holding more than
