@@ -29,7 +29,7 @@ use super::split::Split;
 /// fail (handing the item back), gets drain what is left and then fail, and `for item in
 /// &queue` loops end.
 ///
-/// Fast: a small bounded queue (up to 256 items) is a ring of slots that a put or get claims
+/// Fast: a bounded queue of up to 1 024 items is a ring of slots that a put or get claims
 /// with one atomic compare-and-swap, spinning briefly rather than sleeping when the queue is
 /// full or empty for a moment (as crossbeam-channel's bounded channel). An unbounded queue
 /// (and a larger bound) has two locks, one at each end, so producers and consumers do not
@@ -155,8 +155,10 @@ type Fifo<T> = Two<Array<T>, Split<T, VecDeque<T>>>;
 
 /// The largest bound served by the ring. In the queue matrix (BENCHMARKS.md) the ring ran
 /// 1.1 to 2.5 times crossbeam's throughput at bound 64 where the two-lock core ran 0.04 to
-/// 0.33, and at 1024 the two-lock core was ahead (0.7 to 1.3 against 0.14 to 0.9: with a
-/// large ring a producer that runs ahead parks on a full queue, and every get then hands it
-/// an item and wakes it). Between the two, the same bound as `PriorityQueue`'s one-lock core.
-const RING_MAX: usize = 256;
+/// 0.33. At bound 1024 the ring first lost (0.2 to 0.5 of crossbeam at 1x1 and 2x2: a
+/// producer kept a full ring full and met the getter on every slot); since putters wait for
+/// room for a batch, the ring runs 1.3 to 2.3 times crossbeam there in the matrix (medians
+/// of 12 rounds, 1x1 to 8x8), where the two-lock core ran 0.5 to 1.8, and level with the
+/// two-lock core in the 1P1C and 2P2C criterion rows.
+const RING_MAX: usize = 1024;
 const _: () = assert!(RING_MAX <= ARRAY_MAX);
