@@ -629,6 +629,26 @@ fn blocked_putter_puts_when_room_is_made() {
     assert_eq!(q.unfinished_tasks(), 2);
 }
 
+/// A putter on a full queue backs off until there is room for a batch (a sixteenth of the
+/// bound), but one free slot is enough for it to finish: the batch is only a backoff.
+#[test]
+fn blocked_putter_on_a_large_full_queue_puts_when_one_slot_is_made() {
+    let q = Queue::new(1024);
+    for i in 0..1024 {
+        q.put(i).unwrap();
+    }
+    let putter = {
+        let q = q.clone();
+        spawn(move || q.put(1024).unwrap())
+    };
+    wait_for_block(&putter, WaitKind::QueuePut);
+    assert_eq!(q.get().unwrap(), 0);
+    join_in_time(&putter);
+    assert_eq!(q.qsize(), 1024);
+    let rest: Vec<i32> = (0..1024).map(|_| q.get().unwrap()).collect();
+    assert_eq!(rest, (1..=1024).collect::<Vec<_>>());
+}
+
 #[test]
 fn timed_get_woken_by_put_before_deadline() {
     let q = Queue::new(0);
