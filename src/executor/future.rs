@@ -431,7 +431,7 @@ impl<T> Shared<T> {
             location,
         )
         .owned_by(Owner::LockWord(std::ptr::from_ref(&self.worker)))
-        .of_pool(self.origin.as_ref().map_or(0, super::pool::pool_id))
+        .of_pool(self.origin.as_ref().map_or(0, pool_id))
     }
 
     /// The outcome, once `FINISHED` was seen.
@@ -1016,4 +1016,10 @@ mod size_tests {
     fn a_future_stays_small() {
         assert!(std::mem::size_of::<super::Shared<u64>>() <= 144);
     }
+}
+/// The id a wait for one of a pool's futures records (`Blocked::of_pool`): the address of the
+/// pool's name, which the pool and each of its futures share (so it stays unique while a
+/// waiter holds such a future).
+pub(crate) fn pool_id(name: &Arc<str>) -> usize {
+    Arc::as_ptr(name).cast::<u8>().addr()
 }

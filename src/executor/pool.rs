@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use crossbeam_utils::CachePadded;
 
 use super::error::{BuildError, ShutdownError, SubmitError, SubmitErrorKind, TaskException};
-use super::future::{INLINE_WORDS, Shared, TaskFuture, panic_report, run_task};
+use super::future::{INLINE_WORDS, Shared, TaskFuture, panic_report, pool_id, run_task};
 use super::traits::Executor;
 use super::traits::Map;
 use crate::queue::{SimpleQueue, TryGetError};
@@ -1250,13 +1250,6 @@ pub(crate) struct PoolView {
     pub(crate) name: Arc<str>,
     pub(crate) max_workers: usize,
     pub(crate) workers: Vec<u64>,
-}
-
-/// The id a wait for one of this pool's futures records (`Blocked::of_pool`): the address of
-/// the pool's name, which the pool and each of its futures share (so it stays unique while a
-/// waiter holds such a future).
-pub(crate) fn pool_id(name: &Arc<str>) -> usize {
-    Arc::as_ptr(name).cast::<u8>().addr()
 }
 
 /// Every live pool, for deadlock reports. Never blocks: a pool whose lock is busy (or every

@@ -116,7 +116,7 @@ pub struct WaitDump {
     pub(crate) waited: Duration,
     pub(crate) timed: bool,
     pub(crate) backtrace: Option<Arc<std::backtrace::Backtrace>>,
-    /// For a wait on a pool's future: the pool's id (`executor::pool::pool_id`), else 0.
+    /// For a wait on a pool's future: the pool's id (`executor::future::pool_id`), else 0.
     pub(crate) pool: usize,
 }
 

@@ -453,7 +453,7 @@ pub(crate) struct Blocked {
     /// of a requeued waiter's record gets the holder's depth too; null for a plain lock (and
     /// without a requeue target).
     pub(crate) requeue_count: *const crate::primitive::AtomicUsize,
-    /// A wait for a future of a thread pool: the pool's id (`executor::pool::pool_id`), 0
+    /// A wait for a future of a thread pool: the pool's id (`executor::future::pool_id`), 0
     /// otherwise. While the future is queued it has no owner; a deadlock search looks the
     /// pool up to see whether any of its workers can still start it.
     pub(crate) pool: usize,
