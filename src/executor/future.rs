@@ -509,6 +509,13 @@ pub(crate) fn run_task<T>(shared: &Arc<Shared<T>>, f: impl FnOnce() -> T) -> Opt
     panic
 }
 
+/// The id a wait for one of a pool's futures records (`Blocked::of_pool`): the address of the
+/// pool's name, which the pool and each of its futures share (so it stays unique while a
+/// waiter holds such a future).
+pub(crate) fn pool_id(name: &Arc<str>) -> usize {
+    Arc::as_ptr(name).cast::<u8>().addr()
+}
+
 impl<T> TaskFuture<T> {
     /// A new pending future, for executors built by hand (Python's `Future()`).
     ///
@@ -1016,10 +1023,4 @@ mod size_tests {
     fn a_future_stays_small() {
         assert!(std::mem::size_of::<super::Shared<u64>>() <= 144);
     }
-}
-/// The id a wait for one of a pool's futures records (`Blocked::of_pool`): the address of the
-/// pool's name, which the pool and each of its futures share (so it stays unique while a
-/// waiter holds such a future).
-pub(crate) fn pool_id(name: &Arc<str>) -> usize {
-    Arc::as_ptr(name).cast::<u8>().addr()
 }
