@@ -108,6 +108,43 @@ fn an_idle_worker_is_reused_before_a_new_one_starts() {
 }
 
 #[test]
+fn a_worker_whose_result_was_read_is_reused_by_the_next_submit() {
+    // No `wait_idle` between the tasks: a worker is counted idle before its result can be
+    // seen, so a submit right after `result()` never starts a second worker (Python's
+    // `test_idle_thread_reuse`).
+    let pool = named("reread", 4);
+    for i in 0..20_000 {
+        assert_eq!(pool.submit(move || i).unwrap().into_result().unwrap(), i);
+    }
+    assert_eq!(pool.threads().len(), 1);
+}
+
+#[test]
+fn a_one_worker_pool_runs_tasks_in_submission_order() {
+    // Tasks handed straight to a searching worker never overtake tasks still queued: some
+    // submits here find the worker searching, others find it busy.
+    let pool = named("order", 1);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    for round in 0..200 {
+        let fs: Vec<_> = (0..50)
+            .map(|i| {
+                let seen = seen.clone();
+                pool.submit(move || seen.lock().unwrap().push(round * 50 + i))
+                    .unwrap()
+            })
+            .collect();
+        if round % 2 == 0 {
+            for f in &fs {
+                f.result().unwrap();
+            }
+        }
+    }
+    pool.wait_idle();
+    let seen = seen.lock().unwrap();
+    assert_eq!(*seen, (0..10_000).collect::<Vec<_>>());
+}
+
+#[test]
 fn saturation_starts_at_most_max_workers() {
     let pool = named("sat", 4);
     let gate = Arc::new(Event::new());

@@ -27,6 +27,7 @@ use std::mem::{self, MaybeUninit};
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize as StdAtomicUsize;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -307,12 +308,30 @@ impl<T> Shared<T> {
         outcome: Outcome<T>,
         op: &'static str,
     ) -> Result<(), (InvalidStateError, Outcome<T>)> {
+        self.complete_giving(outcome, op, &mut IdleToken::none())
+    }
+
+    /// [`complete`](Self::complete), giving a pool worker's idle token (see [`run_task`])
+    /// once nothing but the publication is left: just before it if no done callback is to
+    /// run (a thread that sees the outcome then also sees the token), after the callbacks
+    /// otherwise (as Python's worker, which is not idle while they run).
+    #[allow(clippy::result_large_err)]
+    fn complete_giving(
+        self: &Arc<Self>,
+        outcome: Outcome<T>,
+        op: &'static str,
+        idle: &mut IdleToken<'_>,
+    ) -> Result<(), (InvalidStateError, Outcome<T>)> {
         let failed = matches!(outcome, Outcome::Failed(_));
         let slot = self.slot.lock();
         let mut s = self.state.load(Ordering::SeqCst);
         if is_done(s) {
             drop(slot);
+            idle.give();
             return Err((self.invalid(op, s), outcome));
+        }
+        if !slot.has_callbacks() {
+            idle.give();
         }
         // SAFETY: the slot lock is held and the state is not done: no other writer can get
         // here (every completion takes the lock and sees done after us), and no reader reads
@@ -327,6 +346,7 @@ impl<T> Shared<T> {
             s = now;
         }
         self.after_done(slot, failed);
+        idle.give();
         Ok(())
     }
 
@@ -417,6 +437,14 @@ impl<T> Shared<T> {
         if !pending() {
             return true;
         }
+        for step in 0..FUTURE_SPINS {
+            for _ in 0..(1u32 << step) {
+                std::hint::spin_loop();
+            }
+            if !pending() {
+                return true;
+            }
+        }
         // `parked` is set only by a thread about to sleep: a waiter that is still spinning
         // costs the completer no wake-up call.
         let mark = || self.parked.store(true, Ordering::SeqCst);
@@ -489,8 +517,13 @@ pub(crate) fn panic_report(payload: &(dyn Any + Send)) -> ThreadPanic {
 }
 
 /// Runs `f` as the task of `shared` if it was not cancelled: the value or the panic goes to
-/// the future. Returns the panic's report, if any.
-pub(crate) fn run_task<T>(shared: &Arc<Shared<T>>, f: impl FnOnce() -> T) -> Option<ThreadPanic> {
+/// the future, and the worker's idle token to its pool just before the outcome can be seen.
+/// Returns the panic's report, if any.
+pub(crate) fn run_task<T>(
+    shared: &Arc<Shared<T>>,
+    f: impl FnOnce() -> T,
+    idle: &mut IdleToken<'_>,
+) -> Option<ThreadPanic> {
     if !matches!(shared.set_running_or_notify_cancel(), Ok(true)) {
         return None;
     }
@@ -504,10 +537,43 @@ pub(crate) fn run_task<T>(shared: &Arc<Shared<T>>, f: impl FnOnce() -> T) -> Opt
             )
         }
     };
-    // Running, and only this thread completes a running task it started.
-    let _ = shared.complete(outcome, "set_result");
+    // The closure has returned: a pool's worker is as good as idle, and its idle token goes
+    // in before the outcome is seen, so the submit that follows a `result()` finds the
+    // worker instead of starting another. Running, and only this thread completes a running
+    // task it started.
+    let _ = shared.complete_giving(outcome, "set_result", idle);
     panic
 }
+
+/// A pool worker's idle token for the task it runs: Python's idle semaphore, released once
+/// per task. Given at most once: by the task's completion ([`run_task`]), or by the worker
+/// after a task without a future.
+pub(crate) struct IdleToken<'a>(Option<&'a StdAtomicUsize>);
+
+impl<'a> IdleToken<'a> {
+    /// A token for the pool's idle count (`None`: the pool counts no tokens).
+    pub(crate) fn new(count: Option<&'a StdAtomicUsize>) -> Self {
+        IdleToken(count)
+    }
+
+    /// No token (a completion outside a pool's worker).
+    pub(crate) fn none() -> Self {
+        IdleToken(None)
+    }
+
+    /// Gives the token, if not given yet.
+    pub(crate) fn give(&mut self) {
+        if let Some(count) = self.0.take() {
+            count.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        }
+    }
+}
+
+/// How many rounds of doubling spins (127 pauses in all) a thread waiting for a future makes
+/// before the wait path's own spin, yields and park: a short task's result (a submit +
+/// result round trip on an idle pool takes a few hundred nanoseconds) then comes while the
+/// waiter still spins, where a yield would add a system call to its latency.
+const FUTURE_SPINS: u32 = 7;
 
 /// The id a wait for one of a pool's futures records (`Blocked::of_pool`): the address of the
 /// pool's name, which the pool and each of its futures share (so it stays unique while a

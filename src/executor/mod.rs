@@ -24,6 +24,7 @@
 mod collector;
 mod error;
 mod future;
+mod mailbox;
 mod pool;
 mod scope;
 mod traits;

@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use crossbeam_utils::CachePadded;
 
 use super::error::{BuildError, ShutdownError, SubmitError, SubmitErrorKind, TaskException};
-use super::future::{INLINE_WORDS, Shared, TaskFuture, panic_report, pool_id, run_task};
+use super::future::{INLINE_WORDS, IdleToken, Shared, TaskFuture, panic_report, pool_id, run_task};
+use super::mailbox::Mailbox;
 use super::traits::Executor;
 use super::traits::Map;
 use crate::queue::{SimpleQueue, TryGetError};
@@ -29,8 +30,9 @@ use crate::{Lock, Mutex, Thread, WaitKind};
 
 /// A queued task: run it, or complete its future without running it.
 pub(crate) trait Job: Send {
-    /// Runs the task (unless its future was cancelled).
-    fn run(self: Box<Self>);
+    /// Runs the task (unless its future was cancelled); a task with a future gives the
+    /// worker's idle token as it completes it.
+    fn run(self: Box<Self>, idle: &mut IdleToken<'_>);
     /// Does not run the task: cancels its future (`None`) or fails it.
     fn fail(self: Box<Self>, why: Option<TaskException>);
 }
@@ -46,10 +48,10 @@ pub(crate) enum Work {
 }
 
 impl Work {
-    fn run(self) {
+    fn run(self, idle: &mut IdleToken<'_>) {
         match self {
-            Work::Boxed(j) => j.run(),
-            Work::Inline(j) => j.run(),
+            Work::Boxed(j) => j.run(idle),
+            Work::Inline(j) => j.run(idle),
             Work::Small(j) => j.run(),
         }
     }
@@ -146,7 +148,7 @@ pub(crate) struct Inline {
 }
 
 pub(crate) struct InlineVTable {
-    pub(crate) run: unsafe fn(NonNull<()>, *const ()),
+    pub(crate) run: unsafe fn(NonNull<()>, *const (), &mut IdleToken<'_>),
     pub(crate) fail: unsafe fn(NonNull<()>, *const (), Option<TaskException>),
 }
 
@@ -192,11 +194,11 @@ impl Inline {
         Inline { ptr, extra, vtable }
     }
 
-    fn run(self) {
+    fn run(self, idle: &mut IdleToken<'_>) {
         let this = mem::ManuallyDrop::new(self);
         // SAFETY: `ptr` and `vtable` come from `new` for the same `F` and `T`, and the job is
         // consumed here (not dropped afterwards): the closure is moved out exactly once.
-        unsafe { (this.vtable.run)(this.ptr, this.extra) }
+        unsafe { (this.vtable.run)(this.ptr, this.extra, idle) }
     }
 
     fn fail(self, why: Option<TaskException>) {
@@ -239,10 +241,10 @@ where
         fail: Self::fail,
     };
 
-    unsafe fn run(ptr: NonNull<()>, _: *const ()) {
+    unsafe fn run(ptr: NonNull<()>, _: *const (), idle: &mut IdleToken<'_>) {
         // SAFETY: the caller's contract (see `Inline::run`).
         let (shared, f) = unsafe { take_inline::<F, T>(ptr) };
-        run_task(&shared, f);
+        run_task(&shared, f, idle);
     }
 
     unsafe fn fail(ptr: NonNull<()>, _: *const (), why: Option<TaskException>) {
@@ -264,9 +266,9 @@ where
     F: FnOnce() -> T + Send,
     T: Send,
 {
-    fn run(self: Box<Self>) {
+    fn run(self: Box<Self>, idle: &mut IdleToken<'_>) {
         let Task { f, shared } = *self;
-        run_task(&shared, f);
+        run_task(&shared, f, idle);
     }
 
     fn fail(self: Box<Self>, why: Option<TaskException>) {
@@ -298,7 +300,7 @@ impl<F: FnOnce() + Send> Fired<F> {
 }
 
 impl<F: FnOnce() + Send> Job for Fired<F> {
-    fn run(mut self: Box<Self>) {
+    fn run(mut self: Box<Self>, _: &mut IdleToken<'_>) {
         if let Some(f) = self.0.take() {
             run_fired(f);
         }
@@ -360,9 +362,10 @@ pub(crate) struct Pool {
     completed: CachePadded<AtomicUsize>,
     /// How many threads are in `wait_idle`: the last task wakes them only if any.
     idle_waiters: AtomicUsize,
-    /// 1 while a worker is searching (polling the queue for a task instead of sleeping), else
-    /// 0: at most one worker spins at a time (see [`next_job`](Pool::next_job)).
-    searching: CachePadded<AtomicUsize>,
+    /// Whether a worker is searching (polling for a task instead of sleeping): at most one
+    /// spins at a time (see [`next_job`](Pool::next_job)). A submit hands its job straight to
+    /// it when nothing is queued ahead.
+    mailbox: CachePadded<Mailbox<Work>>,
     /// Workers asleep waiting for a task, or about to sleep (they look at the queue once more
     /// after counting themselves here). Their parking key is this field's address.
     sleeping: CachePadded<AtomicUsize>,
@@ -426,20 +429,29 @@ impl Pool {
             drop(st);
             return Err(self.submit_error(kind, f));
         }
-        if st.workers.len() < self.max_workers
-            && self
-                .idle
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-                .is_err()
-            && let Err(e) = self.start_worker(&mut st)
-            && st.workers.is_empty()
-        {
+        // A worker searches and nothing is queued ahead (the submitter's own earlier tasks
+        // included): hand the job straight to it. It is idle, so no worker is started.
+        let handing = self.mailbox.searching() && self.queue.qsize() == 0;
+        if !handing && let Err(e) = self.find_worker(&mut st) {
             drop(st);
             return Err(self.submit_error(SubmitErrorKind::Spawn(e), f));
         }
+        // Counted before any worker can finish it.
         self.submitted.fetch_add(1, Ordering::SeqCst);
+        let mut job = make(f);
+        if handing {
+            match self.mailbox.offer(job) {
+                Ok(()) => return Ok(()),
+                Err(back) => {
+                    job = back;
+                    // The searcher had just gone: a worker exists, so a failed start leaves
+                    // the task queued for it.
+                    let _ = self.find_worker(&mut st);
+                }
+            }
+        }
         // The queue is shut down only under the pool lock, after `shutdown` was set.
-        let put = self.queue.put(make(f));
+        let put = self.queue.put(job);
         drop(st);
         match put {
             Ok(()) => self.wake_for_work(),
@@ -451,18 +463,34 @@ impl Pool {
         Ok(())
     }
 
+    /// Before a put: takes an idle worker's token, or starts a worker while fewer than
+    /// `max_workers` run; the error only if that failed and no worker runs at all.
+    fn find_worker(self: &Arc<Self>, st: &mut State) -> Result<(), String> {
+        if st.workers.len() < self.max_workers
+            && self
+                .idle
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                .is_err()
+            && let Err(e) = self.start_worker(st)
+            && st.workers.is_empty()
+        {
+            return Err(e);
+        }
+        Ok(())
+    }
+
     /// After a put: makes sure some worker will take the task. Nothing to do while a worker
     /// is searching (it will find the task) or none sleeps (every worker is busy or starting,
     /// and each looks at the queue before it sleeps); otherwise wakes one sleeper.
     ///
-    /// The put, then a `SeqCst` fence, then the loads of `sleeping` and `searching`; a worker
-    /// about to sleep stores `searching`, counts itself in `sleeping`, then a fence, then looks
-    /// at the queue. So either this thread sees the sleeper (and wakes it, or sees a searcher
+    /// The put, then a `SeqCst` fence, then the loads of `sleeping` and the mailbox's state; a
+    /// worker about to sleep ends its search (a `SeqCst` store of that state), counts itself
+    /// in `sleeping`, then a fence, then looks at the queue. So either this thread sees the sleeper (and wakes it, or sees a searcher
     /// that will look at the queue after ending its search), or the worker sees the task.
     #[inline]
     fn wake_for_work(&self) {
         fence(Ordering::SeqCst);
-        if self.sleeping.load(Ordering::SeqCst) != 0 && self.searching.load(Ordering::SeqCst) == 0 {
+        if self.sleeping.load(Ordering::SeqCst) != 0 && !self.mailbox.searching() {
             self.wake_sleeper();
         }
     }
@@ -476,7 +504,7 @@ impl Pool {
     fn wake_sleeper(&self) {
         for _ in 0..WAKE_GRACE {
             std::hint::spin_loop();
-            if self.searching.load(Ordering::SeqCst) != 0 || self.queue.qsize() == 0 {
+            if self.mailbox.searching() || self.queue.qsize() == 0 {
                 return;
             }
         }
@@ -530,13 +558,15 @@ impl Pool {
                 return;
             }
         }
-        while let Some(job) = self.next_job() {
-            job.run();
+        let mut next = None;
+        while let Some(job) = next.take().or_else(|| self.next_job(&mut next)) {
+            let mut idle =
+                IdleToken::new((!self.full.load(Ordering::Relaxed)).then_some(&*self.idle));
+            job.run(&mut idle);
             // The idle token before the count: once `wait_idle` returns, the next submit
-            // finds this worker idle instead of starting another.
-            if !self.full.load(Ordering::Relaxed) {
-                self.idle.fetch_add(1, Ordering::AcqRel);
-            }
+            // finds this worker idle instead of starting another. A task with a future gave
+            // it already, before its outcome could be seen (see `run_task`).
+            idle.give();
             self.job_done();
         }
     }
@@ -551,35 +581,60 @@ impl Pool {
     /// not slowed down by the others' spinning). A searcher that finds a task while more are
     /// queued wakes a sleeper to search next (tokio's rule), so a burst still spreads over
     /// the workers.
-    fn next_job(&self) -> Option<Work> {
-        // A busy pool: the queue has work, take it without touching `searching`.
-        if let Some(found) = self.poll_queue(1) {
+    ///
+    /// The searcher also watches the pool's [`Mailbox`], where a submit that finds it
+    /// searching and nothing queued hands its job. A searcher that took a queued job and was
+    /// handed one as it ended its search runs the queued one and leaves the other in `next`.
+    fn next_job(&self, next: &mut Option<Work>) -> Option<Work> {
+        // A busy pool: the queue has work, take it without searching.
+        if let Some(found) = self.poll_queue(1, false) {
             return found;
         }
         loop {
-            let searcher = self
-                .searching
-                .compare_exchange(0, 1, Ordering::SeqCst, Ordering::Relaxed)
-                .is_ok();
-            let found = self.poll_queue(if searcher { IDLE_POLLS } else { 1 });
-            if searcher {
-                self.searching.store(0, Ordering::SeqCst);
-                if matches!(found, Some(Some(_))) && self.queue.qsize() != 0 {
-                    self.wake_for_work();
+            let searcher = self.mailbox.start_search();
+            let found = self.poll_queue(if searcher { IDLE_POLLS } else { 1 }, searcher);
+            if !searcher {
+                match found {
+                    Some(job) => return job,
+                    None => {
+                        self.sleep_until_work();
+                        continue;
+                    }
                 }
             }
-            match found {
-                Some(job) => return job,
-                None => self.sleep_until_work(),
+            let handed = self.mailbox.end_search();
+            if handed.is_some() && !self.full.load(Ordering::Relaxed) {
+                // The submit found this worker idle without taking its token: take it here,
+                // so that the count still says how many workers are free.
+                let _ = self
+                    .idle
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+            }
+            if (handed.is_some() || matches!(found, Some(Some(_)))) && self.queue.qsize() != 0 {
+                self.wake_for_work();
+            }
+            match (found, handed) {
+                (Some(Some(job)), Some(h)) => {
+                    *next = Some(h);
+                    return Some(job);
+                }
+                // A job handed over before the queue was shut down still runs.
+                (_, Some(h)) => return Some(h),
+                (Some(found), None) => return found,
+                (None, None) => self.sleep_until_work(),
             }
         }
     }
 
     /// Looks at the queue `polls` times, with crossbeam's backoff between looks (doubling
     /// spins, then a few yields): `Some(Some(job))` if a job came, `Some(None)` once the
-    /// queue is shut down and empty, `None` if it stayed empty.
-    fn poll_queue(&self, polls: u32) -> Option<Option<Work>> {
+    /// queue is shut down and empty, `None` if it stayed empty or (`mailbox`) a job waits
+    /// in the mailbox.
+    fn poll_queue(&self, polls: u32, mailbox: bool) -> Option<Option<Work>> {
         for round in 0..polls {
+            if mailbox && self.mailbox.full() {
+                return None;
+            }
             // The count first, without a lock: an empty look must not take the queue's locks,
             // which a submit needs (and a queue shut down meanwhile shows in `closed`).
             if self.queue.qsize() != 0 || self.closed.load(Ordering::Relaxed) {
@@ -853,7 +908,7 @@ impl ExecutorBuilder {
             submitted: CachePadded::new(AtomicUsize::new(0)),
             completed: CachePadded::new(AtomicUsize::new(0)),
             idle_waiters: AtomicUsize::new(0),
-            searching: CachePadded::new(AtomicUsize::new(0)),
+            mailbox: CachePadded::new(Mailbox::new()),
             sleeping: CachePadded::new(AtomicUsize::new(0)),
             closed: AtomicBool::new(false),
             state: Mutex::from_raw(

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::error::{SubmitError, TaskException};
-use super::future::{Shared, TaskFuture, run_task};
+use super::future::{IdleToken, Shared, TaskFuture, run_task};
 use super::pool::{
     BoxJob, Inline, InlineVTable, Job, Small, SmallVTable, ThreadPoolExecutor, Work, fail_future,
     take_inline,
@@ -66,9 +66,9 @@ where
     F: FnOnce() -> T + Send,
     T: Send,
 {
-    fn run(mut self: Box<Self>) {
+    fn run(mut self: Box<Self>, idle: &mut IdleToken<'_>) {
         if let (Some(f), Some(shared)) = (self.f.take(), self.shared.as_ref())
-            && let Some(p) = run_task(shared, f)
+            && let Some(p) = run_task(shared, f, idle)
         {
             self.scope
                 .panics
@@ -114,12 +114,12 @@ where
         fail: Self::fail,
     };
 
-    unsafe fn run(ptr: NonNull<()>, scope: *const ()) {
+    unsafe fn run(ptr: NonNull<()>, scope: *const (), idle: &mut IdleToken<'_>) {
         // SAFETY: the contract of `Inline::with`, as `Scope::submit` built it.
         let (shared, f) = unsafe { take_inline::<F, T>(ptr) };
         // SAFETY: the scope's state outlives its tasks (`scope` waits for `running` = 0).
         let scope = unsafe { &*scope.cast::<ScopeState>() };
-        if let Some(p) = run_task(&shared, f) {
+        if let Some(p) = run_task(&shared, f, idle) {
             scope
                 .panics
                 .lock()
@@ -212,7 +212,7 @@ impl<F> Job for Spawned<'_, F>
 where
     F: FnOnce() + Send,
 {
-    fn run(mut self: Box<Self>) {
+    fn run(mut self: Box<Self>, _: &mut IdleToken<'_>) {
         if let Some(f) = self.f.take()
             && let Err(payload) = panic::catch_unwind(AssertUnwindSafe(f))
         {

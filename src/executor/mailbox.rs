@@ -1,0 +1,200 @@
+//! The searching worker's mailbox: a submit that finds a worker searching for work (and
+//! nothing queued ahead) hands the job straight to it, instead of through the pool's queue.
+//!
+//! At most one worker searches at a time (see `Pool::next_job`), so one mailbox per pool
+//! serves. Its state word doubles as the "a worker is searching" flag the submitters read,
+//! and the job travels on the same cache line: a submit + result round trip on an idle pool
+//! moves this line and the future's, where the queue path also moved the queue's locks,
+//! buffer and count, and the flag's own line.
+//!
+//! States: `IDLE` (nobody searches) -> `SEARCHING` (a worker polls) -> `FILLING` (a submitter
+//! claimed the searcher and writes the job) -> `FULL` (the job is there) -> `IDLE` (the
+//! searcher took it). The searcher leaves `SEARCHING` only by a CAS back to `IDLE`; if that
+//! fails, a submitter claimed it, and the searcher waits (a few instructions: the submitter
+//! only writes the job) and takes the job. So a job offered is never left behind.
+
+use std::mem::MaybeUninit;
+
+#[cfg(loom)]
+use loom::cell::UnsafeCell;
+#[cfg(not(loom))]
+use std::cell::UnsafeCell;
+
+use crate::primitive::{AtomicUsize, Ordering};
+
+const IDLE: usize = 0;
+const SEARCHING: usize = 1;
+const FILLING: usize = 2;
+const FULL: usize = 3;
+
+/// A one-job hand-off from submitters to the one searching worker.
+pub(crate) struct Mailbox<T> {
+    state: AtomicUsize,
+    job: UnsafeCell<MaybeUninit<T>>,
+}
+
+// SAFETY: the job moves from the submitter to the searcher (`T: Send`); the cell is written
+// only by the submitter that won `SEARCHING -> FILLING` and read only by the searcher after it
+// saw `FULL` (release/acquire through `state`), so no two threads touch it at once.
+unsafe impl<T: Send> Send for Mailbox<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Mailbox<T> {}
+
+impl<T> Mailbox<T> {
+    /// An empty mailbox; nobody searches.
+    pub(crate) fn new() -> Self {
+        Mailbox {
+            state: AtomicUsize::new(IDLE),
+            job: UnsafeCell::new(MaybeUninit::uninit()),
+        }
+    }
+
+    /// A worker becomes the searcher: true if none was.
+    pub(crate) fn start_search(&self) -> bool {
+        self.state
+            .compare_exchange(IDLE, SEARCHING, Ordering::SeqCst, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// True while a worker searches (or is being handed a job it will take).
+    pub(crate) fn searching(&self) -> bool {
+        self.state.load(Ordering::SeqCst) != IDLE
+    }
+
+    /// True if a job waits for the searcher ([`end_search`](Self::end_search) takes it).
+    pub(crate) fn full(&self) -> bool {
+        self.state.load(Ordering::Acquire) == FULL
+    }
+
+    /// Hands `job` to the searching worker, or gives it back if none searches or another
+    /// submitter got there first.
+    pub(crate) fn offer(&self, job: T) -> Result<(), T> {
+        if self
+            .state
+            .compare_exchange(SEARCHING, FILLING, Ordering::SeqCst, Ordering::Relaxed)
+            .is_err()
+        {
+            return Err(job);
+        }
+        // SAFETY: this thread won `SEARCHING -> FILLING`: the cell is empty (the last job
+        // was taken before the state went back to `IDLE`) and nobody else writes or reads
+        // it until `FULL` is published.
+        self.with_job(|cell| unsafe { (*cell).write(job) });
+        self.state.store(FULL, Ordering::Release);
+        Ok(())
+    }
+
+    /// The searcher ends its search: the job a submitter handed over meanwhile, if any
+    /// (then waits the moment it takes that submitter to finish writing it).
+    pub(crate) fn end_search(&self) -> Option<T> {
+        if self
+            .state
+            .compare_exchange(SEARCHING, IDLE, Ordering::SeqCst, Ordering::Relaxed)
+            .is_ok()
+        {
+            return None;
+        }
+        let mut spins = 0u32;
+        while self.state.load(Ordering::Acquire) != FULL {
+            relax(&mut spins);
+        }
+        // SAFETY: `FULL` was published after the submitter wrote the job (acquire above), and
+        // only the searcher, this thread, leaves `FULL`: the job is read exactly once.
+        let job = self.with_job(|cell| unsafe { (*cell).assume_init_read() });
+        // SeqCst: a submitter that then reads `IDLE` and queues its task wakes a sleeper,
+        // or this worker's look at the queue after its search sees the task.
+        self.state.store(IDLE, Ordering::SeqCst);
+        Some(job)
+    }
+
+    #[cfg(not(loom))]
+    fn with_job<R>(&self, f: impl FnOnce(*mut MaybeUninit<T>) -> R) -> R {
+        f(self.job.get())
+    }
+
+    #[cfg(loom)]
+    fn with_job<R>(&self, f: impl FnOnce(*mut MaybeUninit<T>) -> R) -> R {
+        self.job.with_mut(f)
+    }
+}
+
+impl<T> Drop for Mailbox<T> {
+    fn drop(&mut self) {
+        // A job still here (its searcher went away without ending the search: cannot happen
+        // while a worker lives) is dropped, which cancels its future.
+        if self.state.load(Ordering::Acquire) == FULL {
+            // SAFETY: `FULL`, and `&mut self`: the job is there and nobody else reads it.
+            drop(self.with_job(|cell| unsafe { (*cell).assume_init_read() }));
+        }
+    }
+}
+
+/// A wait for a submitter that is writing the job: spin, then yield (it may have been
+/// descheduled between its claim and its publication). Under loom, a yield.
+#[inline]
+fn relax(spins: &mut u32) {
+    #[cfg(not(loom))]
+    {
+        if *spins < 6 {
+            for _ in 0..(1u32 << *spins) {
+                std::hint::spin_loop();
+            }
+            *spins += 1;
+        } else {
+            std::thread::yield_now();
+        }
+    }
+    #[cfg(loom)]
+    {
+        let _ = spins;
+        loom::thread::yield_now();
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::Mailbox;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    /// A submitter offers against the searcher ending its search: the job is taken exactly
+    /// once, by the searcher, or comes back to the submitter; never both, never lost.
+    #[test]
+    fn an_offer_against_the_end_of_a_search_is_taken_once_or_given_back() {
+        loom::model(|| {
+            let m = Arc::new(Mailbox::new());
+            assert!(m.start_search());
+            let sub = {
+                let m = m.clone();
+                thread::spawn(move || m.offer(Box::new(7u8)).is_ok())
+            };
+            let taken = m.end_search();
+            let handed = sub.join().unwrap();
+            assert_eq!(taken.is_some(), handed);
+            if let Some(job) = taken {
+                assert_eq!(*job, 7);
+            }
+            assert!(!m.searching());
+        });
+    }
+
+    /// Two submitters race for one searcher: at most one hands its job over, and the
+    /// searcher takes that one.
+    #[test]
+    fn two_offers_one_searcher_at_most_one_is_taken() {
+        loom::model(|| {
+            let m = Arc::new(Mailbox::new());
+            assert!(m.start_search());
+            let subs: Vec<_> = (0..2u8)
+                .map(|i| {
+                    let m = m.clone();
+                    thread::spawn(move || m.offer(i).is_ok().then_some(i))
+                })
+                .collect();
+            let taken = m.end_search();
+            let handed: Vec<u8> = subs.into_iter().filter_map(|s| s.join().unwrap()).collect();
+            assert!(handed.len() <= 1);
+            assert_eq!(taken, handed.first().copied());
+        });
+    }
+}
