@@ -329,7 +329,7 @@ pub(crate) fn fail_future<T>(shared: &Arc<Shared<T>>, why: Option<TaskException>
         }
         Some(e) => {
             // Refused only if the user cancelled it meanwhile: then it stays cancelled.
-            let _ = shared.complete(super::future::Outcome::Failed(e), "set_exception");
+            let _ = shared.complete(super::future::Outcome::Failed(Box::new(e)), "set_exception");
         }
     }
 }
@@ -497,11 +497,16 @@ impl Pool {
 
     /// A worker sleeps and none searches: a worker that has just finished a task is usually
     /// about to search again (then it takes the task and nobody pays for a wake-up: a
-    /// submit + result round trip on an idle pool stays between two threads), so give it a
-    /// moment; then wake one sleeper.
+    /// submit + result round trip on a pool with sleeping workers stays between two
+    /// threads), so give it a moment; then wake one sleeper. No moment when more tasks are
+    /// queued: the running workers are not keeping up, and the submitter must not wait.
     #[cold]
     #[inline(never)]
     fn wake_sleeper(&self) {
+        if self.queue.qsize() > 1 {
+            wait::unpark_one(self.sleep_key());
+            return;
+        }
         for _ in 0..WAKE_GRACE {
             std::hint::spin_loop();
             if self.mailbox.searching() || self.queue.qsize() == 0 {
