@@ -118,3 +118,51 @@ fn submit_from_many_threads_at_once() {
     assert_eq!(total.load(Ordering::SeqCst), 16_000);
     assert!(pool.threads().len() <= 4);
 }
+
+#[test]
+fn round_trips_racing_shutdown_never_lose_a_task() {
+    // Two threads submit and wait, one task at a time (so most tasks are handed straight to
+    // the searching worker), while the pool is shut down with `cancel_futures` under them:
+    // every task accepted runs exactly once or ends cancelled, and its waiter wakes.
+    let _w = watchdog("round trips against shutdown", Duration::from_secs(120));
+    for round in 0..200 {
+        let pool = Arc::new(ThreadPoolExecutor::new(1 + round % 2).unwrap());
+        let ran = Arc::new(AtomicUsize::new(0));
+        let finished = Arc::new(AtomicUsize::new(0));
+        let trips = Arc::new(AtomicUsize::new(0));
+        let submitters: Vec<_> = (0..2)
+            .map(|_| {
+                let (p, r) = (pool.clone(), ran.clone());
+                let (fin, n) = (finished.clone(), trips.clone());
+                let t = threadkit::Thread::new(move || {
+                    loop {
+                        let r = r.clone();
+                        let Ok(f) = p.submit(move || r.fetch_add(1, Ordering::SeqCst)) else {
+                            break;
+                        };
+                        match f.result() {
+                            Ok(_) => fin.fetch_add(1, Ordering::SeqCst),
+                            Err(FutureError::Cancelled { .. }) => 0,
+                            Err(e) => panic!("{e}"),
+                        };
+                        n.fetch_add(1, Ordering::SeqCst);
+                    }
+                });
+                t.start().unwrap();
+                t
+            })
+            .collect();
+        while trips.load(Ordering::SeqCst) < 20 + round {
+            std::thread::yield_now();
+        }
+        pool.shutdown(true, true).unwrap();
+        for t in submitters {
+            t.join().unwrap();
+        }
+        assert_eq!(
+            finished.load(Ordering::SeqCst),
+            ran.load(Ordering::SeqCst),
+            "round {round}"
+        );
+    }
+}
