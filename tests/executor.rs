@@ -120,6 +120,33 @@ fn a_worker_whose_result_was_read_is_reused_by_the_next_submit() {
 }
 
 #[test]
+fn a_worker_running_done_callbacks_is_not_counted_idle() {
+    // As Python's worker, which releases its idle token only after the future's callbacks:
+    // a submit made while a callback still runs starts a second worker instead of queueing
+    // behind the busy one.
+    let pool = named("callbacks", 2);
+    let (gate, in_callback, release) = (
+        Arc::new(Event::new()),
+        Arc::new(Event::new()),
+        Arc::new(Event::new()),
+    );
+    let g = gate.clone();
+    let first = pool.submit(move || g.wait()).unwrap();
+    let (inside, rel) = (in_callback.clone(), release.clone());
+    first.add_done_callback(move |_| {
+        inside.set();
+        rel.wait();
+    });
+    gate.set();
+    in_callback.wait();
+    let second = pool.submit(|| 5).unwrap();
+    let got = second.result_timeout(Duration::from_secs(30)).copied();
+    release.set();
+    assert_eq!(got.ok(), Some(5), "the second task waited for the callback");
+    assert_eq!(pool.threads().len(), 2);
+}
+
+#[test]
 fn a_one_worker_pool_runs_tasks_in_submission_order() {
     // Tasks handed straight to a searching worker never overtake tasks still queued: some
     // submits here find the worker searching, others find it busy.
