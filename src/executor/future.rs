@@ -31,6 +31,8 @@ use std::sync::atomic::AtomicUsize as StdAtomicUsize;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use crossbeam_utils::Backoff;
+
 use super::collector::Collector;
 use super::error::{FutureError, InvalidStateError, SetError, TaskException};
 use crate::primitive::{AtomicBool, AtomicU8, AtomicU64, Ordering};
@@ -309,7 +311,7 @@ impl<T> Shared<T> {
         outcome: Outcome<T>,
         op: &'static str,
     ) -> Result<(), (InvalidStateError, Outcome<T>)> {
-        self.complete_giving(outcome, op, &mut IdleToken::none())
+        self.complete_giving(outcome, op, &mut IdleToken::new(None))
     }
 
     /// [`complete`](Self::complete), giving a pool worker's idle token (see [`run_task`])
@@ -438,10 +440,9 @@ impl<T> Shared<T> {
         if !pending() {
             return true;
         }
-        for step in 0..FUTURE_SPINS {
-            for _ in 0..(1u32 << step) {
-                std::hint::spin_loop();
-            }
+        let backoff = Backoff::new();
+        for _ in 0..FUTURE_SPINS {
+            backoff.spin();
             if !pending() {
                 return true;
             }
@@ -557,11 +558,6 @@ impl<'a> IdleToken<'a> {
         IdleToken(count)
     }
 
-    /// No token (a completion outside a pool's worker).
-    pub(crate) fn none() -> Self {
-        IdleToken(None)
-    }
-
     /// Gives the token, if not given yet.
     pub(crate) fn give(&mut self) {
         if let Some(count) = self.0.take() {
@@ -570,7 +566,7 @@ impl<'a> IdleToken<'a> {
     }
 }
 
-/// How many rounds of doubling spins (127 pauses in all) a thread waiting for a future makes
+/// How many of crossbeam's doubling spins (127 pauses in all) a thread waiting for a future makes
 /// before the wait path's own spin, yields and park: a short task's result (a submit +
 /// result round trip on an idle pool takes a few hundred nanoseconds) then comes while the
 /// waiter still spins, where a yield would add a system call to its latency.

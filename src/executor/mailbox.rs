@@ -15,6 +15,8 @@
 
 use std::mem::MaybeUninit;
 
+use crossbeam_utils::Backoff;
+
 #[cfg(loom)]
 use loom::cell::UnsafeCell;
 #[cfg(not(loom))]
@@ -94,9 +96,10 @@ impl<T> Mailbox<T> {
         {
             return None;
         }
-        let mut spins = 0u32;
+        let backoff = Backoff::new();
         while self.state.load(Ordering::Acquire) != FULL {
-            relax(&mut spins);
+            // The submitter may have been descheduled between its claim and its publication.
+            snooze(&backoff);
         }
         // SAFETY: `FULL` was published after the submitter wrote the job (acquire above), and
         // only the searcher, this thread, leaves `FULL`: the job is read exactly once.
@@ -129,24 +132,15 @@ impl<T> Drop for Mailbox<T> {
     }
 }
 
-/// A wait for a submitter that is writing the job: spin, then yield (it may have been
-/// descheduled between its claim and its publication). Under loom, a yield.
+/// One step of a wait for a submitter that is writing the job: crossbeam's snooze (spins,
+/// then yields); under loom a yield, so that loom runs the submitter.
 #[inline]
-fn relax(spins: &mut u32) {
+fn snooze(backoff: &Backoff) {
     #[cfg(not(loom))]
-    {
-        if *spins < 6 {
-            for _ in 0..(1u32 << *spins) {
-                std::hint::spin_loop();
-            }
-            *spins += 1;
-        } else {
-            std::thread::yield_now();
-        }
-    }
+    backoff.snooze();
     #[cfg(loom)]
     {
-        let _ = spins;
+        let _ = backoff;
         loom::thread::yield_now();
     }
 }

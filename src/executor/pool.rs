@@ -469,10 +469,7 @@ impl Pool {
     /// `max_workers` run; the error only if that failed and no worker runs at all.
     fn find_worker(self: &Arc<Self>, st: &mut State) -> Result<(), String> {
         if st.workers.len() < self.max_workers
-            && self
-                .idle
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-                .is_err()
+            && !self.take_idle_token()
             && let Err(e) = self.start_worker(st)
             && st.workers.is_empty()
         {
@@ -481,14 +478,23 @@ impl Pool {
         Ok(())
     }
 
+    /// Takes one idle worker's token (Python's `_idle_semaphore.acquire(timeout=0)`): false
+    /// if there was none.
+    fn take_idle_token(&self) -> bool {
+        self.idle
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
     /// After a put: makes sure some worker will take the task. Nothing to do while a worker
     /// is searching (it will find the task) or none sleeps (every worker is busy or starting,
     /// and each looks at the queue before it sleeps); otherwise wakes one sleeper.
     ///
-    /// The put, then a `SeqCst` fence, then the loads of `sleeping` and the mailbox's state; a
-    /// worker about to sleep ends its search (a `SeqCst` store of that state), counts itself
-    /// in `sleeping`, then a fence, then looks at the queue. So either this thread sees the sleeper (and wakes it, or sees a searcher
-    /// that will look at the queue after ending its search), or the worker sees the task.
+    /// The put, then a `SeqCst` fence, then the loads of `sleeping` and the mailbox's state;
+    /// a worker about to sleep ends its search (a `SeqCst` write of that state), counts
+    /// itself in `sleeping`, then a fence, then looks at the queue. So either this thread
+    /// sees the sleeper (and wakes it, or sees a searcher that will look at the queue after
+    /// ending its search), or the worker sees the task.
     #[inline]
     fn wake_for_work(&self) {
         fence(Ordering::SeqCst);
@@ -613,9 +619,7 @@ impl Pool {
             if handed.is_some() && !self.full.load(Ordering::Relaxed) {
                 // The submit found this worker idle without taking its token: take it here,
                 // so that the count still says how many workers are free.
-                let _ = self
-                    .idle
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+                self.take_idle_token();
             }
             if (handed.is_some() || matches!(found, Some(Some(_)))) && self.queue.qsize() != 0 {
                 self.wake_for_work();
