@@ -12,6 +12,11 @@
 //! searcher took it). The searcher leaves `SEARCHING` only by a CAS back to `IDLE`; if that
 //! fails, a submitter claimed it, and the searcher waits (a few instructions: the submitter
 //! only writes the job) and takes the job. So a job offered is never left behind.
+//!
+//! A search carries a tag, which the searcher chooses and a submitter must name to claim it:
+//! the pool tags a search with how many jobs had been queued when the searcher last saw the
+//! queue empty, so a submit that still counts that many knows that nothing is queued ahead of
+//! its job without reading the queue (see `Pool::enqueue`).
 
 use std::mem::MaybeUninit;
 
@@ -28,6 +33,14 @@ const IDLE: usize = 0;
 const SEARCHING: usize = 1;
 const FILLING: usize = 2;
 const FULL: usize = 3;
+/// The state is the word's low two bits; a search's tag is the rest.
+const STATE: usize = 3;
+
+/// The word of a search tagged `tag` (its low bits are dropped: tags are compared modulo
+/// `usize::MAX / 4`, and a search would have to outlast that many submits to be fooled).
+fn searching_word(tag: usize) -> usize {
+    tag.wrapping_shl(2) | SEARCHING
+}
 
 /// A one-job hand-off from submitters to the one searching worker.
 pub(crate) struct Mailbox<T> {
@@ -51,16 +64,27 @@ impl<T> Mailbox<T> {
         }
     }
 
-    /// A worker becomes the searcher: true if none was.
-    pub(crate) fn start_search(&self) -> bool {
+    /// A worker becomes the searcher, its search tagged `tag`: true if none was.
+    pub(crate) fn start_search(&self, tag: usize) -> bool {
         self.state
-            .compare_exchange(IDLE, SEARCHING, Ordering::SeqCst, Ordering::Relaxed)
+            .compare_exchange(
+                IDLE,
+                searching_word(tag),
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            )
             .is_ok()
     }
 
     /// True while a worker searches (or is being handed a job it will take).
     pub(crate) fn searching(&self) -> bool {
-        self.state.load(Ordering::SeqCst) != IDLE
+        self.state.load(Ordering::SeqCst) & STATE != IDLE
+    }
+
+    /// True while a worker searches with the tag `tag` and nobody has claimed it yet: an
+    /// [`offer`](Self::offer) with that tag will likely succeed.
+    pub(crate) fn searching_with(&self, tag: usize) -> bool {
+        self.state.load(Ordering::SeqCst) == searching_word(tag)
     }
 
     /// True if a job waits for the searcher ([`end_search`](Self::end_search) takes it).
@@ -68,12 +92,17 @@ impl<T> Mailbox<T> {
         self.state.load(Ordering::Acquire) == FULL
     }
 
-    /// Hands `job` to the searching worker, or gives it back if none searches or another
-    /// submitter got there first.
-    pub(crate) fn offer(&self, job: T) -> Result<(), T> {
+    /// Hands `job` to the worker searching with the tag `tag`, or gives it back if none does
+    /// or another submitter got there first.
+    pub(crate) fn offer(&self, job: T, tag: usize) -> Result<(), T> {
         if self
             .state
-            .compare_exchange(SEARCHING, FILLING, Ordering::SeqCst, Ordering::Relaxed)
+            .compare_exchange(
+                searching_word(tag),
+                FILLING,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            )
             .is_err()
         {
             return Err(job);
@@ -86,12 +115,17 @@ impl<T> Mailbox<T> {
         Ok(())
     }
 
-    /// The searcher ends its search: the job a submitter handed over meanwhile, if any
-    /// (then waits the moment it takes that submitter to finish writing it).
-    pub(crate) fn end_search(&self) -> Option<T> {
+    /// The searcher ends its search (tagged `tag`): the job a submitter handed over
+    /// meanwhile, if any (then waits the moment it takes that submitter to finish writing it).
+    pub(crate) fn end_search(&self, tag: usize) -> Option<T> {
         if self
             .state
-            .compare_exchange(SEARCHING, IDLE, Ordering::SeqCst, Ordering::Relaxed)
+            .compare_exchange(
+                searching_word(tag),
+                IDLE,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            )
             .is_ok()
         {
             return None;
@@ -157,12 +191,12 @@ mod loom_tests {
     fn an_offer_against_the_end_of_a_search_is_taken_once_or_given_back() {
         loom::model(|| {
             let m = Arc::new(Mailbox::new());
-            assert!(m.start_search());
+            assert!(m.start_search(5));
             let sub = {
                 let m = m.clone();
-                thread::spawn(move || m.offer(Box::new(7u8)).is_ok())
+                thread::spawn(move || m.offer(Box::new(7u8), 5).is_ok())
             };
-            let taken = m.end_search();
+            let taken = m.end_search(5);
             let handed = sub.join().unwrap();
             assert_eq!(taken.is_some(), handed);
             if let Some(job) = taken {
@@ -178,17 +212,50 @@ mod loom_tests {
     fn two_offers_one_searcher_at_most_one_is_taken() {
         loom::model(|| {
             let m = Arc::new(Mailbox::new());
-            assert!(m.start_search());
+            assert!(m.start_search(0));
             let subs: Vec<_> = (0..2u8)
                 .map(|i| {
                     let m = m.clone();
-                    thread::spawn(move || m.offer(i).is_ok().then_some(i))
+                    thread::spawn(move || m.offer(i, 0).is_ok().then_some(i))
                 })
                 .collect();
-            let taken = m.end_search();
+            let taken = m.end_search(0);
             let handed: Vec<u8> = subs.into_iter().filter_map(|s| s.join().unwrap()).collect();
             assert!(handed.len() <= 1);
             assert_eq!(taken, handed.first().copied());
         });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::Mailbox;
+
+    #[test]
+    fn an_offer_naming_another_searchs_tag_is_given_back_and_the_search_goes_on() {
+        let m = Mailbox::new();
+        assert!(m.start_search(41));
+        assert!(m.searching());
+        assert!(!m.searching_with(40));
+        assert_eq!(m.offer("late", 40), Err("late"));
+        // The search is untouched: the right tag still hands a job over.
+        assert!(m.searching_with(41));
+        assert_eq!(m.offer("job", 41), Ok(()));
+        assert!(m.full());
+        assert_eq!(m.end_search(41), Some("job"));
+        assert!(!m.searching());
+    }
+
+    #[test]
+    fn tags_past_the_words_range_still_match_only_themselves() {
+        let m = Mailbox::new();
+        assert!(m.start_search(usize::MAX));
+        assert!(!m.start_search(usize::MAX), "one searcher at a time");
+        assert!(m.searching_with(usize::MAX));
+        assert!(!m.searching_with(usize::MAX - 1));
+        assert_eq!(m.offer(1, usize::MAX - 1), Err(1));
+        assert_eq!(m.end_search(usize::MAX), None);
+        assert!(!m.searching());
+        assert_eq!(m.offer(2, usize::MAX), Err(2), "nobody searches");
     }
 }

@@ -24,6 +24,7 @@ use super::future::{INLINE_WORDS, IdleToken, Shared, TaskFuture, panic_report, p
 use super::mailbox::Mailbox;
 use super::traits::Executor;
 use super::traits::Map;
+use crate::primitive::parking_lot_core::{DEFAULT_UNPARK_TOKEN, ParkResult, UnparkToken};
 use crate::queue::{SimpleQueue, TryGetError};
 use crate::sync::wait::{self, Blocked, ObjectId, ObjectKind, Waiting};
 use crate::{Lock, Mutex, Thread, WaitKind};
@@ -357,6 +358,13 @@ pub(crate) struct Pool {
     full: AtomicBool,
     /// Tasks queued so far (written under the pool lock).
     submitted: CachePadded<AtomicUsize>,
+    /// Jobs put into the queue so far, counted after each put (under the pool lock). A worker
+    /// that reads this and then finds the queue empty has seen every one of those jobs taken:
+    /// it tags its search with the number, and a submit that still counts as many hands its
+    /// job over without overtaking a queued one, and without reading the queue's count (a
+    /// line the workers write). On a line of its own: a hand-off does not write it, so a
+    /// searcher reads it without taking a line from the submitter.
+    queued: CachePadded<AtomicUsize>,
     /// Tasks done so far (run, cancelled or failed): `wait_idle` waits until it reaches
     /// `submitted`. On its own line, away from the submitters'.
     completed: CachePadded<AtomicUsize>,
@@ -383,6 +391,10 @@ const IDLE_SPINS: u32 = 7;
 /// How many times a submitter that would wake a sleeping worker first looks (a pause each)
 /// whether a worker has started searching or taken the task: see [`Pool::wake_sleeper`].
 const WAKE_GRACE: u32 = 32;
+
+/// The token a worker woken by [`Pool::wake_one`] finds: its waker has taken it out of
+/// `sleeping` (a shutdown wakes sleepers with the default token: they count themselves out).
+const COUNTED_OUT: UnparkToken = UnparkToken(1);
 
 /// Every live pool, for the exit hook and for deadlock reports ([`live_pools`]).
 static POOLS: std::sync::Mutex<Vec<Weak<Pool>>> = std::sync::Mutex::new(Vec::new());
@@ -430,10 +442,10 @@ impl Pool {
             return Err(self.submit_error(kind, f));
         }
         // A worker searches and nothing is queued ahead (the submitter's own earlier tasks
-        // included): hand the job straight to it. It is idle, so no worker is started. The
-        // mailbox first: in a stream of submits nobody searches, and a look at the queue's
-        // count (a line the workers write) right before the put costs a second transfer.
-        let handing = self.mailbox.searching() && self.queue.qsize() == 0;
+        // included: the searcher saw the queue empty after this many puts, see `Pool::queued`):
+        // hand the job straight to it. It is idle, so no worker is started.
+        let queued = self.queued.load(Ordering::Relaxed);
+        let handing = self.mailbox.searching_with(queued);
         if !handing && let Err(e) = self.find_worker(&mut st) {
             drop(st);
             return Err(self.submit_error(SubmitErrorKind::Spawn(e), f));
@@ -442,7 +454,7 @@ impl Pool {
         self.submitted.fetch_add(1, Ordering::SeqCst);
         let mut job = make(f);
         if handing {
-            match self.mailbox.offer(job) {
+            match self.mailbox.offer(job, queued) {
                 Ok(()) => return Ok(()),
                 Err(back) => {
                     job = back;
@@ -454,6 +466,10 @@ impl Pool {
         }
         // The queue is shut down only under the pool lock, after `shutdown` was set.
         let put = self.queue.put(job);
+        if put.is_ok() {
+            // After the put: a searcher that reads the new count sees the job in the queue.
+            self.queued.store(queued.wrapping_add(1), Ordering::Release);
+        }
         drop(st);
         match put {
             Ok(()) => self.wake_for_work(),
@@ -512,7 +528,7 @@ impl Pool {
     #[inline(never)]
     fn wake_sleeper(&self) {
         if self.queue.qsize() > 1 {
-            wait::unpark_one(self.sleep_key());
+            self.wake_one();
             return;
         }
         for _ in 0..WAKE_GRACE {
@@ -521,7 +537,23 @@ impl Pool {
                 return;
             }
         }
-        wait::unpark_one(self.sleep_key());
+        self.wake_one();
+    }
+
+    /// Wakes one sleeping worker and counts it out of `sleeping` at once, under the parking
+    /// lot's queue lock: a woken thread may wait long for a core (on a busy machine, or one
+    /// with more workers than cores), and until then the submitters must not take it for a
+    /// sleeper still to wake and call into the parking lot on every task for nobody. The
+    /// woken worker looks at the queue before it sleeps again, so no task is missed.
+    fn wake_one(&self) {
+        wait::unpark_one_then(self.sleep_key(), |woken| {
+            if woken {
+                self.sleeping.fetch_sub(1, Ordering::SeqCst);
+                COUNTED_OUT
+            } else {
+                DEFAULT_UNPARK_TOKEN
+            }
+        });
     }
 
     fn sleep_key(&self) -> usize {
@@ -597,25 +629,35 @@ impl Pool {
     ///
     /// The searcher also watches the pool's [`Mailbox`], where a submit that finds it
     /// searching and nothing queued hands its job. A searcher that took a queued job and was
-    /// handed one as it ended its search runs the queued one and leaves the other in `next`.
+    /// handed one as it ended its search runs the handed one (submitted first) and leaves
+    /// the queued one in `next`.
     fn next_job(&self, next: &mut Option<Work>) -> Option<Work> {
-        // A busy pool: the queue has work, take it without searching.
-        if let Some(found) = self.poll_queue(1, false) {
-            return found;
-        }
         loop {
-            let searcher = self.mailbox.start_search();
-            let found = self.poll_queue(if searcher { IDLE_POLLS } else { 1 }, searcher);
-            if !searcher {
-                match found {
-                    Some(job) => return job,
-                    None => {
-                        self.sleep_until_work();
-                        continue;
-                    }
-                }
+            // A busy pool: the queue has work, take it without searching.
+            if let Some(found) = self.poll_queue(1, false) {
+                return found;
             }
-            let handed = self.mailbox.end_search();
+            // Another worker searches: sleep (unless a task came in meanwhile). A look
+            // first, as a failed compare-exchange would still take the mailbox's line from
+            // the submitters, who read it on every submit.
+            if self.mailbox.searching() {
+                self.sleep_until_work();
+                continue;
+            }
+            // The count of queued jobs, then a second look at the queue: if it is still
+            // empty, every one of those jobs was taken, and the search is tagged with the
+            // count (see `Pool::queued`). Read only here: the busy path above must not pull the
+            // submitters' line on every task.
+            let queued = self.queued.load(Ordering::Acquire);
+            if let Some(found) = self.poll_queue(1, false) {
+                return found;
+            }
+            if !self.mailbox.start_search(queued) {
+                self.sleep_until_work();
+                continue;
+            }
+            let found = self.poll_queue(IDLE_POLLS, true);
+            let handed = self.mailbox.end_search(queued);
             if handed.is_some() && !self.full.load(Ordering::Relaxed) {
                 // The submit found this worker idle without taking its token: take it here,
                 // so that the count still says how many workers are free.
@@ -625,9 +667,11 @@ impl Pool {
                 self.wake_for_work();
             }
             match (found, handed) {
+                // The handed job first: it was handed while nothing was queued (its tag says
+                // so), so the queued one came after it.
                 (Some(Some(job)), Some(h)) => {
-                    *next = Some(h);
-                    return Some(job);
+                    *next = Some(job);
+                    return Some(h);
                 }
                 // A job handed over before the queue was shut down still runs.
                 (_, Some(h)) => return Some(h),
@@ -679,7 +723,11 @@ impl Pool {
         let no_work = || self.queue.qsize() == 0 && !self.closed.load(Ordering::SeqCst);
         if no_work() {
             let on = Blocked::on(WaitKind::QueueGet, self.queue.id(), Location::caller());
-            Waiting::begin(on).park(self.sleep_key(), None, no_work, |_, _| {});
+            let woke = Waiting::begin(on).park(self.sleep_key(), None, no_work, |_, _| {});
+            if woke == ParkResult::Unparked(COUNTED_OUT) {
+                // `wake_one` counted this worker out already.
+                return;
+            }
         }
         self.sleeping.fetch_sub(1, Ordering::SeqCst);
     }
@@ -917,6 +965,7 @@ impl ExecutorBuilder {
             idle: CachePadded::new(AtomicUsize::new(0)),
             full: AtomicBool::new(false),
             submitted: CachePadded::new(AtomicUsize::new(0)),
+            queued: CachePadded::new(AtomicUsize::new(0)),
             completed: CachePadded::new(AtomicUsize::new(0)),
             idle_waiters: AtomicUsize::new(0),
             mailbox: CachePadded::new(Mailbox::new()),

@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 use crate::observe::{contention, timeline};
 use crate::primitive::parking_lot_core::{
     self, DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN, FilterOp, ParkResult, ParkToken, SpinWait,
+    UnparkToken,
 };
 use crate::threading::record::{self, WaitSlot};
 pub(crate) use crate::threading::record::{Blocked, ObjectId, ObjectKind, Owner, WaitKind};
@@ -356,11 +357,14 @@ pub(crate) fn unpark_all(key: usize) -> usize {
     unsafe { parking_lot_core::unpark_all(key, parking_lot_core::DEFAULT_UNPARK_TOKEN) }
 }
 
-/// Wakes one thread parked on `key`, if any; true if one was woken.
-pub(crate) fn unpark_one(key: usize) -> bool {
-    // SAFETY: the callback does nothing; waking a thread parked on any key is always sound.
-    let r =
-        unsafe { parking_lot_core::unpark_one(key, |_| parking_lot_core::DEFAULT_UNPARK_TOKEN) };
+/// Wakes one thread parked on `key`, if any (true if one was woken), with `then` run under
+/// the parking lot's queue lock before the thread wakes: it learns whether a thread is being
+/// woken, and gives the token that thread's park returns. It must not park, panic or call
+/// into the parking lot.
+pub(crate) fn unpark_one_then(key: usize, then: impl FnOnce(bool) -> UnparkToken) -> bool {
+    // SAFETY: the caller's callback does none of what parking_lot_core forbids (above);
+    // waking a thread parked on any key is always sound.
+    let r = unsafe { parking_lot_core::unpark_one(key, |r| then(r.unparked_threads != 0)) };
     r.unparked_threads != 0
 }
 
