@@ -340,6 +340,85 @@ fn tasks_no_futures(c: &mut Criterion) {
     g.finish();
 }
 
+/// Workers in the oversubscribed group: more than this machine's cores on most machines
+/// (Python's default is min(32, CPUs + 4)), so most of them sleep while a few run.
+const MANY_WORKERS: usize = 16;
+
+/// The same stream of tasks on 16 workers: on a small machine most of them sleep, and a pool
+/// that wakes them all for a stream of short tasks spends its time switching between them.
+fn tasks_16_workers(c: &mut Criterion) {
+    let mut g = c.benchmark_group("tasks_16_workers");
+    g.throughput(Throughput::Elements(TASKS));
+    g.sample_size(10);
+
+    let pool = ThreadPoolExecutor::new(MANY_WORKERS).unwrap();
+    let sink = Arc::new(AtomicUsize::new(0));
+    g.bench_function("threadkit execute+wait_idle", |b| {
+        b.iter_custom(|iters| {
+            time_batches(iters, || {
+                for i in 0..TASKS {
+                    let s = sink.clone();
+                    let _ = pool.execute(move || {
+                        s.fetch_add(black_box(i as usize) & 1, Ordering::Relaxed);
+                    });
+                }
+                pool.wait_idle();
+            })
+        })
+    });
+    g.bench_function("threadkit submit+result", |b| {
+        b.iter_custom(|iters| {
+            time_batches(iters, || {
+                let fs: Vec<_> = (0..TASKS)
+                    .map(|i| pool.submit(move || black_box(i)).unwrap())
+                    .collect();
+                let mut sum = 0u64;
+                for f in fs {
+                    sum = sum.wrapping_add(f.into_result().unwrap());
+                }
+                black_box(sum);
+            })
+        })
+    });
+    drop(pool);
+
+    let rp = rayon::ThreadPoolBuilder::new()
+        .num_threads(MANY_WORKERS)
+        .build()
+        .unwrap();
+    g.bench_function("rayon scope", |b| {
+        b.iter_custom(|iters| {
+            time_batches(iters, || {
+                let sink = &sink;
+                rp.scope(|s| {
+                    for i in 0..TASKS {
+                        s.spawn(move |_| {
+                            sink.fetch_add(black_box(i as usize) & 1, Ordering::Relaxed);
+                        });
+                    }
+                });
+            })
+        })
+    });
+    drop(rp);
+
+    let tp = threadpool::ThreadPool::new(MANY_WORKERS);
+    g.bench_function("threadpool execute+join", |b| {
+        b.iter_custom(|iters| {
+            time_batches(iters, || {
+                for i in 0..TASKS {
+                    let s = sink.clone();
+                    tp.execute(move || {
+                        s.fetch_add(black_box(i as usize) & 1, Ordering::Relaxed);
+                    });
+                }
+                tp.join();
+            })
+        })
+    });
+    g.finish();
+}
+
 fn round_trip(c: &mut Criterion) {
     let n = workers();
     let mut g = c.benchmark_group("round_trip");
@@ -403,6 +482,7 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     tasks_with_futures(&mut c);
     tasks_no_futures(&mut c);
+    tasks_16_workers(&mut c);
     round_trip(&mut c);
     c.final_summary();
 }

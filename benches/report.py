@@ -257,6 +257,12 @@ FAMILIES += [
            ["rayon scope", "rayon spawn+latch", "threadpool execute+join"], None,
            (1.0, ["rayon scope"], "throughput >= rayon::scope", None),
            refs=["threadkit submit+wait_idle", "threadkit scope"]),
+        # 16 workers: on a small machine, more workers than cores (most of them asleep).
+        op("tasks_16_workers", "100 000 tasks on 16 workers, without futures",
+           ["threadkit execute+wait_idle"], ["rayon scope", "threadpool execute+join"], None,
+           (1.0, ["rayon scope", "threadpool execute+join"],
+            "throughput >= best of rayon::scope, threadpool", None),
+           refs=["threadkit submit+result"]),
         op("round_trip", "submit + result round trip on an idle pool",
            ["threadkit submit+result"], ["crossbeam+parking_lot", "threadpool+mpsc"], FUTEX,
            (1.1, ["Semaphore hand-off"], "<= 1.1 x threadkit's Semaphore hand-off", None),

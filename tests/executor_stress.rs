@@ -166,3 +166,32 @@ fn round_trips_racing_shutdown_never_lose_a_task() {
         );
     }
 }
+
+#[test]
+fn tasks_that_need_every_worker_at_once_wake_the_sleeping_ones() {
+    // Four tasks that meet at a barrier can only finish if all four workers run them at
+    // once. The workers are started first and fall asleep between rounds, so each round
+    // needs three sleepers woken: a submit wakes one (it is the searcher until it takes a
+    // task), and that one wakes the next while tasks are still queued. A wake lost
+    // anywhere in that chain leaves the barrier short and the round hangs (watchdog).
+    let _w = watchdog(
+        "chained wakes of sleeping workers",
+        Duration::from_secs(120),
+    );
+    let pool = ThreadPoolExecutor::new(4).unwrap();
+    for _ in 0..1000 {
+        let meet = Arc::new(threadkit::Barrier::new(4).unwrap());
+        let fs: Vec<_> = (0..4)
+            .map(|_| {
+                let m = meet.clone();
+                pool.submit(move || m.wait().map(|_| ())).unwrap()
+            })
+            .collect();
+        for f in fs {
+            f.into_result().unwrap().unwrap();
+        }
+        // Let the workers go from searching to sleeping before the next round.
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(pool.threads().len(), 4);
+}

@@ -13,6 +13,11 @@
 //! fails, a submitter claimed it, and the searcher waits (a few instructions: the submitter
 //! only writes the job) and takes the job. So a job offered is never left behind.
 //!
+//! A fifth state, `WAKING`, is a search claimed for a sleeping worker: whoever wakes one
+//! claims it first (so at most one worker is being woken or searching at a time, tokio's
+//! rule), and the woken worker turns it into a search or gives it up. It counts as
+//! searching for the submitters, but takes no job.
+//!
 //! A search carries a tag, which the searcher chooses and a submitter must name to claim it:
 //! the pool tags a search with how many jobs had been queued when the searcher last saw the
 //! queue empty, so a submit that still counts that many knows that nothing is queued ahead of
@@ -33,13 +38,14 @@ const IDLE: usize = 0;
 const SEARCHING: usize = 1;
 const FILLING: usize = 2;
 const FULL: usize = 3;
-/// The state is the word's low two bits; a search's tag is the rest.
-const STATE: usize = 3;
+const WAKING: usize = 4;
+/// The state is the word's low three bits; a search's tag is the rest.
+const STATE: usize = 7;
 
-/// The word of a search tagged `tag` (its low bits are dropped: tags are compared modulo
-/// `usize::MAX / 4`, and a search would have to outlast that many submits to be fooled).
+/// The word of a search tagged `tag` (its high bits are dropped: tags are compared modulo
+/// `usize::MAX / 8`, and a search would have to outlast that many submits to be fooled).
 fn searching_word(tag: usize) -> usize {
-    tag.wrapping_shl(2) | SEARCHING
+    tag.wrapping_shl(3) | SEARCHING
 }
 
 /// A one-job hand-off from submitters to the one searching worker.
@@ -76,7 +82,32 @@ impl<T> Mailbox<T> {
             .is_ok()
     }
 
-    /// True while a worker searches (or is being handed a job it will take).
+    /// A waker claims the search for the worker it is about to wake: true if nobody searched
+    /// (or was being woken). The claim passes to the woken worker, which must end it with
+    /// [`search_after_waking`](Self::search_after_waking) or
+    /// [`end_waking`](Self::end_waking); a waker that woke nobody ends it itself.
+    pub(crate) fn claim_for_waking(&self) -> bool {
+        self.state
+            .compare_exchange(IDLE, WAKING, Ordering::SeqCst, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// The holder of a [`claim_for_waking`](Self::claim_for_waking) gives it up.
+    pub(crate) fn end_waking(&self) {
+        let was = self.state.swap(IDLE, Ordering::SeqCst);
+        debug_assert_eq!(was, WAKING, "only the claim's holder ends it");
+    }
+
+    /// The holder of a [`claim_for_waking`](Self::claim_for_waking) turns it into a search
+    /// tagged `tag` (as [`start_search`](Self::start_search) would, without a race: nobody
+    /// else leaves `WAKING`).
+    pub(crate) fn search_after_waking(&self, tag: usize) {
+        let was = self.state.swap(searching_word(tag), Ordering::SeqCst);
+        debug_assert_eq!(was, WAKING, "only the claim's holder ends it");
+    }
+
+    /// True while a worker searches (or is being handed a job it will take, or woken to
+    /// search).
     pub(crate) fn searching(&self) -> bool {
         self.state.load(Ordering::SeqCst) & STATE != IDLE
     }
@@ -244,6 +275,26 @@ mod tests {
         assert!(m.full());
         assert_eq!(m.end_search(41), Some("job"));
         assert!(!m.searching());
+    }
+
+    #[test]
+    fn a_claim_for_waking_counts_as_a_search_but_takes_no_job_until_it_becomes_one() {
+        let m = Mailbox::new();
+        assert!(m.claim_for_waking());
+        assert!(m.searching());
+        assert!(!m.claim_for_waking(), "one claim at a time");
+        assert!(!m.start_search(0), "no search beside a worker being woken");
+        assert!(!m.searching_with(0));
+        assert_eq!(m.offer("early", 0), Err("early"));
+        m.search_after_waking(9);
+        assert!(m.searching_with(9));
+        assert_eq!(m.offer("job", 9), Ok(()));
+        assert_eq!(m.end_search(9), Some("job"));
+        // Given up: the mailbox is free again.
+        assert!(m.claim_for_waking());
+        m.end_waking();
+        assert!(!m.searching());
+        assert!(m.start_search(1));
     }
 
     #[test]

@@ -393,8 +393,9 @@ const IDLE_SPINS: u32 = 7;
 const WAKE_GRACE: u32 = 32;
 
 /// The token a worker woken by [`Pool::wake_one`] finds: its waker has taken it out of
-/// `sleeping` (a shutdown wakes sleepers with the default token: they count themselves out).
-const COUNTED_OUT: UnparkToken = UnparkToken(1);
+/// `sleeping` and handed it the mailbox's claim for a search (a shutdown wakes sleepers with
+/// the default token: they count themselves out, and hold nothing).
+const WOKEN_TO_SEARCH: UnparkToken = UnparkToken(1);
 
 /// Every live pool, for the exit hook and for deadlock reports ([`live_pools`]).
 static POOLS: std::sync::Mutex<Vec<Weak<Pool>>> = std::sync::Mutex::new(Vec::new());
@@ -545,15 +546,28 @@ impl Pool {
     /// with more workers than cores), and until then the submitters must not take it for a
     /// sleeper still to wake and call into the parking lot on every task for nobody. The
     /// woken worker looks at the queue before it sleeps again, so no task is missed.
+    ///
+    /// The woken worker is the pool's searcher from now on (it holds the mailbox's claim):
+    /// until it runs and takes a task, no other submit wakes a worker (tokio's rule), so a
+    /// stream of tasks on a busy machine does not wake every sleeper at once. It wakes the
+    /// next one itself if more tasks are queued when it takes its own.
     fn wake_one(&self) {
-        wait::unpark_one_then(self.sleep_key(), |woken| {
+        if !self.mailbox.claim_for_waking() {
+            // A worker searches or is being woken: it will look at the queue.
+            return;
+        }
+        let woken = wait::unpark_one_then(self.sleep_key(), |woken| {
             if woken {
                 self.sleeping.fetch_sub(1, Ordering::SeqCst);
-                COUNTED_OUT
+                WOKEN_TO_SEARCH
             } else {
                 DEFAULT_UNPARK_TOKEN
             }
         });
+        if !woken {
+            // The sleeper counted was not parked yet: it looks at the queue before it parks.
+            self.mailbox.end_waking();
+        }
     }
 
     fn sleep_key(&self) -> usize {
@@ -632,28 +646,39 @@ impl Pool {
     /// handed one as it ended its search runs the handed one (submitted first) and leaves
     /// the queued one in `next`.
     fn next_job(&self, next: &mut Option<Work>) -> Option<Work> {
+        // Whether this worker holds the mailbox's claim for a search (it was woken to search).
+        let mut woken = false;
         loop {
             // A busy pool: the queue has work, take it without searching.
             if let Some(found) = self.poll_queue(1, false) {
+                if woken {
+                    self.end_waking();
+                }
                 return found;
             }
             // Another worker searches: sleep (unless a task came in meanwhile). A look
             // first, as a failed compare-exchange would still take the mailbox's line from
             // the submitters, who read it on every submit.
-            if self.mailbox.searching() {
-                self.sleep_until_work();
+            if !woken && self.mailbox.searching() {
+                woken = self.sleep_until_work();
                 continue;
             }
             // The count of queued jobs, then a second look at the queue: if it is still
             // empty, every one of those jobs was taken, and the search is tagged with the
-            // count (see `Pool::queued`). Read only here: the busy path above must not pull the
-            // submitters' line on every task.
+            // count (see `Pool::queued`). Read only here: the busy path above must not pull
+            // the submitters' line on every task.
             let queued = self.queued.load(Ordering::Acquire);
             if let Some(found) = self.poll_queue(1, false) {
+                if woken {
+                    self.end_waking();
+                }
                 return found;
             }
-            if !self.mailbox.start_search(queued) {
-                self.sleep_until_work();
+            if woken {
+                // Every path below ends by returning or by sleeping again.
+                self.mailbox.search_after_waking(queued);
+            } else if !self.mailbox.start_search(queued) {
+                woken = self.sleep_until_work();
                 continue;
             }
             let found = self.poll_queue(IDLE_POLLS, true);
@@ -676,8 +701,20 @@ impl Pool {
                 // A job handed over before the queue was shut down still runs.
                 (_, Some(h)) => return Some(h),
                 (Some(found), None) => return found,
-                (None, None) => self.sleep_until_work(),
+                (None, None) => woken = self.sleep_until_work(),
             }
+        }
+    }
+
+    /// A worker woken to search took a task instead: it gives the mailbox's claim up, and
+    /// wakes the next sleeper if more tasks are queued (submits that came meanwhile saw the
+    /// claim, took it for a searcher, and woke nobody: the claim's end, then a fence, then
+    /// the look at the queue, against their put, fence, and look at the mailbox).
+    fn end_waking(&self) {
+        self.mailbox.end_waking();
+        fence(Ordering::SeqCst);
+        if self.queue.qsize() != 0 {
+            self.wake_for_work();
         }
     }
 
@@ -715,8 +752,9 @@ impl Pool {
 
     /// Sleeps until a submit (or a searcher that found more work) wakes this worker, or the
     /// pool shuts down; returns at once if a task came in meanwhile. The wait is recorded
-    /// as a get on the pool's queue, which is what the worker waits for.
-    fn sleep_until_work(&self) {
+    /// as a get on the pool's queue, which is what the worker waits for. True if the worker
+    /// was woken to search: it holds the mailbox's claim (see [`wake_one`](Pool::wake_one)).
+    fn sleep_until_work(&self) -> bool {
         self.sleeping.fetch_add(1, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         // Only atomics under the parking lot's bucket lock: no queue lock.
@@ -724,12 +762,13 @@ impl Pool {
         if no_work() {
             let on = Blocked::on(WaitKind::QueueGet, self.queue.id(), Location::caller());
             let woke = Waiting::begin(on).park(self.sleep_key(), None, no_work, |_, _| {});
-            if woke == ParkResult::Unparked(COUNTED_OUT) {
+            if woke == ParkResult::Unparked(WOKEN_TO_SEARCH) {
                 // `wake_one` counted this worker out already.
-                return;
+                return true;
             }
         }
         self.sleeping.fetch_sub(1, Ordering::SeqCst);
+        false
     }
 
     /// An initializer failed: refuse new tasks and fail the queued ones with the reason.
