@@ -45,7 +45,9 @@ impl<'a, G: Guarded> Held<'a, G> {
     #[inline]
     #[track_caller]
     pub(super) fn try_acquire(owner: &'a G) -> Option<Self> {
-        owner.lock().try_acquire().then_some(Held { owner })
+        // `then`, not `then_some`: a `Held` built for a lock someone else holds would
+        // release that lock when dropped.
+        owner.lock().try_acquire().then(|| Held { owner })
     }
 
     /// The guard of `owner`'s lock, which the calling thread holds already (for example
@@ -90,5 +92,47 @@ impl<G: Guarded> Drop for Held<'_, G> {
     #[inline]
     fn drop(&mut self) {
         self.owner.lock().release_held();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::cell::UnsafeCell;
+
+    use super::{Guarded, Held};
+    use crate::Lock;
+
+    struct Guard {
+        lock: Lock,
+        state: UnsafeCell<u32>,
+    }
+
+    // SAFETY: `lock` is the one lock, and `state` is reached only through `Held`.
+    unsafe impl Guarded for Guard {
+        type State = u32;
+        fn lock(&self) -> &Lock {
+            &self.lock
+        }
+        fn state(&self) -> &UnsafeCell<u32> {
+            &self.state
+        }
+    }
+
+    #[test]
+    fn a_failed_try_acquire_leaves_the_holders_lock_held() {
+        let g = Guard {
+            lock: Lock::new(),
+            state: UnsafeCell::new(0),
+        };
+        let held = Held::acquire(&g);
+        assert!(Held::try_acquire(&g).is_none());
+        // The failed attempt must not have released the holder's lock (a queue's `Debug`
+        // uses it while other threads work on the queue).
+        assert!(g.lock.locked());
+        assert!(!g.lock.try_acquire());
+        drop(held);
+        assert!(!g.lock.locked());
+        assert!(Held::try_acquire(&g).is_some());
+        assert!(!g.lock.locked(), "the guard released it as it dropped");
     }
 }
