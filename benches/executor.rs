@@ -19,7 +19,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput};
 use threadkit::{Semaphore, Thread, ThreadPoolExecutor};
 
 const TASKS: u64 = 100_000;
@@ -150,20 +151,7 @@ fn tasks_with_futures(c: &mut Criterion) {
     g.sample_size(10);
 
     let pool = ThreadPoolExecutor::new(n).unwrap();
-    g.bench_function("threadkit", |b| {
-        b.iter_custom(|iters| {
-            time_batches(iters, || {
-                let fs: Vec<_> = (0..TASKS)
-                    .map(|i| pool.submit(move || black_box(i)).unwrap())
-                    .collect();
-                let mut sum = 0u64;
-                for f in fs {
-                    sum = sum.wrapping_add(f.into_result().unwrap());
-                }
-                black_box(sum);
-            })
-        })
-    });
+    bench_submit_results(&mut g, "threadkit", &pool);
     drop(pool);
 
     let pool = cbpl::Pool::new(n);
@@ -243,19 +231,7 @@ fn tasks_no_futures(c: &mut Criterion) {
             })
         })
     });
-    g.bench_function("threadkit execute+wait_idle", |b| {
-        b.iter_custom(|iters| {
-            time_batches(iters, || {
-                for i in 0..TASKS {
-                    let s = sink.clone();
-                    let _ = pool.execute(move || {
-                        s.fetch_add(black_box(i as usize) & 1, Ordering::Relaxed);
-                    });
-                }
-                pool.wait_idle();
-            })
-        })
-    });
+    bench_execute(&mut g, &pool, &sink);
     g.bench_function("threadkit scope", |b| {
         b.iter_custom(|iters| {
             time_batches(iters, || {
@@ -307,10 +283,67 @@ fn tasks_no_futures(c: &mut Criterion) {
             })
         })
     });
+    bench_rayon_scope(&mut g, &rp, &sink);
+    drop(rp);
+
+    let tp = threadpool::ThreadPool::new(n);
+    bench_threadpool_execute(&mut g, &tp, &sink);
+    g.finish();
+}
+
+/// `TASKS` submits to `pool`, then every future's result.
+fn bench_submit_results(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    pool: &ThreadPoolExecutor,
+) {
+    g.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            time_batches(iters, || {
+                let fs: Vec<_> = (0..TASKS)
+                    .map(|i| pool.submit(move || black_box(i)).unwrap())
+                    .collect();
+                let mut sum = 0u64;
+                for f in fs {
+                    sum = sum.wrapping_add(f.into_result().unwrap());
+                }
+                black_box(sum);
+            })
+        })
+    });
+}
+
+/// `pool.execute` of `TASKS` tasks, then `wait_idle`.
+fn bench_execute(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    pool: &ThreadPoolExecutor,
+    sink: &Arc<AtomicUsize>,
+) {
+    g.bench_function("threadkit execute+wait_idle", |b| {
+        b.iter_custom(|iters| {
+            time_batches(iters, || {
+                for i in 0..TASKS {
+                    let s = sink.clone();
+                    let _ = pool.execute(move || {
+                        s.fetch_add(black_box(i as usize) & 1, Ordering::Relaxed);
+                    });
+                }
+                pool.wait_idle();
+            })
+        })
+    });
+}
+
+/// `TASKS` tasks spawned in a `rayon::scope`.
+fn bench_rayon_scope(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    rp: &rayon::ThreadPool,
+    sink: &Arc<AtomicUsize>,
+) {
     g.bench_function("rayon scope", |b| {
         b.iter_custom(|iters| {
             time_batches(iters, || {
-                let sink = &sink;
+                let sink = &**sink;
                 rp.scope(|s| {
                     for i in 0..TASKS {
                         s.spawn(move |_| {
@@ -321,9 +354,14 @@ fn tasks_no_futures(c: &mut Criterion) {
             })
         })
     });
-    drop(rp);
+}
 
-    let tp = threadpool::ThreadPool::new(n);
+/// `TASKS` tasks given to the `threadpool` crate, then its `join`.
+fn bench_threadpool_execute(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    tp: &threadpool::ThreadPool,
+    sink: &Arc<AtomicUsize>,
+) {
     g.bench_function("threadpool execute+join", |b| {
         b.iter_custom(|iters| {
             time_batches(iters, || {
@@ -337,7 +375,6 @@ fn tasks_no_futures(c: &mut Criterion) {
             })
         })
     });
-    g.finish();
 }
 
 /// Workers in the oversubscribed group: more than this machine's cores on most machines
@@ -353,69 +390,19 @@ fn tasks_16_workers(c: &mut Criterion) {
 
     let pool = ThreadPoolExecutor::new(MANY_WORKERS).unwrap();
     let sink = Arc::new(AtomicUsize::new(0));
-    g.bench_function("threadkit execute+wait_idle", |b| {
-        b.iter_custom(|iters| {
-            time_batches(iters, || {
-                for i in 0..TASKS {
-                    let s = sink.clone();
-                    let _ = pool.execute(move || {
-                        s.fetch_add(black_box(i as usize) & 1, Ordering::Relaxed);
-                    });
-                }
-                pool.wait_idle();
-            })
-        })
-    });
-    g.bench_function("threadkit submit+result", |b| {
-        b.iter_custom(|iters| {
-            time_batches(iters, || {
-                let fs: Vec<_> = (0..TASKS)
-                    .map(|i| pool.submit(move || black_box(i)).unwrap())
-                    .collect();
-                let mut sum = 0u64;
-                for f in fs {
-                    sum = sum.wrapping_add(f.into_result().unwrap());
-                }
-                black_box(sum);
-            })
-        })
-    });
+    bench_execute(&mut g, &pool, &sink);
+    bench_submit_results(&mut g, "threadkit submit+result", &pool);
     drop(pool);
 
     let rp = rayon::ThreadPoolBuilder::new()
         .num_threads(MANY_WORKERS)
         .build()
         .unwrap();
-    g.bench_function("rayon scope", |b| {
-        b.iter_custom(|iters| {
-            time_batches(iters, || {
-                let sink = &sink;
-                rp.scope(|s| {
-                    for i in 0..TASKS {
-                        s.spawn(move |_| {
-                            sink.fetch_add(black_box(i as usize) & 1, Ordering::Relaxed);
-                        });
-                    }
-                });
-            })
-        })
-    });
+    bench_rayon_scope(&mut g, &rp, &sink);
     drop(rp);
 
     let tp = threadpool::ThreadPool::new(MANY_WORKERS);
-    g.bench_function("threadpool execute+join", |b| {
-        b.iter_custom(|iters| {
-            time_batches(iters, || {
-                for i in 0..TASKS {
-                    let s = sink.clone();
-                    tp.execute(move || {
-                        s.fetch_add(black_box(i as usize) & 1, Ordering::Relaxed);
-                    });
-                }
-                tp.join();
-            })
-        })
-    });
+    bench_threadpool_execute(&mut g, &tp, &sink);
     g.finish();
 }
 
