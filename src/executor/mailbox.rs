@@ -258,6 +258,60 @@ mod loom_tests {
     }
 }
 
+#[cfg(all(test, loom))]
+mod loom_waking_tests {
+    use super::Mailbox;
+    use loom::sync::Arc;
+    use loom::sync::atomic::{AtomicUsize, Ordering};
+    use loom::thread;
+
+    /// A waker claiming the search for a sleeper races a worker starting a search, while a
+    /// submitter offers a job with the worker's tag: the claim and the search never overlap,
+    /// a job is handed only to a real search and taken exactly once, and the mailbox ends
+    /// idle.
+    #[test]
+    fn a_claim_for_waking_and_a_search_never_overlap() {
+        loom::model(|| {
+            let m = Arc::new(Mailbox::new());
+            // Threads holding the claim or a search: never more than one.
+            let active = Arc::new(AtomicUsize::new(0));
+            let waker = {
+                let (m, active) = (m.clone(), active.clone());
+                thread::spawn(move || {
+                    if !m.claim_for_waking() {
+                        return None;
+                    }
+                    assert_eq!(active.fetch_add(1, Ordering::SeqCst), 0);
+                    // The woken worker found the queue empty: it searches, then ends.
+                    m.search_after_waking(3);
+                    active.fetch_sub(1, Ordering::SeqCst);
+                    m.end_search(3)
+                })
+            };
+            let submitter = {
+                let m = m.clone();
+                thread::spawn(move || m.offer(9u8, 3).is_ok())
+            };
+            let mine = if m.start_search(3) {
+                assert_eq!(active.fetch_add(1, Ordering::SeqCst), 0);
+                active.fetch_sub(1, Ordering::SeqCst);
+                m.end_search(3)
+            } else {
+                None
+            };
+            let theirs = waker.join().unwrap();
+            let handed = submitter.join().unwrap();
+            let taken = usize::from(mine.is_some()) + usize::from(theirs.is_some());
+            assert_eq!(
+                taken,
+                usize::from(handed),
+                "a handed job is taken exactly once"
+            );
+            assert!(!m.searching());
+        });
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::Mailbox;
