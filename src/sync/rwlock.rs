@@ -1281,10 +1281,10 @@ mod loom_tests {
         });
         // Let the reader reach its wait (loom runs a yielding spinner only when we yield).
         while !who.1.load(Ordering::Relaxed)
-            && !who
+            && who
                 .0
                 .get()
-                .is_some_and(|t: &crate::Thread| t.waiting().is_some())
+                .is_none_or(|t: &crate::Thread| t.waiting().is_none())
         {
             thread::yield_now();
         }
