@@ -170,8 +170,8 @@ fn round_trips_racing_shutdown_never_lose_a_task() {
 #[test]
 fn tasks_that_need_every_worker_at_once_wake_the_sleeping_ones() {
     // Four tasks that meet at a barrier can only finish if all four workers run them at
-    // once. The workers are started first and fall asleep between rounds, so each round
-    // needs three sleepers woken: a submit wakes one (it is the searcher until it takes a
+    // once. The first round starts the four workers; they fall asleep between rounds, so
+    // each later round needs three sleepers woken: a submit wakes one (it is the searcher until it takes a
     // task), and that one wakes the next while tasks are still queued. A wake lost
     // anywhere in that chain leaves the barrier short and the round hangs (watchdog).
     let _w = watchdog(

@@ -356,7 +356,7 @@ pub(crate) struct Pool {
     idle: CachePadded<AtomicUsize>,
     /// Set once `max_workers` workers were started: no more idle tokens are counted.
     full: AtomicBool,
-    /// Tasks queued so far (written under the pool lock).
+    /// Tasks submitted so far, handed over or queued (written under the pool lock).
     submitted: CachePadded<AtomicUsize>,
     /// Jobs put into the queue so far, counted after each put (under the pool lock). A worker
     /// that reads this and then finds the queue empty has seen every one of those jobs taken:
