@@ -1,6 +1,5 @@
 //! [`PriorityQueue`]: lowest first, as Python's `queue.PriorityQueue`, and stable.
 
-use std::collections::VecDeque;
 use std::mem::ManuallyDrop;
 use std::ptr;
 use std::sync::Arc;
@@ -17,7 +16,8 @@ use super::iter::{Iter, TryIter};
 use super::onelock::{Buffer, OneLock};
 use super::split::{Head, Split};
 
-/// The priority queue's buffer: a binary min-heap ordered by item, then by arrival number.
+/// The one-lock priority queue's buffer (bounds up to [`ONELOCK_MAX`]): a binary min-heap
+/// ordered by item, then by arrival number.
 ///
 /// The items and their arrival numbers live in two parallel vectors (index `i` of one goes
 /// with index `i` of the other) rather than in one vector of `(item, number)` pairs: the
@@ -275,32 +275,117 @@ fn admit<T: Ord>(item: &T) {
     let _ = PartialOrd::lt(item, item);
 }
 
-/// The priority queue's head (see [`Split`]): the heap, and beside it the last batch taken
-/// in from the producers, sorted.
+/// The priority queue's head (see [`Split`]): sorted runs, one per batch taken in from the
+/// producers, merged as they come so that each run is more than twice as long as the next
+/// newer one (so about log2 of the backlog runs at most).
 ///
-/// A get takes whichever comes first of the heap's top and the sorted batch's front (the
-/// heap's on a tie: it arrived earlier), so an item that comes out before the items already
-/// waiting never enters the heap at all, and one that does enters it only when the next
-/// batch arrives. Where new items tend to beat the backlog (a full queue whose consumers take
-/// the lowest items as they come), this saves a sift up and a sift down per item; where they
-/// tend to lose (keys that grow, like timestamps), the batch is already sorted and each
-/// item enters the heap near the bottom. Sorting a batch is stable, and a batch's leftovers
-/// enter the heap in that order, numbered after every item before them: equal items keep
-/// their arrival order.
+/// A get takes the least of the runs' next items (the older run's on a tie: it arrived
+/// earlier). Only neighbouring runs merge, so every item of a run arrived after every item
+/// of the runs before it, and a stable sort and a stable merge keep equal items in arrival
+/// order. A run is sorted greatest first, so its next item is its last and a get is a
+/// `Vec::pop`. Against a binary heap of the whole backlog, this reads and writes memory in
+/// order: with a backlog of a million `u64`s a heap of items and arrival numbers cost about
+/// 170 ns per item (two cache misses per level), and 1 to 2 million items through an
+/// unbounded queue with one producer and one consumer took half the throughput of a
+/// `Mutex<BinaryHeap>`; the runs cost each item a sort, a few sequential merges and a look
+/// at a few runs' ends.
 pub(crate) struct Prio<T> {
-    heap: Heap<T>,
-    /// The last batch, sorted: every item in it arrived after every item in the heap.
-    sorted: VecDeque<T>,
+    /// The runs, oldest first, none empty, each sorted greatest first.
+    runs: Vec<Vec<T>>,
     /// A batch just taken in (in arrival order), to be sorted once the tail lock is gone.
     fresh: Vec<T>,
+    /// An emptied buffer, kept for the next merge or batch.
+    spare: Vec<T>,
+    /// Items in `runs`.
+    in_runs: usize,
 }
 
 impl<T> Default for Prio<T> {
     fn default() -> Self {
         Prio {
-            heap: Heap::with_capacity(0),
-            sorted: VecDeque::new(),
+            runs: Vec::new(),
             fresh: Vec::new(),
+            spare: Vec::new(),
+            in_runs: 0,
+        }
+    }
+}
+
+/// Two neighbouring runs being merged; dropping it pushes the merged run. `run` moves the
+/// items into `out` least first (each run's least is its last); what one run still holds
+/// then is greater than all of `out`, so the merged run is that rest followed by `out`
+/// reversed. If an `Ord` panics midway, the drop keeps the items of both runs and `out` in
+/// one run (its order is then off, but no item is lost or doubled).
+struct Merge<'a, T> {
+    runs: &'a mut Vec<Vec<T>>,
+    spare: &'a mut Vec<T>,
+    older: Vec<T>,
+    newer: Vec<T>,
+    out: Vec<T>,
+}
+
+impl<T: Ord> Merge<'_, T> {
+    /// Moves items into `out`, least first (the older run's on a tie), until a run is empty.
+    fn run(&mut self) {
+        while let (Some(a), Some(b)) = (self.older.last(), self.newer.last()) {
+            let from = if b < a {
+                &mut self.newer
+            } else {
+                &mut self.older
+            };
+            self.out.extend(from.pop());
+        }
+    }
+}
+
+impl<T> Drop for Merge<'_, T> {
+    fn drop(&mut self) {
+        // After `run`, the one run that is not empty; after a panic, the longer one.
+        if self.older.len() < self.newer.len() {
+            std::mem::swap(&mut self.older, &mut self.newer);
+        }
+        let (mut rest, other) = (
+            std::mem::take(&mut self.older),
+            std::mem::take(&mut self.newer),
+        );
+        rest.reserve(self.out.len() + other.len());
+        rest.extend(self.out.drain(..).rev());
+        rest.extend(other); // empty unless an `Ord` panicked
+        let out = std::mem::take(&mut self.out);
+        if out.capacity() > self.spare.capacity() {
+            *self.spare = out;
+        }
+        self.runs.push(rest);
+    }
+}
+
+/// The most runs a priority head keeps. The halving rule keeps fewer (a run is more than
+/// twice as long as the next newer one when that one is made), but gets shrink runs
+/// afterwards; past this many the two newest merge whatever their lengths, so a get never
+/// looks at more runs than this.
+const MAX_RUNS: usize = 32;
+
+impl<T: Ord> Prio<T> {
+    /// Merges the two newest runs while the older is not more than twice as long (or while
+    /// there are more than [`MAX_RUNS`]).
+    fn merge_runs(&mut self) {
+        while let [.., older, newer] = self.runs.as_slice()
+            && (older.len() <= 2 * newer.len() || self.runs.len() > MAX_RUNS)
+        {
+            let (Some(newer), Some(older)) = (self.runs.pop(), self.runs.pop()) else {
+                unreachable!("two runs were just seen");
+            };
+            let mut out = std::mem::take(&mut self.spare);
+            out.clear();
+            out.reserve(older.len() + newer.len());
+            Merge {
+                runs: &mut self.runs,
+                spare: &mut self.spare,
+                older,
+                newer,
+                out,
+            }
+            .run();
         }
     }
 }
@@ -309,16 +394,13 @@ impl<T: Ord> Head for Prio<T> {
     type Item = T;
     const EAGER: bool = true;
 
-    fn for_maxsize(maxsize: usize) -> Self {
-        Prio {
-            heap: Heap::with_capacity(maxsize.min(PREALLOCATE_MAX)),
-            ..Prio::default()
-        }
+    fn for_maxsize(_maxsize: usize) -> Self {
+        Prio::default()
     }
 
     #[inline]
     fn len(&self) -> usize {
-        self.heap.len() + self.sorted.len() + self.fresh.len()
+        self.in_runs + self.fresh.len()
     }
 
     #[inline]
@@ -327,16 +409,23 @@ impl<T: Ord> Head for Prio<T> {
             // Left by an `Ord` that panicked while sorting.
             self.settle();
         }
-        let from_batch = match (self.heap.items.first(), self.sorted.front()) {
-            (Some(top), Some(front)) => front < top,
-            (None, front) => front.is_some(),
-            (Some(_), None) => false,
-        };
-        if from_batch {
-            self.sorted.pop_front()
-        } else {
-            self.heap.pop()
+        let mut best = 0;
+        for i in 1..self.runs.len() {
+            // Strictly less: on a tie the older run's item, which arrived first.
+            if self.runs[i].last() < self.runs[best].last() {
+                best = i;
+            }
         }
+        let run = self.runs.get_mut(best)?;
+        let item = run.pop();
+        if run.is_empty() {
+            let run = self.runs.remove(best);
+            if run.capacity() > self.spare.capacity() {
+                self.spare = run;
+            }
+        }
+        self.in_runs -= 1;
+        item
     }
 
     #[inline]
@@ -355,14 +444,17 @@ impl<T: Ord> Head for Prio<T> {
         if self.fresh.is_empty() {
             return;
         }
-        // The previous batch's leftovers first, in their (stable) order: they arrived before
-        // the fresh batch. An `Ord` panic in a push leaves the rest here, in order.
-        while let Some(item) = self.sorted.pop_front() {
-            self.heap.push(item);
-        }
-        // A panicking `Ord` leaves `fresh` a permutation of itself: nothing is lost.
+        // A panicking `Ord` leaves `fresh` a permutation of itself: nothing is lost. Sorted
+        // least first, then reversed: equal items end up latest-arrived first, so the
+        // earliest is popped first.
         self.fresh.sort();
-        self.sorted.extend(self.fresh.drain(..));
+        self.fresh.reverse();
+        let n = self.fresh.len();
+        let spare = std::mem::take(&mut self.spare);
+        let run = std::mem::replace(&mut self.fresh, spare);
+        self.runs.push(run);
+        self.in_runs += n;
+        self.merge_runs();
     }
 
     /// See [`admit`](fn@admit).
@@ -372,15 +464,16 @@ impl<T: Ord> Head for Prio<T> {
     }
 
     fn into_pop_order(mut self, batch: Vec<T>) -> Vec<T> {
-        for item in self
-            .sorted
-            .drain(..)
-            .chain(self.fresh.drain(..))
-            .chain(batch)
-        {
-            self.heap.push(item);
+        // Runs oldest first, each least first, then the batches: arrival order among equal
+        // items, which a stable sort keeps.
+        let mut all = Vec::with_capacity(self.len() + batch.len());
+        for run in self.runs.drain(..) {
+            all.extend(run.into_iter().rev());
         }
-        self.heap.into_pop_order()
+        all.append(&mut self.fresh);
+        all.extend(batch);
+        all.sort();
+        all
     }
 }
 
@@ -515,11 +608,12 @@ impl<T: Ord> PriorityQueue<T> {
 }
 
 /// The largest bound served by one lock around one heap; larger bounds (and unbounded
-/// queues) use the two-lock core with its batches. In the queue-kind matrix (BENCHMARKS.md)
+/// queues) use the two-lock core with its sorted runs. In the queue-kind matrix (BENCHMARKS.md)
 /// the one-lock core was 2 to 90 times the peer's throughput at bounds 1 to 64 (it spins
 /// briefly where a two-lock hand-off parks), the two-lock core 0.5 to 1.5 times; at 1024 with
-/// one producer and one consumer the two-lock core was ahead (0.92 against 0.67), since
-/// there a get's sift through a full heap holds the one lock long enough to stall the put.
+/// one producer and one consumer the two-lock core was ahead (0.92 against 0.67, when it
+/// still kept a heap), since there a get's sift through a full heap holds the one lock long
+/// enough to stall the put.
 const ONELOCK_MAX: usize = 256;
 
 /// A small bounded queue behind one lock, a large or unbounded one in the two-lock core.
@@ -547,12 +641,21 @@ mod tests {
         static TOUCHY: Cell<bool> = const { Cell::new(false) };
     }
 
+    thread_local! {
+        /// While `Some(n)`, the comparison of two `Touchy` items after the `n`th panics.
+        static COUNT: Cell<Option<u32>> = const { Cell::new(None) };
+    }
+
     #[derive(Debug, PartialEq, Eq)]
     struct Touchy(u32);
 
     impl Ord for Touchy {
         fn cmp(&self, other: &Self) -> std::cmp::Ordering {
             assert!(!TOUCHY.with(Cell::get), "comparison failed");
+            if let Some(n) = COUNT.with(Cell::get) {
+                assert!(n > 0, "comparison failed");
+                COUNT.with(|c| c.set(Some(n - 1)));
+            }
             self.0.cmp(&other.0)
         }
     }
@@ -653,20 +756,25 @@ mod tests {
         assert_eq!(rest, model);
     }
 
+    /// A xorshift generator: the same numbers on every run.
+    fn xorshift(seed: u32) -> impl FnMut(u32) -> u32 {
+        let mut rng = seed;
+        move |n| {
+            rng ^= rng << 13;
+            rng ^= rng >> 17;
+            rng ^= rng << 5;
+            rng % n
+        }
+    }
+
     #[test]
-    fn the_head_merges_sorted_batches_with_the_heap_in_item_then_arrival_order() {
+    fn the_head_merges_sorted_runs_in_item_then_arrival_order() {
         // Batches of 0 to 40 items of few distinct keys, taken in as a get would, with 0 to
         // 29 gets between them; a model gives the expected (key, id) of every get.
         let mut head = Prio::<Tagged>::for_maxsize(0);
         let mut model: Vec<(u32, u32)> = Vec::new();
         let mut next_id = 0u32;
-        let mut rng = 0x2545_f491_u32;
-        let mut random = |n: u32| {
-            rng ^= rng << 13;
-            rng ^= rng >> 17;
-            rng ^= rng << 5;
-            rng % n
-        };
+        let mut random = xorshift(0x2545_f491);
         for _ in 0..400 {
             let mut batch: Vec<Tagged> = (0..random(41))
                 .map(|_| {
@@ -696,5 +804,64 @@ mod tests {
             .map(|t| (t.key, t.id))
             .collect();
         assert_eq!(rest, model);
+    }
+
+    #[test]
+    fn a_growing_backlog_stays_in_a_few_runs() {
+        // 2 000 batches of 1 to 100 keys, a get after each: the backlog grows to about
+        // 100 000 items. A get scans every run's front, so their number must stay small:
+        // about log2 of the backlog, never above MAX_RUNS.
+        let mut head = Prio::<u32>::for_maxsize(0);
+        let mut random = xorshift(0x9e37_79b9);
+        let mut most = 0;
+        for _ in 0..2000 {
+            let mut batch: Vec<u32> = (0..=random(100)).map(|_| random(1 << 20)).collect();
+            head.take_in(&mut batch);
+            head.settle();
+            let least = head.pop().expect("the head holds the batch");
+            assert!(head.runs.iter().all(|run| run.last() >= Some(&least)));
+            most = most.max(head.runs.len());
+            assert!(head.runs.iter().all(|run| !run.is_empty()));
+        }
+        let backlog = head.len();
+        assert!(backlog > 50_000, "{backlog}");
+        assert!(most <= 20, "{most} runs for a backlog of {backlog}");
+        assert!(head.runs.len() <= MAX_RUNS);
+        let all = head.into_pop_order(Vec::new());
+        assert_eq!(all.len(), backlog);
+        assert!(all.is_sorted());
+    }
+
+    #[test]
+    fn a_panic_mid_merge_loses_and_doubles_no_item() {
+        // Two runs of 20 that merge (the older is not twice as long); the comparison panics
+        // midway through the merge.
+        let mut head = Prio::<Touchy>::for_maxsize(0);
+        let mut batch: Vec<Touchy> = (0..20).rev().map(|v| Touchy(2 * v)).collect();
+        head.take_in(&mut batch);
+        head.settle();
+        let mut batch: Vec<Touchy> = (0..20).map(|v| Touchy(2 * v + 1)).collect();
+        head.take_in(&mut batch);
+        // Sorting the (already sorted) batch takes 19 comparisons; the merge panics at its
+        // sixth.
+        COUNT.with(|c| c.set(Some(19 + 5)));
+        let settled = catch_unwind(AssertUnwindSafe(|| head.settle()));
+        let left = COUNT.with(|c| c.replace(None));
+        assert!(settled.is_err());
+        assert_eq!(left, Some(0), "the panic came from the merge, not the sort");
+        assert!(head.fresh.is_empty());
+        assert_eq!(head.len(), 40);
+        assert_eq!(head.runs.iter().map(Vec::len).sum::<usize>(), 40);
+        let mut all: Vec<u32> = head
+            .into_pop_order(Vec::new())
+            .iter()
+            .map(|t| t.0)
+            .collect();
+        all.sort_unstable();
+        assert_eq!(
+            all,
+            (0..40).collect::<Vec<u32>>(),
+            "nothing lost, nothing doubled"
+        );
     }
 }

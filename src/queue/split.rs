@@ -12,8 +12,8 @@
 //!   producers and waiters share: the count of unfinished tasks, the shut-down flag, the
 //!   parked bits of getters and joiners, and (bounded queues) the last count of items taken
 //!   that producers have seen.
-//! - the **head**, a [`Head`] buffer in the queue's order (a `VecDeque` for FIFO, a heap and
-//!   a sorted batch for priority): consumers take items here, under the head lock. A
+//! - the **head**, a [`Head`] buffer in the queue's order (a `VecDeque` for FIFO, sorted runs
+//!   for priority): consumers take items here, under the head lock. A
 //!   consumer takes the producers' whole batch in one step while holding both locks (O(1):
 //!   the buffers trade places), then, with the tail lock released, files it in (a priority
 //!   head sorts it).
@@ -21,9 +21,10 @@
 //! A FIFO head takes in the batch when it runs dry; every item in the head was put before
 //! every item in the tail, so the order is the order of the puts. A priority head takes it
 //! in before every get that finds one waiting (`pushed - popped` counts more items than the
-//! head holds), so a get sees every item put before it started, and numbers the items in
-//! the order of the puts, which is what keeps equal items first in, first out. Only
-//! consumers touch the heap.
+//! head holds), so a get sees every item put before it started, and keeps each batch's
+//! items after every item taken in before them, which is what keeps equal items first in,
+//! first out. Only
+//! consumers (and, past a large backlog, producers helping them) touch the runs.
 //!
 //! Lock order: head before tail. Puts, `task_done` and `join` take only the tail lock; a get
 //! that takes in a batch, a put that finds a bounded queue full, and `shutdown` take both.
