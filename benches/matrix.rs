@@ -18,7 +18,10 @@
 //! (`getrusage`), so it counts spinning and the work of waking sleepers.
 //!
 //! Then the oversubscribed rows: a lock hammered by 16 threads, an 8-party barrier, and a 4x4
-//! queue at capacity 64, with wall throughput and CPU time per operation.
+//! queue at capacity 64, with wall throughput and CPU time per operation; and the large
+//! backlogs: 2 000 000 items through unbounded queues (a priority queue 1x1 and 4x4, a FIFO
+//! queue 1x1), a fixed count rather than a duration, so that the backlog grows as large as
+//! it does in a user's long run whatever `--ms` says.
 //!
 //! Nothing here needs cargo or Python at run time: build once with
 //! `cargo bench --bench matrix --no-run` (it prints the executable's path), copy that file to
@@ -30,8 +33,11 @@
 //!
 //! `--ms` is the target duration of one run of one implementation in one cell (the item
 //! count is calibrated per cell so the slowest peer takes about that long); `--only` keeps the
-//! cells whose name (`fifo 4x4 cap 64`) contains the text; `--csv` also writes every run
-//! (the oversubscribed rows too, with kinds `oversubscribed_mutex`, `_barrier`, `_queue`).
+//! cells whose name (`fifo 4x4 cap 64`) contains the text (`oversubscribed` and `backlog`
+//! keep those sections); `--csv` also writes every run (the oversubscribed rows too, with
+//! kinds `oversubscribed_mutex`, `_barrier`, `_queue`, and the large backlogs, with kinds
+//! `backlog_priority_1x1`, `backlog_priority_4x4`, `backlog_fifo_1x1`);
+//! `--no-oversubscribed` leaves out both sections.
 
 use std::collections::{BinaryHeap, VecDeque};
 use std::fmt::Write as _;
@@ -443,7 +449,6 @@ fn measure(cell: &Cell, rounds: usize, target: Duration, csv: &mut String) -> Ou
 /// `oversubscribed_barrier`, `oversubscribed_queue`), `producers` its thread count, `items`
 /// its operations.
 fn oversubscribed(rounds: usize, target: Duration, only: &str, csv: &mut String) {
-    type Run = fn(u64) -> Sample;
     const THREADS: usize = 16;
     const PARTIES: usize = 8;
 
@@ -538,16 +543,6 @@ fn oversubscribed(rounds: usize, target: Duration, only: &str, csv: &mut String)
         ("flume", |n| sample("flume", n, &QUEUE_CELL)),
         ("parking_lot", |n| sample("parking_lot", n, &QUEUE_CELL)),
     ];
-    // (row, unit, implementations, CSV key, threads, consumers, capacity)
-    type Group<'a> = (
-        &'a str,
-        &'a str,
-        &'a [(&'a str, Run)],
-        &'a str,
-        usize,
-        usize,
-        usize,
-    );
     let groups: [Group<'_>; 3] = [
         (
             "Mutex<u64> += 1, 16 threads",
@@ -555,6 +550,7 @@ fn oversubscribed(rounds: usize, target: Duration, only: &str, csv: &mut String)
             &lock_rows,
             "mutex",
             THREADS,
+            0,
             0,
             0,
         ),
@@ -566,6 +562,7 @@ fn oversubscribed(rounds: usize, target: Duration, only: &str, csv: &mut String)
             PARTIES,
             0,
             0,
+            0,
         ),
         (
             "FIFO queue 4x4 cap 64",
@@ -575,27 +572,72 @@ fn oversubscribed(rounds: usize, target: Duration, only: &str, csv: &mut String)
             4,
             4,
             64,
+            0,
         ),
     ];
-    println!("\n## Oversubscribed\n");
+    extra_rows(
+        "Oversubscribed",
+        "oversubscribed",
+        &groups,
+        rounds,
+        target,
+        only,
+        csv,
+    );
+}
+
+/// One run of an implementation in a row of [`extra_rows`], of this many operations.
+type Run = fn(u64) -> Sample;
+
+/// One row of [`extra_rows`]: (title, unit of one operation, implementations, CSV key,
+/// threads, consumers, capacity, operations per run: 0 to calibrate on `--ms`).
+type Group<'a> = (
+    &'a str,
+    &'a str,
+    &'a [(&'a str, Run)],
+    &'a str,
+    usize,
+    usize,
+    usize,
+    u64,
+);
+
+/// Runs each group's implementations in rotating order, round after round, and prints a
+/// table (`## {title}`) of wall throughput and CPU per operation; CSV kinds are
+/// `{prefix}_{key}`. `only` keeps the rows whose title contains it, or all of them when
+/// `prefix` contains it.
+fn extra_rows(
+    title: &str,
+    prefix: &str,
+    groups: &[Group<'_>],
+    rounds: usize,
+    target: Duration,
+    only: &str,
+    csv: &mut String,
+) {
+    println!("\n## {title}\n");
     println!(
         "| row | implementation | wall throughput (per s) | CPU per op | time / best | CPU / least |"
     );
     println!("|---|---|--:|--:|--:|--:|");
-    for (row, unit, imps, key, threads, consumers, cap) in groups {
-        if !row.contains(only) && !only.is_empty() && !"oversubscribed".contains(only) {
+    for &(row, unit, imps, key, threads, consumers, cap, fixed) in groups {
+        if !row.contains(only) && !only.is_empty() && !prefix.contains(only) {
             continue;
         }
-        // Calibrate on the slowest implementation.
-        let probe = 1_600;
-        let slowest = imps
-            .iter()
-            .map(|(_, f)| f(probe).wall)
-            .max()
-            .unwrap_or(Duration::from_millis(1))
-            .max(Duration::from_micros(1));
-        let n = ((probe as f64 * target.as_secs_f64() / slowest.as_secs_f64()) as u64)
-            .clamp(probe, 10_000_000);
+        let n = if fixed > 0 {
+            fixed
+        } else {
+            // Calibrate on the slowest implementation.
+            let probe = 1_600;
+            let slowest = imps
+                .iter()
+                .map(|(_, f)| f(probe).wall)
+                .max()
+                .unwrap_or(Duration::from_millis(1))
+                .max(Duration::from_micros(1));
+            ((probe as f64 * target.as_secs_f64() / slowest.as_secs_f64()) as u64)
+                .clamp(probe, 10_000_000)
+        };
         let mut rate = vec![Vec::new(); imps.len()];
         let mut cpu = vec![Vec::new(); imps.len()];
         for round in 0..rounds {
@@ -604,7 +646,7 @@ fn oversubscribed(rounds: usize, target: Duration, only: &str, csv: &mut String)
                 let s = (imps[i].1)(n);
                 let _ = writeln!(
                     csv,
-                    "oversubscribed_{key},{threads},{consumers},{cap},{},{},{round},{n},{},{}",
+                    "{prefix}_{key},{threads},{consumers},{cap},{},{},{round},{n},{},{}",
                     imps[i].0,
                     n as f64 / s.wall.as_secs_f64(),
                     s.wall.as_nanos(),
@@ -629,6 +671,90 @@ fn oversubscribed(rounds: usize, target: Duration, only: &str, csv: &mut String)
         }
     }
 }
+
+/// The large backlogs: [`BACKLOG_ITEMS`] items through unbounded queues, whatever `--ms`
+/// says, so the producers run as far ahead of the consumers as they do in a long run (a
+/// priority queue's backlog then outgrows the caches).
+fn backlogs(rounds: usize, only: &str, csv: &mut String) {
+    const PRIORITY_1X1: Cell = Cell {
+        kind: Kind::Priority,
+        producers: 1,
+        consumers: 1,
+        cap: 0,
+    };
+    const PRIORITY_4X4: Cell = Cell {
+        kind: Kind::Priority,
+        producers: 4,
+        consumers: 4,
+        cap: 0,
+    };
+    const FIFO_1X1: Cell = Cell {
+        kind: Kind::Fifo,
+        producers: 1,
+        consumers: 1,
+        cap: 0,
+    };
+    let priority_1x1: [(&str, Run); 2] = [
+        ("threadkit", |n| sample("threadkit", n, &PRIORITY_1X1)),
+        ("parking_lot", |n| sample("parking_lot", n, &PRIORITY_1X1)),
+    ];
+    let priority_4x4: [(&str, Run); 2] = [
+        ("threadkit", |n| sample("threadkit", n, &PRIORITY_4X4)),
+        ("parking_lot", |n| sample("parking_lot", n, &PRIORITY_4X4)),
+    ];
+    let fifo_1x1: [(&str, Run); 5] = [
+        ("threadkit", |n| sample("threadkit", n, &FIFO_1X1)),
+        ("crossbeam", |n| sample("crossbeam", n, &FIFO_1X1)),
+        ("flume", |n| sample("flume", n, &FIFO_1X1)),
+        ("std_mpsc", |n| sample("std_mpsc", n, &FIFO_1X1)),
+        ("parking_lot", |n| sample("parking_lot", n, &FIFO_1X1)),
+    ];
+    let n = BACKLOG_ITEMS;
+    let groups: [Group<'_>; 3] = [
+        (
+            "PriorityQueue 1x1 unbounded, 2 000 000 items",
+            "item",
+            &priority_1x1,
+            "priority_1x1",
+            1,
+            1,
+            0,
+            n,
+        ),
+        (
+            "PriorityQueue 4x4 unbounded, 2 000 000 items",
+            "item",
+            &priority_4x4,
+            "priority_4x4",
+            4,
+            4,
+            0,
+            n,
+        ),
+        (
+            "FIFO Queue 1x1 unbounded, 2 000 000 items",
+            "item",
+            &fifo_1x1,
+            "fifo_1x1",
+            1,
+            1,
+            0,
+            n,
+        ),
+    ];
+    extra_rows(
+        "Large backlogs",
+        "backlog",
+        &groups,
+        rounds,
+        Duration::ZERO,
+        only,
+        csv,
+    );
+}
+
+/// Items per run in the large-backlog rows.
+const BACKLOG_ITEMS: u64 = 2_000_000;
 
 /// `1.23 M` style.
 fn si(x: f64) -> String {
@@ -768,6 +894,7 @@ fn main() {
     }
     if args.oversubscribed {
         oversubscribed(args.rounds, args.target, &args.only, &mut csv);
+        backlogs(args.rounds, &args.only, &mut csv);
     }
     if let Some(path) = args.csv
         && let Err(e) = std::fs::write(&path, csv)

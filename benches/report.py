@@ -15,8 +15,8 @@ In order, it:
    times the same operations (benches/cpython_*.py --json), round after round, so that every
    ratio compares two measurements taken minutes apart on a machine whose speed swings;
 4. builds benches/matrix.rs, which is not a criterion bench but its own program (the queue
-   matrix: every queue kind at capacities 1 to unbounded and 1x1 to 8x8 threads, and the
-   oversubscribed rows), and runs it once (quick: `--rounds 2 --ms 15`, full: `--rounds 5
+   matrix: every queue kind at capacities 1 to unbounded and 1x1 to 8x8 threads, the
+   oversubscribed rows and the large backlogs), and runs it once (quick: `--rounds 2 --ms 15`, full: `--rounds 5
    --ms 40`) with `--csv` into the results directory;
 5. reads criterion's `raw.csv` files (<criterion home>/rN/<benchmark>/new/raw.csv: criterion's
    `csv_output` feature, the output its user guide documents as stable; the median of the
@@ -97,6 +97,13 @@ OVERSUBSCRIBED = {
     "oversubscribed_mutex": ("`Mutex<u64>` += 1, 16 threads", "op"),
     "oversubscribed_barrier": ("`Barrier`, 8 parties", "cycle"),
     "oversubscribed_queue": ("FIFO queue 4x4, capacity 64", "item"),
+}
+# The large-backlog rows of the matrix binary (a fixed 2 000 000 items through unbounded
+# queues): CSV kind -> (title, unit of one operation).
+BACKLOG = {
+    "backlog_priority_1x1": ("`PriorityQueue` 1x1 unbounded, 2 000 000 items", "item"),
+    "backlog_priority_4x4": ("`PriorityQueue` 4x4 unbounded, 2 000 000 items", "item"),
+    "backlog_fifo_1x1": ("FIFO `Queue` 1x1 unbounded, 2 000 000 items", "item"),
 }
 
 # The hardware floors measured by benches/limits.rs.
@@ -717,7 +724,8 @@ def matrix_cell(imps):
 
 
 def compute_matrix(samples):
-    """{"cells": {(kind, p, c, cap): cell}, "over": {kind: cell}} from load_matrix's runs."""
+    """{"cells": {(kind, p, c, cap): cell}, "over": {kind: cell}} from load_matrix's runs
+    ("over": the oversubscribed and large-backlog rows)."""
     if samples is None:
         return None
     cells, over = {}, {}
@@ -725,7 +733,7 @@ def compute_matrix(samples):
         cell = matrix_cell(imps)
         if cell is None:
             continue
-        if key[0] in OVERSUBSCRIBED:
+        if key[0] in OVERSUBSCRIBED or key[0] in BACKLOG:
             over[key[0]] = cell
         else:
             cells[key] = cell
@@ -965,40 +973,49 @@ def matrix_markdown(meta, matrix, other=None):
                 lines.append(f"| {name} | `{cell['best_peer']}` | `{imp}` | "
                              f"{fmt_count(v['rate'])} | {fmt_ns(v['cpu'])} |")
         lines += ["", "</details>", ""]
-    if over:
-        lines += [f"## Oversubscribed{on}", "",
-                  "More threads than the machine has cores, from the same program: wall "
-                  "throughput and CPU time (process user + system) per operation; threadkit's "
-                  "ratios are medians of the per-round ratios, a throughput ratio in bold is "
-                  "below 1.00 (a gap).", "",
+    sections = [
+        ("Oversubscribed", OVERSUBSCRIBED,
+         "More threads than the machine has cores, from the same program: wall "
+         "throughput and CPU time (process user + system) per operation; threadkit's "
+         "ratios are medians of the per-round ratios, a throughput ratio in bold is "
+         "below 1.00 (a gap)."),
+        ("Large backlogs", BACKLOG,
+         "2 000 000 items through an unbounded queue, from the same program: a fixed count "
+         "rather than the matrix's target duration, so that the producers run as far ahead "
+         "of the consumers as they do in a long run; same columns as above."),
+    ]
+    for heading, rows, intro in sections:
+        present = [(k, v) for k, v in rows.items() if over.get(k)]
+        if not present:
+            continue
+        lines += [f"## {heading}{on}", "", intro, "",
                   "| operation | threadkit throughput | threadkit CPU per op | best peer "
                   "| threadkit throughput / best peer's | threadkit CPU / least peer's |",
                   "|---|--:|--:|---|--:|--:|"]
-        for kind, (title, unit) in OVERSUBSCRIBED.items():
-            cell = over.get(kind)
-            if cell is None:
-                continue
+        for kind, (title, unit) in present:
+            cell = over[kind]
             tk = cell["per_imp"]["threadkit"]
             speed = fmt_ratio(cell["speed"])
             if cell["speed"] < 1.0:
                 speed = f"**{speed}**"
-                gaps.append(f"oversubscribed: {title} ({fmt_ratio(cell['speed'])})")
+                gaps.append(f"{heading.lower()}: {title} ({fmt_ratio(cell['speed'])})")
             lines.append(f"| {title} | {fmt_count(tk['rate'])}/s | {fmt_ns(tk['cpu'])} / {unit} "
                          f"| `{cell['best_peer']}` | {speed} | {fmt_ratio(cell['cpu'])} |")
         lines += ["", "| operation | implementation | wall throughput | CPU per op |",
                   "|---|---|--:|--:|"]
-        for kind, (title, unit) in OVERSUBSCRIBED.items():
-            cell = over.get(kind)
-            for imp, v in (cell["per_imp"].items() if cell else []):
+        for kind, (title, unit) in present:
+            for imp, v in over[kind]["per_imp"].items():
                 lines.append(f"| {title} | `{imp}` | {fmt_count(v['rate'])}/s | "
                              f"{fmt_ns(v['cpu'])} / {unit} |")
         lines.append("")
     gap_lines = []
     if gaps:
-        gap_lines = [f"Queue matrix and oversubscribed rows{on} where threadkit's throughput is "
+        gap_lines = [f"Queue matrix, oversubscribed and large-backlog rows{on} where threadkit's "
+                     "throughput is "
                      f"below the best peer's ({len(gaps)}): " + ", ".join(gaps) + ".", ""]
     elif cells or over:
-        gap_lines = [f"Queue matrix and oversubscribed rows{on}: threadkit's throughput is at "
+        gap_lines = [f"Queue matrix, oversubscribed and large-backlog rows{on}: threadkit's "
+                     "throughput is at "
                      "least the best peer's in every measured cell.", ""]
     return lines, gap_lines
 
@@ -1373,7 +1390,8 @@ def main():
                    help="do not run the queue matrix (benches/matrix.rs)")
     p.add_argument("--matrix-only", metavar="TEXT",
                    help="run only the matrix cells whose name (`fifo 1x1 cap 16`) contains TEXT "
-                        "(the matrix's --only; the oversubscribed rows match `oversubscribed`)")
+                        "(the matrix's --only; the oversubscribed rows match `oversubscribed`, the "
+                        "large backlogs `backlog`)")
     p.add_argument("--matrix-also", nargs=2, action="append", metavar=("MACHINE", "CSV"),
                    help="also show the matrix the prebuilt matrix binary wrote with --csv CSV on "
                         "another machine (MACHINE: how the report names it, e.g. '16 cores, "

@@ -386,10 +386,32 @@ fn the_queue_matrix_shows_the_median_per_round_ratios_and_marks_gaps() {
     let barrier = row("`Barrier`, 8 parties");
     assert_eq!(barrier[3..], ["`std`", "2.00", "0.50"], "{md}");
 
+    // The large backlogs, in their own section: the priority queue against parking_lot's
+    // (10 M items/s in both rounds): 20/10 = 2.0 and 12/10 = 1.2 -> 1.60; CPU 70/140 = 0.5
+    // and 84/140 = 0.6 -> 0.55. The FIFO queue at half crossbeam's rate: a gap.
+    let backlog = section(&md, "## Large backlogs");
+    let row = |name: &str| {
+        let r = backlog
+            .iter()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no large-backlog row {name}:\n{md}"));
+        cells(r).into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let priority = row("`PriorityQueue` 1x1 unbounded, 2 000 000 items");
+    assert_eq!(priority[3..], ["`parking_lot`", "1.60", "0.55"], "{md}");
+    let fifo = row("FIFO `Queue` 1x1 unbounded, 2 000 000 items");
+    assert_eq!(fifo[3..], ["`crossbeam`", "**0.50**", "2.00"], "{md}");
+    assert!(
+        !section(&md, "## Oversubscribed")
+            .iter()
+            .any(|l| l.contains("2 000 000 items")),
+        "{md}"
+    );
+
     // The gap list names exactly the cells below 1.
     let gaps = section(&md, "## Gaps").join("\n");
     assert!(
-        gaps.contains("below the best peer's (2): fifo 1x1 cap 16 (0.35), oversubscribed: `Mutex<u64>` += 1, 16 threads (0.55)."),
+        gaps.contains("below the best peer's (3): fifo 1x1 cap 16 (0.35), oversubscribed: `Mutex<u64>` += 1, 16 threads (0.55), large backlogs: FIFO `Queue` 1x1 unbounded, 2 000 000 items (0.50)."),
         "{gaps}"
     );
 }
@@ -514,9 +536,10 @@ fn a_matrix_from_another_machine_gets_its_own_tables() {
         );
     }
     assert!(md.contains("\n## Oversubscribed on 16 cores\n"), "{md}");
+    assert!(md.contains("\n## Large backlogs on 16 cores\n"), "{md}");
     let gaps = section(&md, "## Gaps").join("\n");
     assert!(
-        gaps.contains("rows on 16 cores where threadkit's throughput is below the best peer's (2)"),
+        gaps.contains("rows on 16 cores where threadkit's throughput is below the best peer's (3)"),
         "{gaps}"
     );
 }
