@@ -57,6 +57,16 @@ fn section<'a>(md: &'a str, from: &str) -> Vec<&'a str> {
 }
 
 /// The cells of a Markdown table row.
+/// The cells of the row named `name` (its first cell) in the section under `heading`.
+fn row_under(md: &str, heading: &str, name: &str) -> Vec<String> {
+    let lines = section(md, heading);
+    let row = lines
+        .iter()
+        .find(|l| l.starts_with(&format!("| {name} |")))
+        .unwrap_or_else(|| panic!("no row {name} under {heading}:\n{md}"));
+    cells(row).into_iter().map(str::to_owned).collect()
+}
+
 fn cells(row: &str) -> Vec<&str> {
     let inner = row.trim().trim_start_matches('|').trim_end_matches('|');
     inner.split(" | ").map(str::trim).collect()
@@ -373,14 +383,7 @@ fn the_queue_matrix_shows_the_median_per_round_ratios_and_marks_gaps() {
 
     // The oversubscribed rows: the 16-thread mutex against parking_lot's (20 M ops/s in both
     // rounds): 10/20 = 0.5 and 12/20 = 0.6 -> 0.55, a gap; CPU 200/100 and 150/100 -> 1.75.
-    let over = section(&md, "## Oversubscribed");
-    let row = |name: &str| {
-        let r = over
-            .iter()
-            .find(|l| l.starts_with(&format!("| {name} |")))
-            .unwrap_or_else(|| panic!("no oversubscribed row {name}:\n{md}"));
-        cells(r).into_iter().map(str::to_owned).collect::<Vec<_>>()
-    };
+    let row = |name: &str| row_under(&md, "## Oversubscribed", name);
     let mutex = row("`Mutex<u64>` += 1, 16 threads");
     assert_eq!(mutex[3..], ["`parking_lot`", "**0.55**", "1.75"], "{md}");
     let barrier = row("`Barrier`, 8 parties");
@@ -389,14 +392,7 @@ fn the_queue_matrix_shows_the_median_per_round_ratios_and_marks_gaps() {
     // The large backlogs, in their own section: the priority queue against parking_lot's
     // (10 M items/s in both rounds): 20/10 = 2.0 and 12/10 = 1.2 -> 1.60; CPU 70/140 = 0.5
     // and 84/140 = 0.6 -> 0.55. The FIFO queue at half crossbeam's rate: a gap.
-    let backlog = section(&md, "## Large backlogs");
-    let row = |name: &str| {
-        let r = backlog
-            .iter()
-            .find(|l| l.starts_with(&format!("| {name} |")))
-            .unwrap_or_else(|| panic!("no large-backlog row {name}:\n{md}"));
-        cells(r).into_iter().map(str::to_owned).collect::<Vec<_>>()
-    };
+    let row = |name: &str| row_under(&md, "## Large backlogs", name);
     let priority = row("`PriorityQueue` 1x1 unbounded, 2 000 000 items");
     assert_eq!(priority[3..], ["`parking_lot`", "1.60", "0.55"], "{md}");
     let fifo = row("FIFO `Queue` 1x1 unbounded, 2 000 000 items");

@@ -154,30 +154,6 @@ fn priority_stable_when_interleaved_with_gets() {
     assert_eq!(rest, [1, 3, 4]);
 }
 
-/// Ordered by `key` only: items of equal key compare equal whatever their producer.
-#[derive(Debug, Clone, Copy)]
-struct Keyed {
-    key: u32,
-    producer: u32,
-    i: u32,
-}
-impl Ord for Keyed {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.key.cmp(&other.key)
-    }
-}
-impl PartialOrd for Keyed {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl PartialEq for Keyed {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-impl Eq for Keyed {}
-
 /// Four producers put 200 000 items of 16 distinct keys into an unbounded queue while one
 /// consumer takes half of them, so a backlog of thousands builds up (the consumers' side
 /// keeps it as sorted runs that merge). Every producer's items of one key come out in the
@@ -188,19 +164,24 @@ fn priority_keeps_each_producers_equal_items_in_order_through_a_large_backlog() 
     const PRODUCERS: u32 = 4;
     const EACH: u32 = 50_000;
     let q = PriorityQueue::new(0);
+    // Producer `p`'s `i`th item: id `p * EACH + i`.
     let (during, after) = std::thread::scope(|s| {
         let producers: Vec<_> = (0..PRODUCERS)
-            .map(|producer| {
+            .map(|p| {
                 let q = q.clone();
                 s.spawn(move || {
                     for i in 0..EACH {
-                        let key = (i ^ producer).wrapping_mul(2_654_435_761) >> 28;
-                        q.put(Keyed { key, producer, i }).unwrap();
+                        let priority = (i ^ p).wrapping_mul(2_654_435_761) >> 28;
+                        q.put(Job {
+                            priority,
+                            id: p * EACH + i,
+                        })
+                        .unwrap();
                     }
                 })
             })
             .collect();
-        let during: Vec<Keyed> = (0..PRODUCERS * EACH / 2)
+        let during: Vec<Job> = (0..PRODUCERS * EACH / 2)
             .map(|_| q.get().unwrap())
             .collect();
         for t in producers {
@@ -213,25 +194,22 @@ fn priority_keeps_each_producers_equal_items_in_order_through_a_large_backlog() 
         after.is_sorted(),
         "what was queued when the puts ended came out lowest first"
     );
-    // (key, producer) -> the last `i` seen: each must come after the one before.
+    // (priority, producer) -> the last id seen: each must come after the one before.
     let mut last = std::collections::HashMap::new();
-    for item in during.iter().chain(&after) {
-        let Keyed { key, producer, i } = *item;
-        if let Some(before) = last.insert((key, producer), i) {
+    for job in during.iter().chain(&after) {
+        if let Some(before) = last.insert((job.priority, job.id / EACH), job.id) {
             assert!(
-                before < i,
-                "producer {producer}'s key-{key} items out of order: {before} then {i}"
+                before < job.id,
+                "priority-{} items out of order: {before} then {}",
+                job.priority,
+                job.id
             );
         }
     }
-    let mut all: Vec<(u32, u32)> = during
-        .iter()
-        .chain(&after)
-        .map(|item| (item.producer, item.i))
-        .collect();
-    all.sort_unstable();
-    all.dedup();
-    assert_eq!(all.len(), (PRODUCERS * EACH) as usize, "every item once");
+    let mut ids: Vec<u32> = during.iter().chain(&after).map(|job| job.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), (PRODUCERS * EACH) as usize, "every item once");
 }
 
 #[test]
