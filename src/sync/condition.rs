@@ -196,7 +196,7 @@ impl sealed::Sealed for Lock {
         if !self.try_acquire_fast() {
             self.acquire_slow(WaitKind::Condition, self.id(), None, location);
         }
-        held::acquired(self.id(), location);
+        held::acquired(|| self.id(), location);
     }
 }
 

@@ -134,19 +134,22 @@ pub(crate) fn acquiring(object: ObjectId, location: &'static Location<'static>) 
     }
 }
 
-/// The calling thread has just taken `object` at `location`.
+/// The calling thread has just taken the object that `object` names, at `location`. Takes
+/// a closure, called only while tracking: a built id passed in is built on every call,
+/// tracked or not (the compiler moves it ahead of the test).
 #[inline(always)]
-pub(crate) fn acquired(object: ObjectId, location: &'static Location<'static>) {
+pub(crate) fn acquired(object: impl FnOnce() -> ObjectId, location: &'static Location<'static>) {
     if active() {
-        push(object, location);
+        push(object(), location);
     }
 }
 
-/// The calling thread has just released `object` (its last level, for an `RLock`).
+/// The calling thread has just released the lock at `addr` (its last level, for an `RLock`).
+/// Takes the address, not the lock's id, for the reason [`acquired`] takes a closure.
 #[inline(always)]
-pub(crate) fn released(object: ObjectId) {
+pub(crate) fn released(addr: usize) {
     if active() {
-        remove(object);
+        remove(addr);
     }
 }
 
@@ -171,9 +174,9 @@ fn push(object: ObjectId, location: &'static Location<'static>) {
 
 #[cold]
 #[inline(never)]
-fn remove(object: ObjectId) {
+fn remove(addr: usize) {
     let generation = generation();
-    registry::with_current(|inner| inner.wait.held.remove(generation, object.addr()));
+    registry::with_current(|inner| inner.wait.held.remove(generation, addr));
 }
 
 /// A copy of the locks the thread of entry `inner` holds, oldest first, as far as tracking

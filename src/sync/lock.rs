@@ -197,7 +197,7 @@ impl Lock {
         if !self.try_acquire_fast() {
             self.acquire_slow(WaitKind::Lock, self.id(), None, location);
         }
-        held::acquired(self.id(), location);
+        held::acquired(|| self.id(), location);
     }
 
     /// Acquires the lock if it is free, without blocking; true if it did. Python's
@@ -216,7 +216,7 @@ impl Lock {
     pub fn try_acquire(&self) -> bool {
         let got = self.try_acquire_raw();
         if got {
-            held::acquired(self.id(), Location::caller());
+            held::acquired(|| self.id(), Location::caller());
         }
         got
     }
@@ -267,7 +267,7 @@ impl Lock {
                 self.acquire_slow(WaitKind::Lock, self.id(), deadline, Location::caller())
             };
         if got {
-            held::acquired(self.id(), Location::caller());
+            held::acquired(|| self.id(), Location::caller());
         }
         got
     }
@@ -290,7 +290,7 @@ impl Lock {
     /// ```
     #[inline]
     pub fn release(&self) -> Result<(), ReleaseError> {
-        held::released(self.id());
+        held::released(self.addr());
         let old = self.state.swap(0, Ordering::Release);
         if old & PARKED != 0 {
             self.release_slow();
@@ -304,7 +304,7 @@ impl Lock {
     /// Releases a lock the caller knows is held (a guard's drop).
     #[inline]
     pub(crate) fn release_held(&self) {
-        held::released(self.id());
+        held::released(self.addr());
         self.release_raw();
     }
 
@@ -634,7 +634,7 @@ impl Drop for Lock {
     /// Forgets the lock's place in the lock order, while lock-order checking is on (one
     /// relaxed load while it is off): a new lock at the same address starts with no order.
     fn drop(&mut self) {
-        held::dropped(self.id().addr());
+        held::dropped(self.addr());
     }
 }
 
@@ -751,7 +751,7 @@ unsafe impl lock_api::RawMutexTimed for Lock {
                 ))
             || self.try_acquire_raw();
         if got {
-            held::acquired(self.id(), Location::caller());
+            held::acquired(|| self.id(), Location::caller());
         }
         got.then(lock_api::GuardSend::new)
     }

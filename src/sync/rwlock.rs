@@ -266,7 +266,7 @@ impl RawRwLock {
             Mode::Exclusive => self.lock_exclusive_at(None),
             Mode::Upgradable => self.lock_upgradable_at(None),
         };
-        held::acquired(self.id(), location);
+        held::acquired(|| self.id(), location);
     }
 
     /// A timed or non-blocking acquisition ended: lists the lock if `got` (one relaxed load
@@ -275,7 +275,7 @@ impl RawRwLock {
     #[track_caller]
     fn took(&self, got: bool) -> bool {
         if got {
-            held::acquired(self.id(), Location::caller());
+            held::acquired(|| self.id(), Location::caller());
         }
         got
     }
@@ -827,7 +827,7 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
 
     #[inline]
     unsafe fn unlock_shared(&self, _guard: lock_api::GuardSend) {
-        held::released(self.id());
+        held::released(self.addr());
         self.leave_reader();
     }
 
@@ -851,7 +851,7 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
 
     #[inline]
     unsafe fn unlock_exclusive(&self, _guard: lock_api::GuardSend) {
-        held::released(self.id());
+        held::released(self.addr());
         self.unlock_exclusive_inner();
     }
 
@@ -955,7 +955,7 @@ unsafe impl lock_api::RawRwLockUpgrade for RawRwLock {
 
     #[inline]
     unsafe fn unlock_upgradable(&self, _guard: lock_api::GuardSend) {
-        held::released(self.id());
+        held::released(self.addr());
         self.unlock_upgradable_inner();
     }
 

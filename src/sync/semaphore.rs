@@ -102,9 +102,10 @@ impl Permits {
         false
     }
 
-    /// Takes a permit, waiting until one is free.
+    /// Takes a permit, waiting until one is free. `object` names the semaphore; it is called
+    /// only off the fast paths (a built id passed down would be built on every call).
     #[inline]
-    fn acquire(&self, object: ObjectId, location: &'static Location<'static>) {
+    fn acquire(&self, object: impl Fn() -> ObjectId, location: &'static Location<'static>) {
         if !self.take_or_register() {
             self.wait(None, object, location);
         }
@@ -115,7 +116,7 @@ impl Permits {
     fn acquire_timeout(
         &self,
         timeout: Duration,
-        object: ObjectId,
+        object: impl Fn() -> ObjectId,
         location: &'static Location<'static>,
     ) -> bool {
         if timeout.is_zero() {
@@ -126,7 +127,7 @@ impl Permits {
 
     /// Gives back `n` permits, within `MAX_VALUE`: a `fetch_add` for small `n`.
     #[inline]
-    fn release(&self, n: usize, object: ObjectId) -> Result<(), ReleaseError> {
+    fn release(&self, n: usize, object: impl Fn() -> ObjectId) -> Result<(), ReleaseError> {
         if n == 0 || n > SMALL_RELEASE {
             return self.release_checked(n, MAX_VALUE, object);
         }
@@ -135,7 +136,7 @@ impl Permits {
             return Err(self.undo_release(n, object));
         }
         if old < 0 {
-            self.hand_over(n.min(old.unsigned_abs()), object.addr());
+            self.hand_over(n.min(old.unsigned_abs()), object().addr());
         }
         Ok(())
     }
@@ -147,13 +148,13 @@ impl Permits {
         &self,
         n: usize,
         bound: usize,
-        object: ObjectId,
+        object: impl Fn() -> ObjectId,
     ) -> Result<(), ReleaseError> {
         let mut c = self.count.load(Ordering::Relaxed);
         loop {
             let free = signed(c).max(0) as usize;
             if n == 0 || free.saturating_add(n) > bound {
-                return Err(self.release_error(n, bound, object));
+                return Err(self.release_error(n, bound, object()));
             }
             match self.count.compare_exchange_weak(
                 c,
@@ -166,7 +167,7 @@ impl Permits {
             }
         }
         if signed(c) < 0 {
-            self.hand_over(n.min(signed(c).unsigned_abs()), object.addr());
+            self.hand_over(n.min(signed(c).unsigned_abs()), object().addr());
         }
         Ok(())
     }
@@ -176,9 +177,9 @@ impl Permits {
     /// ones, so the count stays far above zero.
     #[cold]
     #[inline(never)]
-    fn undo_release(&self, n: usize, object: ObjectId) -> ReleaseError {
+    fn undo_release(&self, n: usize, object: impl FnOnce() -> ObjectId) -> ReleaseError {
         self.count.fetch_sub(n, Ordering::Relaxed);
-        self.release_error(n, MAX_VALUE, object)
+        self.release_error(n, MAX_VALUE, object())
     }
 
     #[cold]
@@ -217,9 +218,10 @@ impl Permits {
     fn wait(
         &self,
         deadline: Option<Instant>,
-        object: ObjectId,
+        object: impl FnOnce() -> ObjectId,
         location: &'static Location<'static>,
     ) -> bool {
+        let object = object();
         wait::contended(object);
         let mut spin = SpinWait::new();
         let mut waiting: Option<Waiting> = None;
@@ -454,7 +456,7 @@ impl Semaphore {
     #[inline]
     #[track_caller]
     pub fn acquire(&self) {
-        self.permits.acquire(self.id(), Location::caller());
+        self.permits.acquire(|| self.id(), Location::caller());
     }
 
     /// Takes a permit if one is free, without waiting; true if it did. Python's
@@ -489,7 +491,7 @@ impl Semaphore {
     #[must_use = "if false, no permit was taken: check it before releasing one"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         self.permits
-            .acquire_timeout(timeout, self.id(), Location::caller())
+            .acquire_timeout(timeout, || self.id(), Location::caller())
     }
 
     /// Gives back `n` permits (Python's `release(n)`), waking up to `n` waiting threads. Any
@@ -511,7 +513,7 @@ impl Semaphore {
     /// ```
     #[inline]
     pub fn release(&self, n: usize) -> Result<(), ReleaseError> {
-        self.permits.release(n, self.id())
+        self.permits.release(n, || self.id())
     }
 
     /// The number of free permits right now. A snapshot: it may change right after.
@@ -782,7 +784,7 @@ impl BoundedSemaphore {
     #[inline]
     #[track_caller]
     pub fn acquire(&self) {
-        self.permits.acquire(self.id(), Location::caller());
+        self.permits.acquire(|| self.id(), Location::caller());
     }
 
     /// Takes a permit if one is free, without waiting; true if it did.
@@ -816,7 +818,7 @@ impl BoundedSemaphore {
     #[must_use = "if false, no permit was taken: check it before releasing one"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         self.permits
-            .acquire_timeout(timeout, self.id(), Location::caller())
+            .acquire_timeout(timeout, || self.id(), Location::caller())
     }
 
     /// Gives back `n` permits, waking up to `n` waiting threads.
@@ -840,7 +842,7 @@ impl BoundedSemaphore {
     /// ```
     #[inline]
     pub fn release(&self, n: usize) -> Result<(), ReleaseError> {
-        self.permits.release_checked(n, self.bound, self.id())
+        self.permits.release_checked(n, self.bound, || self.id())
     }
 
     /// The number of free permits right now. A snapshot: it may change right after.
