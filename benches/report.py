@@ -249,9 +249,10 @@ FAMILIES += [
         op("scope_4_threads", "scope with 4 borrowing threads", ["threadkit_scope"],
            ["std_scope"], FUTEX, (1.1, ["std_scope"], "<= 1.1 x std::thread::scope", None)),
         op("semaphore_permit_pair", "Owned permit and Arc guard, uncontended pair",
-           ["threadkit_acquire_owned", "threadkit_lock_arc"], ["parking_lot_lock"], CAS,
-           refs=["threadkit_guard", "threadkit_lock"],
-           peer_map={"threadkit_acquire_owned": [], "threadkit_lock_arc": ["parking_lot_lock"]}),
+           ["threadkit_acquire_owned", "threadkit_lock_arc"], ["parking_lot_lock_arc"], CAS,
+           refs=["threadkit_guard", "threadkit_lock", "parking_lot_lock"],
+           peer_map={"threadkit_acquire_owned": [],
+                     "threadkit_lock_arc": ["parking_lot_lock_arc"]}),
     ]),
     ("ThreadPoolExecutor (time per task)", [
         op("tasks_with_futures", "100 000 tasks, each with its future", ["threadkit"],

@@ -67,7 +67,8 @@ fn scope4(c: &mut Criterion) {
     g.finish();
 }
 
-/// An uncontended acquire + release: owned permit, borrowed guard.
+/// An uncontended acquire + release: owned permit, borrowed guard; a guard that owns an `Arc`
+/// of its mutex beside parking_lot's (and the borrowed guards, as references).
 fn permits(c: &mut Criterion) {
     let sem = Arc::new(threadkit::Semaphore::new(1));
     let mut g = c.benchmark_group("semaphore_permit_pair");
@@ -84,6 +85,9 @@ fn permits(c: &mut Criterion) {
     });
     g.bench_function("threadkit_lock", |b| {
         b.iter(|| *m.lock() += 1);
+    });
+    g.bench_function("parking_lot_lock_arc", |b| {
+        b.iter(|| *pm.lock_arc() += 1);
     });
     g.bench_function("parking_lot_lock", |b| {
         b.iter(|| *pm.lock() += 1);
