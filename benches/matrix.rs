@@ -28,7 +28,8 @@
 //! any Linux machine of the same architecture, and run it there:
 //!
 //! ```text
-//! matrix [--rounds N] [--ms MS] [--only TEXT] [--kinds fifo,lifo,priority] [--csv FILE]
+//! matrix [--rounds N] [--ms MS] [--only TEXT] [--cell NAME]... [--kinds fifo,lifo,priority]
+//!        [--csv FILE] [--no-oversubscribed]
 //! ```
 //!
 //! `--ms` is the target duration of one run of one implementation in one cell (the item
@@ -37,7 +38,10 @@
 //! keep those sections); `--csv` also writes every run (the oversubscribed rows too, with
 //! kinds `oversubscribed_mutex`, `_barrier`, `_queue`, and the large backlogs, with kinds
 //! `backlog_priority_1x1`, `backlog_priority_4x4`, `backlog_fifo_1x1`);
-//! `--no-oversubscribed` leaves out both sections.
+//! `--no-oversubscribed` leaves out both sections. `--cell NAME` (repeatable) runs exactly the
+//! cells so named (`fifo 1x1 cap 1`, not `cap 10`) and the extra rows whose CSV kind is NAME
+//! (`oversubscribed_queue`), and nothing else: the report uses it to measure again the cells
+//! near their targets.
 
 use std::collections::{BinaryHeap, VecDeque};
 use std::fmt::Write as _;
@@ -448,7 +452,7 @@ fn measure(cell: &Cell, rounds: usize, target: Duration, csv: &mut String) -> Ou
 /// With `--csv`, each run is also a CSV line whose kind is the row's key (`oversubscribed_mutex`,
 /// `oversubscribed_barrier`, `oversubscribed_queue`), `producers` its thread count, `items`
 /// its operations.
-fn oversubscribed(rounds: usize, target: Duration, only: &str, csv: &mut String) {
+fn oversubscribed(rounds: usize, target: Duration, filter: &Filter, csv: &mut String) {
     const THREADS: usize = 16;
     const PARTIES: usize = 8;
 
@@ -581,7 +585,7 @@ fn oversubscribed(rounds: usize, target: Duration, only: &str, csv: &mut String)
         &groups,
         rounds,
         target,
-        only,
+        filter,
         csv,
     );
 }
@@ -604,25 +608,29 @@ type Group<'a> = (
 
 /// Runs each group's implementations in rotating order, round after round, and prints a
 /// table (`## {title}`) of wall throughput and CPU per operation; CSV kinds are
-/// `{prefix}_{key}`. `only` keeps the rows whose title contains it, or all of them when
-/// `prefix` contains it.
+/// `{prefix}_{key}`; `filter` picks the rows (see [`Filter::row`]). Prints nothing when it
+/// keeps none.
 fn extra_rows(
     title: &str,
     prefix: &str,
     groups: &[Group<'_>],
     rounds: usize,
     target: Duration,
-    only: &str,
+    filter: &Filter,
     csv: &mut String,
 ) {
-    println!("\n## {title}\n");
-    println!(
-        "| row | implementation | wall throughput (per s) | CPU per op | time / best | CPU / least |"
-    );
-    println!("|---|---|--:|--:|--:|--:|");
+    let mut heading = false;
     for &(row, unit, imps, key, threads, consumers, cap, fixed) in groups {
-        if !row.contains(only) && !only.is_empty() && !prefix.contains(only) {
+        if !filter.row(row, prefix, &format!("{prefix}_{key}")) {
             continue;
+        }
+        if !heading {
+            heading = true;
+            println!("\n## {title}\n");
+            println!(
+                "| row | implementation | wall throughput (per s) | CPU per op | time / best | CPU / least |"
+            );
+            println!("|---|---|--:|--:|--:|--:|");
         }
         let n = if fixed > 0 {
             fixed
@@ -675,7 +683,7 @@ fn extra_rows(
 /// The large backlogs: [`BACKLOG_ITEMS`] items through unbounded queues, whatever `--ms`
 /// says, so the producers run as far ahead of the consumers as they do in a long run (a
 /// priority queue's backlog then outgrows the caches).
-fn backlogs(rounds: usize, only: &str, csv: &mut String) {
+fn backlogs(rounds: usize, filter: &Filter, csv: &mut String) {
     const PRIORITY_1X1: Cell = Cell {
         kind: Kind::Priority,
         producers: 1,
@@ -748,7 +756,7 @@ fn backlogs(rounds: usize, only: &str, csv: &mut String) {
         &groups,
         rounds,
         Duration::ZERO,
-        only,
+        filter,
         csv,
     );
 }
@@ -767,10 +775,32 @@ fn si(x: f64) -> String {
     }
 }
 
+/// Which cells and extra rows run: see the module docs' `--only` and `--cell`.
+struct Filter {
+    only: String,
+    cells: Vec<String>,
+}
+
+impl Filter {
+    /// Keeps the grid cell `name`.
+    fn cell(&self, name: &str) -> bool {
+        name.contains(&self.only) && (self.cells.is_empty() || self.cells.iter().any(|c| c == name))
+    }
+
+    /// Keeps the extra row titled `row`, of CSV kind `kind`, in the section whose kinds
+    /// start with `prefix`.
+    fn row(&self, row: &str, prefix: &str, kind: &str) -> bool {
+        if !self.cells.is_empty() {
+            return self.cells.iter().any(|c| c == kind);
+        }
+        self.only.is_empty() || row.contains(&self.only) || prefix.contains(&self.only)
+    }
+}
+
 struct Args {
     rounds: usize,
     target: Duration,
-    only: String,
+    filter: Filter,
     kinds: Vec<Kind>,
     csv: Option<String>,
     oversubscribed: bool,
@@ -780,7 +810,10 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         rounds: 5,
         target: Duration::from_millis(40),
-        only: String::new(),
+        filter: Filter {
+            only: String::new(),
+            cells: Vec::new(),
+        },
         kinds: vec![Kind::Fifo, Kind::Lifo, Kind::Priority],
         csv: None,
         oversubscribed: true,
@@ -794,7 +827,8 @@ fn parse_args() -> Result<Args, String> {
                 let ms: u64 = value()?.parse().map_err(|e| format!("--ms: {e}"))?;
                 args.target = Duration::from_millis(ms);
             }
-            "--only" => args.only = value()?,
+            "--only" => args.filter.only = value()?,
+            "--cell" => args.filter.cells.push(value()?),
             "--csv" => args.csv = Some(value()?),
             "--no-oversubscribed" => args.oversubscribed = false,
             "--kinds" => {
@@ -811,9 +845,11 @@ fn parse_args() -> Result<Args, String> {
             // What `cargo bench` passes to every bench binary.
             "--bench" => {}
             "-h" | "--help" => {
-                return Err("usage: matrix [--rounds N] [--ms MS] [--only TEXT] \
+                return Err(
+                    "usage: matrix [--rounds N] [--ms MS] [--only TEXT] [--cell NAME]... \
                             [--kinds fifo,lifo,priority] [--csv FILE] [--no-oversubscribed]"
-                    .into());
+                        .into(),
+                );
             }
             other => return Err(format!("unknown argument {other}")),
         }
@@ -867,7 +903,7 @@ fn main() {
                     consumers: c,
                     cap,
                 };
-                if !cell.name().contains(&args.only) {
+                if !args.filter.cell(&cell.name()) {
                     line += " |";
                     continue;
                 }
@@ -893,8 +929,8 @@ fn main() {
         println!("```text\n{detail}```");
     }
     if args.oversubscribed {
-        oversubscribed(args.rounds, args.target, &args.only, &mut csv);
-        backlogs(args.rounds, &args.only, &mut csv);
+        oversubscribed(args.rounds, args.target, &args.filter, &mut csv);
+        backlogs(args.rounds, &args.filter, &mut csv);
     }
     if let Some(path) = args.csv
         && let Err(e) = std::fs::write(&path, csv)

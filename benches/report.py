@@ -14,10 +14,15 @@ In order, it:
 3. runs every criterion bench (benches/*.rs), each followed at once by the CPython script that
    times the same operations (benches/cpython_*.py --json), round after round, so that every
    ratio compares two measurements taken minutes apart on a machine whose speed swings;
+   then measures again, `--confirm N` more times (full: 2, quick: 0), every criterion group
+   with a row within CONFIRM_BAND (15%) of its target on either side, as extra rounds: one
+   round near the line says little either way on these machines;
 4. builds benches/matrix.rs, which is not a criterion bench but its own program (the queue
    matrix: every queue kind at capacities 1 to unbounded and 1x1 to 8x8 threads, the
-   oversubscribed rows and the large backlogs), and runs it once (quick: `--rounds 2 --ms 15`, full: `--rounds 5
-   --ms 40`) with `--csv` into the results directory;
+   oversubscribed rows and the large backlogs), and runs it once (quick: `--rounds 2 --ms 15`,
+   full: `--rounds 5 --ms 40`) with `--csv` into the results directory; then, with
+   `--confirm N`, runs the cells and rows within 15% of parity again (`--cell`, N times the
+   rounds) and adds their runs to the CSV as later rounds;
 5. reads criterion's `raw.csv` files (<criterion home>/rN/<benchmark>/new/raw.csv: criterion's
    `csv_output` feature, the output its user guide documents as stable; the median of the
    samples' time per iteration, divided by the group's throughput elements, which is the
@@ -34,8 +39,10 @@ CPython / threadkit is how many times longer CPython takes.
 `--bench NAME` runs only some benches (`--bench matrix` only the matrix; `--matrix-only TEXT`
 keeps the matrix cells whose name, like `fifo 1x1 cap 16`, contains TEXT; `--no-matrix` skips
 it; `--matrix-also MACHINE CSV` adds the tables of a matrix the prebuilt binary wrote with
-`--csv` on another machine, such as one with many cores). `--from DIR` renders a run saved in DIR (the results directory a run prints) without
-measuring anything; the test suite uses it on a small fixture (tests/fixtures/bench_report).
+`--csv` on another machine, such as one with many cores). `--from DIR` renders a run saved in
+DIR (the results directory a run prints) without measuring anything; the test suite uses it on
+a small fixture (tests/fixtures/bench_report). `--from DIR --show-confirm` prints what the
+second look (`--confirm`) would measure again in that run.
 """
 
 import argparse
@@ -60,9 +67,18 @@ MATPLOTLIB = "matplotlib==" + ("3.10.9" if sys.version_info >= (3, 10) else "3.9
 
 # Criterion settings and rounds per mode. Quick: a few seconds per benchmark, for development.
 MODES = {
-    "quick": {"warm_up": 0.5, "measurement": 1.0, "rounds": 1, "cpython": ["--quick"]},
-    "full": {"warm_up": 1.0, "measurement": 3.0, "rounds": 3, "cpython": []},
+    "quick": {"warm_up": 0.5, "measurement": 1.0, "rounds": 1, "confirm": 0,
+              "cpython": ["--quick"]},
+    "full": {"warm_up": 1.0, "measurement": 3.0, "rounds": 3, "confirm": 2, "cpython": []},
 }
+
+# After the rounds, every operation and matrix row whose ratio lies within this fraction of
+# its target, on either side, is measured again `confirm` more times (`--confirm N`) and
+# reported as the median over all its runs: between two sittings of this machine a
+# contended benchmark moves 10-30% and a small-capacity queue cell flips between a fast and
+# a slow mode, so one round near the line says little either way. Rows far from the line
+# are not measured again.
+CONFIRM_BAND = 0.15
 
 # The criterion benches, each with the CPython script that times the same operations (run
 # right after it). Benches listed in Cargo.toml but not here run too, after these.
@@ -428,6 +444,8 @@ def measure(args, mode, results, own_dir):
     settings = dict(MODES[mode])
     if args.rounds:
         settings["rounds"] = args.rounds
+    if args.confirm is not None:
+        settings["confirm"] = args.confirm
     suite = bench_names()
     if args.bench:
         unknown = set(args.bench) - {b for b, _ in suite}
@@ -451,6 +469,7 @@ def measure(args, mode, results, own_dir):
         "warm_up": settings["warm_up"],
         "measurement": settings["measurement"],
         "rounds": settings["rounds"],
+        "confirm": {"rounds": settings["confirm"], "groups": [], "cells": []},
         "partial": bool(args.bench or args.filter or args.matrix_only or args.no_matrix),
         "machine": machine_info(args.python),
         "load_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
@@ -473,30 +492,22 @@ def measure(args, mode, results, own_dir):
     crit_args = ["--warm-up-time", str(settings["warm_up"]),
                  "--measurement-time", str(settings["measurement"]),
                  "--noplot", "--color", "never"]
+    groups_of = {}  # bench -> the criterion groups it wrote
     for k in range(1, settings["rounds"] + 1):
-        # One criterion home per round: each benchmark's samples are in its new/raw.csv.
-        env = dict(os.environ, CRITERION_HOME=str(results / "criterion" / f"r{k}"))
         # Rotate the order each round, so no family always runs first or last.
         shift = (k - 1) % max(1, len(suite))
         for bench, script in suite[shift:] + suite[:shift]:
-            t0 = time.monotonic()
-            cmd = ["cargo", "bench", "--bench", bench, "--"] + crit_args + (
-                [args.filter] if args.filter else [])
-            code, out = run_logged(cmd, results / "logs" / f"r{k}-{bench}.log", env)
-            for line in out.splitlines():
-                if "looks like" in line:  # a bench's machine-mode probe (lock, limits)
-                    meta["probes"].append({"round": k, "bench": bench, "said": line.strip()})
-            status = "ok" if code == 0 else f"FAILED (exit {code})"
-            log(f"round {k}/{settings['rounds']}: bench {bench} {status} "
-                f"in {time.monotonic() - t0:.0f} s")
-            if code != 0:
-                meta["failures"].append(
-                    f"round {k}: `cargo bench --bench {bench}` exited {code}: "
-                    f"see {results / 'logs' / f'r{k}-{bench}.log'}")
+            wrote = run_criterion(bench, args.filter, crit_args, k, f"{k}/{settings['rounds']}",
+                                  results, meta)
+            groups_of.setdefault(bench, set()).update(wrote)
             if script and not args.no_cpython:
                 run_cpython(args, settings, script, k, results, meta)
+    if settings["confirm"] and groups_of:
+        confirm_criterion(settings, crit_args, groups_of, results, meta)
     if matrix_exe:
         run_matrix(args, mode, matrix_exe, results, meta)
+        if settings["confirm"]:
+            confirm_matrix(settings, mode, matrix_exe, results, meta)
     meta["seconds"] = round(time.monotonic() - started)
     meta["load_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return meta
@@ -542,6 +553,109 @@ def run_matrix(args, mode, exe, results, meta):
     if code != 0:
         meta["failures"].append(f"the matrix (`{shlex.join(cmd)}`) exited {code}: see "
                                 f"{results / 'logs' / 'matrix.log'}")
+
+
+def run_criterion(bench, name_filter, crit_args, k, which, results, meta):
+    """Runs one criterion bench into the criterion home of round `k` (each benchmark's samples
+    land in its new/raw.csv there); returns the groups it wrote. `which` names the round in
+    the progress lines."""
+    home = results / "criterion" / f"r{k}"
+    before = set(home.glob("**/new/raw.csv"))
+    env = dict(os.environ, CRITERION_HOME=str(home))
+    t0 = time.monotonic()
+    cmd = ["cargo", "bench", "--bench", bench, "--"] + crit_args + (
+        [name_filter] if name_filter else [])
+    log_name = f"r{k}-{bench}.log"
+    code, out = run_logged(cmd, results / "logs" / log_name, env)
+    for line in out.splitlines():
+        if "looks like" in line:  # a bench's machine-mode probe (lock, limits)
+            meta["probes"].append({"round": k, "bench": bench, "said": line.strip()})
+    status = "ok" if code == 0 else f"FAILED (exit {code})"
+    log(f"round {which}: bench {bench} {status} in {time.monotonic() - t0:.0f} s")
+    if code != 0:
+        meta["failures"].append(f"round {k}: `cargo bench --bench {bench}` exited {code}: "
+                                f"see {results / 'logs' / log_name}")
+    wrote = set()
+    for raw in set(home.glob("**/new/raw.csv")) - before:
+        try:
+            wrote.add(read_raw_csv(raw)[0])
+        except ReportError:
+            pass  # reported when the run is read
+    return wrote
+
+
+def near_target(rows):
+    """The criterion groups with a summary row within CONFIRM_BAND of its target."""
+    return sorted({r["group"] for r in rows if r["target"] and r["target"]["value"]
+                   and r["target"]["value"] >= r["target"]["limit"] * (1 - CONFIRM_BAND)})
+
+
+def near_parity(matrix):
+    """The matrix cells (by the matrix binary's names) and extra rows (by CSV kind) whose
+    throughput is within CONFIRM_BAND of the best peer's, or below it."""
+    if not matrix:
+        return []
+    near = lambda cell: cell["speed"] <= 1 + CONFIRM_BAND
+    cells = [f"{kind} {p}x{c} {cap_name(cap)}"
+             for (kind, p, c, cap), cell in sorted(matrix["cells"].items()) if near(cell)]
+    return cells + sorted(kind for kind, cell in matrix["over"].items() if near(cell))
+
+
+def confirm_criterion(settings, crit_args, groups_of, results, meta):
+    """Measures the groups near their targets `confirm` more times, as rounds after the last
+    (criterion homes r<rounds+1>...), without their CPython scripts."""
+    times, units, cpython = load(results)
+    _, rows, _ = compute(times, units, cpython)
+    bench_of = {g: b for b, groups in groups_of.items() for g in groups}
+    todo = [(bench_of[g], g) for g in near_target(rows) if g in bench_of]
+    meta["confirm"]["groups"] = [g for _, g in todo]
+    n, last = settings["confirm"], settings["rounds"]
+    log(f"measuring again, {n} more time{'s' if n != 1 else ''}: "
+        f"{', '.join(g for _, g in todo) or 'nothing'}")
+    for j in range(1, n + 1):
+        for bench, group in todo:
+            run_criterion(bench, f"^{re.escape(group)}/", crit_args, last + j,
+                          f"{last + j} (again {j}/{n}, {group})", results, meta)
+
+
+def confirm_matrix(settings, mode, exe, results, meta):
+    """Runs the matrix cells and rows near parity again (`--cell`, the mode's rounds times
+    `confirm`) and adds their runs to matrix.csv as later rounds."""
+    samples = load_matrix(results)
+    if samples is None:
+        return
+    cells = near_parity(compute_matrix(samples))
+    meta["confirm"]["cells"] = cells
+    if not cells:
+        return
+    out = results / "matrix"
+    rounds = int(MATRIX_MODES[mode][MATRIX_MODES[mode].index("--rounds") + 1])
+    flags = (MATRIX_MODES[mode] + [a for c in cells for a in ("--cell", c)])
+    flags[flags.index("--rounds") + 1] = str(rounds * settings["confirm"])
+    meta["confirm"]["matrix_rounds"] = rounds * settings["confirm"]
+    cmd = [exe] + flags + ["--csv", str(out / "again.csv")]
+    t0 = time.monotonic()
+    with open(results / "logs" / "matrix-again.log", "w") as se:
+        se.write(f"$ {shlex.join(cmd)}\n")
+        se.flush()
+        code = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=se).returncode
+    log(f"matrix again ({len(cells)} cells and rows) "
+        f"{'ok' if code == 0 else f'FAILED (exit {code})'} in {time.monotonic() - t0:.0f} s")
+    if code != 0:
+        meta["failures"].append(f"the matrix's second look (`{shlex.join(cmd)}`) exited "
+                                f"{code}: see {results / 'logs' / 'matrix-again.log'}")
+        return
+    # Append as rounds after the first run's, so each cell's median covers both runs.
+    with open(out / "matrix.csv", newline="", encoding="utf-8") as f:
+        first = list(csv.DictReader(f))
+    offset = 1 + max((int(r["round"]) for r in first), default=-1)
+    with open(out / "again.csv", newline="", encoding="utf-8") as f:
+        again = list(csv.DictReader(f))
+    with open(out / "matrix.csv", "a", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=MATRIX_COLUMNS)
+        for r in again:
+            r["round"] = str(int(r["round"]) + offset)
+            w.writerow(r)
 
 
 def run_cpython(args, settings, script, k, results, meta):
@@ -1044,6 +1158,7 @@ def write_markdown(meta, families, rows, missing, chart_rel, out, matrix=None,
         "CPython script, round after round"
         + (f"; then the queue matrix once, `{meta['matrix']['command']}`"
            if meta.get("matrix") else "") + ")"
+        + confirm_summary(meta)
         + (f"; the run took {fmt_duration(meta['seconds'])}" if meta.get("seconds") else "")
         + "." + (" **Partial run** (--bench/--filter): some operations were not measured."
                  if meta.get("partial") else ""),
@@ -1138,7 +1253,7 @@ def write_markdown(meta, families, rows, missing, chart_rel, out, matrix=None,
 
     gaps = [r for r in rows if r["target"] and r["target"]["state"] == "behind"]
     close = [r for r in rows if r["target"] and r["target"]["state"] == "within noise"]
-    lines += ["## Gaps", ""]
+    lines += ["## Gaps", ""] + confirm_lines(meta)
     if gaps:
         lines += [f"Operations where threadkit misses its target by more than {NOISE:.0%} "
                   "in this run:", "",
@@ -1182,6 +1297,41 @@ def write_markdown(meta, families, rows, missing, chart_rel, out, matrix=None,
                              " | " + " | ".join(cells) + " |")
             lines.append("")
     Path(out).write_text("\n".join(lines))
+
+
+def confirm_summary(meta):
+    """The header's words on the second look (`--confirm`), or nothing."""
+    c = meta.get("confirm") or {}
+    if not c.get("rounds"):
+        return ""
+    n = c["rounds"]
+    return (f"; then each operation and matrix row within {CONFIRM_BAND:.0%} of its target "
+            f"measured {n} more time{'s' if n != 1 else ''} (see [Gaps](#gaps))")
+
+
+def confirm_lines(meta):
+    """The Gaps section's list of what was measured again, or nothing."""
+    c = meta.get("confirm") or {}
+    if not c.get("rounds"):
+        return []
+    groups, cells = c.get("groups") or [], c.get("cells") or []
+    if not groups and not cells:
+        return [f"Measured again: nothing (no operation or matrix row was within "
+                f"{CONFIRM_BAND:.0%} of its target after the rounds).", ""]
+    n = c["rounds"]
+    what = []
+    if groups:
+        what.append(f"{len(groups)} operation{'s' if len(groups) != 1 else ''} ("
+                    + ", ".join(f"`{g}`" for g in groups) + f") in {n} more round"
+                    + ("s" if n != 1 else ""))
+    if cells:
+        m = c.get("matrix_rounds") or n
+        what.append(f"{len(cells)} matrix cell{'s' if len(cells) != 1 else ''} or row"
+                    f"{'s' if len(cells) != 1 else ''} (" + ", ".join(cells)
+                    + f") in {m} more round{'s' if m != 1 else ''} of the matrix")
+    return [f"Measured again, because after the rounds their ratio lay within "
+            f"{CONFIRM_BAND:.0%} of the target on either side: " + "; ".join(what)
+            + ". Their figures below and above are medians over all their runs.", ""]
 
 
 def fmt_time_cell(ns, unit):
@@ -1383,6 +1533,10 @@ def main():
     mode.add_argument("--full", action="store_true",
                       help="longer measurements, three interleaved rounds (the default)")
     p.add_argument("--rounds", type=int, help="rounds instead of the mode's default")
+    p.add_argument("--confirm", type=int, metavar="N",
+                   help="measure the operations and matrix rows within "
+                        f"{CONFIRM_BAND:.0%} of their targets N more times after the rounds "
+                        "(full: 2, quick: 0)")
     p.add_argument("--bench", action="append",
                    help="run only this criterion bench (repeatable; the report says partial)")
     p.add_argument("--filter", help="criterion's name filter, passed to every bench")
@@ -1407,6 +1561,9 @@ def main():
                    help="where raw results go (default: <cargo target dir>/bench-report)")
     p.add_argument("--from", dest="source", type=Path,
                    help="render the run saved in this results directory; measure nothing")
+    p.add_argument("--show-confirm", action="store_true",
+                   help="with --from: print (JSON) the operations and matrix rows that "
+                        "--confirm would measure again in that run, and exit")
     p.add_argument("--draw", nargs=2, metavar=("DATA", "SVG"), help=argparse.SUPPRESS)
     p.add_argument("--versions", action="store_true",
                    help="print the resolved versions of threadkit's dependencies (JSON) and exit")
@@ -1424,6 +1581,10 @@ def main():
         return 0
     if args.rounds is not None and args.rounds < 1:
         p.error("--rounds must be at least 1")
+    if args.confirm is not None and args.confirm < 0:
+        p.error("--confirm must be 0 or more")
+    if args.show_confirm and not args.source:
+        p.error("--show-confirm reads a saved run: give it --from DIR")
 
     try:
         venv_python = None
@@ -1442,6 +1603,10 @@ def main():
         times, units, cpython = load(results, need_criterion=samples is None)
         families, rows, missing = compute(times, units, cpython)
         matrix = compute_matrix(samples)
+        if args.show_confirm:
+            print(json.dumps({"groups": near_target(rows), "cells": near_parity(matrix)},
+                             indent=1))
+            return 0
         chart_rel = None
         if not args.no_chart:
             if venv_python is None:

@@ -56,7 +56,6 @@ fn section<'a>(md: &'a str, from: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// The cells of a Markdown table row.
 /// The cells of the row named `name` (its first cell) in the section under `heading`.
 fn row_under(md: &str, heading: &str, name: &str) -> Vec<String> {
     let lines = section(md, heading);
@@ -67,6 +66,7 @@ fn row_under(md: &str, heading: &str, name: &str) -> Vec<String> {
     cells(row).into_iter().map(str::to_owned).collect()
 }
 
+/// The cells of a Markdown table row.
 fn cells(row: &str) -> Vec<&str> {
     let inner = row.trim().trim_start_matches('|').trim_end_matches('|');
     inner.split(" | ").map(str::trim).collect()
@@ -538,4 +538,142 @@ fn a_matrix_from_another_machine_gets_its_own_tables() {
         gaps.contains("rows on 16 cores where threadkit's throughput is below the best peer's (3)"),
         "{gaps}"
     );
+}
+
+/// `report.py --from <results> --show-confirm`: what a second look would measure again.
+fn show_confirm(results: &Path) -> serde_json::Value {
+    let run = Command::new("python3")
+        .arg(root().join("benches/report.py"))
+        .arg("--from")
+        .arg(results)
+        .arg("--show-confirm")
+        .output()
+        .expect("run python3");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_slice(&run.stdout).expect("JSON")
+}
+
+fn strings(v: &serde_json::Value) -> Vec<&str> {
+    v.as_array()
+        .expect("a list")
+        .iter()
+        .map(|x| x.as_str().expect("a string"))
+        .collect()
+}
+
+#[test]
+fn the_second_look_takes_the_rows_within_15_percent_of_their_targets_on_either_side() {
+    if !have_python() {
+        return;
+    }
+    let plan = show_confirm(&fixture());
+    // Criterion groups: in are the rows over their target (condition 1.03, Lock 1.01), met
+    // within 15% (contended 0.93, RLock 0.90, rwlock read pair 0.98, bounded semaphore 0.49
+    // of a 0.5 target); out are the rows met by more (current_thread 3.81 ns of 5, the
+    // queue rows 0.73 and 0.61, Event 0.12, the plain semaphore alone 0.42 of 0.5).
+    assert_eq!(
+        strings(&plan["groups"]),
+        [
+            "condition_ping_pong_round_trip",
+            "contended_2_threads",
+            "rlock_uncontended_pair",
+            "rwlock_uncontended_read_pair",
+            "semaphore_acquire_release",
+            "uncontended_pair",
+        ]
+    );
+    // Matrix: the cells and rows below parity (0.35, 0.55, 0.50), not those far above it
+    // (1.40, 1.75, 2.00, 1.60).
+    assert_eq!(
+        strings(&plan["cells"]),
+        [
+            "fifo 1x1 cap 16",
+            "backlog_fifo_1x1",
+            "oversubscribed_mutex"
+        ]
+    );
+
+    // Just above parity is in (1.10: cap 2), further above is out (1.20: cap 10).
+    let dir = out_path("bench_report_confirm_band");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("matrix")).expect("mkdir");
+    fs::copy(fixture().join("meta.json"), dir.join("meta.json")).expect("copy");
+    let mut csv =
+        String::from("kind,producers,consumers,cap,imp,items_per_s,round,items,wall_ns,cpu_ns\n");
+    for (cap, tk) in [(2, 1_100_000.0), (10, 1_200_000.0)] {
+        for round in 0..2 {
+            for (imp, rate) in [("threadkit", tk), ("crossbeam", 1_000_000.0)] {
+                csv += &format!("fifo,1,1,{cap},{imp},{rate},{round},1000,1000000,1000000\n");
+            }
+        }
+    }
+    fs::write(dir.join("matrix/matrix.csv"), csv).expect("write");
+    let plan = show_confirm(&dir);
+    assert_eq!(strings(&plan["cells"]), ["fifo 1x1 cap 2"]);
+    assert!(strings(&plan["groups"]).is_empty());
+}
+
+#[test]
+fn the_report_says_what_it_measured_again() {
+    if !have_python() {
+        return;
+    }
+    let dir = out_path("bench_report_confirmed");
+    let _ = fs::remove_dir_all(&dir);
+    copy_tree(&fixture(), &dir);
+    let meta_path = dir.join("meta.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&meta_path).expect("read")).expect("JSON");
+    meta["confirm"] = serde_json::json!({
+        "rounds": 2,
+        "groups": ["uncontended_pair", "contended_2_threads"],
+        "cells": ["fifo 1x1 cap 16"],
+        "matrix_rounds": 4
+    });
+    fs::write(&meta_path, meta.to_string()).expect("write");
+    let out = out_path("bench_report_confirmed.md");
+    let _ = fs::remove_file(&out);
+    let run = render(&dir, &out);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let md = fs::read_to_string(&out).expect("written");
+    let header = md
+        .lines()
+        .find(|l| l.starts_with("Measured by"))
+        .expect("header");
+    assert!(
+        header.contains(
+            "then each operation and matrix row within 15% of its target measured 2 more times"
+        ),
+        "{header}"
+    );
+    let gaps = section(&md, "## Gaps");
+    assert_eq!(
+        gaps[1],
+        "Measured again, because after the rounds their ratio lay within 15% of the target on \
+         either side: 2 operations (`uncontended_pair`, `contended_2_threads`) in 2 more rounds; \
+         1 matrix cell or row (fifo 1x1 cap 16) in 4 more rounds of the matrix. Their figures \
+         below and above are medians over all their runs.",
+        "{md}"
+    );
+
+    // A second look that found nothing near the line says so; a run without one says nothing.
+    meta["confirm"] = serde_json::json!({"rounds": 2, "groups": [], "cells": []});
+    fs::write(&meta_path, meta.to_string()).expect("write");
+    assert!(render(&dir, &out).status.success());
+    let md = fs::read_to_string(&out).expect("written");
+    assert!(
+        section(&md, "## Gaps")[1].starts_with("Measured again: nothing"),
+        "{md}"
+    );
+    let plain = render_fixture("bench_report_not_confirmed.md");
+    assert!(!plain.contains("Measured again"), "{plain}");
+    assert!(!plain.contains("more time"), "{plain}");
 }
