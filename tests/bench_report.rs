@@ -322,9 +322,15 @@ fn crate_versions_are_the_ones_threadkit_resolves() {
 
 /// Renders the fixture and returns the Markdown.
 fn render_fixture(name: &str) -> String {
+    render_ok(&fixture(), name)
+}
+
+/// Renders `results` into the output file `name` and returns the Markdown; the run must
+/// succeed.
+fn render_ok(results: &Path, name: &str) -> String {
     let out = out_path(name);
     let _ = fs::remove_file(&out);
-    let run = render(&fixture(), &out);
+    let run = render(results, &out);
     assert!(
         run.status.success(),
         "report.py failed:\n{}",
@@ -475,15 +481,7 @@ fn a_matrix_only_run_renders_without_criterion_results() {
         copy.join("matrix/matrix.csv"),
     )
     .expect("copy");
-    let out = out_path("bench_report_matrix_only.md");
-    let _ = fs::remove_file(&out);
-    let run = render(&copy, &out);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let md = fs::read_to_string(&out).expect("written");
+    let md = render_ok(&copy, "bench_report_matrix_only.md");
     assert!(
         md.contains("| 1 x 1 | 1.40 / 0.65 | — | — | **0.35** / 7.00 |"),
         "{md}"
@@ -491,6 +489,7 @@ fn a_matrix_only_run_renders_without_criterion_results() {
 
     // Without the matrix either, there is nothing to report: an error, not an empty report.
     fs::remove_dir_all(copy.join("matrix")).expect("rm");
+    let out = out_path("bench_report_matrix_only.md");
     let _ = fs::remove_file(&out);
     let run = render(&copy, &out);
     assert!(!run.status.success(), "an empty results dir was accepted");
@@ -635,15 +634,7 @@ fn the_report_says_what_it_measured_again() {
         "matrix_rounds": 4
     });
     fs::write(&meta_path, meta.to_string()).expect("write");
-    let out = out_path("bench_report_confirmed.md");
-    let _ = fs::remove_file(&out);
-    let run = render(&dir, &out);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let md = fs::read_to_string(&out).expect("written");
+    let md = render_ok(&dir, "bench_report_confirmed.md");
     let header = md
         .lines()
         .find(|l| l.starts_with("Measured by"))
@@ -667,8 +658,7 @@ fn the_report_says_what_it_measured_again() {
     // A second look that found nothing near the line says so; a run without one says nothing.
     meta["confirm"] = serde_json::json!({"rounds": 2, "groups": [], "cells": []});
     fs::write(&meta_path, meta.to_string()).expect("write");
-    assert!(render(&dir, &out).status.success());
-    let md = fs::read_to_string(&out).expect("written");
+    let md = render_ok(&dir, "bench_report_confirmed.md");
     assert!(
         section(&md, "## Gaps")[1].starts_with("Measured again: nothing"),
         "{md}"
