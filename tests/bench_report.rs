@@ -228,14 +228,20 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// A fresh copy of the fixture, under `name` in the test output directory.
+fn fixture_copy(name: &str) -> PathBuf {
+    let copy = out_path(name);
+    let _ = fs::remove_dir_all(&copy);
+    copy_tree(&fixture(), &copy);
+    copy
+}
+
 #[test]
 fn a_broken_results_file_is_named_in_the_error() {
     if !have_python() {
         return;
     }
-    let copy = out_path("bench_report_broken");
-    let _ = fs::remove_dir_all(&copy);
-    copy_tree(&fixture(), &copy);
+    let copy = fixture_copy("bench_report_broken");
     let group = fixture_groups()
         .into_iter()
         .find(|g| !g.starts_with("limit_"))
@@ -267,9 +273,7 @@ fn a_results_file_with_a_wrong_unit_is_refused() {
     if !have_python() {
         return;
     }
-    let copy = out_path("bench_report_unit");
-    let _ = fs::remove_dir_all(&copy);
-    copy_tree(&fixture(), &copy);
+    let copy = fixture_copy("bench_report_unit");
     let raw = copy.join("criterion/r2/event_is_set/threadkit/new/raw.csv");
     let text = fs::read_to_string(&raw).expect("the fixture has event_is_set/threadkit");
     // A custom criterion measurement (cycles, say) is not a time: no ratio may mix them.
@@ -447,9 +451,7 @@ fn a_broken_matrix_csv_is_named_with_its_line() {
     if !have_python() {
         return;
     }
-    let copy = out_path("bench_report_matrix_broken");
-    let _ = fs::remove_dir_all(&copy);
-    copy_tree(&fixture(), &copy);
+    let copy = fixture_copy("bench_report_matrix_broken");
     let csv = copy.join("matrix/matrix.csv");
     let text = fs::read_to_string(&csv).expect("the fixture has matrix/matrix.csv");
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
@@ -621,9 +623,7 @@ fn the_report_says_what_it_measured_again() {
     if !have_python() {
         return;
     }
-    let dir = out_path("bench_report_confirmed");
-    let _ = fs::remove_dir_all(&dir);
-    copy_tree(&fixture(), &dir);
+    let dir = fixture_copy("bench_report_confirmed");
     let meta_path = dir.join("meta.json");
     let mut meta: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&meta_path).expect("read")).expect("JSON");
