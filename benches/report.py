@@ -98,9 +98,9 @@ SUITE = [
 
 # Not a criterion bench: benches/matrix.rs is its own program (the queue matrix and the
 # oversubscribed rows). report.py builds it and runs it once per report, after the rounds,
-# with --csv into <results>/matrix/matrix.csv (see MATRIX_MODES).
+# with --csv into <results>/matrix/matrix.csv (see MATRIX_MODES: its --rounds and --ms).
 MATRIX = "matrix"
-MATRIX_MODES = {"quick": ["--rounds", "2", "--ms", "15"], "full": ["--rounds", "5", "--ms", "40"]}
+MATRIX_MODES = {"quick": {"rounds": 2, "ms": 15}, "full": {"rounds": 5, "ms": 40}}
 # The matrix's axes, in the order the tables show them; capacity 0 is unbounded.
 MATRIX_KINDS = [("fifo", "FIFO `Queue`"), ("lifo", "`LifoQueue`"),
                 ("priority", "`PriorityQueue`")]
@@ -536,23 +536,36 @@ def build_matrix(results):
     return exe
 
 
-def run_matrix(args, mode, exe, results, meta):
-    """Runs the matrix binary once with --csv results/matrix/matrix.csv; its Markdown goes to
-    results/matrix/matrix.md, its progress to logs/matrix.log."""
+def matrix_flags(mode, rounds=None):
+    """The matrix binary's --rounds and --ms for `mode` (`rounds` instead of the mode's)."""
+    m = MATRIX_MODES[mode]
+    return ["--rounds", str(rounds or m["rounds"]), "--ms", str(m["ms"])]
+
+
+def exec_matrix(exe, flags, name, results, meta, what):
+    """Runs the matrix binary with `flags` and --csv results/matrix/<name>.csv, its Markdown
+    to results/matrix/<name>.md and its progress to logs/<name>.log; records a failure as
+    `what`. Returns (exit code, seconds)."""
     out = results / "matrix"
-    flags = MATRIX_MODES[mode] + (["--only", args.matrix_only] if args.matrix_only else [])
-    cmd = [exe] + flags + ["--csv", str(out / "matrix.csv")]
+    log_path = results / "logs" / f"{name}.log"
+    cmd = [exe] + flags + ["--csv", str(out / f"{name}.csv")]
     t0 = time.monotonic()
-    with open(out / "matrix.md", "w") as so, open(results / "logs" / "matrix.log", "w") as se:
+    with open(out / f"{name}.md", "w") as so, open(log_path, "w") as se:
         se.write(f"$ {shlex.join(cmd)}\n")
         se.flush()
         code = subprocess.run(cmd, cwd=ROOT, stdout=so, stderr=se).returncode
     seconds = round(time.monotonic() - t0)
-    meta["matrix"] = {"command": "matrix " + shlex.join(flags), "seconds": seconds}
-    log(f"matrix {'ok' if code == 0 else f'FAILED (exit {code})'} in {seconds} s")
+    log(f"{what} {'ok' if code == 0 else f'FAILED (exit {code})'} in {seconds} s")
     if code != 0:
-        meta["failures"].append(f"the matrix (`{shlex.join(cmd)}`) exited {code}: see "
-                                f"{results / 'logs' / 'matrix.log'}")
+        meta["failures"].append(f"{what} (`{shlex.join(cmd)}`) exited {code}: see {log_path}")
+    return code, seconds
+
+
+def run_matrix(args, mode, exe, results, meta):
+    """Runs the matrix binary once into results/matrix/matrix.csv (and .md)."""
+    flags = matrix_flags(mode) + (["--only", args.matrix_only] if args.matrix_only else [])
+    _, seconds = exec_matrix(exe, flags, "matrix", results, meta, "the matrix")
+    meta["matrix"] = {"command": "matrix " + shlex.join(flags), "seconds": seconds}
 
 
 def run_criterion(bench, name_filter, crit_args, k, which, results, meta):
@@ -628,33 +641,22 @@ def confirm_matrix(settings, mode, exe, results, meta):
     meta["confirm"]["cells"] = cells
     if not cells:
         return
-    out = results / "matrix"
-    rounds = int(MATRIX_MODES[mode][MATRIX_MODES[mode].index("--rounds") + 1])
-    flags = (MATRIX_MODES[mode] + [a for c in cells for a in ("--cell", c)])
-    flags[flags.index("--rounds") + 1] = str(rounds * settings["confirm"])
-    meta["confirm"]["matrix_rounds"] = rounds * settings["confirm"]
-    cmd = [exe] + flags + ["--csv", str(out / "again.csv")]
-    t0 = time.monotonic()
-    with open(results / "logs" / "matrix-again.log", "w") as se:
-        se.write(f"$ {shlex.join(cmd)}\n")
-        se.flush()
-        code = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=se).returncode
-    log(f"matrix again ({len(cells)} cells and rows) "
-        f"{'ok' if code == 0 else f'FAILED (exit {code})'} in {time.monotonic() - t0:.0f} s")
+    first = MATRIX_MODES[mode]["rounds"]  # the first run's rounds: 0 .. first - 1
+    rounds = first * settings["confirm"]
+    meta["confirm"]["matrix_rounds"] = rounds
+    flags = matrix_flags(mode, rounds) + [a for c in cells for a in ("--cell", c)]
+    code, _ = exec_matrix(exe, flags, "again", results, meta,
+                          f"the matrix's second look ({len(cells)} cells and rows)")
     if code != 0:
-        meta["failures"].append(f"the matrix's second look (`{shlex.join(cmd)}`) exited "
-                                f"{code}: see {results / 'logs' / 'matrix-again.log'}")
         return
     # Append as rounds after the first run's, so each cell's median covers both runs.
-    with open(out / "matrix.csv", newline="", encoding="utf-8") as f:
-        first = list(csv.DictReader(f))
-    offset = 1 + max((int(r["round"]) for r in first), default=-1)
+    out = results / "matrix"
     with open(out / "again.csv", newline="", encoding="utf-8") as f:
         again = list(csv.DictReader(f))
     with open(out / "matrix.csv", "a", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=MATRIX_COLUMNS)
         for r in again:
-            r["round"] = str(int(r["round"]) + offset)
+            r["round"] = str(int(r["round"]) + first)
             w.writerow(r)
 
 
