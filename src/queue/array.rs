@@ -40,35 +40,15 @@
 //! Items put by one producer get increasing positions, and gets take positions in order:
 //! first in, first out per producer.
 //!
-//! # Counting without more atomics
+//! # Counting, sleeping and waking
 //!
-//! Positions count items: [`count`](Array::count)`(tail)` is the number of puts ever made
-//! and `count(head)` the number of gets, so `qsize` is their difference and the unfinished
-//! task count is `count(tail) - done`, where `done` counts `task_done` calls (and items that
-//! `shutdown_immediate` removed). A put pays nothing for task accounting. (The counts wrap
+//! As the unbounded core's: see [`lockfree`](super::lockfree). [`count`](Array::count)`(tail)`
+//! is the number of puts ever made and `count(head)` the number of gets. (The counts wrap
 //! after at least 2^62 items: centuries at a billion items a second.)
-//!
-//! # Sleeping and waking
-//!
-//! `parked` holds a bit per kind of sleeper ([`GET`], [`PUT`], [`JOIN`]); getters and joiners
-//! park on their own key (an anchor byte of the queue) through the crate's one wait path. A
-//! waiter sets its bit in the park's `validate` (under the parking lot's bucket lock) and
-//! then, still there, checks again whether it must sleep; a waker reads the bit after its own
-//! change and calls into the parking lot only if it is set. Both sides are sequentially consistent pairs (the
-//! waiter: `fetch_or` of the bit, then loads of `head`/`tail`/`done`; the waker: the CAS on
-//! `head`/`tail`/`done` or the shut-down `fetch_or`, then the load of the bit), so in their
-//! single total order either the waker sees the bit (and finds the waiter queued, since the
-//! bucket lock orders the unpark after the enqueue) or the waiter sees the change (and does
-//! not sleep). A bit is cleared only under the bucket lock when the last waiter on its key
-//! is woken or times out; a `validate` that declines to sleep leaves its bit set, which
-//! costs the next waker one unpark call that finds nobody and clears it.
 //!
 //! A putter that finds the queue full backs off until there is room for a batch, not for
 //! one item (see [`Array::room_spun`]), so that it and the getters do not meet on every
 //! slot of a full queue.
-//!
-//! One put wakes at most one getter; a woken getter tries again, and since it tries before
-//! looking at its deadline, a wake-up is never thrown away.
 //!
 //! **Putters hand their item over** (as flume's bounded channel does): a putter that must
 //! sleep lists a record with its item (on its own stack) in `putters`, sets the `PUT` bit
@@ -86,7 +66,6 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::mem::MaybeUninit;
 use std::panic::Location;
 use std::ptr::NonNull;
 use std::time::Instant;
@@ -94,11 +73,12 @@ use std::time::Instant;
 use crossbeam_utils::CachePadded;
 
 use super::common::{Refused, Source, Wait};
-use super::error::{QueueId, TaskDoneError, queue_id};
-use super::waiters::{GET, JOIN, PUT, Waiters};
+use super::error::{QueueId, TaskDoneError};
+use super::lockfree::{Backoff, ItemCell, Sleepers, loom_fence, loom_yield, spun, unshared};
+use super::waiters::PUT;
 use crate::primitive::parking_lot_core::ParkResult;
-use crate::primitive::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use crate::sync::wait::{self, Blocked, WaitKind, Waiting};
+use crate::primitive::{AtomicBool, AtomicUsize, Ordering};
+use crate::sync::wait::{self, WaitKind, Waiting};
 use crate::{Lock, Mutex};
 
 /// The largest capacity served by this core: the ring is allocated whole up front (a stamp
@@ -143,13 +123,9 @@ pub(crate) struct Array<T> {
     /// Position of the next put, with `mark_bit` set once shut down. Moved on only by a
     /// put's CAS; the mark is set by `shutdown` and never cleared.
     tail: CachePadded<AtomicUsize>,
-    /// [`GET`] | [`PUT`] | [`JOIN`]: someone may be parked on that key. Set only in a park's
-    /// `validate`, cleared only under the bucket lock (see the module docs). Read by every
-    /// put and get, written only around sleeps: a line of its own.
-    parked: CachePadded<AtomicU32>,
-    /// Tasks marked done (`task_done`, and items removed by `shutdown_immediate`); never more
-    /// than the puts counted by `tail`.
-    done: CachePadded<AtomicUsize>,
+    /// Who sleeps, and the tasks marked done (the `PUT` bit of its `parked` is this core's:
+    /// see `putters`).
+    sleepers: Sleepers,
     /// The putters asleep on a full queue, longest waiting first, each with its item: a get
     /// that frees a slot puts the first one's item for it (so the consumers need not wait
     /// for a putter to wake up to find the next item). The `PUT` bit of `parked` says "not
@@ -164,12 +140,6 @@ pub(crate) struct Array<T> {
     one_lap: usize,
     /// `one_lap.trailing_zeros()`: a position's lap number is `pos >> lap_shift`.
     lap_shift: u32,
-    kind: &'static str,
-    /// The queue's name, if it was given one (`Queue::named`).
-    name: Option<&'static str>,
-    /// The wait queues' keys are the addresses of these bytes (getters, putters, joiners, as
-    /// the bits' positions): memory we own.
-    anchors: [u8; 3],
 }
 
 // SAFETY: an item is written into a slot only by the put that claimed the slot (by its CAS on
@@ -196,55 +166,34 @@ impl<T> Array<T> {
         Array {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
-            parked: CachePadded::new(AtomicU32::new(0)),
-            done: CachePadded::new(AtomicUsize::new(0)),
+            sleepers: Sleepers::new(kind),
             putters: CachePadded::new(Mutex::from_raw(Lock::new(), VecDeque::new())),
             slots,
             cap,
             mark_bit,
             one_lap,
             lap_shift: one_lap.trailing_zeros(),
-            kind,
-            name: None,
-            anchors: [0; 3],
         }
     }
 
     pub(crate) fn id(&self) -> QueueId {
-        queue_id(self.kind, self.addr()).named(self.name)
+        self.sleepers.id()
     }
 
     /// This queue core, named `name`.
     pub(crate) fn with_name(mut self, name: &'static str) -> Self {
-        self.name = Some(name);
+        self.sleepers.name(name);
         self
     }
 
     fn addr(&self) -> usize {
-        std::ptr::from_ref(self).addr()
+        self.sleepers.addr()
     }
 
-    fn waiters(&self) -> Waiters<'_> {
-        Waiters {
-            parked: &self.parked,
-            anchors: &self.anchors,
-            object: self.id(),
-        }
-    }
-
-    /// The wait record of a getter, putter or joiner of this queue (the one place this file
-    /// builds one), begun when the operation first parks and kept across its later parks, so
-    /// its start is the operation's; the operation counts once as contention.
-    fn begin<'w>(
-        &self,
-        waiting: &'w mut Option<Waiting>,
-        kind: WaitKind,
-        location: &'static Location<'static>,
-    ) -> &'w Waiting {
-        waiting.get_or_insert_with(|| {
-            wait::contended(self.id());
-            Waiting::begin(Blocked::on(kind, self.id(), location))
-        })
+    /// Puts ever made: the count of `tail`.
+    #[inline]
+    fn puts(&self) -> usize {
+        self.count(self.tail.load(Ordering::SeqCst))
     }
 
     pub(crate) fn maxsize(&self) -> usize {
@@ -277,14 +226,6 @@ impl<T> Array<T> {
 
     pub(crate) fn is_shut_down(&self) -> bool {
         self.tail.load(Ordering::SeqCst) & self.mark_bit != 0
-    }
-
-    /// Whether someone may be parked on `bit`'s key; called after this thread's change to
-    /// `head`, `tail` or `done` (see the module docs).
-    #[inline]
-    fn someone_parked(&self, bit: u32) -> bool {
-        loom_fence();
-        self.parked.load(Ordering::SeqCst) & bit != 0
     }
 
     // ----- put -------------------------------------------------------------------------
@@ -365,9 +306,7 @@ impl<T> Array<T> {
         // saw): nobody else reads or writes the cell until we store the new stamp.
         unsafe { slot.item.write(item) };
         slot.stamp.store(stamp, Ordering::Release);
-        if self.someone_parked(GET) {
-            self.waiters().wake_one(GET);
-        }
+        self.sleepers.put_done();
     }
 
     /// The queue looked full: fails, or spins, then parks until there is room or shutdown.
@@ -438,7 +377,7 @@ impl<T> Array<T> {
         {
             let mut putters = self.putters.lock();
             putters.push_back(Handed(me));
-            self.parked.fetch_or(PUT, Ordering::SeqCst);
+            self.sleepers.parked.fetch_or(PUT, Ordering::SeqCst);
         }
         loom_fence();
         let result = if self.put_must_sleep() {
@@ -446,7 +385,7 @@ impl<T> Array<T> {
             // the look above: a get that frees a slot after it, or the shutdown, sees the
             // `PUT` bit, and wakes this thread under the bucket lock `validate` runs under.
             let validate = || !pending.done.load(Ordering::Acquire) && self.put_must_sleep();
-            let rec = self.begin(waiting, WaitKind::QueuePut, location);
+            let rec = self.sleepers.begin(waiting, WaitKind::QueuePut, location);
             rec.park(me.addr().get(), deadline, validate, |_, _| {})
         } else {
             ParkResult::Invalid
@@ -461,7 +400,7 @@ impl<T> Array<T> {
         };
         putters.remove(at);
         if putters.is_empty() {
-            self.parked.fetch_and(!PUT, Ordering::SeqCst);
+            self.sleepers.parked.fetch_and(!PUT, Ordering::SeqCst);
         }
         drop(putters);
         // SAFETY: unlisted under the lock, so no get can reach `pending` any more, and no
@@ -485,7 +424,7 @@ impl<T> Array<T> {
         };
         putters.pop_front();
         if putters.is_empty() {
-            self.parked.fetch_and(!PUT, Ordering::SeqCst);
+            self.sleepers.parked.fetch_and(!PUT, Ordering::SeqCst);
         }
         // SAFETY: the putter that listed `first` takes it back only with the lock held, so
         // while we hold the lock it lives (its owner is parked or waits for the lock) and
@@ -608,7 +547,7 @@ impl<T> Array<T> {
         // initialised and read exactly once.
         let item = unsafe { slot.item.read() };
         slot.stamp.store(stamp, Ordering::Release);
-        if self.someone_parked(PUT) {
+        if self.sleepers.someone_parked(PUT) {
             self.hand_over();
         }
         item
@@ -619,30 +558,9 @@ impl<T> Array<T> {
     #[inline(never)]
     #[track_caller]
     fn get_slow(&self, wait: Wait, location: &'static Location<'static>) -> Result<T, Refused> {
-        let deadline = wait.deadline().ok_or(Refused::NotNow)?;
-        let mut timed_out = false;
-        let mut waiting = None;
-        loop {
-            let backoff = Backoff::new();
-            loop {
-                match self.claim_get() {
-                    Ok(claim) => return Ok(self.take(claim)),
-                    Err(Refused::NotNow) => {}
-                    Err(why) => return Err(why),
-                }
-                if timed_out || spun(&backoff) {
-                    break;
-                }
-            }
-            if timed_out || deadline.is_some_and(|t| Instant::now() >= t) {
-                return Err(Refused::Timeout);
-            }
-            let sleep = || self.get_must_sleep();
-            let on = (&mut waiting, WaitKind::QueueGet, location);
-            let result = self.park(GET, on, deadline, sleep);
-            timed_out = result == ParkResult::TimedOut;
-            loom_yield(result);
-        }
+        let take_now = || self.claim_get().map(|claim| self.take(claim));
+        let sleepers = &self.sleepers;
+        sleepers.get_slow(wait, location, take_now, || self.get_must_sleep())
     }
 
     /// In a getter's `validate`, after setting its bit: empty and not shut down.
@@ -652,110 +570,22 @@ impl<T> Array<T> {
         tail == head // also false once the mark is set
     }
 
-    /// Parks on `bit`'s key until woken or `deadline`, unless `must_sleep`, checked after
-    /// setting the bit (see the module docs), says the wait is over.
-    #[cold]
-    #[inline(never)]
-    #[track_caller]
-    fn park(
-        &self,
-        bit: u32,
-        (waiting, kind, location): (&mut Option<Waiting>, WaitKind, &'static Location<'static>),
-        deadline: Option<Instant>,
-        must_sleep: impl FnOnce() -> bool,
-    ) -> ParkResult {
-        let validate = || {
-            self.parked.fetch_or(bit, Ordering::SeqCst);
-            loom_fence();
-            must_sleep()
-        };
-        let timed_out = |_, was_last_thread| {
-            if was_last_thread {
-                self.parked.fetch_and(!bit, Ordering::Relaxed);
-            }
-        };
-        let key = self.waiters().key(bit);
-        let rec = self.begin(waiting, kind, location);
-        rec.park(key, deadline, validate, timed_out)
-    }
-
     // ----- tasks -----------------------------------------------------------------------
 
-    /// Tasks put and not yet marked done. `done` is read first: it never exceeds the puts
-    /// counted when it was moved on, and the `tail` read after it counts at least those.
+    /// Tasks put and not yet marked done.
     pub(crate) fn unfinished(&self) -> usize {
-        let done = self.done.load(Ordering::SeqCst);
-        let tail = self.tail.load(Ordering::SeqCst);
-        self.count(tail).wrapping_sub(done)
+        self.sleepers.unfinished(|| self.puts())
     }
 
     /// Marks one task done; an error (and no change) if none is unfinished.
     pub(crate) fn task_done(&self) -> Result<(), TaskDoneError> {
-        if self.mark_done(1) == 0 {
-            return Err(TaskDoneError::new(self.id()));
-        }
-        Ok(())
-    }
-
-    /// Marks up to `n` tasks done, never more than are unfinished; returns how many, and
-    /// wakes the joiners if none is left.
-    fn mark_done(&self, n: usize) -> usize {
-        let mut done = self.done.load(Ordering::SeqCst);
-        let marked = loop {
-            let open = self
-                .count(self.tail.load(Ordering::SeqCst))
-                .wrapping_sub(done);
-            let marked = open.min(n);
-            if marked == 0 {
-                return 0;
-            }
-            match self.done.compare_exchange(
-                done,
-                done.wrapping_add(marked),
-                Ordering::SeqCst,
-                Ordering::SeqCst,
-            ) {
-                Ok(_) => break marked,
-                Err(now) => done = now,
-            }
-        };
-        if self.someone_parked(JOIN) && self.unfinished() == 0 {
-            self.waiters().wake_all(JOIN);
-        }
-        marked
+        self.sleepers.task_done(|| self.puts())
     }
 
     /// Waits until every task is done; false if `wait` ran out first.
     #[track_caller]
     pub(crate) fn join(&self, wait: Wait, location: &'static Location<'static>) -> bool {
-        if self.unfinished() == 0 {
-            return true;
-        }
-        self.join_slow(wait, location)
-    }
-
-    #[cold]
-    #[inline(never)]
-    #[track_caller]
-    fn join_slow(&self, wait: Wait, location: &'static Location<'static>) -> bool {
-        let Some(deadline) = wait.deadline() else {
-            return false;
-        };
-        let mut timed_out = false;
-        let mut waiting = None;
-        loop {
-            if self.unfinished() == 0 {
-                return true;
-            }
-            if timed_out || deadline.is_some_and(|t| Instant::now() >= t) {
-                return false;
-            }
-            let sleep = || self.unfinished() != 0;
-            let on = (&mut waiting, WaitKind::QueueJoin, location);
-            let result = self.park(JOIN, on, deadline, sleep);
-            timed_out = result == ParkResult::TimedOut;
-            loom_yield(result);
-        }
+        self.sleepers.join(wait, location, || self.puts())
     }
 
     // ----- shutdown --------------------------------------------------------------------
@@ -772,13 +602,9 @@ impl<T> Array<T> {
             while let Ok(claim) = self.claim_get() {
                 removed.push(self.take(claim));
             }
-            self.mark_done(removed.len());
+            self.sleepers.mark_done(removed.len(), || self.puts());
         }
-        loom_fence();
-        let parked = self.parked.load(Ordering::SeqCst);
-        if parked & GET != 0 {
-            self.waiters().wake_all(GET);
-        }
+        let parked = self.sleepers.wake_after_shutdown(|| self.puts());
         if parked & PUT != 0 {
             // Each takes its item back and finds the queue shut down. Woken with the lock
             // held, as in `hand_over`.
@@ -786,9 +612,6 @@ impl<T> Array<T> {
             for h in putters.iter() {
                 wait::unpark_all(h.0.addr().get());
             }
-        }
-        if parked & JOIN != 0 && self.unfinished() == 0 {
-            self.waiters().wake_all(JOIN);
         }
         removed
     }
@@ -837,137 +660,10 @@ impl<T: Send> Source<T> for Array<T> {
     }
 }
 
-/// The value of an atomic that no other thread can reach (`&mut`): no loom branch.
-fn unshared(a: &mut AtomicUsize) -> usize {
-    #[cfg(not(loom))]
-    return *a.get_mut();
-    #[cfg(loom)]
-    return a.with_mut(|v| *v);
-}
-
-/// A sequentially consistent fence under loom only. The algorithm pairs sequentially
-/// consistent operations (see the module docs), which is enough for the memory model and the
-/// hardware; loom models SeqCst loads and stores more weakly than the model does, so its
-/// builds add fences, which it models exactly.
-#[inline(always)]
-fn loom_fence() {
-    #[cfg(loom)]
-    loom::sync::atomic::fence(Ordering::SeqCst);
-}
-
-/// crossbeam's exponential backoff: spins, then yields, then says "park now".
-#[cfg(not(loom))]
-use crossbeam_utils::Backoff;
-
-/// Under loom a spin is one `yield_now` (which tells loom to run someone else, so a wait
-/// for a slot that another thread is writing or reading ends), and a full or empty queue
-/// parks at once: a yield there would let loom run the other side to completion first
-/// (loom runs a yielded thread only when the others block or yield) and hide every
-/// interleaving in which the waiter parks first. See [`loom_yield`] for the one place a
-/// round does yield.
-#[cfg(loom)]
-struct Backoff;
-
-#[cfg(loom)]
-impl Backoff {
-    fn new() -> Self {
-        Backoff
-    }
-
-    fn spin(&self) {
-        loom::thread::yield_now();
-    }
-
-    fn snooze(&self) {
-        loom::thread::yield_now();
-    }
-
-    fn is_completed(&self) -> bool {
-        true
-    }
-}
-
-/// Under loom, a yield after a park that declined to sleep (the queue was no longer full or
-/// empty at the look under the bucket lock): the next round's loads then see what changed
-/// (loom does not let a load that follows a yield return a value seen before it), where
-/// without it loom explores rounds that see stale values forever. A no-op otherwise: the
-/// next round's spin is enough on real hardware.
-#[inline(always)]
-fn loom_yield(result: ParkResult) {
-    #[cfg(loom)]
-    if result == ParkResult::Invalid {
-        loom::thread::yield_now();
-    }
-    #[cfg(not(loom))]
-    let _ = result;
-}
-
-/// The room for one item in a slot: a plain cell, or loom's checked one.
-struct ItemCell<T>(Cell<MaybeUninit<T>>);
-
-#[cfg(not(loom))]
-type Cell<T> = std::cell::UnsafeCell<T>;
-#[cfg(loom)]
-type Cell<T> = loom::cell::UnsafeCell<T>;
-
-impl<T> ItemCell<T> {
-    fn new() -> Self {
-        ItemCell(Cell::new(MaybeUninit::uninit()))
-    }
-
-    /// # Safety
-    ///
-    /// The caller has the cell to itself and it holds no item.
-    #[inline]
-    unsafe fn write(&self, item: T) {
-        // SAFETY: the caller's promise: the cell is ours and empty.
-        unsafe { self.with_mut(|p| (*p).write(item)) };
-    }
-
-    /// # Safety
-    ///
-    /// The caller has the cell to itself and it holds an item, which the caller now owns
-    /// (the cell counts as empty afterwards).
-    #[inline]
-    unsafe fn read(&self) -> T {
-        // SAFETY: the caller's promise: the cell is ours and holds an initialised item,
-        // read out once.
-        unsafe { self.with_mut(|p| (*p).assume_init_read()) }
-    }
-
-    /// # Safety
-    ///
-    /// As [`read`](ItemCell::read), the item being dropped instead of returned.
-    unsafe fn drop_in_place(&self) {
-        // SAFETY: the caller's promise, passed on.
-        drop(unsafe { self.read() });
-    }
-
-    /// Runs `f` on the cell's pointer.
-    ///
-    /// # Safety
-    ///
-    /// The caller has the cell to itself for the call (loom checks this in its builds).
-    #[cfg(not(loom))]
-    #[inline(always)]
-    unsafe fn with_mut<R>(&self, f: impl FnOnce(*mut MaybeUninit<T>) -> R) -> R {
-        f(self.0.get())
-    }
-
-    /// Runs `f` on the cell's pointer, loom checking that no other thread is in the cell.
-    ///
-    /// # Safety
-    ///
-    /// As the plain build's.
-    #[cfg(loom)]
-    unsafe fn with_mut<R>(&self, f: impl FnOnce(*mut MaybeUninit<T>) -> R) -> R {
-        self.0.with_mut(f)
-    }
-}
-
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::queue::lockfree::{addr_of, assert_own_lines};
 
     fn here() -> &'static Location<'static> {
         Location::caller()
@@ -1036,16 +732,12 @@ mod tests {
     #[test]
     fn the_hot_atomics_each_have_a_line() {
         let q = Array::<u8>::new("Queue", 1);
-        let at = |p: *const u8| p.addr() / 64;
-        let lines = [
-            at(std::ptr::from_ref(&*q.head).cast()),
-            at(std::ptr::from_ref(&*q.tail).cast()),
-            at(std::ptr::from_ref(&*q.parked).cast()),
-            at(std::ptr::from_ref(&*q.done).cast()),
-        ];
-        for (i, a) in lines.iter().enumerate() {
-            assert!(!lines[i + 1..].contains(a), "{lines:?}");
-        }
+        assert_own_lines(&[
+            addr_of(&*q.head),
+            addr_of(&*q.tail),
+            addr_of(&*q.sleepers.parked),
+            addr_of(&*q.sleepers.done),
+        ]);
     }
 }
 
@@ -1173,23 +865,4 @@ mod loom_tests {
             });
         });
     }
-}
-
-/// One more backoff step before a full or empty queue parks; true once the backoff is
-/// done (under loom, at once). The steps are crossbeam's: busy-wait `2^step` pauses for
-/// steps 0 to 6, then yield the processor up to step 10, then park, which is how
-/// crossbeam-channel's array flavour waits too. On a quiet machine the other side's put or
-/// get nearly always lands within those steps, so a full or empty meeting costs no park and
-/// no wake-up: with the earlier rule (three pauses, then park) every item at capacities
-/// 1 to 16 paid a futex round trip, 0.02 to 0.07 of crossbeam's throughput in the matrix,
-/// and with these steps the same cells run at 0.6 to 1.3 of it (BENCHMARKS.md). The cost:
-/// on a machine loaded by other programs a yielding waiter can lose its processor for
-/// longer than a parked one would, as crossbeam's channel does.
-#[inline]
-fn spun(backoff: &Backoff) -> bool {
-    if backoff.is_completed() {
-        return true;
-    }
-    backoff.snooze();
-    false
 }

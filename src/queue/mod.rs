@@ -85,6 +85,7 @@ mod guard;
 mod held;
 mod iter;
 mod lifo;
+mod lockfree;
 mod onelock;
 mod priority;
 mod simple;
