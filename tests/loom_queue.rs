@@ -1,7 +1,8 @@
 //! loom models of the queue cores: the slot ring behind a bounded `Queue` (capacities 1 and 2,
-//! where put and get meet on every item), the two-lock core behind an unbounded `Queue`,
-//! `SimpleQueue` and `PriorityQueue`, whose consumers take batches out of the producers'
-//! buffer, and whose putters wait for room on the head's lock. Every interleaving (up to a
+//! where put and get meet on every item), the list of slot blocks behind `SimpleQueue` (three
+//! slots a block under loom, so that its models link, cross and free blocks), and the
+//! two-lock core behind an unbounded `Queue` and `PriorityQueue`, whose consumers take
+//! batches out of the producers' buffer, and whose putters wait for room on the head's lock. Every interleaving (up to a
 //! preemption bound) of a producer and one or two consumers, of two producers (order per
 //! producer), of shutdown (plain and immediate) against blocked or racing getters and
 //! putters, of `task_done` against `join`, and of a priority get against a put that finished
@@ -262,6 +263,43 @@ fn unbounded_get_waiting_on_both_ends_is_woken_by_a_put_or_the_shutdown() {
         q.shutdown();
         assert_eq!(consumer.join().unwrap(), [2, 3]);
         assert_eq!(q.unfinished_tasks(), 3);
+    });
+}
+
+#[test]
+fn simple_getters_waiting_are_woken_by_puts_or_the_shutdown() {
+    // Two consumers of a `SimpleQueue` wait (spinning or parked) while a producer puts two
+    // items and the main thread then shuts the queue down: both items come out once, in
+    // order for whoever takes both, and no consumer is left asleep.
+    bounded(2, || {
+        let q = SimpleQueue::new();
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let c = q.clone();
+                thread::spawn(move || {
+                    let mut got = Vec::new();
+                    while let Ok(item) = c.get() {
+                        got.push(item);
+                    }
+                    got
+                })
+            })
+            .collect();
+        let p = q.clone();
+        let producer = thread::spawn(move || {
+            p.put(1u32).unwrap();
+            p.put(2).unwrap();
+        });
+        producer.join().unwrap();
+        q.shutdown();
+        let mut all = Vec::new();
+        for c in consumers {
+            let got = c.join().unwrap();
+            assert!(got.windows(2).all(|w| w[0] < w[1]), "{got:?}");
+            all.extend(got);
+        }
+        all.sort_unstable();
+        assert_eq!(all, [1, 2]);
     });
 }
 

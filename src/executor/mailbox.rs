@@ -4,8 +4,8 @@
 //! At most one worker searches at a time (see `Pool::next_job`), so one mailbox per pool
 //! serves. Its state word doubles as the "a worker is searching" flag the submitters read,
 //! and the job travels on the same cache line: a submit + result round trip on an idle pool
-//! moves this line and the future's, where the queue path also moved the queue's locks,
-//! buffer and count, and the flag's own line.
+//! moves this line and the future's, where the queue path also moved the queue's ends,
+//! slot and count, and the flag's own line.
 //!
 //! States: `IDLE` (nobody searches) -> `SEARCHING` (a worker polls) -> `FILLING` (a submitter
 //! claimed the searcher and writes the job) -> `FULL` (the job is there) -> `IDLE` (the

@@ -727,8 +727,8 @@ impl Pool {
             if mailbox && self.mailbox.full() {
                 return None;
             }
-            // The count first, without a lock: an empty look must not take the queue's locks,
-            // which a submit needs (and a queue shut down meanwhile shows in `closed`).
+            // The count first, two loads: an empty look then writes nothing a submit needs
+            // (and a queue shut down meanwhile shows in `closed`).
             if self.queue.qsize() != 0 || self.closed.load(Ordering::Relaxed) {
                 match self.queue.try_get() {
                     Ok(job) => return Some(Some(job)),
@@ -757,7 +757,7 @@ impl Pool {
     fn sleep_until_work(&self) -> bool {
         self.sleeping.fetch_add(1, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        // Only atomics under the parking lot's bucket lock: no queue lock.
+        // Only atomic loads under the parking lot's bucket lock.
         let no_work = || self.queue.qsize() == 0 && !self.closed.load(Ordering::SeqCst);
         if no_work() {
             let on = Blocked::on(WaitKind::QueueGet, self.queue.id(), Location::caller());

@@ -4,7 +4,8 @@
 //!
 //! `Queue` keeps a bounded queue in the stamped ring ([`Array`]) and an unbounded one in the
 //! two-lock core ([`Split`]); `PriorityQueue` keeps a small bounded queue behind one lock
-//! ([`OneLock`]) and a large or unbounded one in the two-lock core. The queue-kind matrix in
+//! ([`OneLock`]) and a large or unbounded one in the two-lock core. (`SimpleQueue` has one
+//! core, the list of slot blocks, which it calls directly.) The queue-kind matrix in
 //! BENCHMARKS.md shows why: which core is fastest depends on the bound.
 
 use std::fmt;

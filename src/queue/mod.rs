@@ -85,6 +85,7 @@ mod guard;
 mod held;
 mod iter;
 mod lifo;
+mod list;
 mod lockfree;
 mod onelock;
 mod priority;

@@ -1,6 +1,5 @@
 //! [`SimpleQueue`]: unbounded FIFO without task tracking, as Python's `queue.SimpleQueue`.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,13 +7,22 @@ use super::api::shared_api;
 use super::common::{Refused, Wait};
 use super::error::{GetError, GetTimeoutError, PutError, QueueId, TryGetError};
 use super::iter::{Iter, TryIter};
-use super::split::Split;
+use super::list::List;
 
 /// An unbounded first-in, first-out queue without task tracking, as Python's
 /// `queue.SimpleQueue`: `put` never waits, `get` waits for an item.
 ///
 /// A cheap `Clone` handle like [`Queue`](super::Queue), with the same `get` family,
 /// `qsize`/`empty`, shutdown and iteration, but no `maxsize`, `full`, `task_done` or `join`.
+///
+/// Lock-free: a put or get claims its slot in a list of slot blocks with one
+/// compare-and-swap (crossbeam-channel's unbounded channel works the same way), so many
+/// producers and consumers do not queue up behind one another, and one that loses its
+/// processor mid-operation holds up nobody but the get of its own item. The thread pool keeps
+/// its jobs in one, as Python's does. An unbounded [`Queue`](super::Queue) has two locks
+/// instead, and its consumer takes every item queued since its last look in one step: with
+/// one producer and one consumer that streams faster (1.3 to 1.8 times crossbeam's or std's
+/// channel on 2 cores, where this queue runs level with them), with many it is less steady.
 ///
 /// # Differences from Python
 ///
@@ -45,7 +53,7 @@ use super::split::Split;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct SimpleQueue<T> {
-    core: Arc<Split<T, VecDeque<T>>>,
+    core: Arc<List<T>>,
 }
 
 impl<T> SimpleQueue<T> {
@@ -59,7 +67,7 @@ impl<T> SimpleQueue<T> {
     /// ```
     pub fn new() -> Self {
         SimpleQueue {
-            core: Arc::new(Split::new("SimpleQueue", 0)),
+            core: Arc::new(List::new("SimpleQueue")),
         }
     }
 
@@ -74,7 +82,7 @@ impl<T> SimpleQueue<T> {
     /// ```
     pub fn named(name: &'static str) -> Self {
         SimpleQueue {
-            core: Arc::new(Split::new("SimpleQueue", 0).with_name(name)),
+            core: Arc::new(List::new("SimpleQueue").with_name(name)),
         }
     }
 }
