@@ -5,7 +5,8 @@
 //! flume, std mpsc (single consumer only, so 1P1C only) and a parking_lot `Mutex<VecDeque>`
 //! with two `Condvar`s written here, notifying only when a thread waits (the strongest simple
 //! lock-based queue). threadkit's queues keep their task accounting (the unfinished count
-//! behind `task_done`/`join`) on, as always.
+//! behind `task_done`/`join`) on, as always. The unbounded groups also run `SimpleQueue`
+//! (`threadkit_simple`: the lock-free list, where an unbounded `Queue` has two locks).
 //!
 //! `PriorityQueue` runs against a parking_lot `Mutex<BinaryHeap>` + `Condvar` queue.
 //!
@@ -26,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
-use threadkit::queue::{PriorityQueue, Queue};
+use threadkit::queue::{PriorityQueue, Queue, SimpleQueue};
 
 #[path = "support/peer_queue.rs"]
 mod peer_queue;
@@ -96,6 +97,15 @@ fn fifo_group(g: &mut BenchmarkGroup<'_, WallTime>, p: usize, c: usize, bound: O
             run(n, p, q, rxs, |q, v| q.put(v).unwrap(), |q| q.get().unwrap())
         })
     });
+    if bound.is_none() {
+        g.bench_function("threadkit_simple", |b| {
+            b.iter_custom(|n| {
+                let q = SimpleQueue::new();
+                let rxs = (0..c).map(|_| q.clone()).collect();
+                run(n, p, q, rxs, |q, v| q.put(v).unwrap(), |q| q.get().unwrap())
+            })
+        });
+    }
     g.bench_function("parking_lot", |b| {
         b.iter_custom(|n| {
             let q = PlQueue::new(VecDeque::with_capacity(cap.min(BOUND)), cap);

@@ -225,7 +225,8 @@ FAMILIES = [
         op("local_with", "Local value read + write", ["threadkit"], ["std_thread_local"]),
     ]),
     ("Queues (time per item)", [
-        op(f"fifo_{pc}_{b}", f"Queue {pc.upper()} {b.replace('1024', ' 1024')}", ["threadkit"],
+        op(f"fifo_{pc}_{b}", f"Queue {pc.upper()} {b.replace('1024', ' 1024')}",
+           ["threadkit"] + (["threadkit_simple"] if b == "unbounded" else []),
            QUEUE_PEERS, LINE,
            (1.0, QUEUE_PEERS, "throughput >= best of crossbeam, flume, std mpsc, "
             "parking_lot Mutex<VecDeque>", None))

@@ -413,6 +413,18 @@ impl SpinWait {
 /// Models of the model: the shim keeps parking_lot_core's promises, and the raw lock's timeout
 /// races every release. Run with
 /// `RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --lib park_loom`.
+/// For the crate's loom tests: runs the model `f` with at most `bound` preemptions per
+/// execution, unless `LOOM_MAX_PREEMPTIONS` says otherwise (three threads explored
+/// exhaustively take far too long).
+#[cfg(test)]
+pub(crate) fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(bound);
+    }
+    builder.check(f);
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, Instant};
@@ -423,14 +435,6 @@ mod tests {
 
     use super::*;
     use crate::Lock;
-
-    fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
-        let mut builder = loom::model::Builder::new();
-        if builder.preemption_bound.is_none() {
-            builder.preemption_bound = Some(bound);
-        }
-        builder.check(f);
-    }
 
     /// Parks on `key` until unparked (or `validate` refuses); no timeout.
     fn park_plain(key: usize, validate: impl FnOnce() -> bool) -> ParkResult {

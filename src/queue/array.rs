@@ -72,7 +72,7 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use super::common::{Refused, Source, Wait};
+use super::common::{Refused, Wait, source_by_get};
 use super::error::{QueueId, TaskDoneError};
 use super::lockfree::{Backoff, ItemCell, Sleepers, loom_fence, loom_yield, spun, unshared};
 use super::waiters::PUT;
@@ -646,19 +646,7 @@ impl<T> Drop for Array<T> {
     }
 }
 
-impl<T: Send> Source<T> for Array<T> {
-    fn next_blocking(&self, location: &'static Location<'static>) -> Option<T> {
-        self.get(Wait::Forever, location).ok()
-    }
-
-    fn next_now(&self, location: &'static Location<'static>) -> Option<T> {
-        self.get(Wait::Poll, location).ok()
-    }
-
-    fn queue_id(&self) -> QueueId {
-        self.id()
-    }
-}
+source_by_get!([T: Send] Array<T>, T);
 
 #[cfg(all(test, not(loom)))]
 mod tests {

@@ -90,3 +90,27 @@ pub(crate) trait Source<T>: Sync {
     /// The queue's identity.
     fn queue_id(&self) -> QueueId;
 }
+
+/// Implements [`Source`] for a queue core by its `get` (blocking, or a poll) and its `id`:
+/// `source_by_get!([generics] Core, Item);`.
+macro_rules! source_by_get {
+    ([$($generics:tt)*] $core:ty, $item:ty) => {
+        impl<$($generics)*> $crate::queue::common::Source<$item> for $core {
+            fn next_blocking(
+                &self,
+                location: &'static ::std::panic::Location<'static>,
+            ) -> Option<$item> {
+                self.get($crate::queue::common::Wait::Forever, location).ok()
+            }
+
+            fn next_now(&self, location: &'static ::std::panic::Location<'static>) -> Option<$item> {
+                self.get($crate::queue::common::Wait::Poll, location).ok()
+            }
+
+            fn queue_id(&self) -> $crate::queue::error::QueueId {
+                self.id()
+            }
+        }
+    };
+}
+pub(super) use source_by_get;

@@ -69,7 +69,7 @@ use std::panic::Location;
 
 use crossbeam_utils::CachePadded;
 
-use super::common::{Refused, Source, Wait};
+use super::common::{Refused, Wait, source_by_get};
 use super::error::QueueId;
 use super::lockfree::{Backoff, ItemCell, Sleepers, loom_fence, unshared};
 use crate::primitive::{AtomicPtr, AtomicU8, AtomicUsize, Ordering};
@@ -216,17 +216,31 @@ impl<T> Block<T> {
 struct End<T> {
     index: AtomicUsize,
     block: AtomicPtr<Block<T>>,
-    /// `head`'s only: `tail` as a get last read it (never past the real one, which only
-    /// grows). A get whose position is below it knows a put has claimed its slot without
-    /// reading `tail`, whose line the puts keep moving: on the consumers' own line, as the
-    /// two-lock core's `popped_seen` is on the producers'.
+}
+
+impl<T> End<T> {
+    fn new(first: *mut Block<T>) -> Self {
+        End {
+            index: AtomicUsize::new(0),
+            block: AtomicPtr::new(first),
+        }
+    }
+}
+
+/// The consumers' end, and what only they read beside it.
+struct Front<T> {
+    end: End<T>,
+    /// `tail` as a get last read it (never past the real one, which only grows). A get whose
+    /// position is below it knows a put has claimed its slot without reading `tail`, whose
+    /// line the puts keep moving: on the consumers' own line, as the two-lock core's
+    /// `popped_seen` is on the producers'.
     tail_seen: AtomicUsize,
 }
 
 /// An unbounded FIFO queue on a list of slot blocks: see the module docs.
 pub(crate) struct List<T> {
     /// Where the next get takes from.
-    head: CachePadded<End<T>>,
+    head: CachePadded<Front<T>>,
     /// Where the next put goes, with the shut-down mark.
     tail: CachePadded<End<T>>,
     /// An empty block kept for the next put that links one in (see [`Block::recycle`]);
@@ -238,8 +252,8 @@ pub(crate) struct List<T> {
 }
 
 // SAFETY: an item is written into a slot only by the put that claimed the slot (by its CAS on
-// `tail`) and read only by the get that claimed it (CAS on `head`), after the slot's `WRITE`
-// bit (Release, then Acquire) says it is written, so no two threads touch an item cell at
+// `tail`) and read only by the get that claimed it (CAS on `head`), after the slot's `written`
+// byte (Release, then Acquire) says it is written, so no two threads touch an item cell at
 // once; a block is freed by exactly one get, after every get of it has read its item.
 // Items move between threads, hence `T: Send`. Everything else is atomics or read-only.
 unsafe impl<T: Send> Sync for List<T> {}
@@ -250,16 +264,11 @@ impl<T> List<T> {
     pub(crate) fn new(kind: &'static str) -> Self {
         let first = Box::into_raw(Block::<T>::alloc());
         List {
-            head: CachePadded::new(End {
-                index: AtomicUsize::new(0),
-                block: AtomicPtr::new(first),
+            head: CachePadded::new(Front {
+                end: End::new(first),
                 tail_seen: AtomicUsize::new(0),
             }),
-            tail: CachePadded::new(End {
-                index: AtomicUsize::new(0),
-                block: AtomicPtr::new(first),
-                tail_seen: AtomicUsize::new(0),
-            }),
+            tail: CachePadded::new(End::new(first)),
             spare: CachePadded::new(AtomicPtr::new(std::ptr::null_mut())),
             sleepers: Sleepers::new(kind),
             _items: PhantomData,
@@ -286,7 +295,7 @@ impl<T> List<T> {
     /// it counts followed its put, so the `tail` read after it counts at least as many.
     #[inline]
     pub(crate) fn qsize(&self) -> usize {
-        let head = self.head.index.load(Ordering::SeqCst);
+        let head = self.head.end.index.load(Ordering::SeqCst);
         let tail = self.tail.index.load(Ordering::SeqCst);
         count(tail).wrapping_sub(count(head))
     }
@@ -406,15 +415,15 @@ impl<T> List<T> {
     #[inline]
     fn take_now(&self) -> Result<T, Refused> {
         let backoff = Backoff::new();
-        let mut head = self.head.index.load(Ordering::Acquire);
-        let mut block = self.head.block.load(Ordering::Acquire);
+        let mut head = self.head.end.index.load(Ordering::Acquire);
+        let mut block = self.head.end.block.load(Ordering::Acquire);
         loop {
             let offset = (head >> SHIFT) % LAP;
             if offset == BLOCK_CAP {
                 // Another get is moving `head` into the next block.
                 backoff.snooze();
-                head = self.head.index.load(Ordering::Acquire);
-                block = self.head.block.load(Ordering::Acquire);
+                head = self.head.end.index.load(Ordering::Acquire);
+                block = self.head.end.block.load(Ordering::Acquire);
                 continue;
             }
             let mut new_head = head + (1 << SHIFT);
@@ -438,7 +447,7 @@ impl<T> List<T> {
                     new_head |= MARK;
                 }
             }
-            match self.head.index.compare_exchange_weak(
+            match self.head.end.index.compare_exchange_weak(
                 head,
                 new_head,
                 Ordering::SeqCst,
@@ -449,7 +458,7 @@ impl<T> List<T> {
                 Ok(_) => return Ok(unsafe { self.read(block, offset, new_head) }),
                 Err(now) => {
                     head = now;
-                    block = self.head.block.load(Ordering::Acquire);
+                    block = self.head.end.block.load(Ordering::Acquire);
                     backoff.spin();
                 }
             }
@@ -473,7 +482,7 @@ impl<T> List<T> {
         // SAFETY: as above, the block lives until our slot is read.
         let slot = unsafe { &(*block).slots[offset] };
         slot.wait_write();
-        // SAFETY: the slot is ours, and its `WRITE` bit (Acquire) says the put's write is
+        // SAFETY: the slot is ours, and its `written` byte (Acquire) says the put's write is
         // done and visible: the item is there, read out once.
         let item = unsafe { slot.item.read() };
         if offset + 1 == BLOCK_CAP {
@@ -502,8 +511,8 @@ impl<T> List<T> {
         if !unsafe { (*next).next.load(Ordering::Relaxed) }.is_null() {
             next_index |= MARK;
         }
-        self.head.block.store(next, Ordering::Release);
-        self.head.index.store(next_index, Ordering::Release);
+        self.head.end.block.store(next, Ordering::Release);
+        self.head.end.index.store(next_index, Ordering::Release);
     }
 
     /// The queue looked empty: fails, or spins, then parks until an item or shutdown.
@@ -519,7 +528,7 @@ impl<T> List<T> {
     /// In a getter's `validate`, after setting its bit: empty and not shut down.
     fn get_must_sleep(&self) -> bool {
         let tail = self.tail.index.load(Ordering::SeqCst);
-        let head = self.head.index.load(Ordering::SeqCst);
+        let head = self.head.end.index.load(Ordering::SeqCst);
         tail & MARK == 0 && count(tail) == count(head)
     }
 
@@ -565,9 +574,9 @@ impl<T> Drop for List<T> {
     fn drop(&mut self) {
         // `&mut self`: every put and get has finished, so the slots from `head` to `tail`
         // hold exactly the items left, and every block from `head`'s on is ours to free.
-        let mut head = unshared(&mut self.head.index) & !MARK;
+        let mut head = unshared(&mut self.head.end.index) & !MARK;
         let tail = unshared(&mut self.tail.index) & !MARK;
-        let mut block = unshared_ptr(&mut self.head.block);
+        let mut block = unshared_ptr(&mut self.head.end.block);
         while head != tail {
             let offset = (head >> SHIFT) % LAP;
             if offset < BLOCK_CAP {
@@ -602,19 +611,7 @@ fn unshared_ptr<T>(a: &mut AtomicPtr<T>) -> *mut T {
     return a.with_mut(|v| *v);
 }
 
-impl<T: Send> Source<T> for List<T> {
-    fn next_blocking(&self, location: &'static Location<'static>) -> Option<T> {
-        self.get(Wait::Forever, location).ok()
-    }
-
-    fn next_now(&self, location: &'static Location<'static>) -> Option<T> {
-        self.get(Wait::Poll, location).ok()
-    }
-
-    fn queue_id(&self) -> QueueId {
-        self.id()
-    }
-}
+source_by_get!([T: Send] List<T>, T);
 
 #[cfg(all(test, not(loom)))]
 mod tests {
@@ -715,21 +712,12 @@ mod loom_tests {
     use loom::thread;
 
     use super::*;
-    use crate::primitive::park_loom::with_firing_deadlines;
+    use crate::primitive::park_loom::{bounded, with_firing_deadlines};
 
     const LONG: Duration = Duration::from_secs(3600);
 
     fn here() -> &'static Location<'static> {
         Location::caller()
-    }
-
-    /// At most `bound` preemptions per execution, unless `LOOM_MAX_PREEMPTIONS` says otherwise.
-    fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
-        let mut builder = loom::model::Builder::new();
-        if builder.preemption_bound.is_none() {
-            builder.preemption_bound = Some(bound);
-        }
-        builder.check(f);
     }
 
     #[test]

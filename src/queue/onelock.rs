@@ -47,7 +47,7 @@ use std::time::Instant;
 
 use crate::primitive::parking_lot_core::ParkResult;
 
-use super::common::{Refused, Source, Wait, spin_until};
+use super::common::{Refused, Wait, source_by_get, spin_until};
 use super::error::{QueueId, TaskDoneError, queue_id};
 use super::held::{Guarded, Held};
 use super::waiters::{GET, JOIN, PUT, Waiters};
@@ -508,19 +508,7 @@ impl<B: Buffer> OneLock<B> {
     }
 }
 
-impl<B: Buffer + Send> Source<B::Item> for OneLock<B> {
-    fn next_blocking(&self, location: &'static Location<'static>) -> Option<B::Item> {
-        self.get(Wait::Forever, location).ok()
-    }
-
-    fn next_now(&self, location: &'static Location<'static>) -> Option<B::Item> {
-        self.get(Wait::Poll, location).ok()
-    }
-
-    fn queue_id(&self) -> QueueId {
-        self.id()
-    }
-}
+source_by_get!([B: Buffer + Send] OneLock<B>, B::Item);
 
 #[cfg(all(test, not(loom)))]
 mod tests {

@@ -61,7 +61,7 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use super::common::{PREALLOCATE_MAX, Refused, Source, Wait, spin_until};
+use super::common::{PREALLOCATE_MAX, Refused, Wait, source_by_get, spin_until};
 use super::error::{QueueId, TaskDoneError, queue_id};
 use super::held::{Guarded, Held};
 use super::waiters::{GET, JOIN, PUT, Waiters};
@@ -775,19 +775,7 @@ fn take_batch<T>(head: &mut VecDeque<T>, batch: &mut Vec<T>) {
     *head = VecDeque::from(std::mem::replace(batch, spare));
 }
 
-impl<T: Send, H: Head<Item = T> + Send> Source<T> for Split<T, H> {
-    fn next_blocking(&self, location: &'static Location<'static>) -> Option<T> {
-        self.get(Wait::Forever, location).ok()
-    }
-
-    fn next_now(&self, location: &'static Location<'static>) -> Option<T> {
-        self.get(Wait::Poll, location).ok()
-    }
-
-    fn queue_id(&self) -> QueueId {
-        self.id()
-    }
-}
+source_by_get!([T: Send, H: Head<Item = T> + Send] Split<T, H>, T);
 
 #[cfg(all(test, not(loom)))]
 mod tests {

@@ -957,19 +957,11 @@ mod loom_tests {
     use loom::thread;
 
     use super::{Barrier, BrokenCause, COUNT_MASK, GEN_MASK, PARKED, count, next_cycle};
-    use crate::primitive::park_loom::with_firing_deadlines;
+    use crate::primitive::park_loom::{bounded, with_firing_deadlines};
     use crate::primitive::{AtomicU64, Ordering};
 
     /// A timeout that only a firing deadline ends.
     const LONG: Duration = Duration::from_secs(3600);
-
-    fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
-        let mut builder = loom::model::Builder::new();
-        if builder.preemption_bound.is_none() {
-            builder.preemption_bound = Some(bound);
-        }
-        builder.check(f);
-    }
 
     fn state(b: &Barrier) -> u64 {
         b.state.load(Ordering::Relaxed)

@@ -1162,15 +1162,7 @@ mod loom_tests {
 
     use super::{Condition, ConditionLock, Lock, RLock};
     use crate::primitive::Ordering;
-    use crate::primitive::park_loom::with_firing_deadlines;
-
-    fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
-        let mut builder = loom::model::Builder::new();
-        if builder.preemption_bound.is_none() {
-            builder.preemption_bound = Some(bound);
-        }
-        builder.check(f);
-    }
+    use crate::primitive::park_loom::{bounded, with_firing_deadlines};
 
     /// No notify has run yet.
     const NOT_YET: usize = usize::MAX;

@@ -363,15 +363,7 @@ mod loom_tests {
 
     use super::{Event, PARKED};
     use crate::primitive::Ordering;
-    use crate::primitive::park_loom::with_firing_deadlines;
-
-    fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
-        let mut builder = loom::model::Builder::new();
-        if builder.preemption_bound.is_none() {
-            builder.preemption_bound = Some(bound);
-        }
-        builder.check(f);
-    }
+    use crate::primitive::park_loom::{bounded, with_firing_deadlines};
 
     /// An event and a value written before it is set.
     struct Flagged {

@@ -1201,15 +1201,7 @@ mod loom_tests {
 
     use super::RawRwLock;
     use crate::primitive::Ordering;
-    use crate::primitive::park_loom::with_firing_deadlines;
-
-    fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
-        let mut builder = loom::model::Builder::new();
-        if builder.preemption_bound.is_none() {
-            builder.preemption_bound = Some(bound);
-        }
-        builder.check(f);
-    }
+    use crate::primitive::park_loom::{bounded, with_firing_deadlines};
 
     /// Runs `model` everywhere within the bound and checks that both answers occurred.
     fn check_both(bound: usize, model: fn() -> bool) {
