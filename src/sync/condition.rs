@@ -401,10 +401,15 @@ impl<T> Truthy for Option<T> {
 /// # Performance
 ///
 /// `notify` with nobody waiting is a thread-local read and two loads (no system call, no
-/// queue lock). A notified waiter is moved onto the lock's queue rather than woken, and the
-/// notifier's release wakes it, so a hand-off between two threads costs one wake-up each way,
-/// as with parking_lot's `Condvar` (waking it directly instead measured 3x slower: it wakes
-/// up only to find the lock still held).
+/// queue lock). A waiter, once queued and the lock released, spins a few microseconds before
+/// it sleeps; a notify that finds the longest waiter still spinning takes it out of the queue
+/// at once, so a hand-off between two busy threads costs no sleep and no wake-up from sleep
+/// (a ping-pong round trip took 0.06-0.09 of parking_lot's `Condvar` time, and 0.15 of its
+/// CPU, on 2 cores). A waiter that already sleeps is moved onto the lock's queue rather than
+/// woken, and the notifier's release wakes it: one wake-up each way, as with parking_lot's
+/// `Condvar` (waking a sleeper directly measured 3x slower: it wakes up only to find the lock
+/// still held). A thread whose last 8 spins all ended asleep spins one round only (about
+/// 1.4 µs) until a spin catches a notification again.
 ///
 /// # Differences from Python
 ///
@@ -936,14 +941,12 @@ impl<L: ConditionLock> Condition<L> {
                     }
                 }
             };
-            let result = rec.park_token(
-                key,
-                rec.token(),
-                deadline,
-                || true,
-                || self.lock.release_for_wait(),
-                timed_out,
-            );
+            let before_sleep = || {
+                self.lock.release_for_wait();
+                rec.spin_before_sleep();
+            };
+            let result =
+                rec.park_token(key, rec.token(), deadline, || true, before_sleep, timed_out);
             // `validate` always agrees, so parking_lot never returns `Invalid` here; chaos
             // mode's `park` does, without queueing us or running `before_sleep`: the lock is
             // still held and we are still counted in `waiters`. Not a notification: park again.
@@ -978,6 +981,12 @@ impl<L: ConditionLock> Condition<L> {
     #[cold]
     #[inline(never)]
     fn requeue_all(&self) -> usize {
+        // A first waiter still spinning is woken (no sleep, no wake-up from sleep); the rest
+        // are moved, as they would all be otherwise.
+        let first = self.unpark_spinning();
+        if first.unparked_threads != 0 && !first.have_more_threads {
+            return 1;
+        }
         let raw = self.lock.raw();
         let validate = || {
             if raw.mark_parked_if_locked() {
@@ -1002,7 +1011,7 @@ impl<L: ConditionLock> Condition<L> {
         if r.requeued_threads != 0 {
             self.mark_requeued();
         }
-        r.unparked_threads + r.requeued_threads
+        first.unparked_threads + r.unparked_threads + r.requeued_threads
     }
 
     /// Moves (or wakes, if the lock is free) waiters one at a time, at most `n`.
@@ -1013,6 +1022,14 @@ impl<L: ConditionLock> Condition<L> {
         let mut moved = 0;
         let mut requeued = 0;
         while moved < n {
+            let first = self.unpark_spinning();
+            if first.unparked_threads != 0 {
+                moved += 1;
+                if !first.have_more_threads {
+                    break;
+                }
+                continue;
+            }
             let validate = || {
                 if raw.mark_parked_if_locked() {
                     RequeueOp::RequeueOne
@@ -1039,6 +1056,16 @@ impl<L: ConditionLock> Condition<L> {
             self.mark_requeued();
         }
         moved
+    }
+
+    /// Wakes the first waiter if it is still spinning before its sleep (see
+    /// `Waiting::spin_before_sleep`), counting it out of `waiters`.
+    fn unpark_spinning(&self) -> UnparkResult {
+        let then = |_| {
+            self.waiters.fetch_sub(1, Ordering::Relaxed);
+        };
+        // SAFETY: every waiter on the condition's key parks with its `Waiting::token`.
+        unsafe { wait::unpark_spinning(self.key(), then) }
     }
 }
 

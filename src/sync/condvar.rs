@@ -50,9 +50,15 @@ use crate::threading::registry;
 ///
 /// # Performance
 ///
-/// A notify with nobody waiting is one load. A notified waiter is moved onto the mutex's
-/// queue while the mutex is held, so the notifier's unlock wakes it with the mutex free: one
-/// wake-up per waiter, as in parking_lot.
+/// A notify with nobody waiting is one load. A waiter, once queued and the mutex released,
+/// spins a few microseconds before it sleeps; a notify that finds the longest waiter still
+/// spinning takes it out of the queue at once, so a hand-off between two busy threads costs
+/// no sleep and no wake-up from sleep (a ping-pong round trip took 0.04-0.09 of parking_lot's
+/// time, and 0.10-0.17 of its CPU, on 2 cores; 8 such pairs on the 2 cores, 0.5-0.8 of its
+/// time and CPU). A waiter that already sleeps is moved onto the mutex's queue while the
+/// mutex is held, so the notifier's unlock wakes it with the mutex free: one wake-up per
+/// waiter, as in parking_lot. A thread whose last 8 spins all ended asleep spins one round
+/// only (about 1.4 µs) until a spin catches a notification again.
 ///
 /// # Differences from parking_lot and std
 ///
@@ -466,12 +472,16 @@ impl Condvar {
                     }
                 }
             };
+            let before_sleep = || {
+                raw.release_held();
+                rec.spin_before_sleep();
+            };
             let result = rec.park_token(
                 key,
                 rec.token(),
                 deadline,
                 validate,
-                || raw.release_held(),
+                before_sleep,
                 timed_out,
             );
             if result != ParkResult::Invalid {
@@ -508,6 +518,9 @@ impl Condvar {
     #[cold]
     #[inline(never)]
     fn notify_one_slow(&self, m: usize) -> bool {
+        if self.unpark_spinning().unparked_threads != 0 {
+            return true;
+        }
         let validate = || {
             if self.mutex.load(Ordering::Relaxed) != m {
                 return RequeueOp::Abort;
@@ -539,6 +552,12 @@ impl Condvar {
     #[cold]
     #[inline(never)]
     fn notify_all_slow(&self, m: usize) -> usize {
+        // A first waiter still spinning is woken (no sleep, no wake-up from sleep); the rest
+        // are moved onto the mutex, as they would all be otherwise.
+        let first = self.unpark_spinning();
+        if first.unparked_threads != 0 && !first.have_more_threads {
+            return 1;
+        }
         let validate = || {
             if self.mutex.load(Ordering::Relaxed) != m {
                 return RequeueOp::Abort;
@@ -566,7 +585,19 @@ impl Condvar {
         if r.requeued_threads != 0 {
             wait::mark_requeued_on(m);
         }
-        r.unparked_threads + r.requeued_threads
+        first.unparked_threads + r.unparked_threads + r.requeued_threads
+    }
+
+    /// Wakes the first waiter if it is still spinning before its sleep (see
+    /// `Waiting::spin_before_sleep`), clearing `mutex` if it was the last.
+    fn unpark_spinning(&self) -> UnparkResult {
+        let then = |r: UnparkResult| {
+            if !r.have_more_threads {
+                self.mutex.store(0, Ordering::Relaxed);
+            }
+        };
+        // SAFETY: every waiter on the condvar's key parks with its `Waiting::token`.
+        unsafe { wait::unpark_spinning(self.addr(), then) }
     }
 }
 

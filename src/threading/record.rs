@@ -562,6 +562,13 @@ pub(crate) struct WaitSlot {
     /// Readers about to follow a pointer of the live record: [`clear`](Self::clear) waits
     /// for them to leave before the operation (and the object's borrow) can end.
     readers: AtomicU32,
+    /// Where the thread is in its spin between queueing and sleeping (`SPIN_IDLE`,
+    /// `SPINNING`, `SPIN_WOKEN`): see `sync::wait::Waiting::spin_before_sleep`.
+    spin: AtomicU8,
+    /// How many of the thread's spins before sleeping in a row ended without a notification:
+    /// written and read by the slot's thread only (see
+    /// `sync::wait::Waiting::spin_before_sleep`).
+    spin_misses: AtomicU8,
     object: AtomicUsize,
     /// The object's name (a `&'static str`, as pointer and length), null when it has none.
     name_ptr: AtomicPtr<u8>,
@@ -602,6 +609,13 @@ pub(crate) struct HeldLock {
     pub(crate) location: &'static Location<'static>,
 }
 
+/// [`WaitSlot::spin`]: not spinning.
+const SPIN_IDLE: u8 = 0;
+/// [`WaitSlot::spin`]: queued, spinning before it sleeps.
+const SPINNING: u8 = 1;
+/// [`WaitSlot::spin`]: unparked by a notifier while it spun.
+const SPIN_WOKEN: u8 = 2;
+
 impl WaitSlot {
     pub(crate) const fn new() -> Self {
         WaitSlot {
@@ -613,6 +627,8 @@ impl WaitSlot {
             self_held: AtomicBool::new(false),
             requeued: AtomicBool::new(false),
             readers: AtomicU32::new(0),
+            spin: AtomicU8::new(SPIN_IDLE),
+            spin_misses: AtomicU8::new(0),
             object: AtomicUsize::new(0),
             name_ptr: AtomicPtr::new(std::ptr::null_mut()),
             name_len: AtomicUsize::new(0),
@@ -741,6 +757,49 @@ impl WaitSlot {
         if !self.timed.load(Ordering::Relaxed) {
             self.timed.store(true, Ordering::Relaxed);
         }
+    }
+
+    /// The slot's thread, queued and about to sleep, starts spinning: from now until
+    /// [`spin_end`](Self::spin_end) a notifier may [`wake_spinning`](Self::wake_spinning) it.
+    #[inline]
+    pub(crate) fn spin_begin(&self) {
+        self.spin.store(SPINNING, Ordering::Relaxed);
+    }
+
+    /// Whether a notifier has taken the spinning thread out of its queue (its `park` will
+    /// return without sleeping, or after a short sleep).
+    #[inline]
+    pub(crate) fn spin_woken(&self) -> bool {
+        self.spin.load(Ordering::Relaxed) == SPIN_WOKEN
+    }
+
+    /// The slot's thread stops spinning (and goes to sleep, or has been woken).
+    #[inline]
+    pub(crate) fn spin_end(&self) {
+        self.spin.store(SPIN_IDLE, Ordering::Relaxed);
+    }
+
+    /// How many of the thread's spins before sleeping in a row ended without a notification;
+    /// only the slot's thread reads and writes it.
+    #[inline]
+    pub(crate) fn spin_misses(&self) -> u8 {
+        self.spin_misses.load(Ordering::Relaxed)
+    }
+
+    /// Sets the count [`spin_misses`](Self::spin_misses) returns.
+    #[inline]
+    pub(crate) fn set_spin_misses(&self, misses: u8) {
+        self.spin_misses.store(misses, Ordering::Relaxed);
+    }
+
+    /// Called by a notifier, under the queue lock of the queue the slot's thread is parked
+    /// in: true (and the thread will see it) if the thread is still spinning, so that
+    /// unparking it costs no wake-up from sleep.
+    #[inline]
+    pub(crate) fn wake_spinning(&self) -> bool {
+        self.spin
+            .compare_exchange(SPINNING, SPIN_WOKEN, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
     }
 
     /// Called by a notifier, under the parking lot's queue lock, for a thread it has just
