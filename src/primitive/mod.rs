@@ -24,6 +24,9 @@
 //!   crate's own loom tests can make deadlines fire at any point, see
 //!   `park_loom::with_firing_deadlines`.)
 //! - `SpinWait` gives up after one spin, and that spin is a `loom::thread::yield_now`.
+//! - A `Condvar` or `Condition` waiter does not spin between queueing and sleeping, except
+//!   inside `park_loom::with_spinning_waiters` (one yield then): the spin's yield multiplies
+//!   the interleavings of every model with a condition in it.
 
 #[cfg(not(loom))]
 #[allow(unused_imports)]

@@ -160,18 +160,44 @@ std::thread_local! {
     static FIRING: Cell<bool> = const { Cell::new(false) };
 }
 
+std::thread_local! {
+    /// Whether queued waiters spin before they sleep (`Waiting::spin_before_sleep`): off
+    /// unless inside [`with_spinning_waiters`], because the spin's yield multiplies the
+    /// interleavings of every model with a `Condvar` or `Condition` in it (the two-waiter
+    /// notify models went from about 5 to over 14 minutes).
+    static SPINNING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with the thread-local switch `flag` on, and puts it back as it was afterwards
+/// (also when `f` panics).
+fn with_switch<R>(flag: &'static std::thread::LocalKey<Cell<bool>>, f: impl FnOnce() -> R) -> R {
+    struct Reset(&'static std::thread::LocalKey<Cell<bool>>, bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            self.0.with(|c| c.set(self.1));
+        }
+    }
+    let _reset = Reset(flag, flag.with(|c| c.replace(true)));
+    f()
+}
+
+/// Runs `f` (a `loom::model` call) with waiters that spin (one yield) between queueing and
+/// sleeping, so that a notifier can find them spinning.
+pub(crate) fn with_spinning_waiters<R>(f: impl FnOnce() -> R) -> R {
+    with_switch(&SPINNING, f)
+}
+
+/// Whether waiters spin before they sleep in the running model (see
+/// [`with_spinning_waiters`]).
+pub(crate) fn spinning_waiters() -> bool {
+    SPINNING.with(Cell::get)
+}
+
 /// Runs `f` (a `loom::model` call) with deadlines that may fire at any point: each timed
 /// `park` gets a timer thread that loom schedules like any other. Each timer counts against
 /// loom's thread limit.
 pub(crate) fn with_firing_deadlines<R>(f: impl FnOnce() -> R) -> R {
-    struct Reset(bool);
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            FIRING.with(|c| c.set(self.0));
-        }
-    }
-    let _reset = Reset(FIRING.with(|c| c.replace(true)));
-    f()
+    with_switch(&FIRING, f)
 }
 
 /// Parks the calling thread on `key`: see `parking_lot_core::park`. The deadline never fires

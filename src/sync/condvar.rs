@@ -854,7 +854,9 @@ impl std::error::Error for CondvarError {}
 /// loom model of [`Condvar::wait_timeout`] with a deadline that may fire at any point (see
 /// `park_loom::with_firing_deadlines`), racing a `notify_one` sent under the mutex: the wait
 /// reports "not timed out" exactly when the notify found it, returns holding the mutex either
-/// way, and leaves the condvar and the mutex word clean. The untimed models are in
+/// way, and leaves the condvar and the mutex word clean; and two waiters that spin before
+/// they sleep (`park_loom::with_spinning_waiters`) with two `notify_one`s, each of which finds
+/// exactly one of them. The other untimed models are in
 /// `tests/loom_condvar.rs`. Run with
 /// `RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --lib sync::condvar`.
 #[cfg(all(test, loom))]
@@ -867,7 +869,7 @@ mod loom_tests {
 
     use super::Condvar;
     use crate::primitive::Ordering;
-    use crate::primitive::park_loom::with_firing_deadlines;
+    use crate::primitive::park_loom::{with_firing_deadlines, with_spinning_waiters};
     use crate::sync::lock::Lock;
     use crate::sync::mutex::Mutex;
 
@@ -907,6 +909,71 @@ mod loom_tests {
             "the mutex word is not clean"
         );
         notified
+    }
+
+    /// Two waiters that spin before they sleep (one yield under loom, so a notifier can find
+    /// them spinning) and two `notify_one`s sent under the mutex. The mutex guards `arrived +
+    /// 10 * woken + 100 * notified`. Each notify finds exactly one waiter (taken out while it
+    /// spins, or moved onto the mutex while it sleeps), nobody returns without a notify, and
+    /// the condvar ends with nobody recorded.
+    fn two_spinning_waiters_two_notifies() {
+        let p = Arc::new((Mutex::from_raw(Lock::new(), 0usize), Condvar::new()));
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let p = p.clone();
+                thread::spawn(move || {
+                    let mut g = p.0.lock();
+                    *g += 1;
+                    p.1.wait(&mut g).unwrap();
+                    *g += 10;
+                    let (woken, notified) = (*g / 10 % 10, *g / 100);
+                    assert!(woken <= notified, "{woken} woken by {notified} notifies");
+                })
+            })
+            .collect();
+        let wait_until = |digit: usize, target: usize| loop {
+            let g = p.0.lock();
+            if *g / digit % 10 == target {
+                return g;
+            }
+            drop(g);
+            thread::yield_now();
+        };
+        // Both queued: a waiter gives the mutex up only inside `wait`, once queued.
+        let mut g = wait_until(1, 2);
+        assert!(p.1.notify_one());
+        *g += 100;
+        drop(g);
+        let mut g = wait_until(10, 1);
+        assert!(p.1.notify_one());
+        *g += 100;
+        assert!(!p.1.notify_one(), "nobody left to notify");
+        drop(g);
+        for w in waiters {
+            w.join().unwrap();
+        }
+        assert_eq!(*p.0.lock(), 222);
+        assert_eq!(
+            p.1.mutex.load(Ordering::Relaxed),
+            0,
+            "a waiter still recorded"
+        );
+    }
+
+    #[test]
+    fn two_spinning_waiters_each_notify_wakes_one() {
+        let before = crate::sync::wait::SPIN_UNPARKS.load(StdOrdering::Relaxed);
+        with_spinning_waiters(|| {
+            let mut builder = loom::model::Builder::new();
+            if builder.preemption_bound.is_none() {
+                builder.preemption_bound = Some(2);
+            }
+            builder.check(two_spinning_waiters_two_notifies);
+        });
+        assert!(
+            crate::sync::wait::SPIN_UNPARKS.load(StdOrdering::Relaxed) > before,
+            "no notify ever found a waiter spinning"
+        );
     }
 
     #[test]

@@ -180,6 +180,10 @@ impl Waiting {
         let Some(slot) = (unsafe { self.slot.as_ref() }) else {
             return;
         };
+        #[cfg(loom)]
+        if !crate::primitive::park_loom::spinning_waiters() {
+            return;
+        }
         // A thread whose last few spins all ended asleep (a worker waiting for rare jobs)
         // spins one round only, until a spin catches a notification again.
         let misses = slot.spin_misses();
@@ -428,6 +432,12 @@ const SPIN_BEFORE_SLEEP_ROUNDS: u8 = 1;
 /// round trips into 7-27 µs).
 const SPIN_MISSES_TO_SHORTEN: u8 = 8;
 
+/// Under loom: how many threads [`unpark_spinning`] took out while they spun, so that a model
+/// can check that it explored that path.
+#[cfg(loom)]
+pub(crate) static SPIN_UNPARKS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
 /// Unparks the first thread parked on `key` if it is still spinning before its sleep (see
 /// [`Waiting::spin_before_sleep`]), and returns the parking lot's result. `then` runs under
 /// the queue lock once a thread is taken out, with that result (more threads left or not),
@@ -448,6 +458,8 @@ pub(crate) unsafe fn unpark_spinning(key: usize, then: impl FnOnce(UnparkResult)
         // SAFETY: a non-default token on `key` is a parked thread's slot (the caller's
         // contract); the thread is in the queue whose lock we hold, so its entry is alive.
         if unsafe { &*slot }.wake_spinning() {
+            #[cfg(loom)]
+            SPIN_UNPARKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             FilterOp::Unpark
         } else {
             FilterOp::Stop
@@ -574,6 +586,14 @@ mod tests {
         )
     }
 
+    /// Joins a thread of `park_on`, asserting that its park returned unparked.
+    fn assert_unparked(t: std::thread::ScopedJoinHandle<'_, ParkResult>) {
+        assert_eq!(
+            t.join().unwrap(),
+            ParkResult::Unparked(DEFAULT_UNPARK_TOKEN)
+        );
+    }
+
     /// Spins until `flag` is set, failing after 10 s instead of hanging the test run.
     fn until(flag: impl Fn() -> bool) {
         let start = Instant::now();
@@ -605,10 +625,7 @@ mod tests {
             assert!(!r.have_more_threads);
             assert_eq!(thens.load(SeqCst), 1);
             // Its park returns: it was taken out of the queue and unparked.
-            assert_eq!(
-                waiter.join().unwrap(),
-                ParkResult::Unparked(DEFAULT_UNPARK_TOKEN)
-            );
+            assert_unparked(waiter);
         });
     }
 
@@ -648,14 +665,8 @@ mod tests {
             until(|| unpark_one_then(key, |_| DEFAULT_UNPARK_TOKEN));
             until(|| first.is_finished());
             until(|| unpark_one_then(key, |_| DEFAULT_UNPARK_TOKEN));
-            assert_eq!(
-                first.join().unwrap(),
-                ParkResult::Unparked(DEFAULT_UNPARK_TOKEN)
-            );
-            assert_eq!(
-                second.join().unwrap(),
-                ParkResult::Unparked(DEFAULT_UNPARK_TOKEN)
-            );
+            assert_unparked(first);
+            assert_unparked(second);
         });
     }
 
@@ -685,16 +696,10 @@ mod tests {
             let r = unsafe { unpark_spinning(key, |_| {}) };
             assert_eq!(r.unparked_threads, 1);
             assert!(r.have_more_threads);
-            assert_eq!(
-                first.join().unwrap(),
-                ParkResult::Unparked(DEFAULT_UNPARK_TOKEN)
-            );
+            assert_unparked(first);
             release.store(true, SeqCst);
             until(|| unpark_one_then(key, |_| DEFAULT_UNPARK_TOKEN));
-            assert_eq!(
-                second.join().unwrap(),
-                ParkResult::Unparked(DEFAULT_UNPARK_TOKEN)
-            );
+            assert_unparked(second);
         });
     }
 }
