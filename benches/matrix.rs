@@ -11,6 +11,11 @@
 //! - LIFO: the same parking_lot queue over a `Vec`;
 //! - priority: the same parking_lot queue over a `BinaryHeap`.
 //!
+//! The unbounded FIFO cells also run threadkit's `SimpleQueue` (`threadkit_simple`: the
+//! lock-free list of slot blocks, where `Queue(0)` is the two-lock core) in the same rounds.
+//! It is listed with each implementation's medians and left out of the ratios, so that every
+//! run, on whatever machine, is also an A/B of the two unbounded cores.
+//!
 //! Each cell reports threadkit's throughput divided by the best peer's (higher is better) and
 //! threadkit's CPU time per item divided by the lowest peer's (lower is better), each the
 //! median of the per-round ratios: ratios taken within one round cancel most of a shared
@@ -49,7 +54,7 @@ use std::hint::black_box;
 use std::sync::{Barrier, mpsc};
 use std::time::{Duration, Instant};
 
-use threadkit::queue::{LifoQueue, PriorityQueue, Queue};
+use threadkit::queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
 
 #[path = "support/peer_queue.rs"]
 mod peer_queue;
@@ -208,6 +213,17 @@ impl Kind {
             Kind::Lifo | Kind::Priority => vec!["threadkit", "parking_lot"],
         }
     }
+
+    /// threadkit's other implementations of the cell, run beside the others in the same
+    /// rounds but left out of the ratios: `SimpleQueue` in the unbounded FIFO cells. It is
+    /// the lock-free list of slot blocks, where `Queue(0)` is the two-lock core, so each run
+    /// of the matrix is also an A/B of the two unbounded cores on its machine.
+    fn extras(self, cap: usize) -> &'static [&'static str] {
+        match self {
+            Kind::Fifo if cap == 0 => &["threadkit_simple"],
+            _ => &[],
+        }
+    }
 }
 
 struct Cell {
@@ -245,6 +261,18 @@ fn sample(imp: &str, items: u64, cell: &Cell) -> Sample {
     match (imp, kind) {
         ("threadkit", Kind::Fifo) => {
             let q = Queue::new(cap);
+            let rxs = (0..c).map(|_| q.clone()).collect();
+            run(
+                items,
+                p,
+                q,
+                rxs,
+                |q, v| q.put(v).unwrap(),
+                |q| q.get().unwrap(),
+            )
+        }
+        ("threadkit_simple", Kind::Fifo) => {
+            let q = SimpleQueue::new();
             let rxs = (0..c).map(|_| q.clone()).collect();
             run(
                 items,
@@ -393,7 +421,10 @@ struct Outcome {
 }
 
 fn measure(cell: &Cell, rounds: usize, target: Duration, csv: &mut String) -> Outcome {
-    let imps = cell.kind.imps(cell.consumers);
+    // threadkit at 0, its peers up to `peers`, then threadkit's extras (no ratios).
+    let mut imps = cell.kind.imps(cell.consumers);
+    let peers = imps.len();
+    imps.extend(cell.kind.extras(cell.cap));
     let items = calibrate(cell, &imps, target);
     let mut rates = vec![Vec::new(); imps.len()];
     let mut cpus = vec![Vec::new(); imps.len()];
@@ -422,19 +453,20 @@ fn measure(cell: &Cell, rounds: usize, target: Duration, csv: &mut String) -> Ou
                 s.cpu.as_nanos()
             );
         }
-        let (best, best_i) = this[1..]
+        let (best, best_i) = this[1..peers]
             .iter()
             .enumerate()
             .map(|(i, t)| (t.0, i + 1))
             .fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a });
         wins[best_i] += 1;
-        let least_cpu = this[1..].iter().map(|t| t.1).fold(f64::INFINITY, f64::min);
+        let least_cpu = this[1..peers]
+            .iter()
+            .map(|t| t.1)
+            .fold(f64::INFINITY, f64::min);
         speed.push(this[0].0 / best);
         cpu.push(this[0].1 / least_cpu);
     }
-    let best_peer = (1..imps.len())
-        .max_by_key(|&i| wins[i])
-        .map_or("", |i| imps[i]);
+    let best_peer = (1..peers).max_by_key(|&i| wins[i]).map_or("", |i| imps[i]);
     let per_imp = imps
         .iter()
         .enumerate()

@@ -816,9 +816,11 @@ def load_matrix_csv(path):
 def matrix_cell(imps):
     """threadkit against its peers in one matrix cell or oversubscribed row: the median over
     the rounds of threadkit's items/s / the best peer's and of its CPU per item / the least
-    peer's; the peer fastest in most rounds; each implementation's medians."""
+    peer's; the peer fastest in most rounds; each implementation's medians. threadkit's other
+    implementations of the cell (`threadkit_simple`: SimpleQueue in the unbounded FIFO cells)
+    are listed with the medians, never taken for a peer."""
     tk = imps.get("threadkit")
-    peers = [i for i in imps if i != "threadkit"]
+    peers = [i for i in imps if not i.startswith("threadkit")]
     if not tk or not peers:
         return None
     speed, cpu, wins = [], [], {}

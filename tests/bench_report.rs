@@ -363,13 +363,15 @@ fn the_queue_matrix_shows_the_median_per_round_ratios_and_marks_gaps() {
     // peer's (std_mpsc) 1.6 M = 1.25, CPU 750 ns/item against the least (std_mpsc) 1000 ns =
     // 0.75; round 1: 3.1 M / 2.0 M = 1.55, 550 / 1000 = 0.55. Medians: 1.40 and 0.65.
     // Capacity 16: 0.5 M / 2.0 M = 0.25 and 0.9 M / 2.0 M = 0.45 -> 0.35, below 1: a gap in
-    // bold; CPU 4000 / 500 = 8 and 3000 / 500 = 6 -> 7.00. The other cells were not run.
+    // bold; CPU 4000 / 500 = 8 and 3000 / 500 = 6 -> 7.00. 2x2 unbounded: 4 M / 2 M = 2.00,
+    // CPU 400 / 800 = 0.50; threadkit's SimpleQueue (`threadkit_simple`, 8 M, 200 ns) is no
+    // peer (as one it would make 0.50 / 2.00). The other cells were not run.
     let fifo = table_under(&md, "### FIFO `Queue`");
     assert_eq!(
         fifo,
         [
             "| 1 x 1 | 1.40 / 0.65 | — | — | **0.35** / 7.00 | — | — | — |",
-            "| 2 x 2 | — | — | — | — | — | — | — |",
+            "| 2 x 2 | — | — | — | — | — | — | 2.00 / 0.50 |",
             "| 4 x 4 | — | — | — | — | — | — | — |",
             "| 8 x 8 | — | — | — | — | — | — | — |",
         ],
@@ -388,6 +390,10 @@ fn the_queue_matrix_shows_the_median_per_round_ratios_and_marks_gaps() {
     // Each implementation's medians, under the table.
     assert!(
         md.contains("| 1x1 cap 1 | `std_mpsc` | `threadkit` | 2.55 M | 650 ns |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| 2x2 unbounded | `crossbeam` | `threadkit_simple` | 8.00 M | 200 ns |"),
         "{md}"
     );
 
