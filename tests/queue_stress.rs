@@ -253,6 +253,18 @@ fn stress_fifo_tiny_capacity() {
     stress::<Queue<u64>>(1, 3, 3, 10_000);
 }
 
+/// Two slots: every put and get meets the other side, and the ring wraps every other item.
+#[test]
+fn stress_fifo_capacity_two() {
+    stress::<Queue<u64>>(2, 3, 3, 10_000);
+}
+
+/// The tutorial's kind of bound: small enough that putters fill it and wait.
+#[test]
+fn stress_fifo_capacity_sixteen() {
+    stress::<Queue<u64>>(16, 4, 4, 20_000);
+}
+
 /// A bound above the ring's: the two-lock core, bounded.
 #[test]
 fn stress_fifo_large_bound() {
@@ -269,10 +281,24 @@ fn stress_lifo() {
     stress::<LifoQueue<u64>>(16, 4, 4, 20_000);
 }
 
+/// Capacities 1 and 2: every put waits for a get, on the one-lock core.
+#[test]
+fn stress_lifo_tiny_capacities() {
+    stress::<LifoQueue<u64>>(1, 3, 3, 5_000);
+    stress::<LifoQueue<u64>>(2, 3, 3, 5_000);
+}
+
 /// A small bound: one heap behind one lock.
 #[test]
 fn stress_priority() {
     stress::<PriorityQueue<u64>>(16, 4, 4, 20_000);
+}
+
+/// Capacities 1 and 2: every put waits for a get.
+#[test]
+fn stress_priority_tiny_capacities() {
+    stress::<PriorityQueue<u64>>(1, 3, 3, 5_000);
+    stress::<PriorityQueue<u64>>(2, 3, 3, 5_000);
 }
 
 /// A bound above the one-lock core's: the two-lock core with its batches.
