@@ -249,6 +249,20 @@ impl Cell {
     }
 }
 
+/// [`run`] with one handle for both ends, cloned for each consumer: threadkit's queues and
+/// the parking_lot queue.
+fn run_shared<Q: Clone + Send>(
+    items: u64,
+    producers: usize,
+    consumers: usize,
+    q: Q,
+    send: fn(&Q, u64),
+    recv: fn(&Q) -> u64,
+) -> Sample {
+    let rxs = (0..consumers).map(|_| q.clone()).collect();
+    run(items, producers, q, rxs, send, recv)
+}
+
 /// One run of `imp` in `cell`.
 fn sample(imp: &str, items: u64, cell: &Cell) -> Sample {
     let &Cell {
@@ -259,69 +273,62 @@ fn sample(imp: &str, items: u64, cell: &Cell) -> Sample {
     } = cell;
     let pre = cap.clamp(1, 1024);
     match (imp, kind) {
-        ("threadkit", Kind::Fifo) => {
-            let q = Queue::new(cap);
-            let rxs = (0..c).map(|_| q.clone()).collect();
-            run(
-                items,
-                p,
-                q,
-                rxs,
-                |q, v| q.put(v).unwrap(),
-                |q| q.get().unwrap(),
-            )
-        }
-        ("threadkit_simple", Kind::Fifo) => {
-            let q = SimpleQueue::new();
-            let rxs = (0..c).map(|_| q.clone()).collect();
-            run(
-                items,
-                p,
-                q,
-                rxs,
-                |q, v| q.put(v).unwrap(),
-                |q| q.get().unwrap(),
-            )
-        }
-        ("threadkit", Kind::Lifo) => {
-            let q = LifoQueue::new(cap);
-            let rxs = (0..c).map(|_| q.clone()).collect();
-            run(
-                items,
-                p,
-                q,
-                rxs,
-                |q, v| q.put(v).unwrap(),
-                |q| q.get().unwrap(),
-            )
-        }
-        ("threadkit", Kind::Priority) => {
-            let q = PriorityQueue::new(cap);
-            let rxs = (0..c).map(|_| q.clone()).collect();
-            run(
-                items,
-                p,
-                q,
-                rxs,
-                |q, v| q.put(scramble(v)).unwrap(),
-                |q| q.get().unwrap(),
-            )
-        }
-        ("parking_lot", Kind::Fifo) => {
-            let q = PlQueue::new(VecDeque::with_capacity(pre), cap);
-            let rxs = (0..c).map(|_| q.clone()).collect();
-            run(items, p, q, rxs, |q, v| q.put(v), |q| q.get())
-        }
-        ("parking_lot", Kind::Lifo) => {
-            let q = PlQueue::new(Vec::with_capacity(pre), cap);
-            let rxs = (0..c).map(|_| q.clone()).collect();
-            run(items, p, q, rxs, |q, v| q.put(v), |q| q.get())
-        }
-        ("parking_lot", Kind::Priority) => {
-            let q = PlQueue::new(BinaryHeap::with_capacity(pre), cap);
-            let rxs = (0..c).map(|_| q.clone()).collect();
-            run(items, p, q, rxs, |q, v| q.put(scramble(v)), |q| q.get())
-        }
+        ("threadkit", Kind::Fifo) => run_shared(
+            items,
+            p,
+            c,
+            Queue::new(cap),
+            |q, v| q.put(v).unwrap(),
+            |q| q.get().unwrap(),
+        ),
+        ("threadkit_simple", Kind::Fifo) => run_shared(
+            items,
+            p,
+            c,
+            SimpleQueue::new(),
+            |q, v| q.put(v).unwrap(),
+            |q| q.get().unwrap(),
+        ),
+        ("threadkit", Kind::Lifo) => run_shared(
+            items,
+            p,
+            c,
+            LifoQueue::new(cap),
+            |q, v| q.put(v).unwrap(),
+            |q| q.get().unwrap(),
+        ),
+        ("threadkit", Kind::Priority) => run_shared(
+            items,
+            p,
+            c,
+            PriorityQueue::new(cap),
+            |q, v| q.put(scramble(v)).unwrap(),
+            |q| q.get().unwrap(),
+        ),
+        ("parking_lot", Kind::Fifo) => run_shared(
+            items,
+            p,
+            c,
+            PlQueue::new(VecDeque::with_capacity(pre), cap),
+            |q, v| q.put(v),
+            |q| q.get(),
+        ),
+        ("parking_lot", Kind::Lifo) => run_shared(
+            items,
+            p,
+            c,
+            PlQueue::new(Vec::with_capacity(pre), cap),
+            |q, v| q.put(v),
+            |q| q.get(),
+        ),
+        ("parking_lot", Kind::Priority) => run_shared(
+            items,
+            p,
+            c,
+            PlQueue::new(BinaryHeap::with_capacity(pre), cap),
+            |q, v| q.put(scramble(v)),
+            |q| q.get(),
+        ),
         ("crossbeam", _) => {
             let (tx, rx) = match cap {
                 0 => crossbeam_channel::unbounded(),
