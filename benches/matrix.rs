@@ -214,10 +214,8 @@ impl Kind {
         }
     }
 
-    /// threadkit's other implementations of the cell, run beside the others in the same
-    /// rounds but left out of the ratios: `SimpleQueue` in the unbounded FIFO cells. It is
-    /// the lock-free list of slot blocks, where `Queue(0)` is the two-lock core, so each run
-    /// of the matrix is also an A/B of the two unbounded cores on its machine.
+    /// threadkit's other implementations of the cell, run in the same rounds and left out
+    /// of the ratios (see the module docs: `SimpleQueue` in the unbounded FIFO cells).
     fn extras(self, cap: usize) -> &'static [&'static str] {
         match self {
             Kind::Fifo if cap == 0 => &["threadkit_simple"],

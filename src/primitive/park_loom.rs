@@ -436,9 +436,6 @@ impl SpinWait {
     }
 }
 
-/// Models of the model: the shim keeps parking_lot_core's promises, and the raw lock's timeout
-/// races every release. Run with
-/// `RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --lib park_loom`.
 /// For the crate's loom tests: runs the model `f` with at most `bound` preemptions per
 /// execution, unless `LOOM_MAX_PREEMPTIONS` says otherwise (three threads explored
 /// exhaustively take far too long).
@@ -451,6 +448,9 @@ pub(crate) fn bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     builder.check(f);
 }
 
+/// Models of the model: the shim keeps parking_lot_core's promises, and the raw lock's timeout
+/// races every release. Run with
+/// `RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --lib park_loom`.
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, Instant};

@@ -869,7 +869,7 @@ mod loom_tests {
 
     use super::Condvar;
     use crate::primitive::Ordering;
-    use crate::primitive::park_loom::{with_firing_deadlines, with_spinning_waiters};
+    use crate::primitive::park_loom::{bounded, with_firing_deadlines, with_spinning_waiters};
     use crate::sync::lock::Lock;
     use crate::sync::mutex::Mutex;
 
@@ -963,13 +963,7 @@ mod loom_tests {
     #[test]
     fn two_spinning_waiters_each_notify_wakes_one() {
         let before = crate::sync::wait::SPIN_UNPARKS.load(StdOrdering::Relaxed);
-        with_spinning_waiters(|| {
-            let mut builder = loom::model::Builder::new();
-            if builder.preemption_bound.is_none() {
-                builder.preemption_bound = Some(2);
-            }
-            builder.check(two_spinning_waiters_two_notifies);
-        });
+        with_spinning_waiters(|| bounded(2, two_spinning_waiters_two_notifies));
         assert!(
             crate::sync::wait::SPIN_UNPARKS.load(StdOrdering::Relaxed) > before,
             "no notify ever found a waiter spinning"
