@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -379,14 +379,29 @@ pub(crate) struct Pool {
     sleeping: CachePadded<AtomicUsize>,
     /// Set once the pool is shut down (after its queue): sleeping workers wake up and drain.
     closed: AtomicBool,
+    /// How long, in nanoseconds, the searching worker keeps yielding and looking after its
+    /// spins (see [`adapt_search`](Pool::adapt_search)).
+    search_ns: AtomicU64,
     state: Mutex<State>,
 }
 
-/// How many times the searching worker polls the queue before it sleeps: `IDLE_SPINS` rounds
-/// of doubling spins (127 pauses in all), then yields (crossbeam-channel's receivers do the
-/// same).
-const IDLE_POLLS: u32 = 11;
+/// How the searching worker polls the queue before it sleeps: `IDLE_SPINS` rounds of doubling
+/// spins (127 pauses in all), then at least `IDLE_YIELDS` yields (crossbeam-channel's
+/// receivers do the same), and yields on until the pool's search window has passed (see
+/// [`Pool::adapt_search`]).
 const IDLE_SPINS: u32 = 7;
+const IDLE_YIELDS: u32 = 4;
+
+/// The searching worker's window, which the pool adapts as a guest kernel's halt-polling
+/// governor adapts its own: a worker that slept after its search and was woken for work
+/// within `SEARCH_MAX` of falling asleep would have caught that work by searching longer,
+/// so the window doubles (from `SEARCH_GROW_START`, up to `SEARCH_MAX`); a sleep longer than
+/// `SEARCH_MAX` halves it (to none below `SEARCH_GROW_START`). So a pool whose submitter
+/// answers each result with a new task keeps a worker searching across the submitter's own
+/// wake-up, and a pool that gets a task now and then searches only for the spins and the
+/// few yields.
+const SEARCH_GROW_START: Duration = Duration::from_micros(8);
+const SEARCH_MAX: Duration = Duration::from_micros(64);
 
 /// How many times a submitter that would wake a sleeping worker first looks (a pause each)
 /// whether a worker has started searching or taken the task: see [`Pool::wake_sleeper`].
@@ -396,6 +411,22 @@ const WAKE_GRACE: u32 = 32;
 /// `sleeping` and handed it the mailbox's claim for a search (a shutdown wakes sleepers with
 /// the default token: they count themselves out, and hold nothing).
 const WOKEN_TO_SEARCH: UnparkToken = UnparkToken(1);
+
+/// `d` in nanoseconds (the search window's unit).
+const fn nanos(d: Duration) -> u64 {
+    d.as_nanos() as u64
+}
+
+/// The search window (in nanoseconds) after one of `now` that ended in a sleep `slept` long.
+fn next_search_window(now: u64, slept: Duration) -> u64 {
+    if slept <= SEARCH_MAX {
+        (now * 2).clamp(nanos(SEARCH_GROW_START), nanos(SEARCH_MAX))
+    } else if now / 2 < nanos(SEARCH_GROW_START) {
+        0
+    } else {
+        now / 2
+    }
+}
 
 /// Every live pool, for the exit hook and for deadlock reports ([`live_pools`]).
 static POOLS: std::sync::Mutex<Vec<Weak<Pool>>> = std::sync::Mutex::new(Vec::new());
@@ -633,8 +664,9 @@ impl Pool {
     /// The next job, or `None` once the queue is shut down and empty.
     ///
     /// At most one idle worker searches: it polls the queue a little (spinning, then a few
-    /// yields, as crossbeam-channel's receivers do) before it sleeps, so a submitter that
-    /// keeps up a stream of tasks rarely pays for waking a worker; the other idle workers
+    /// yields, as crossbeam-channel's receivers do, and more yields while the pool's adaptive
+    /// search window lasts) before it sleeps, so a submitter that keeps up a stream of tasks,
+    /// or answers each result with a new task, rarely pays for waking a worker; the other idle workers
     /// look once and sleep, so an idle pool of many workers does not spin on every core (and,
     /// on a machine with fewer cores than workers, the one searcher and the submitter are
     /// not slowed down by the others' spinning). A searcher that finds a task while more are
@@ -650,7 +682,7 @@ impl Pool {
         let mut woken = false;
         loop {
             // A busy pool: the queue has work, take it without searching.
-            if let Some(found) = self.poll_queue(1, false) {
+            if let Some(found) = self.poll_queue() {
                 if woken {
                     self.end_waking();
                 }
@@ -668,7 +700,7 @@ impl Pool {
             // count (see `Pool::queued`). Read only here: the busy path above must not pull
             // the submitters' line on every task.
             let queued = self.queued.load(Ordering::Acquire);
-            if let Some(found) = self.poll_queue(1, false) {
+            if let Some(found) = self.poll_queue() {
                 if woken {
                     self.end_waking();
                 }
@@ -681,7 +713,7 @@ impl Pool {
                 woken = self.sleep_until_work();
                 continue;
             }
-            let found = self.poll_queue(IDLE_POLLS, true);
+            let found = self.search_queue();
             let handed = self.mailbox.end_search(queued);
             if handed.is_some() && !self.full.load(Ordering::Relaxed) {
                 // The submit found this worker idle without taking its token: take it here,
@@ -701,7 +733,11 @@ impl Pool {
                 // A job handed over before the queue was shut down still runs.
                 (_, Some(h)) => return Some(h),
                 (Some(found), None) => return found,
-                (None, None) => woken = self.sleep_until_work(),
+                (None, None) => {
+                    let asleep = Instant::now();
+                    woken = self.sleep_until_work();
+                    self.adapt_search(asleep.elapsed());
+                }
             }
         }
     }
@@ -718,36 +754,61 @@ impl Pool {
         }
     }
 
-    /// Looks at the queue `polls` times, with crossbeam's backoff between looks (doubling
-    /// spins, then a few yields): `Some(Some(job))` if a job came, `Some(None)` once the
-    /// queue is shut down and empty, `None` if it stayed empty or (`mailbox`) a job waits
-    /// in the mailbox.
-    fn poll_queue(&self, polls: u32, mailbox: bool) -> Option<Option<Work>> {
-        for round in 0..polls {
-            if mailbox && self.mailbox.full() {
+    /// One look at the queue: `Some(Some(job))` if a job was there, `Some(None)` if the queue
+    /// is shut down and empty, `None` if it is empty.
+    fn poll_queue(&self) -> Option<Option<Work>> {
+        // The count first, two loads: an empty look then writes nothing a submit needs (and a
+        // queue shut down meanwhile shows in `closed`).
+        if self.queue.qsize() != 0 || self.closed.load(Ordering::Relaxed) {
+            match self.queue.try_get() {
+                Ok(job) => return Some(Some(job)),
+                Err(TryGetError::Empty { .. }) => {}
+                Err(_) => return Some(None),
+            }
+        }
+        None
+    }
+
+    /// The search: looks at the queue between crossbeam's doubling spins, then between yields
+    /// (at least `IDLE_YIELDS`, and on until the pool's search window has passed), and stops
+    /// early if a job waits in the mailbox. As [`poll_queue`](Pool::poll_queue), `None` if
+    /// the queue stayed empty or a job waits in the mailbox.
+    fn search_queue(&self) -> Option<Option<Work>> {
+        let window = Duration::from_nanos(self.search_ns.load(Ordering::Relaxed));
+        let start = (!window.is_zero()).then(Instant::now);
+        let mut round = 0u32;
+        loop {
+            if self.mailbox.full() {
                 return None;
             }
-            // The count first, two loads: an empty look then writes nothing a submit needs
-            // (and a queue shut down meanwhile shows in `closed`).
-            if self.queue.qsize() != 0 || self.closed.load(Ordering::Relaxed) {
-                match self.queue.try_get() {
-                    Ok(job) => return Some(Some(job)),
-                    Err(TryGetError::Empty { .. }) => {}
-                    Err(_) => return Some(None),
-                }
-            }
-            if round + 1 == polls {
-                break;
+            if let Some(found) = self.poll_queue() {
+                return Some(found);
             }
             if round < IDLE_SPINS {
                 for _ in 0..(1u32 << round) {
                     std::hint::spin_loop();
                 }
-            } else {
+            } else if round < IDLE_SPINS + IDLE_YIELDS
+                || start.is_some_and(|t| t.elapsed() < window)
+            {
                 std::thread::yield_now();
+            } else {
+                return None;
             }
+            round += 1;
         }
-        None
+    }
+
+    /// After a search that found nothing and the sleep that followed it (`slept` long): widens
+    /// the search window if the worker was woken within `SEARCH_MAX` (a longer search would
+    /// have found the work without the sleep and the wake-up), narrows it if not. See
+    /// `SEARCH_MAX`.
+    fn adapt_search(&self, slept: Duration) {
+        let now = self.search_ns.load(Ordering::Relaxed);
+        let next = next_search_window(now, slept);
+        if next != now {
+            self.search_ns.store(next, Ordering::Relaxed);
+        }
     }
 
     /// Sleeps until a submit (or a searcher that found more work) wakes this worker, or the
@@ -1010,6 +1071,7 @@ impl ExecutorBuilder {
             mailbox: CachePadded::new(Mailbox::new()),
             sleeping: CachePadded::new(AtomicUsize::new(0)),
             closed: AtomicBool::new(false),
+            search_ns: AtomicU64::new(0),
             state: Mutex::from_raw(
                 Lock::new(),
                 State {
@@ -1428,4 +1490,34 @@ pub(crate) fn live_pools() -> Vec<PoolView> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The searching worker's window follows the sleeps that end its searches: short ones
+    /// (woken for work soon after) widen it step by step up to `SEARCH_MAX`, long ones
+    /// narrow it back to no window at all.
+    #[test]
+    fn search_window_grows_after_short_sleeps_and_shrinks_after_long_ones() {
+        let short = Duration::from_micros(20);
+        let long = Duration::from_millis(1);
+        let mut w = 0;
+        let mut grown = Vec::new();
+        for _ in 0..5 {
+            w = next_search_window(w, short);
+            grown.push(w);
+        }
+        assert_eq!(grown, [8_000, 16_000, 32_000, 64_000, 64_000]);
+        // A sleep of exactly the largest window still counts as one a search could have
+        // spanned.
+        assert_eq!(next_search_window(w, SEARCH_MAX), 64_000);
+        let mut shrunk = Vec::new();
+        for _ in 0..5 {
+            w = next_search_window(w, long);
+            shrunk.push(w);
+        }
+        assert_eq!(shrunk, [32_000, 16_000, 8_000, 0, 0]);
+    }
 }
