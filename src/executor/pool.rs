@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,7 @@ use super::traits::Map;
 use crate::primitive::parking_lot_core::{DEFAULT_UNPARK_TOKEN, ParkResult, UnparkToken};
 use crate::queue::{SimpleQueue, TryGetError};
 use crate::sync::wait::{self, Blocked, ObjectId, ObjectKind, Waiting};
+use crate::sync::window::SpinWindow;
 use crate::{Lock, Mutex, Thread, WaitKind};
 
 /// A queued task: run it, or complete its future without running it.
@@ -379,29 +380,18 @@ pub(crate) struct Pool {
     sleeping: CachePadded<AtomicUsize>,
     /// Set once the pool is shut down (after its queue): sleeping workers wake up and drain.
     closed: AtomicBool,
-    /// How long, in nanoseconds, the searching worker keeps yielding and looking after its
-    /// spins (see [`adapt_search`](Pool::adapt_search)).
-    search_ns: AtomicU64,
+    /// How long the searching worker keeps yielding and looking after its spins. No claim
+    /// is taken on it: there is one searcher at a time already.
+    search: SpinWindow,
     state: Mutex<State>,
 }
 
 /// How the searching worker polls the queue before it sleeps: `IDLE_SPINS` rounds of doubling
 /// spins (127 pauses in all), then at least `IDLE_YIELDS` yields (crossbeam-channel's
-/// receivers do the same), and yields on until the pool's search window has passed (see
-/// [`Pool::adapt_search`]).
+/// receivers do the same), and yields on until the pool's search window has passed (a
+/// [`SpinWindow`], adapted to the sleeps that end the searches).
 const IDLE_SPINS: u32 = 7;
 const IDLE_YIELDS: u32 = 4;
-
-/// The searching worker's window, which the pool adapts as a guest kernel's halt-polling
-/// governor adapts its own: a worker that slept after its search and was woken for work
-/// within `SEARCH_MAX` of falling asleep would have caught that work by searching longer,
-/// so the window doubles (from `SEARCH_GROW_START`, up to `SEARCH_MAX`); a sleep longer than
-/// `SEARCH_MAX` halves it (to none below `SEARCH_GROW_START`). So a pool whose submitter
-/// answers each result with a new task keeps a worker searching across the submitter's own
-/// wake-up, and a pool that gets a task now and then searches only for the spins and the
-/// few yields.
-const SEARCH_GROW_START: Duration = Duration::from_micros(8);
-const SEARCH_MAX: Duration = Duration::from_micros(64);
 
 /// How many times a submitter that would wake a sleeping worker first looks (a pause each)
 /// whether a worker has started searching or taken the task: see [`Pool::wake_sleeper`].
@@ -411,22 +401,6 @@ const WAKE_GRACE: u32 = 32;
 /// `sleeping` and handed it the mailbox's claim for a search (a shutdown wakes sleepers with
 /// the default token: they count themselves out, and hold nothing).
 const WOKEN_TO_SEARCH: UnparkToken = UnparkToken(1);
-
-/// `d` in nanoseconds (the search window's unit).
-const fn nanos(d: Duration) -> u64 {
-    d.as_nanos() as u64
-}
-
-/// The search window (in nanoseconds) after one of `now` that ended in a sleep `slept` long.
-fn next_search_window(now: u64, slept: Duration) -> u64 {
-    if slept <= SEARCH_MAX {
-        (now * 2).clamp(nanos(SEARCH_GROW_START), nanos(SEARCH_MAX))
-    } else if now / 2 < nanos(SEARCH_GROW_START) {
-        0
-    } else {
-        now / 2
-    }
-}
 
 /// Every live pool, for the exit hook and for deadlock reports ([`live_pools`]).
 static POOLS: std::sync::Mutex<Vec<Weak<Pool>>> = std::sync::Mutex::new(Vec::new());
@@ -736,7 +710,7 @@ impl Pool {
                 (None, None) => {
                     let asleep = Instant::now();
                     woken = self.sleep_until_work();
-                    self.adapt_search(asleep.elapsed());
+                    self.search.adapt(asleep.elapsed());
                 }
             }
         }
@@ -774,7 +748,7 @@ impl Pool {
     /// early if a job waits in the mailbox. As [`poll_queue`](Pool::poll_queue), `None` if
     /// the queue stayed empty or a job waits in the mailbox.
     fn search_queue(&self) -> Option<Option<Work>> {
-        let window = Duration::from_nanos(self.search_ns.load(Ordering::Relaxed));
+        let window = self.search.get();
         let start = (!window.is_zero()).then(Instant::now);
         let mut round = 0u32;
         loop {
@@ -796,18 +770,6 @@ impl Pool {
                 return None;
             }
             round += 1;
-        }
-    }
-
-    /// After a search that found nothing and the sleep that followed it (`slept` long): widens
-    /// the search window if the worker was woken within `SEARCH_MAX` (a longer search would
-    /// have found the work without the sleep and the wake-up), narrows it if not. See
-    /// `SEARCH_MAX`.
-    fn adapt_search(&self, slept: Duration) {
-        let now = self.search_ns.load(Ordering::Relaxed);
-        let next = next_search_window(now, slept);
-        if next != now {
-            self.search_ns.store(next, Ordering::Relaxed);
         }
     }
 
@@ -1071,7 +1033,7 @@ impl ExecutorBuilder {
             mailbox: CachePadded::new(Mailbox::new()),
             sleeping: CachePadded::new(AtomicUsize::new(0)),
             closed: AtomicBool::new(false),
-            search_ns: AtomicU64::new(0),
+            search: SpinWindow::new(),
             state: Mutex::from_raw(
                 Lock::new(),
                 State {
@@ -1490,34 +1452,4 @@ pub(crate) fn live_pools() -> Vec<PoolView> {
             })
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The searching worker's window follows the sleeps that end its searches: short ones
-    /// (woken for work soon after) widen it step by step up to `SEARCH_MAX`, long ones
-    /// narrow it back to no window at all.
-    #[test]
-    fn search_window_grows_after_short_sleeps_and_shrinks_after_long_ones() {
-        let short = Duration::from_micros(20);
-        let long = Duration::from_millis(1);
-        let mut w = 0;
-        let mut grown = Vec::new();
-        for _ in 0..5 {
-            w = next_search_window(w, short);
-            grown.push(w);
-        }
-        assert_eq!(grown, [8_000, 16_000, 32_000, 64_000, 64_000]);
-        // A sleep of exactly the largest window still counts as one a search could have
-        // spanned.
-        assert_eq!(next_search_window(w, SEARCH_MAX), 64_000);
-        let mut shrunk = Vec::new();
-        for _ in 0..5 {
-            w = next_search_window(w, long);
-            shrunk.push(w);
-        }
-        assert_eq!(shrunk, [32_000, 16_000, 8_000, 0, 0]);
-    }
 }

@@ -24,6 +24,10 @@
 //! One put wakes at most one getter; a woken getter tries again, and since it tries before
 //! looking at its deadline, a wake-up is never thrown away.
 //!
+//! A getter whose backoff ran out looks on, yielding, within the queue's adaptive
+//! [`SpinWindow`] before it parks, if it can claim the window (one getter at a time; the
+//! window opens only where sleeps are cut short by new items, as in a reply queue).
+//!
 //! # Counting without more atomics
 //!
 //! A core's positions count items: the puts ever made and the gets. So `qsize` is their
@@ -43,6 +47,7 @@ use super::waiters::{GET, JOIN, Waiters};
 use crate::primitive::parking_lot_core::ParkResult;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
 use crate::sync::wait::{self, Blocked, WaitKind, Waiting};
+use crate::sync::window::SpinWindow;
 
 /// A lock-free core's sleepers and task count: see the module docs.
 pub(super) struct Sleepers {
@@ -59,6 +64,9 @@ pub(super) struct Sleepers {
     /// The wait queues' keys are the addresses of these bytes (getters, putters, joiners, as
     /// the bits' positions): memory we own.
     anchors: [u8; 3],
+    /// How long a getter looks before it parks, past its backoff (written only by getters
+    /// about to park, so on a line of its own).
+    window: CachePadded<SpinWindow>,
 }
 
 impl Sleepers {
@@ -69,6 +77,7 @@ impl Sleepers {
             kind,
             name: None,
             anchors: [0; 3],
+            window: CachePadded::new(SpinWindow::new()),
         }
     }
 
@@ -178,13 +187,30 @@ impl Sleepers {
                     break;
                 }
             }
+            if !timed_out && let Some(claim) = self.window.claim() {
+                let got = std::cell::Cell::new(None);
+                claim.yield_until(|| match take_now() {
+                    Err(Refused::NotNow) => false,
+                    done => {
+                        got.set(Some(done));
+                        true
+                    }
+                });
+                if let Some(done) = got.into_inner() {
+                    return done;
+                }
+            }
             // A `TimedOut` park means the deadline passed (parking_lot_core's promise).
             if timed_out || deadline.is_some_and(|t| Instant::now() >= t) {
                 return Err(Refused::Timeout);
             }
             let on = (&mut waiting, WaitKind::QueueGet, location);
+            let asleep = Instant::now();
             let result = self.park(GET, on, deadline, &must_sleep);
             timed_out = result == ParkResult::TimedOut;
+            if !timed_out {
+                self.window.adapt(asleep.elapsed());
+            }
             loom_yield(result);
         }
     }

@@ -34,9 +34,13 @@
 //! sets its parked bit in `validate` (tail lock held), and releases both locks in
 //! `before_sleep`. Items reach the head only from the tail, and a put into the tail reads
 //! the bit under the tail lock after pushing, so no put after the getter's check can miss
-//! it. Joiners wait on the tail lock alone, as `unfinished` lives there. Getters park at
-//! once (no spinning): a parked consumer lets the producers run ahead and then takes the
-//! whole batch.
+//! it. Joiners wait on the tail lock alone, as `unfinished` lives there. Getters do not
+//! spin (a parked consumer lets the producers run ahead and then takes the whole batch),
+//! but before its first park a getter that claims the head's adaptive [`SpinWindow`] looks
+//! at the count, yielding, with both locks released, while the window lasts. The window
+//! opens only where getters' sleeps are cut short by new items: without it, a consumer that
+//! answers a producer which waits for its answer (a reply queue) slept on every item, and
+//! each exchange cost two wake-ups of a thread whose core had gone idle.
 //!
 //! **Putters** of a bounded queue check for room under the tail lock against the last
 //! `popped` count they saw, which never exceeds the true one, so a put never overfills; only
@@ -69,6 +73,7 @@ use crate::Lock;
 use crate::primitive::parking_lot_core::ParkResult;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
 use crate::sync::wait::{WaitKind, Waiting};
+use crate::sync::window::SpinWindow;
 
 /// The consumers' buffer of a [`Split`] queue, in the queue's order.
 pub(crate) trait Head: Default {
@@ -182,6 +187,9 @@ struct End<H> {
     parked: AtomicU32,
     /// Only touched with `lock` held.
     buf: UnsafeCell<H>,
+    /// How long a getter looks before it parks, past its fixed spins (written only by
+    /// getters about to park).
+    window: SpinWindow,
     /// Items ever taken out (wrapping), stored under `lock` with `Release`.
     popped: CachePadded<AtomicUsize>,
 }
@@ -287,6 +295,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
                 lock: Lock::new(),
                 parked: AtomicU32::new(0),
                 buf: UnsafeCell::new(H::for_maxsize(maxsize)),
+                window: SpinWindow::new(),
                 popped: CachePadded::new(AtomicUsize::new(0)),
             }),
             maxsize,
@@ -592,6 +601,17 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             if first {
                 first = false;
                 deadline = wait.deadline().ok_or(Refused::NotNow)?;
+                if !self.waiters().any(GET)
+                    && let Some(claim) = self.head.window.claim()
+                {
+                    drop(tail);
+                    drop(head);
+                    claim.yield_until(|| self.qsize() != 0);
+                    drop(claim);
+                    head = self.head_locked();
+                    tail = self.tail_locked();
+                    continue;
+                }
             }
             // A `TimedOut` park means the deadline passed (parking_lot_core's promise).
             if timed_out || deadline.is_some_and(|t| Instant::now() >= t) {
@@ -599,8 +619,12 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             }
             let what = (GET, WaitKind::QueueGet, location);
             let getters = self.waiters();
+            let asleep = Instant::now();
             (head, tail, timed_out) =
                 self.park_both(head, tail, getters, &mut waiting, what, deadline);
+            if !timed_out {
+                self.head.window.adapt(asleep.elapsed());
+            }
         }
     }
 

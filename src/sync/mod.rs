@@ -15,6 +15,7 @@ pub(crate) mod rwlock;
 pub(crate) mod semaphore;
 pub(crate) mod timer;
 pub(crate) mod wait;
+pub(crate) mod window;
 
 pub use barrier::{Barrier, BarrierPartiesError, BrokenBarrierError, BrokenCause};
 pub use condition::{Condition, ConditionError, ConditionLock, Truthy};
