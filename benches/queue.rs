@@ -10,6 +10,9 @@
 //!
 //! `PriorityQueue` runs against a parking_lot `Mutex<BinaryHeap>` + `Condvar` queue.
 //!
+//! `queue_reply_round_trip` times one request and its reply through two unbounded queues
+//! (a caller and a worker answering it), where both sides wait for every item.
+//!
 //! Run: `cargo bench --bench queue -- --warm-up-time 1 --measurement-time 2`.
 //!
 //! On shared machines whose speed swings between runs, `-- --paired 25` skips criterion and
@@ -26,7 +29,7 @@ use std::sync::{Barrier, mpsc};
 use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, Throughput};
+use criterion::{Bencher, BenchmarkGroup, Criterion, Throughput};
 use threadkit::queue::{PriorityQueue, Queue, SimpleQueue};
 
 #[path = "support/peer_queue.rs"]
@@ -204,7 +207,106 @@ fn priority_group(g: &mut BenchmarkGroup<'_, WallTime>, p: usize, c: usize, boun
     });
 }
 
+/// One request and its reply: this thread puts an item into one queue, a partner thread
+/// gets it and puts the answer into a second queue, which this thread gets. What a caller
+/// waiting on a worker fed through a queue pays per request; both sides wait on every item.
+fn reply_round_trip<S, R>(
+    b: &mut Bencher<'_>,
+    requests: (S, R),
+    replies: (S, R),
+    send: fn(&S, u64),
+    recv: fn(&R) -> u64,
+) where
+    S: Send,
+    R: Send,
+{
+    let ((ask, take), (answer, hear)) = (requests, replies);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            loop {
+                let v = recv(&take);
+                if v == u64::MAX {
+                    return;
+                }
+                send(&answer, v + 1);
+            }
+        });
+        b.iter(|| {
+            send(&ask, 1);
+            black_box(recv(&hear))
+        });
+        send(&ask, u64::MAX);
+    });
+}
+
+fn reply_group(c: &mut Criterion) {
+    let mut g = c.benchmark_group("queue_reply_round_trip");
+    g.throughput(Throughput::Elements(1));
+    let tk = || {
+        let q = Queue::new(0);
+        (q.clone(), q)
+    };
+    g.bench_function("threadkit", |b| {
+        reply_round_trip(
+            b,
+            tk(),
+            tk(),
+            |q, v| q.put(v).unwrap(),
+            |q| q.get().unwrap(),
+        )
+    });
+    let simple = || {
+        let q = SimpleQueue::new();
+        (q.clone(), q)
+    };
+    g.bench_function("threadkit_simple", |b| {
+        reply_round_trip(
+            b,
+            simple(),
+            simple(),
+            |q, v| q.put(v).unwrap(),
+            |q| q.get().unwrap(),
+        )
+    });
+    let pl = || {
+        let q = PlQueue::new(VecDeque::new(), 0);
+        (q.clone(), q)
+    };
+    g.bench_function("parking_lot", |b| {
+        reply_round_trip(b, pl(), pl(), |q, v| q.put(v), |q| q.get())
+    });
+    g.bench_function("crossbeam", |b| {
+        reply_round_trip(
+            b,
+            crossbeam_channel::unbounded(),
+            crossbeam_channel::unbounded(),
+            |t, v| t.send(v).unwrap(),
+            |r| r.recv().unwrap(),
+        )
+    });
+    g.bench_function("flume", |b| {
+        reply_round_trip(
+            b,
+            flume::unbounded(),
+            flume::unbounded(),
+            |t, v| t.send(v).unwrap(),
+            |r| r.recv().unwrap(),
+        )
+    });
+    g.bench_function("std_mpsc", |b| {
+        reply_round_trip(
+            b,
+            mpsc::channel(),
+            mpsc::channel(),
+            |t, v| t.send(v).unwrap(),
+            |r| r.recv().unwrap(),
+        )
+    });
+    g.finish();
+}
+
 fn bench(c: &mut Criterion) {
+    reply_group(c);
     for (p, k) in [(1, 1), (2, 2)] {
         for bound in [Some(BOUND), None] {
             let name = match bound {

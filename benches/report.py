@@ -236,6 +236,11 @@ FAMILIES = [
            ["threadkit"], ["parking_lot"], LINE,
            (1.0, ["parking_lot"], "throughput >= parking_lot Mutex<BinaryHeap>", None))
         for pc in ["1p1c", "2p2c"]
+    ] + [
+        op("queue_reply_round_trip", "request + reply through two unbounded queues",
+           ["threadkit", "threadkit_simple"], QUEUE_PEERS, FUTEX,
+           (1.0, QUEUE_PEERS, "<= best of crossbeam, flume, std mpsc, "
+            "parking_lot Mutex<VecDeque>", None)),
     ]),
 ]
 
