@@ -59,6 +59,28 @@ fn join_returns_the_closures_value_and_the_thread_is_a_registered_threadkit_thre
     assert_eq!(v, [1, 2, 3]);
 }
 
+/// `spawn` returns without waiting for the thread to run (std's behaviour): the thread is
+/// registered and alive at once, and its native id is known once it runs.
+#[test]
+fn a_spawned_thread_is_alive_at_once_and_its_native_id_known_once_it_runs() {
+    let running = Arc::new(Event::new());
+    let go = Arc::new(Event::new());
+    let (r, g) = (running.clone(), go.clone());
+    let h = threadkit::spawn(move || {
+        r.set();
+        g.wait();
+        threadkit::current_thread().native_id()
+    });
+    assert!(h.thread().is_alive());
+    assert!(h.thread().ident().is_some());
+    assert!(enumerate().contains(h.thread()));
+    running.wait();
+    let seen = h.thread().native_id();
+    assert!(seen.is_some());
+    go.set();
+    assert_eq!(h.join().unwrap(), seen);
+}
+
 #[test]
 fn spawn_uses_the_default_name_and_the_callers_daemon_flag() {
     let h = threadkit::spawn(|| threadkit::current_thread().is_daemon());

@@ -41,6 +41,14 @@ impl Thread {
     /// ```
     #[track_caller]
     pub fn start(&self) -> Result<(), StartError> {
+        self.launch(true)
+    }
+
+    /// Starts the thread; with `until_running`, returns only once it runs (Python's
+    /// `start`), without, once the OS thread is created (std's `spawn`): the thread is then
+    /// registered, alive and listed, and only its native id may still be unknown.
+    #[track_caller]
+    pub(crate) fn launch(&self, until_running: bool) -> Result<(), StartError> {
         let inner = &self.inner;
         let stack = inner.stack_size.or_else(crate::thread::default_stack_size);
         if let Some(size) = stack.filter(|&s| s < MIN_STACK) {
@@ -67,6 +75,9 @@ impl Thread {
             .take()
             .expect("an unstarted thread always has its target");
         spawn(inner, stack, target)?;
+        if !until_running {
+            return Ok(());
+        }
         let key = inner.state_key();
         let on = blocked(WaitKind::Start, inner, Location::caller());
         let starting = || inner.state.load(Ordering::Acquire) == state::STARTING;

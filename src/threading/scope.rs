@@ -120,7 +120,8 @@ pub struct Scope<'scope, 'env: 'scope> {
 
 impl<'scope, 'env> Scope<'scope, 'env> {
     /// Starts a thread (named `Thread-N`, registered, daemon flag of the caller) that runs
-    /// `f`, which may borrow from outside the scope, and returns its handle.
+    /// `f`, which may borrow from outside the scope, and returns its handle. As
+    /// [`spawn`](crate::spawn), it does not wait for the thread to run.
     ///
     /// # Panics
     ///
@@ -193,7 +194,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         let body: Target =
             unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + 'scope>, Target>(body) };
         let thread = builder.build_for::<F>(Kind::Started, body);
-        if let Err(e) = thread.start() {
+        if let Err(e) = thread.launch(false) {
             // A start refused before spawning leaves the body in the entry: drop it now,
             // while its borrows are still valid.
             drop(locked(&thread.inner.target).take());

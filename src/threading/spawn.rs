@@ -77,6 +77,12 @@ pub(crate) fn join_deadline(timeout: Duration) -> Option<Instant> {
 /// Use [`Builder::spawn`] to name the thread or to get an error value instead of a panic when
 /// the OS cannot start it.
 ///
+/// Like std's, it returns as soon as the OS has created the thread, without waiting for it to
+/// run: the thread is already registered, [alive](Thread::is_alive) and
+/// [listed](crate::enumerate), with its [`ident`](Thread::ident); only its
+/// [`native_id`](Thread::native_id) may be `None` until it has begun to run.
+/// [`Thread::start`] waits for that, as Python's `start` does.
+///
 /// # Panics
 ///
 /// If the thread cannot be started (the OS refused, or a process-wide
@@ -111,7 +117,8 @@ where
 
 impl Builder {
     /// Starts a thread with this builder's settings that runs `f`, and returns a handle whose
-    /// [`join`](JoinHandle::join) gives back `f`'s value (std's `Builder::spawn`).
+    /// [`join`](JoinHandle::join) gives back `f`'s value (std's `Builder::spawn`). As
+    /// [`spawn`], it does not wait for the thread to run.
     ///
     /// # Errors
     ///
@@ -140,7 +147,7 @@ impl Builder {
         let slot: Slot<T> = Arc::new(Mutex::new(None));
         let body = Box::new(Joinable::body(f, slot.clone()));
         let thread = self.build_for::<F>(Kind::Started, body);
-        thread.start()?;
+        thread.launch(false)?;
         Ok(JoinHandle {
             inner: Joinable { thread, slot },
         })
