@@ -187,7 +187,7 @@ impl Sleepers {
                     break;
                 }
             }
-            if !timed_out && let Some(claim) = self.window.claim() {
+            if !timed_out && let Some(claim) = self.window.claim(deadline) {
                 let got = std::cell::Cell::new(None);
                 claim.yield_until(|| match take_now() {
                     Err(Refused::NotNow) => false,

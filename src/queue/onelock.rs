@@ -478,7 +478,7 @@ impl<B: Buffer> OneLock<B> {
             if !spun {
                 spun = true;
                 let claim = if bit == GET {
-                    self.window.claim()
+                    self.window.claim(deadline)
                 } else {
                     None
                 };

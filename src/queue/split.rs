@@ -602,7 +602,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
                 first = false;
                 deadline = wait.deadline().ok_or(Refused::NotNow)?;
                 if !self.waiters().any(GET)
-                    && let Some(claim) = self.head.window.claim()
+                    && let Some(claim) = self.head.window.claim(deadline)
                 {
                     drop(tail);
                     drop(head);

@@ -56,15 +56,17 @@ impl SpinWindow {
     }
 
     /// The window for the calling waiter, if it is open and nobody else looks within it;
-    /// held until the claim is dropped.
-    pub(crate) fn claim(&self) -> Option<Claim<'_>> {
+    /// held until the claim is dropped. The look ends at the waiter's `deadline` if that
+    /// comes first, so a short timeout is not overrun.
+    pub(crate) fn claim(&self, deadline: Option<Instant>) -> Option<Claim<'_>> {
         let window = self.get();
         if window.is_zero() || self.busy.swap(true, Ordering::Relaxed) {
             return None;
         }
+        let end = Instant::now() + window;
         Some(Claim {
             window: self,
-            until: Instant::now() + window,
+            until: deadline.map_or(end, |d| d.min(end)),
         })
     }
 
@@ -160,20 +162,24 @@ mod tests {
     #[test]
     fn one_claim_at_a_time_and_only_while_open() {
         let w = SpinWindow::new();
-        assert!(w.claim().is_none(), "a shut window is claimed");
+        assert!(w.claim(None).is_none(), "a shut window is claimed");
         w.adapt(Duration::from_micros(1));
         assert_eq!(w.get(), GROW_START);
         let t0 = Instant::now();
-        let first = w.claim().expect("an open window gives a claim");
-        assert!(w.claim().is_none(), "two waiters hold the window");
+        let first = w.claim(None).expect("an open window gives a claim");
+        assert!(w.claim(None).is_none(), "two waiters hold the window");
         assert!(!first.yield_until(|| false));
         // Never shorter than the window (the late side is the machine's business).
         assert!(t0.elapsed() >= GROW_START);
         drop(first);
-        let again = w.claim().expect("a dropped claim frees the window");
+        let again = w.claim(None).expect("a dropped claim frees the window");
         assert!(
             again.yield_until(|| true),
             "a hint that holds ends the look"
         );
+        drop(again);
+        // A deadline before the window's end ends the look there.
+        let short = w.claim(Some(Instant::now())).expect("the window is free");
+        assert!(!short.open());
     }
 }
