@@ -1545,7 +1545,7 @@ def main():
     p.add_argument("--rounds", type=int, help="rounds instead of the mode's default")
     p.add_argument("--confirm", type=int, metavar="N",
                    help="measure the operations and matrix rows within "
-                        f"{CONFIRM_BAND:.0%} of their targets N more times after the rounds "
+                        f"{CONFIRM_BAND * 100:.0f}%% of their targets N more times after the rounds "
                         "(full: 2, quick: 0)")
     p.add_argument("--bench", action="append",
                    help="run only this criterion bench (repeatable; the report says partial)")
