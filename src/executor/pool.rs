@@ -708,9 +708,7 @@ impl Pool {
                 (_, Some(h)) => return Some(h),
                 (Some(found), None) => return found,
                 (None, None) => {
-                    let asleep = Instant::now();
-                    woken = self.sleep_until_work();
-                    self.search.adapt(asleep.elapsed());
+                    woken = self.search.time_sleep(|| self.sleep_until_work(), |_| true);
                 }
             }
         }

@@ -205,12 +205,11 @@ impl Sleepers {
                 return Err(Refused::Timeout);
             }
             let on = (&mut waiting, WaitKind::QueueGet, location);
-            let asleep = Instant::now();
-            let result = self.park(GET, on, deadline, &must_sleep);
+            let result = self.window.time_sleep(
+                || self.park(GET, on, deadline, &must_sleep),
+                |r| *r != ParkResult::TimedOut,
+            );
             timed_out = result == ParkResult::TimedOut;
-            if !timed_out {
-                self.window.adapt(asleep.elapsed());
-            }
             loom_yield(result);
         }
     }

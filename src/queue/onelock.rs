@@ -501,15 +501,15 @@ impl<B: Buffer> OneLock<B> {
             // `before_sleep` always runs.
             std::mem::forget(st);
             let release = || self.lock.release_held();
-            let asleep = (bit == GET).then(Instant::now);
-            let result =
+            let mut park = || {
                 self.waiters()
-                    .park(&mut waiting, bit, (kind, location), deadline, release);
-            if let Some(t) = asleep
-                && result != ParkResult::TimedOut
-            {
-                self.window.adapt(t.elapsed());
-            }
+                    .park(&mut waiting, bit, (kind, location), deadline, release)
+            };
+            let result = if bit == GET {
+                self.window.time_sleep(park, |r| *r != ParkResult::TimedOut)
+            } else {
+                park()
+            };
             st = if result == ParkResult::Invalid {
                 // Only chaos mode's `park` returns `Invalid` here (`validate` always agrees),
                 // and it does so without running `before_sleep`: the lock is still ours.

@@ -619,12 +619,8 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             }
             let what = (GET, WaitKind::QueueGet, location);
             let getters = self.waiters();
-            let asleep = Instant::now();
-            (head, tail, timed_out) =
-                self.park_both(head, tail, getters, &mut waiting, what, deadline);
-            if !timed_out {
-                self.head.window.adapt(asleep.elapsed());
-            }
+            let park = || self.park_both(head, tail, getters, &mut waiting, what, deadline);
+            (head, tail, timed_out) = self.head.window.time_sleep(park, |r| !r.2);
         }
     }
 

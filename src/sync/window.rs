@@ -22,15 +22,14 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// The first window a short sleep opens.
-pub(crate) const GROW_START: Duration = Duration::from_micros(8);
+const GROW_START: Duration = Duration::from_micros(8);
 /// The widest window, and the longest sleep that still counts as short.
-pub(crate) const MAX: Duration = Duration::from_micros(64);
+const MAX: Duration = Duration::from_micros(64);
 
 /// A window adapted to the sleeps of the waiters that share it; see the module docs.
 ///
 /// Std's atomics even under loom: nothing is ordered by them, and the model must not explore
 /// them.
-#[derive(Debug, Default)]
 pub(crate) struct SpinWindow {
     /// The window, in nanoseconds.
     ns: AtomicU32,
@@ -70,12 +69,27 @@ impl SpinWindow {
         })
     }
 
-    /// After a waiter's sleep of `slept` (from its decision to park to its return, for a
-    /// park that was woken, not one that timed out): widens or narrows the window.
-    pub(crate) fn adapt(&self, slept: Duration) {
+    /// Runs `sleep` (a waiter's park, from its decision to park to its return) and adapts
+    /// the window to how long it took, unless `woken` says of its result that it ended by
+    /// its deadline rather than by new work.
+    pub(crate) fn time_sleep<R>(
+        &self,
+        sleep: impl FnOnce() -> R,
+        woken: impl FnOnce(&R) -> bool,
+    ) -> R {
         if cfg!(loom) {
-            return;
+            return sleep();
         }
+        let asleep = Instant::now();
+        let result = sleep();
+        if woken(&result) {
+            self.adapt(asleep.elapsed());
+        }
+        result
+    }
+
+    /// After a waiter's sleep of `slept`: widens or narrows the window.
+    fn adapt(&self, slept: Duration) {
         let now = self.ns.load(Ordering::Relaxed);
         let next = next_window(now, slept);
         if next != now {
