@@ -3,7 +3,9 @@
 //! - Semaphore acquire+release, uncontended: against the usual construction from a mutex and
 //!   a condition variable (parking_lot's and std's), which is what Python's own
 //!   `threading.Semaphore` is.
-//! - Semaphore hand-off between two threads (a ping-pong round trip) against the same.
+//! - Semaphore hand-off between two threads (a ping-pong round trip) against the same, and
+//!   the same round trip with 5 µs of work before each reply (`semaphore_reply_after_work`:
+//!   longer than a waiter's fixed spin, so the waiter's adaptive window decides it).
 //! - Event `set`, `is_set`, `wait` on a set event, `set`+`clear`: against a `Mutex<bool>` and a
 //!   `Condvar` (parking_lot, std).
 //! - Barrier(2) cycle between two threads: against `std::sync::Barrier`.
@@ -213,58 +215,83 @@ fn semaphore(c: &mut Criterion) {
     });
     g.finish();
 
-    let mut g = c.benchmark_group("semaphore_handoff");
-    g.bench_function("threadkit", |b| {
-        let (ping, pong) = (
-            Arc::new(threadkit::Semaphore::new(0)),
-            Arc::new(threadkit::Semaphore::new(0)),
-        );
+    handoff(c, "semaphore_handoff", Duration::ZERO);
+    handoff(c, "semaphore_reply_after_work", REPLY_WORK);
+}
+
+/// How long the answering thread works before it replies, in `semaphore_reply_after_work`:
+/// a little longer than a waiter's fixed spin, far shorter than a time slice.
+const REPLY_WORK: Duration = Duration::from_micros(5);
+
+/// A semaphore as the hand-off groups use it.
+trait Handoff: Send + Sync + 'static {
+    fn empty() -> Self;
+    fn post(&self);
+    fn take(&self);
+}
+
+impl Handoff for threadkit::Semaphore {
+    fn empty() -> Self {
+        threadkit::Semaphore::new(0)
+    }
+    fn post(&self) {
+        self.release(1).unwrap();
+    }
+    fn take(&self) {
+        self.acquire();
+    }
+}
+
+impl Handoff for PlSemaphore {
+    fn empty() -> Self {
+        PlSemaphore::new(0)
+    }
+    fn post(&self) {
+        self.release();
+    }
+    fn take(&self) {
+        self.acquire();
+    }
+}
+
+impl Handoff for StdSemaphore {
+    fn empty() -> Self {
+        StdSemaphore::new(0)
+    }
+    fn post(&self) {
+        self.release();
+    }
+    fn take(&self) {
+        self.acquire();
+    }
+}
+
+/// A request and its reply between two threads over two semaphores, the answering thread
+/// busy for `work` between them: one round trip per iteration.
+fn handoff(c: &mut Criterion, group: &str, work: Duration) {
+    fn run<S: Handoff>(b: &mut Bencher, work: Duration) {
+        let (ping, pong) = (Arc::new(S::empty()), Arc::new(S::empty()));
         let (pi, po) = (ping.clone(), pong.clone());
         two_threads(
             b,
             move || {
-                pi.acquire();
-                po.release(1).unwrap();
+                pi.take();
+                let t = Instant::now();
+                while t.elapsed() < work {
+                    std::hint::spin_loop();
+                }
+                po.post();
             },
             || {
-                ping.release(1).unwrap();
-                pong.acquire();
+                ping.post();
+                pong.take();
             },
         );
-    });
-    g.bench_function("parking_lot_mutex_condvar", |b| {
-        let (ping, pong) = (Arc::new(PlSemaphore::new(0)), Arc::new(PlSemaphore::new(0)));
-        let (pi, po) = (ping.clone(), pong.clone());
-        two_threads(
-            b,
-            move || {
-                pi.acquire();
-                po.release();
-            },
-            || {
-                ping.release();
-                pong.acquire();
-            },
-        );
-    });
-    g.bench_function("std_mutex_condvar", |b| {
-        let (ping, pong) = (
-            Arc::new(StdSemaphore::new(0)),
-            Arc::new(StdSemaphore::new(0)),
-        );
-        let (pi, po) = (ping.clone(), pong.clone());
-        two_threads(
-            b,
-            move || {
-                pi.acquire();
-                po.release();
-            },
-            || {
-                ping.release();
-                pong.acquire();
-            },
-        );
-    });
+    }
+    let mut g = c.benchmark_group(group);
+    g.bench_function("threadkit", |b| run::<threadkit::Semaphore>(b, work));
+    g.bench_function("parking_lot_mutex_condvar", |b| run::<PlSemaphore>(b, work));
+    g.bench_function("std_mutex_condvar", |b| run::<StdSemaphore>(b, work));
     g.finish();
 }
 

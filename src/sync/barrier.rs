@@ -52,8 +52,9 @@ fn next_cycle(s: u64) -> u64 {
 /// panicking action breaks the barrier: every thread waiting in it, and every thread that
 /// arrives later, gets a [`BrokenBarrierError`], until [`reset`](Barrier::reset).
 ///
-/// Arriving is one compare-exchange on one word; a thread that must wait spins briefly, then
-/// parks, and while parked [`Thread::waiting`](crate::Thread::waiting) shows it as a
+/// Arriving is one compare-exchange on one word; a thread that must wait spins briefly (and,
+/// where its recent waits were answered within tens of microseconds, yields and looks for up
+/// to 64 µs), then parks, and while parked [`Thread::waiting`](crate::Thread::waiting) shows it as a
 /// [`WaitKind::Barrier`] wait. The last thread wakes the others only if one of them parked.
 ///
 /// # Differences from Python
@@ -656,6 +657,8 @@ struct Waiting<'a, F> {
 
 impl<F: Fn(u64) -> bool> ParkWord for Waiting<'_, F> {
     type State = u64;
+    /// The last party answers the others.
+    const LOOKS: bool = true;
 
     fn key(&self) -> usize {
         self.barrier.addr()

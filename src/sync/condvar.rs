@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use super::lock::Lock;
 use super::mutex::MutexGuard;
 use super::wait::{self, Blocked, ObjectId, ObjectKind, WaitKind, Waiting};
+use super::window::ThreadWindow;
 use crate::primitive::parking_lot_core::{
     self, DEFAULT_UNPARK_TOKEN, ParkResult, RequeueOp, UnparkResult,
 };
@@ -472,17 +473,24 @@ impl Condvar {
                     }
                 }
             };
+            let spun_into_notify = Cell::new(false);
             let before_sleep = || {
                 raw.release_held();
-                rec.spin_before_sleep();
+                spun_into_notify.set(rec.spin_before_sleep(deadline));
             };
-            let result = rec.park_token(
-                key,
-                rec.token(),
-                deadline,
-                validate,
-                before_sleep,
-                timed_out,
+            // The thread's window adapts to the sleeps, not to the waits a spin caught.
+            let result = ThreadWindow::time_sleep(
+                || {
+                    rec.park_token(
+                        key,
+                        rec.token(),
+                        deadline,
+                        validate,
+                        before_sleep,
+                        timed_out,
+                    )
+                },
+                |r| matches!(r, ParkResult::Unparked(_)) && !spun_into_notify.get(),
             );
             if result != ParkResult::Invalid {
                 break result;

@@ -20,7 +20,8 @@ const SET: usize = 0b10;
 /// [`is_set`](Event::is_set), and [`wait`](Event::wait) on a set event, are one atomic load;
 /// `set` is one atomic `fetch_or` and `clear` one compare-exchange (a load when clear
 /// already); `set` goes to the parking lot only when a thread is parked. A waiting thread
-/// spins briefly, then parks, and while parked [`Thread::waiting`](crate::Thread::waiting)
+/// spins briefly (and, where its recent waits were answered within tens of microseconds,
+/// yields and looks for up to 64 µs), then parks, and while parked [`Thread::waiting`](crate::Thread::waiting)
 /// shows it as a [`WaitKind::Event`] wait.
 ///
 /// Every thread that was waiting when the flag was set returns `true`, even if the flag is
@@ -290,6 +291,8 @@ impl Waiting<'_> {
 
 impl ParkWord for Waiting<'_> {
     type State = usize;
+    /// A set answers the waiters.
+    const LOOKS: bool = true;
 
     fn key(&self) -> usize {
         self.event.addr()

@@ -556,6 +556,8 @@ struct Acquiring<'a> {
 
 impl ParkWord for Acquiring<'_> {
     type State = u64;
+    /// Mutual exclusion: waiters sleep.
+    const LOOKS: bool = false;
 
     fn key(&self) -> usize {
         self.lock.addr()

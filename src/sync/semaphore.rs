@@ -225,6 +225,9 @@ impl Permits {
         wait::contended(object);
         let mut spin = SpinWait::new();
         let mut waiting: Option<Waiting> = None;
+        let mut looked = false;
+        // Sleep only while nothing is handed: a release adds to `handed` before it wakes.
+        let validate = || self.handed.load(Ordering::Relaxed) == 0;
         loop {
             if self.take_handed() {
                 return true;
@@ -235,15 +238,19 @@ impl Permits {
             if spin.spin() {
                 continue;
             }
+            if !std::mem::replace(&mut looked, true)
+                && wait::look_before_sleep(deadline, || !validate())
+            {
+                continue;
+            }
             let rec = waiting.get_or_insert_with(|| {
                 Waiting::begin(blocked(object, location).timed_by(deadline))
             });
-            // Sleep only while nothing is handed: a release adds to `handed` before it wakes.
-            let validate = || self.handed.load(Ordering::Relaxed) == 0;
             // `TimedOut` means the deadline passed (parking_lot_core checks the clock): give
             // up now rather than reading the clock again, which is also what lets the loom
             // models (whose deadlines fire without the clock moving) reach `give_up`.
-            if rec.park(object.addr(), deadline, validate, |_, _| {}) == ParkResult::TimedOut {
+            let park = || rec.park(object.addr(), deadline, validate, |_, _| {});
+            if wait::adapting(park) == ParkResult::TimedOut {
                 return self.give_up();
             }
         }
@@ -317,7 +324,8 @@ impl Permits {
 ///
 /// Taking a free permit is one atomic `fetch_sub` and releasing one is one `fetch_add`: no
 /// lock, no allocation, no clock, no global state. A thread that finds no permit spins
-/// briefly, then parks, and while parked [`Thread::waiting`](crate::Thread::waiting) shows it
+/// briefly (and, where its recent waits were answered within tens of microseconds, yields
+/// and looks for up to 64 µs), then parks, and while parked [`Thread::waiting`](crate::Thread::waiting) shows it
 /// as a [`WaitKind::Semaphore`] wait with the caller's source line. A release of `n` permits
 /// wakes at most `n` parked threads, and none when nobody waits.
 ///

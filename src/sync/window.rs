@@ -16,10 +16,22 @@
 //! at most one thread per window does at a time, so many idle waiters do not fill the cores.
 //! Work that comes now and then keeps the window shut, and costs nothing over the fixed spins.
 //!
+//! A primitive too small to carry a window of its own (a `Semaphore`, an `Event`, a
+//! `Condition`, a future) uses the waiting thread's own [`ThreadWindow`] instead, adapted the
+//! same way to that thread's sleeps: a thread that is answered soon after it waits (a
+//! request and its reply over two semaphores, a worker and its events) learns to look, one
+//! that waits for rare work does not. At most [`ThreadWindow::lookers`] threads (half the
+//! CPUs, at least one) look within their own windows at once, so a crowd of waiters does not
+//! fill the cores with yields.
+//!
 //! Under loom the window stays shut: it depends on the clock, which a model must not.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::cell::Cell;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+
+use crossbeam_utils::CachePadded;
 
 /// The first window a short sleep opens.
 const GROW_START: Duration = Duration::from_micros(8);
@@ -33,8 +45,8 @@ const MAX: Duration = Duration::from_micros(64);
 pub(crate) struct SpinWindow {
     /// The window, in nanoseconds.
     ns: AtomicU32,
-    /// Set while a waiter looks within the window.
-    busy: AtomicBool,
+    /// 1 while a waiter looks within the window.
+    busy: AtomicU32,
 }
 
 impl SpinWindow {
@@ -42,7 +54,7 @@ impl SpinWindow {
     pub(crate) const fn new() -> Self {
         SpinWindow {
             ns: AtomicU32::new(0),
-            busy: AtomicBool::new(false),
+            busy: AtomicU32::new(0),
         }
     }
 
@@ -58,15 +70,7 @@ impl SpinWindow {
     /// held until the claim is dropped. The look ends at the waiter's `deadline` if that
     /// comes first, so a short timeout is not overrun.
     pub(crate) fn claim(&self, deadline: Option<Instant>) -> Option<Claim<'_>> {
-        let window = self.get();
-        if window.is_zero() || self.busy.swap(true, Ordering::Relaxed) {
-            return None;
-        }
-        let end = Instant::now() + window;
-        Some(Claim {
-            window: self,
-            until: deadline.map_or(end, |d| d.min(end)),
-        })
+        Claim::enter(self.get(), &self.busy, 1, deadline)
     }
 
     /// Runs `sleep` (a waiter's park, from its decision to park to its return) and adapts
@@ -77,15 +81,7 @@ impl SpinWindow {
         sleep: impl FnOnce() -> R,
         woken: impl FnOnce(&R) -> bool,
     ) -> R {
-        if cfg!(loom) {
-            return sleep();
-        }
-        let asleep = Instant::now();
-        let result = sleep();
-        if woken(&result) {
-            self.adapt(asleep.elapsed());
-        }
-        result
+        timed(sleep, woken, |slept| self.adapt(slept))
     }
 
     /// After a waiter's sleep of `slept`: widens or narrows the window.
@@ -98,13 +94,106 @@ impl SpinWindow {
     }
 }
 
-/// A waiter's hold on a [`SpinWindow`]: it may look until [`open`](Claim::open) says no.
+/// The calling thread's own window, for the waits on primitives without a [`SpinWindow`]:
+/// see the module docs.
+pub(crate) struct ThreadWindow;
+
+thread_local! {
+    /// The calling thread's window, in nanoseconds.
+    static OWN: Cell<u32> = const { Cell::new(0) };
+}
+
+/// How many threads look within their own windows now.
+static LOOKING: CachePadded<AtomicU32> = CachePadded::new(AtomicU32::new(0));
+
+impl ThreadWindow {
+    /// The calling thread's window now (zero while shut).
+    pub(crate) fn get() -> Duration {
+        if cfg!(loom) {
+            return Duration::ZERO;
+        }
+        Duration::from_nanos(u64::from(OWN.with(Cell::get)))
+    }
+
+    /// The calling thread's window, if it is open and fewer than [`lookers`](Self::lookers)
+    /// threads look within theirs; held until the claim is dropped. The look ends at
+    /// `deadline` if that comes first.
+    pub(crate) fn claim(deadline: Option<Instant>) -> Option<Claim<'static>> {
+        Claim::enter(Self::get(), &LOOKING, Self::lookers(), deadline)
+    }
+
+    /// How many threads may look within their own windows at once: half the CPUs, at least
+    /// one.
+    pub(crate) fn lookers() -> u32 {
+        static LIMIT: OnceLock<u32> = OnceLock::new();
+        *LIMIT.get_or_init(|| {
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+            u32::try_from(cpus / 2).unwrap_or(u32::MAX).max(1)
+        })
+    }
+
+    /// Runs `sleep` (the thread's park) and adapts the thread's window to how long it took,
+    /// unless `woken` says it ended by its deadline rather than by what it waited for.
+    pub(crate) fn time_sleep<R>(sleep: impl FnOnce() -> R, woken: impl FnOnce(&R) -> bool) -> R {
+        timed(sleep, woken, Self::adapt)
+    }
+
+    /// After the thread's sleep of `slept`: widens or narrows its window.
+    fn adapt(slept: Duration) {
+        OWN.with(|w| w.set(next_window(w.get(), slept)));
+    }
+}
+
+/// Runs `sleep`, timing it; then `adapt` with the time it took, unless `woken` says it ended
+/// by its deadline. Under loom it only runs `sleep`.
+fn timed<R>(
+    sleep: impl FnOnce() -> R,
+    woken: impl FnOnce(&R) -> bool,
+    adapt: impl FnOnce(Duration),
+) -> R {
+    if cfg!(loom) {
+        return sleep();
+    }
+    let asleep = Instant::now();
+    let result = sleep();
+    if woken(&result) {
+        adapt(asleep.elapsed());
+    }
+    result
+}
+
+/// A waiter's hold on a window: it may look until [`open`](Claim::open) says no.
 pub(crate) struct Claim<'a> {
-    window: &'a SpinWindow,
+    /// The count of those looking within this window (or these windows), which this claim
+    /// is one of.
+    looking: &'a AtomicU32,
     until: Instant,
 }
 
-impl Claim<'_> {
+impl<'a> Claim<'a> {
+    /// A claim on a window of `window` (none if it is shut) if fewer than `limit` waiters
+    /// look within it (counted in `looking`), ending at `deadline` if that comes first.
+    fn enter(
+        window: Duration,
+        looking: &'a AtomicU32,
+        limit: u32,
+        deadline: Option<Instant>,
+    ) -> Option<Self> {
+        if window.is_zero() {
+            return None;
+        }
+        looking
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .ok()?;
+        let end = Instant::now() + window;
+        Some(Claim {
+            looking,
+            until: deadline.map_or(end, |d| d.min(end)),
+        })
+    }
+
     /// Whether the window has not passed yet.
     pub(crate) fn open(&self) -> bool {
         Instant::now() < self.until
@@ -124,7 +213,7 @@ impl Claim<'_> {
 
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
-        self.window.busy.store(false, Ordering::Relaxed);
+        self.looking.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -195,5 +284,42 @@ mod tests {
         // A deadline before the window's end ends the look there.
         let short = w.claim(Some(Instant::now())).expect("the window is free");
         assert!(!short.open());
+    }
+
+    /// At most `limit` claims at once on one count of lookers, and none on a shut window.
+    #[test]
+    fn claims_stop_at_the_limit_of_lookers() {
+        let looking = AtomicU32::new(0);
+        let open = Duration::from_micros(8);
+        assert!(Claim::enter(Duration::ZERO, &looking, 3, None).is_none());
+        let held: Vec<_> = (0..3)
+            .map(|_| Claim::enter(open, &looking, 3, None).expect("under the limit"))
+            .collect();
+        assert!(Claim::enter(open, &looking, 3, None).is_none());
+        drop(held);
+        assert_eq!(looking.load(Ordering::Relaxed), 0);
+        assert!(Claim::enter(open, &looking, 3, None).is_some());
+    }
+
+    /// A thread's window grows from that thread's short sleeps only; another thread's stays
+    /// shut, and a sleep that ended by its deadline changes nothing.
+    #[test]
+    fn a_thread_window_is_the_threads_own() {
+        assert!(ThreadWindow::lookers() >= 1);
+        assert_eq!(ThreadWindow::get(), Duration::ZERO);
+        ThreadWindow::time_sleep(|| (), |()| false);
+        assert_eq!(
+            ThreadWindow::get(),
+            Duration::ZERO,
+            "a timed-out sleep adapted it"
+        );
+        ThreadWindow::time_sleep(|| (), |()| true);
+        ThreadWindow::time_sleep(|| (), |()| true);
+        assert_eq!(ThreadWindow::get(), GROW_START * 2);
+        std::thread::spawn(|| assert_eq!(ThreadWindow::get(), Duration::ZERO))
+            .join()
+            .unwrap();
+        ThreadWindow::adapt(Duration::from_millis(1));
+        assert_eq!(ThreadWindow::get(), GROW_START);
     }
 }
