@@ -12,6 +12,8 @@
 //!
 //! `queue_reply_round_trip` times one request and its reply through two unbounded queues
 //! (a caller and a worker answering it), where both sides wait for every item.
+//! `queue_pipeline_busy_consumer` times one item through a `Queue(10)` (the tutorial's work
+//! queue) whose consumer works 10 µs on each, so the producer waits for room on every item.
 //!
 //! Run: `cargo bench --bench queue -- --warm-up-time 1 --measurement-time 2`.
 //!
@@ -305,8 +307,78 @@ fn reply_group(c: &mut Criterion) {
     g.finish();
 }
 
+/// How long the consumer of `queue_pipeline_busy_consumer` works on each item: longer than
+/// a waiter's fixed spin, far shorter than a time slice.
+const CONSUMER_WORK: Duration = Duration::from_micros(10);
+/// The bound of `queue_pipeline_busy_consumer`: the tutorial's work queue's.
+const PIPELINE_BOUND: usize = 10;
+
+/// A producer that puts `n` items as fast as the bounded queue takes them, and this thread
+/// consuming them, busy for [`CONSUMER_WORK`] on each: the queue stays full and the producer
+/// waits for room on every item. The time per item is the consumer's work plus what the
+/// queue adds to it (a producer asleep on the full queue makes each get pay a wake-up).
+fn busy_pipeline<S: Send, R>(
+    b: &mut Bencher<'_>,
+    make: impl Fn() -> (S, R),
+    send: fn(&S, u64),
+    recv: fn(&R) -> u64,
+) {
+    b.iter_custom(|n| {
+        let (tx, rx) = make();
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                for i in 0..n {
+                    send(&tx, i);
+                }
+            });
+            let start = Instant::now();
+            for _ in 0..n {
+                black_box(recv(&rx));
+                let t = Instant::now();
+                while t.elapsed() < CONSUMER_WORK {
+                    std::hint::spin_loop();
+                }
+            }
+            start.elapsed()
+        })
+    });
+}
+
+fn pipeline_group(c: &mut Criterion) {
+    let mut g = c.benchmark_group("queue_pipeline_busy_consumer");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("threadkit", |b| {
+        let make = || {
+            let q = Queue::new(PIPELINE_BOUND);
+            (q.clone(), q)
+        };
+        busy_pipeline(b, make, |q, v| q.put(v).unwrap(), |q| q.get().unwrap())
+    });
+    g.bench_function("parking_lot", |b| {
+        let make = || {
+            let q = PlQueue::new(VecDeque::new(), PIPELINE_BOUND);
+            (q.clone(), q)
+        };
+        busy_pipeline(b, make, |q, v| q.put(v), |q| q.get())
+    });
+    g.bench_function("crossbeam", |b| {
+        let make = || crossbeam_channel::bounded(PIPELINE_BOUND);
+        busy_pipeline(b, make, |t, v| t.send(v).unwrap(), |r| r.recv().unwrap())
+    });
+    g.bench_function("flume", |b| {
+        let make = || flume::bounded(PIPELINE_BOUND);
+        busy_pipeline(b, make, |t, v| t.send(v).unwrap(), |r| r.recv().unwrap())
+    });
+    g.bench_function("std_mpsc", |b| {
+        let make = || mpsc::sync_channel(PIPELINE_BOUND);
+        busy_pipeline(b, make, |t, v| t.send(v).unwrap(), |r| r.recv().unwrap())
+    });
+    g.finish();
+}
+
 fn bench(c: &mut Criterion) {
     reply_group(c);
+    pipeline_group(c);
     for (p, k) in [(1, 1), (2, 2)] {
         for bound in [Some(BOUND), None] {
             let name = match bound {

@@ -245,6 +245,11 @@ FAMILIES = [
            ["threadkit", "threadkit_simple"], QUEUE_PEERS, FUTEX,
            (1.0, QUEUE_PEERS, "<= best of crossbeam, flume, std mpsc, "
             "parking_lot Mutex<VecDeque>", None)),
+        op("queue_pipeline_busy_consumer",
+           "Queue(10), a consumer busy 10 µs per item (time per item)",
+           ["threadkit"], QUEUE_PEERS, None,
+           (1.0, QUEUE_PEERS, "<= best of crossbeam, flume, std mpsc, "
+            "parking_lot Mutex<VecDeque>", None)),
     ]),
 ]
 

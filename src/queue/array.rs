@@ -323,6 +323,7 @@ impl<T> Array<T> {
             return Err((item, Refused::NotNow));
         };
         let mut timed_out = false;
+        let mut looked = false;
         let mut waiting = None;
         loop {
             let backoff = Backoff::new();
@@ -343,6 +344,14 @@ impl<T> Array<T> {
             // A `TimedOut` park means the deadline passed (parking_lot_core's promise).
             if timed_out || deadline.is_some_and(|t| Instant::now() >= t) {
                 return Err((item, Refused::Timeout));
+            }
+            // Where this thread's sleeps are cut short (a consumer that takes an item every
+            // few microseconds), it looks on instead of handing its item over and sleeping:
+            // the getter then frees a slot without a wake-up to pay.
+            if !std::mem::replace(&mut looked, true)
+                && wait::look_before_sleep(deadline, || !self.put_must_sleep())
+            {
+                continue;
             }
             match self.wait_handed(item, deadline, &mut waiting, location) {
                 Ok(()) => return Ok(()),
@@ -386,7 +395,7 @@ impl<T> Array<T> {
             // `PUT` bit, and wakes this thread under the bucket lock `validate` runs under.
             let validate = || !pending.done.load(Ordering::Acquire) && self.put_must_sleep();
             let rec = self.sleepers.begin(waiting, WaitKind::QueuePut, location);
-            rec.park(me.addr().get(), deadline, validate, |_, _| {})
+            wait::adapting(|| rec.park(me.addr().get(), deadline, validate, |_, _| {}))
         } else {
             ParkResult::Invalid
         };
@@ -679,6 +688,40 @@ mod tests {
                 assert_eq!(q.unfinished(), (round + 1) * cap);
             }
         }
+    }
+
+    /// A putter whose thread's window is open looks before it sleeps: it still times out
+    /// no earlier than its timeout, with its item given back, and a get during its look (or
+    /// its sleep) lets its item in, after the one before it.
+    #[test]
+    fn a_putter_looking_within_its_window_times_out_late_and_puts_in_order() {
+        use crate::sync::window::ThreadWindow;
+        use std::time::Duration;
+        for _ in 0..4 {
+            ThreadWindow::time_sleep(|| (), |()| true);
+        }
+        assert!(
+            !ThreadWindow::get().is_zero(),
+            "short sleeps opened the window"
+        );
+        let q = Array::new("Queue", 1);
+        q.put(1u32, Wait::Poll, here()).unwrap();
+        let timeout = Duration::from_millis(30);
+        let t0 = Instant::now();
+        assert_eq!(
+            q.put(2, Wait::For(timeout), here()).unwrap_err(),
+            (2, Refused::Timeout)
+        );
+        assert!(t0.elapsed() >= timeout, "the put gave up early");
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_micros(20));
+                assert_eq!(q.get(Wait::Forever, here()), Ok(1));
+            });
+            q.put(2, Wait::Forever, here()).unwrap();
+        });
+        assert_eq!(q.get(Wait::Poll, here()), Ok(2));
+        assert_eq!(q.qsize(), 0);
     }
 
     #[test]

@@ -301,25 +301,72 @@ mod tests {
         assert!(Claim::enter(open, &looking, 3, None).is_some());
     }
 
+    /// Opens the calling thread's window as wide as it goes.
+    fn open_own_window() {
+        for _ in 0..4 {
+            ThreadWindow::time_sleep(|| (), |()| true);
+        }
+        assert_eq!(ThreadWindow::get(), MAX);
+    }
+
+    /// With the thread's window open, the waits that look before they park still time out
+    /// no earlier than their timeout, and still see what another thread gives them.
+    #[test]
+    fn waits_that_look_time_out_late_and_see_the_answer() {
+        let timeout = Duration::from_millis(30);
+        let late = |wait: &dyn Fn() -> bool, what: &str| {
+            open_own_window();
+            let t0 = Instant::now();
+            assert!(!wait(), "{what}: got what nobody gave");
+            assert!(t0.elapsed() >= timeout, "{what}: timed out early");
+        };
+        let sem = crate::Semaphore::new(0);
+        late(&|| sem.acquire_timeout(timeout), "Semaphore");
+        let event = crate::Event::new();
+        late(&|| event.wait_timeout(timeout), "Event");
+        let barrier = crate::Barrier::new(2).unwrap();
+        late(&|| barrier.wait_timeout(timeout).is_ok(), "Barrier");
+        let (m, cv) = (crate::Mutex::new(()), crate::Condvar::new());
+        late(
+            &|| !cv.wait_timeout(&mut m.lock(), timeout).unwrap().timed_out(),
+            "Condvar",
+        );
+        open_own_window();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                sem.release(1).unwrap();
+                event.set();
+            });
+            sem.acquire();
+            event.wait();
+        });
+        assert_eq!(sem.value(), 0);
+    }
+
     /// A thread's window grows from that thread's short sleeps only; another thread's stays
     /// shut, and a sleep that ended by its deadline changes nothing.
     #[test]
     fn a_thread_window_is_the_threads_own() {
-        assert!(ThreadWindow::lookers() >= 1);
-        assert_eq!(ThreadWindow::get(), Duration::ZERO);
-        ThreadWindow::time_sleep(|| (), |()| false);
-        assert_eq!(
-            ThreadWindow::get(),
-            Duration::ZERO,
-            "a timed-out sleep adapted it"
-        );
-        ThreadWindow::time_sleep(|| (), |()| true);
-        ThreadWindow::time_sleep(|| (), |()| true);
-        assert_eq!(ThreadWindow::get(), GROW_START * 2);
-        std::thread::spawn(|| assert_eq!(ThreadWindow::get(), Duration::ZERO))
-            .join()
-            .unwrap();
-        ThreadWindow::adapt(Duration::from_millis(1));
-        assert_eq!(ThreadWindow::get(), GROW_START);
+        // On a thread of its own: the test harness may run tests one after another on one.
+        std::thread::spawn(|| {
+            assert!(ThreadWindow::lookers() >= 1);
+            assert_eq!(ThreadWindow::get(), Duration::ZERO);
+            ThreadWindow::time_sleep(|| (), |()| false);
+            assert_eq!(
+                ThreadWindow::get(),
+                Duration::ZERO,
+                "a timed-out sleep adapted it"
+            );
+            ThreadWindow::time_sleep(|| (), |()| true);
+            ThreadWindow::time_sleep(|| (), |()| true);
+            assert_eq!(ThreadWindow::get(), GROW_START * 2);
+            std::thread::spawn(|| assert_eq!(ThreadWindow::get(), Duration::ZERO))
+                .join()
+                .unwrap();
+            ThreadWindow::adapt(Duration::from_millis(1));
+            assert_eq!(ThreadWindow::get(), GROW_START);
+        })
+        .join()
+        .unwrap();
     }
 }
