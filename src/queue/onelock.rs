@@ -62,7 +62,7 @@ use super::waiters::{GET, JOIN, PUT, Waiters};
 use crate::Lock;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
 use crate::sync::wait::WaitKind;
-use crate::sync::window::SpinWindow;
+use crate::sync::window::{SpinWindow, ThreadWindow};
 use crossbeam_utils::CachePadded;
 
 /// The collection behind a one-lock queue (today only `LifoQueue`'s `Vec`).
@@ -454,8 +454,8 @@ impl<B: Buffer> OneLock<B> {
     /// With the lock held, waits until `ready` holds (returning the lock held) or `deadline`
     /// passes (returning the lock held, `Err`). `what` is the waiters' bit, the kind of wait
     /// and the caller's location. If nobody is parked on the bit's key yet, spins first if
-    /// `hint` is given, and a getter then looks on within the queue's window if it can claim
-    /// it; then parks there.
+    /// `hint` is given, and a getter then looks on within the queue's window, a putter within
+    /// its thread's own, if it can claim it; then parks there.
     #[track_caller]
     fn wait_until<'a>(
         &'a self,
@@ -477,10 +477,12 @@ impl<B: Buffer> OneLock<B> {
             }
             if !spun {
                 spun = true;
-                let claim = if bit == GET {
-                    self.window.claim(deadline)
-                } else {
-                    None
+                // Getters share the queue's window; a putter (its `hint`: room) looks within
+                // its thread's own.
+                let claim = match bit {
+                    GET => self.window.claim(deadline),
+                    PUT => ThreadWindow::claim(deadline),
+                    _ => None,
                 };
                 if (hint.is_some() || claim.is_some()) && !self.waiters().any(bit) {
                     drop(st);
@@ -490,7 +492,10 @@ impl<B: Buffer> OneLock<B> {
                         hint()
                     });
                     if !came && let Some(claim) = claim {
-                        claim.yield_until(item);
+                        match hint.as_ref() {
+                            Some(hint) if bit == PUT => claim.yield_until(hint),
+                            _ => claim.yield_until(item),
+                        };
                     }
                     st = self.locked();
                     continue;
@@ -505,10 +510,11 @@ impl<B: Buffer> OneLock<B> {
                 self.waiters()
                     .park(&mut waiting, bit, (kind, location), deadline, release)
             };
-            let result = if bit == GET {
-                self.window.time_sleep(park, |r| *r != ParkResult::TimedOut)
-            } else {
-                park()
+            let woken = |r: &ParkResult| *r != ParkResult::TimedOut;
+            let result = match bit {
+                GET => self.window.time_sleep(park, woken),
+                PUT => ThreadWindow::time_sleep(park, woken),
+                _ => park(),
             };
             st = if result == ParkResult::Invalid {
                 // Only chaos mode's `park` returns `Invalid` here (`validate` always agrees),

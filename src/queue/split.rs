@@ -72,8 +72,8 @@ use super::waiters::{GET, JOIN, PUT, Waiters};
 use crate::Lock;
 use crate::primitive::parking_lot_core::ParkResult;
 use crate::primitive::{AtomicU32, AtomicUsize, Ordering};
-use crate::sync::wait::{WaitKind, Waiting};
-use crate::sync::window::SpinWindow;
+use crate::sync::wait::{self, WaitKind, Waiting};
+use crate::sync::window::{SpinWindow, ThreadWindow};
 
 /// The consumers' buffer of a [`Split`] queue, in the queue's order.
 pub(crate) trait Head: Default {
@@ -472,6 +472,10 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         if !self.putters().any(PUT) {
             let slack = (self.maxsize / 8).max(1);
             spin_until(&|| self.qsize() + slack <= self.maxsize);
+            // Still full: look on within the thread's window, if it is open, before parking.
+            if self.qsize() >= self.maxsize {
+                wait::look_before_sleep(deadline, || self.qsize() < self.maxsize);
+            }
         }
         let mut head = self.head_locked();
         let mut tail = self.tail_locked();
@@ -492,8 +496,8 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             }
             let what = (PUT, WaitKind::QueuePut, location);
             let putters = self.putters();
-            (head, tail, timed_out) =
-                self.park_both(head, tail, putters, &mut waiting, what, deadline);
+            let park = || self.park_both(head, tail, putters, &mut waiting, what, deadline);
+            (head, tail, timed_out) = ThreadWindow::time_sleep(park, |r| !r.2);
         }
     }
 
