@@ -17,7 +17,8 @@
 //! Work that comes now and then keeps the window shut, and costs nothing over the fixed spins.
 //!
 //! A primitive too small to carry a window of its own (a `Semaphore`, an `Event`, a
-//! `Condition`, a future) uses the waiting thread's own [`ThreadWindow`] instead, adapted the
+//! `Condition`, a future), and a producer waiting for room in a queue (whose window is its
+//! getters'), use the waiting thread's own [`ThreadWindow`] instead, adapted the
 //! same way to that thread's sleeps: a thread that is answered soon after it waits (a
 //! request and its reply over two semaphores, a worker and its events) learns to look, one
 //! that waits for rare work does not. At most [`ThreadWindow::lookers`] threads (half the
