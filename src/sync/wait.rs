@@ -315,10 +315,12 @@ pub(crate) enum Attempt<S> {
 /// [`spin_mark_park`] needs to read and change it.
 pub(crate) trait ParkWord {
     /// The word's value.
-    type State: Copy + Eq;
+    type State: Copy;
     /// Whether a waiter looks within its thread's own window before it marks the word and
     /// parks ([`look_before_sleep`]): true for a wait that another thread answers (an event,
-    /// a barrier), false for mutual exclusion, where a crowd of waiters must sleep.
+    /// a barrier), false for mutual exclusion, where a crowd of waiters must sleep. The look
+    /// calls [`attempt`](ParkWord::attempt) on what it loads, so a word that looks must have
+    /// an `attempt` that only reads.
     const LOOKS: bool;
     /// The parking key.
     fn key(&self) -> usize;
@@ -372,7 +374,9 @@ pub(crate) fn spin_mark_park<W: ParkWord>(
             }
             if !looked {
                 looked = true;
-                if look_before_sleep(deadline, || w.load() != s) {
+                // Until the wait is over (a barrier's other arrivals do not end the look).
+                let over = || !matches!(w.attempt(w.load()), Attempt::Wait);
+                if look_before_sleep(deadline, over) {
                     s = w.load();
                     continue;
                 }
