@@ -315,12 +315,10 @@ pub(crate) enum Attempt<S> {
 /// [`spin_mark_park`] needs to read and change it.
 pub(crate) trait ParkWord {
     /// The word's value.
-    type State: Copy;
+    type State: Copy + Eq;
     /// Whether a waiter looks within its thread's own window before it marks the word and
     /// parks ([`look_before_sleep`]): true for a wait that another thread answers (an event,
-    /// a barrier), false for mutual exclusion, where a crowd of waiters must sleep. The look
-    /// calls [`attempt`](ParkWord::attempt) on what it loads, so a word that looks must have
-    /// an `attempt` that only reads.
+    /// a barrier), false for mutual exclusion, where a crowd of waiters must sleep.
     const LOOKS: bool;
     /// The parking key.
     fn key(&self) -> usize;
@@ -374,9 +372,7 @@ pub(crate) fn spin_mark_park<W: ParkWord>(
             }
             if !looked {
                 looked = true;
-                // Until the wait is over (a barrier's other arrivals do not end the look).
-                let over = || !matches!(w.attempt(w.load()), Attempt::Wait);
-                if look_before_sleep(deadline, over) {
+                if look_before_sleep(deadline, || w.load() != s) {
                     s = w.load();
                     continue;
                 }
