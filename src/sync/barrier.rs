@@ -54,8 +54,8 @@ fn next_cycle(s: u64) -> u64 {
 ///
 /// Arriving is one compare-exchange on one word; a thread that must wait spins briefly (and,
 /// where its recent waits were answered within tens of microseconds, yields and looks for up
-/// to 64 µs), then parks, and while parked [`Thread::waiting`](crate::Thread::waiting) shows it as a
-/// [`WaitKind::Barrier`] wait. The last thread wakes the others only if one of them parked.
+/// to 64 µs), then parks, and while parked [`Thread::waiting`](crate::Thread::waiting) shows
+/// it as a [`WaitKind::Barrier`] wait. The last thread wakes the others only if one of them parked.
 ///
 /// # Differences from Python
 ///

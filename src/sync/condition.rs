@@ -20,7 +20,6 @@
 //! times out; a notifier, which holds the lock, therefore sees every waiter that entered before
 //! it, and `notify` with no waiter costs a thread-local read and two loads.
 
-use std::cell::Cell;
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
@@ -36,7 +35,6 @@ use super::held;
 use super::lock::{Lock, LockGuard};
 use super::rlock::{RLock, RLockGuard};
 use super::wait::{self, Blocked, ObjectId, ObjectKind, WaitKind, Waiting};
-use super::window::ThreadWindow;
 use crate::primitive::{AtomicUsize, Ordering};
 use crate::threading::registry;
 
@@ -943,16 +941,8 @@ impl<L: ConditionLock> Condition<L> {
                     }
                 }
             };
-            let spun_into_notify = Cell::new(false);
-            let before_sleep = || {
-                self.lock.release_for_wait();
-                spun_into_notify.set(rec.spin_before_sleep(deadline));
-            };
-            // The thread's window adapts to the sleeps, not to the waits a spin caught.
-            let result = ThreadWindow::time_sleep(
-                || rec.park_token(key, rec.token(), deadline, || true, before_sleep, timed_out),
-                |r| matches!(r, ParkResult::Unparked(_)) && !spun_into_notify.get(),
-            );
+            let release = || self.lock.release_for_wait();
+            let result = rec.park_spinning(key, deadline, || true, release, timed_out);
             // `validate` always agrees, so parking_lot never returns `Invalid` here; chaos
             // mode's `park` does, without queueing us or running `before_sleep`: the lock is
             // still held and we are still counted in `waiters`. Not a notification: park again.

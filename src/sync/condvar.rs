@@ -28,7 +28,6 @@ use std::time::{Duration, Instant};
 use super::lock::Lock;
 use super::mutex::MutexGuard;
 use super::wait::{self, Blocked, ObjectId, ObjectKind, WaitKind, Waiting};
-use super::window::ThreadWindow;
 use crate::primitive::parking_lot_core::{
     self, DEFAULT_UNPARK_TOKEN, ParkResult, RequeueOp, UnparkResult,
 };
@@ -473,25 +472,8 @@ impl Condvar {
                     }
                 }
             };
-            let spun_into_notify = Cell::new(false);
-            let before_sleep = || {
-                raw.release_held();
-                spun_into_notify.set(rec.spin_before_sleep(deadline));
-            };
-            // The thread's window adapts to the sleeps, not to the waits a spin caught.
-            let result = ThreadWindow::time_sleep(
-                || {
-                    rec.park_token(
-                        key,
-                        rec.token(),
-                        deadline,
-                        validate,
-                        before_sleep,
-                        timed_out,
-                    )
-                },
-                |r| matches!(r, ParkResult::Unparked(_)) && !spun_into_notify.get(),
-            );
+            let release = || raw.release_held();
+            let result = rec.park_spinning(key, deadline, validate, release, timed_out);
             if result != ParkResult::Invalid {
                 break result;
             }

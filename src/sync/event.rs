@@ -21,8 +21,8 @@ const SET: usize = 0b10;
 /// `set` is one atomic `fetch_or` and `clear` one compare-exchange (a load when clear
 /// already); `set` goes to the parking lot only when a thread is parked. A waiting thread
 /// spins briefly (and, where its recent waits were answered within tens of microseconds,
-/// yields and looks for up to 64 µs), then parks, and while parked [`Thread::waiting`](crate::Thread::waiting)
-/// shows it as a [`WaitKind::Event`] wait.
+/// yields and looks for up to 64 µs), then parks, and while parked
+/// [`Thread::waiting`](crate::Thread::waiting) shows it as a [`WaitKind::Event`] wait.
 ///
 /// Every thread that was waiting when the flag was set returns `true`, even if the flag is
 /// cleared again before it gets to run: the event counts its changes, and a waiter returns

@@ -325,9 +325,10 @@ impl Permits {
 /// Taking a free permit is one atomic `fetch_sub` and releasing one is one `fetch_add`: no
 /// lock, no allocation, no clock, no global state. A thread that finds no permit spins
 /// briefly (and, where its recent waits were answered within tens of microseconds, yields
-/// and looks for up to 64 µs), then parks, and while parked [`Thread::waiting`](crate::Thread::waiting) shows it
-/// as a [`WaitKind::Semaphore`] wait with the caller's source line. A release of `n` permits
-/// wakes at most `n` parked threads, and none when nobody waits.
+/// and looks for up to 64 µs), then parks, and while parked
+/// [`Thread::waiting`](crate::Thread::waiting) shows it as a [`WaitKind::Semaphore`] wait
+/// with the caller's source line. A release of `n` permits wakes at most `n` parked threads,
+/// and none when nobody waits.
 ///
 /// # Fairness
 ///

@@ -145,6 +145,38 @@ impl Waiting {
         )
     }
 
+    /// Parks with this thread's [`token`](Self::token), running `release` once queued and
+    /// then [`spin_before_sleep`](Self::spin_before_sleep) (a notifier may take it out while
+    /// it spins); the thread's window adapts to the park only if it really slept. The wait of
+    /// a condition variable: `release` gives its lock up.
+    pub(crate) fn park_spinning(
+        &self,
+        key: usize,
+        deadline: Option<Instant>,
+        validate: impl FnOnce() -> bool,
+        release: impl FnOnce(),
+        timed_out: impl FnOnce(usize, bool),
+    ) -> ParkResult {
+        let spun_into_notify = Cell::new(false);
+        let before_sleep = || {
+            release();
+            spun_into_notify.set(self.spin_before_sleep(deadline));
+        };
+        ThreadWindow::time_sleep(
+            || {
+                self.park_token(
+                    key,
+                    self.token(),
+                    deadline,
+                    validate,
+                    before_sleep,
+                    timed_out,
+                )
+            },
+            |r| matches!(r, ParkResult::Unparked(_)) && !spun_into_notify.get(),
+        )
+    }
+
     /// [`park_with`](Self::park_with), parked with `token` (see [`Waiting::token`]).
     pub(crate) fn park_token(
         &self,
@@ -177,9 +209,10 @@ impl Waiting {
     /// until the window or `deadline` passes; so a waiter that is not notified soon sleeps
     /// as before. True if it was notified while spinning (it never slept).
     ///
-    /// The thread must park with [`token`](Self::token), so that a notifier finds its slot.
+    /// The thread parks with [`token`](Self::token) ([`park_spinning`](Self::park_spinning)),
+    /// so that a notifier finds its slot.
     #[inline]
-    pub(crate) fn spin_before_sleep(&self, deadline: Option<Instant>) -> bool {
+    fn spin_before_sleep(&self, deadline: Option<Instant>) -> bool {
         // SAFETY: a non-null slot is the calling thread's, valid while `self` lives.
         let Some(slot) = (unsafe { self.slot.as_ref() }) else {
             return false;

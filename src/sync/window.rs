@@ -120,7 +120,11 @@ impl ThreadWindow {
     /// threads look within theirs; held until the claim is dropped. The look ends at
     /// `deadline` if that comes first.
     pub(crate) fn claim(deadline: Option<Instant>) -> Option<Claim<'static>> {
-        Claim::enter(Self::get(), &LOOKING, Self::lookers(), deadline)
+        let window = Self::get();
+        if window.is_zero() {
+            return None;
+        }
+        Claim::enter(window, &LOOKING, Self::lookers(), deadline)
     }
 
     /// How many threads may look within their own windows at once: half the CPUs, at least
