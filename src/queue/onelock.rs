@@ -288,7 +288,11 @@ impl<B: Buffer> OneLock<B> {
         };
         let maxsize = self.maxsize;
         let ready = |s: &State<B>| s.shut_down || s.buf.len() < maxsize;
-        let hint = || self.len.load(Ordering::Relaxed) < maxsize;
+        // The spin waits for an eighth of the queue to come free (as the two-lock core's
+        // does), so that a producer refills in a burst while the consumers run alone instead
+        // of meeting them at every item; the look after it, and the wait, for any room.
+        let slack = (maxsize / 8).max(1);
+        let hint = || self.len.load(Ordering::Relaxed) + slack <= maxsize;
         match self.wait_until(
             st,
             (PUT, WaitKind::QueuePut, location),
