@@ -471,10 +471,13 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         drop(tail);
         if !self.putters().any(PUT) {
             let slack = (self.maxsize / 8).max(1);
-            spin_until(&|| self.qsize() + slack <= self.maxsize);
-            // Still full: look on within the thread's window, if it is open, before parking.
+            let burst = || self.qsize() + slack <= self.maxsize;
+            spin_until(&burst);
+            // Still full: look on within the thread's window, if it is open, before parking,
+            // for the same eighth (a look that ended at the first free slot would bring the
+            // meeting at every item back).
             if self.qsize() >= self.maxsize {
-                wait::look_before_sleep(deadline, || self.qsize() < self.maxsize);
+                wait::look_before_sleep(deadline, burst);
             }
         }
         let mut head = self.head_locked();
