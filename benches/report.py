@@ -430,10 +430,18 @@ def machine_info(python):
     """CPU, cores, kernel, compiler and interpreter versions, peer crate versions."""
     cpu = "unknown CPU"
     try:
+        # The first CPU's fields: a VM often names only the vendor ("Intel(R) Xeon(R)
+        # Processor"), so the family and model numbers tell two machine kinds apart.
+        fields = {}
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
+            if not line.strip():
                 break
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+        if "model name" in fields:
+            cpu = fields["model name"]
+            if "cpu family" in fields and "model" in fields:
+                cpu += f" (family {fields['cpu family']}, model {fields['model']})"
     except OSError:
         cpu = platform.processor() or cpu
     rustc = subprocess.run(["rustc", "-V"], capture_output=True, text=True).stdout.strip()
