@@ -64,6 +64,15 @@ pub(crate) enum Refused {
     ShutDown,
 }
 
+/// The room a producer blocked on a full lock-based queue of `maxsize` spins (and looks) for
+/// before it tries again: an eighth of the queue, at least one slot. It then refills in a
+/// burst while the consumers run alone, instead of meeting them at every item of a full
+/// queue; the park after the spin and the look waits for any room.
+#[inline]
+pub(super) fn put_slack(maxsize: usize) -> usize {
+    (maxsize / 8).max(1)
+}
+
 /// Spins [`SPIN_ROUNDS`] rounds at most, until `hint` says the wait may be over.
 #[inline]
 pub(super) fn spin_until(hint: &impl Fn() -> bool) {

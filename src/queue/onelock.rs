@@ -55,7 +55,7 @@ use std::time::Instant;
 
 use crate::primitive::parking_lot_core::ParkResult;
 
-use super::common::{Refused, Wait, source_by_get, spin_until};
+use super::common::{Refused, Wait, put_slack, source_by_get, spin_until};
 use super::error::{QueueId, TaskDoneError, queue_id};
 use super::held::{Guarded, Held};
 use super::waiters::{GET, JOIN, PUT, Waiters};
@@ -288,10 +288,8 @@ impl<B: Buffer> OneLock<B> {
         };
         let maxsize = self.maxsize;
         let ready = |s: &State<B>| s.shut_down || s.buf.len() < maxsize;
-        // The spin waits for an eighth of the queue to come free (as the two-lock core's
-        // does), so that a producer refills in a burst while the consumers run alone instead
-        // of meeting them at every item; the look after it, and the wait, for any room.
-        let slack = (maxsize / 8).max(1);
+        // The spin and the look wait for a burst's room (`put_slack`), the park for any.
+        let slack = put_slack(maxsize);
         let hint = || self.len.load(Ordering::Relaxed) + slack <= maxsize;
         match self.wait_until(
             st,

@@ -65,7 +65,7 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use super::common::{PREALLOCATE_MAX, Refused, Wait, source_by_get, spin_until};
+use super::common::{PREALLOCATE_MAX, Refused, Wait, put_slack, source_by_get, spin_until};
 use super::error::{QueueId, TaskDoneError, queue_id};
 use super::held::{Guarded, Held};
 use super::waiters::{GET, JOIN, PUT, Waiters};
@@ -465,16 +465,15 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             return Err((item, Refused::NotNow));
         };
         // Both locks are needed to park (head first), so the tail lock goes. If no putter
-        // sleeps already, wait a little (spinning, then yielding) for an eighth of the queue
-        // to come free, then take whatever room there is: producers then tend to refill in
-        // bursts while consumers run alone, instead of the two meeting at every item.
+        // sleeps already, wait a little (spinning, then yielding) for a burst's room
+        // (`put_slack`), then take whatever room there is.
         drop(tail);
         if !self.putters().any(PUT) {
-            let slack = (self.maxsize / 8).max(1);
+            let slack = put_slack(self.maxsize);
             let burst = || self.qsize() + slack <= self.maxsize;
             spin_until(&burst);
             // Still full: look on within the thread's window, if it is open, before parking,
-            // for the same eighth (a look that ended at the first free slot would bring the
+            // for the same room (a look that ended at the first free slot would bring the
             // meeting at every item back).
             if self.qsize() >= self.maxsize {
                 wait::look_before_sleep(deadline, burst);
