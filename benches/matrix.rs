@@ -37,10 +37,16 @@
 //!        [--csv FILE] [--no-oversubscribed]
 //! ```
 //!
-//! `--ms` is the target duration of one run of one implementation in one cell (the item
-//! count is calibrated per cell so the slowest peer takes about that long); `--only` keeps the
-//! cells whose name (`fifo 4x4 cap 64`) contains the text (`oversubscribed` and `backlog`
-//! keep those sections); `--csv` also writes every run (the oversubscribed rows too, with
+//! `--ms` is how long the producers of one run (and the threads of an oversubscribed run)
+//! go on, in every cell and for every implementation alike; the queue is then drained, and
+//! the items the consumers took are what a run counts. A fixed item count would not do: at
+//! the small capacities the slowest peer is 10 to 40 times slower than the others, so a count
+//! that gives it `--ms` gives the others runs of a millisecond or two, and with more threads
+//! than cores such a run is decided by how the scheduler happens to interleave the threads in
+//! its first time slices (on 2 cores, `fifo 4x4 cap 10` moved 3.5 or 17-34 M items/s from run
+//! to run, threadkit and crossbeam alike, at 170 000 items). `--only` keeps the cells whose
+//! name (`fifo 4x4 cap 64`) contains the text (`oversubscribed` and `backlog` keep those
+//! sections); `--csv` also writes every run (the oversubscribed rows too, with
 //! kinds `oversubscribed_mutex`, `_barrier`, `_queue`, and the large backlogs, with kinds
 //! `backlog_priority_1x1`, `backlog_priority_4x4`, `backlog_fifo_1x1`);
 //! `--no-oversubscribed` leaves out both sections. `--cell NAME` (repeatable) runs exactly the
@@ -51,6 +57,7 @@
 use std::collections::{BinaryHeap, VecDeque};
 use std::fmt::Write as _;
 use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Barrier, mpsc};
 use std::time::{Duration, Instant};
 
@@ -85,11 +92,42 @@ fn cpu_time() -> Duration {
     Duration::ZERO
 }
 
-/// Wall time and process CPU time of one run.
+/// Wall time, process CPU time and operations (items moved, lock operations, barrier
+/// cycles) of one run.
 #[derive(Clone, Copy)]
 struct Sample {
     wall: Duration,
     cpu: Duration,
+    ops: u64,
+}
+
+/// How long one run goes on.
+#[derive(Clone, Copy)]
+enum Amount {
+    /// A fixed number of items (operations): the large backlogs.
+    Items(u64),
+    /// The producers (lock or barrier threads) go on until this much time has passed since
+    /// the start line; then the queue is drained (see [`run`]). The matrix and the
+    /// oversubscribed rows: every implementation runs for `--ms`, whatever its speed.
+    For(Duration),
+}
+
+/// The item a timed run's last producer sends once per consumer after everything else: a
+/// consumer that gets it stops. No measured item has this value (the priority runs'
+/// scrambled items are below 2^24).
+const STOP: u64 = u64::MAX;
+
+/// A timed run's flag, set by the main thread when the time is up; on its own cache line,
+/// away from the measured object.
+type StopFlag = crossbeam_utils::CachePadded<AtomicBool>;
+
+/// On the main thread, after the start line: for a timed run, sleeps its duration and sets
+/// `stop`.
+fn stop_after(amount: Amount, stop: &StopFlag) {
+    if let Amount::For(d) = amount {
+        std::thread::sleep(d);
+        stop.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The start line of a run: every thread is spawned and waiting before the clock starts, so a
@@ -123,11 +161,16 @@ impl Start {
     }
 }
 
-/// Moves `items` items from `producers` threads to one consumer per receiving end in `rxs`.
-/// Each consumer takes its known share, so no end-of-stream marker is needed and every kind
-/// of queue (FIFO, LIFO, priority) runs the same program.
+/// Moves items from `producers` threads to one consumer per receiving end in `rxs`. With
+/// [`Amount::Items`], each producer puts and each consumer takes its known share; with
+/// [`Amount::For`], the producers put until the time is up, then the last of them to stop
+/// puts one [`STOP`] per consumer, and each consumer takes until it gets one (a FIFO or
+/// priority queue hands them out after every item; a LIFO queue first, so its consumers stop
+/// with items left, which are not counted). `ops` is the items the consumers took, which is
+/// what the throughput and CPU per item divide by. Every kind of queue (FIFO, LIFO, priority)
+/// runs the same program.
 fn run<S, R>(
-    items: u64,
+    amount: Amount,
     producers: usize,
     tx: S,
     rxs: Vec<R>,
@@ -140,41 +183,75 @@ where
 {
     let consumers = rxs.len();
     let start = Start::new(producers + consumers);
+    let stop = StopFlag::default();
+    let left = AtomicUsize::new(producers);
     let share = |total: u64, n: usize, i: usize| {
         total / n as u64 + u64::from((i as u64) < total % n as u64)
     };
     std::thread::scope(|s| {
-        let mut handles = Vec::new();
+        let mut producing = Vec::new();
         for p in 0..producers {
-            let (tx, start) = (tx.clone(), &start);
-            let n = share(items, producers, p);
-            handles.push(s.spawn(move || {
+            let (tx, start, stop, left) = (tx.clone(), &start, &stop, &left);
+            producing.push(s.spawn(move || {
                 start.wait();
-                for i in 0..n {
-                    send(&tx, i);
+                match amount {
+                    Amount::Items(items) => {
+                        for i in 0..share(items, producers, p) {
+                            send(&tx, i);
+                        }
+                    }
+                    Amount::For(_) => {
+                        let mut i = 0;
+                        while !stop.load(Ordering::Relaxed) {
+                            send(&tx, i);
+                            i += 1;
+                        }
+                        if left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                            for _ in 0..consumers {
+                                send(&tx, STOP);
+                            }
+                        }
+                    }
                 }
             }));
         }
         drop(tx);
+        let mut consuming = Vec::new();
         for (c, rx) in rxs.into_iter().enumerate() {
             let start = &start;
-            let n = share(items, consumers, c);
-            handles.push(s.spawn(move || {
+            consuming.push(s.spawn(move || {
                 start.wait();
-                let mut sum = 0u64;
-                for _ in 0..n {
-                    sum = sum.wrapping_add(recv(&rx));
+                let (mut sum, mut taken) = (0u64, 0u64);
+                match amount {
+                    Amount::Items(items) => {
+                        taken = share(items, consumers, c);
+                        for _ in 0..taken {
+                            sum = sum.wrapping_add(recv(&rx));
+                        }
+                    }
+                    Amount::For(_) => loop {
+                        let v = recv(&rx);
+                        if v == STOP {
+                            break;
+                        }
+                        sum = sum.wrapping_add(v);
+                        taken += 1;
+                    },
                 }
                 black_box(sum);
+                taken
             }));
         }
         let (t0, c0) = start.go();
-        for h in handles {
+        stop_after(amount, &stop);
+        for h in producing {
             h.join().unwrap();
         }
+        let ops = consuming.into_iter().map(|h| h.join().unwrap()).sum();
         Sample {
             wall: t0.elapsed(),
             cpu: cpu_time().saturating_sub(c0),
+            ops,
         }
     })
 }
@@ -250,7 +327,7 @@ impl Cell {
 /// [`run`] with one handle for both ends, cloned for each consumer: threadkit's queues and
 /// the parking_lot queue.
 fn run_shared<Q: Clone + Send>(
-    items: u64,
+    amount: Amount,
     producers: usize,
     consumers: usize,
     q: Q,
@@ -258,11 +335,11 @@ fn run_shared<Q: Clone + Send>(
     recv: fn(&Q) -> u64,
 ) -> Sample {
     let rxs = (0..consumers).map(|_| q.clone()).collect();
-    run(items, producers, q, rxs, send, recv)
+    run(amount, producers, q, rxs, send, recv)
 }
 
 /// One run of `imp` in `cell`.
-fn sample(imp: &str, items: u64, cell: &Cell) -> Sample {
+fn sample(imp: &str, amount: Amount, cell: &Cell) -> Sample {
     let &Cell {
         kind,
         producers: p,
@@ -272,7 +349,7 @@ fn sample(imp: &str, items: u64, cell: &Cell) -> Sample {
     let pre = cap.clamp(1, 1024);
     match (imp, kind) {
         ("threadkit", Kind::Fifo) => run_shared(
-            items,
+            amount,
             p,
             c,
             Queue::new(cap),
@@ -280,7 +357,7 @@ fn sample(imp: &str, items: u64, cell: &Cell) -> Sample {
             |q| q.get().unwrap(),
         ),
         ("threadkit_simple", Kind::Fifo) => run_shared(
-            items,
+            amount,
             p,
             c,
             SimpleQueue::new(),
@@ -288,7 +365,7 @@ fn sample(imp: &str, items: u64, cell: &Cell) -> Sample {
             |q| q.get().unwrap(),
         ),
         ("threadkit", Kind::Lifo) => run_shared(
-            items,
+            amount,
             p,
             c,
             LifoQueue::new(cap),
@@ -296,15 +373,15 @@ fn sample(imp: &str, items: u64, cell: &Cell) -> Sample {
             |q| q.get().unwrap(),
         ),
         ("threadkit", Kind::Priority) => run_shared(
-            items,
+            amount,
             p,
             c,
             PriorityQueue::new(cap),
-            |q, v| q.put(scramble(v)).unwrap(),
+            |q, v| q.put(priority_item(v)).unwrap(),
             |q| q.get().unwrap(),
         ),
         ("parking_lot", Kind::Fifo) => run_shared(
-            items,
+            amount,
             p,
             c,
             PlQueue::new(VecDeque::with_capacity(pre), cap),
@@ -312,7 +389,7 @@ fn sample(imp: &str, items: u64, cell: &Cell) -> Sample {
             |q| q.get(),
         ),
         ("parking_lot", Kind::Lifo) => run_shared(
-            items,
+            amount,
             p,
             c,
             PlQueue::new(Vec::with_capacity(pre), cap),
@@ -320,11 +397,11 @@ fn sample(imp: &str, items: u64, cell: &Cell) -> Sample {
             |q| q.get(),
         ),
         ("parking_lot", Kind::Priority) => run_shared(
-            items,
+            amount,
             p,
             c,
             PlQueue::new(BinaryHeap::with_capacity(pre), cap),
-            |q, v| q.put(scramble(v)),
+            |q, v| q.put(priority_item(v)),
             |q| q.get(),
         ),
         ("crossbeam", _) => {
@@ -334,7 +411,7 @@ fn sample(imp: &str, items: u64, cell: &Cell) -> Sample {
             };
             let rxs = (0..c).map(|_| rx.clone()).collect();
             run(
-                items,
+                amount,
                 p,
                 tx,
                 rxs,
@@ -349,7 +426,7 @@ fn sample(imp: &str, items: u64, cell: &Cell) -> Sample {
             };
             let rxs = (0..c).map(|_| rx.clone()).collect();
             run(
-                items,
+                amount,
                 p,
                 tx,
                 rxs,
@@ -360,7 +437,7 @@ fn sample(imp: &str, items: u64, cell: &Cell) -> Sample {
         ("std_mpsc", _) if cap == 0 => {
             let (tx, rx) = mpsc::channel();
             run(
-                items,
+                amount,
                 p,
                 tx,
                 vec![rx],
@@ -371,7 +448,7 @@ fn sample(imp: &str, items: u64, cell: &Cell) -> Sample {
         ("std_mpsc", _) => {
             let (tx, rx) = mpsc::sync_channel(cap);
             run(
-                items,
+                amount,
                 p,
                 tx,
                 vec![rx],
@@ -392,25 +469,10 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-/// Picks an item count so that the slowest implementation of the cell runs for about
-/// `target`: one short run of each, then one of about a tenth of the target (a short probe
-/// is mostly thread start-up, and would make the cell's runs far shorter than `target`, so
-/// short that one stall of the machine decides a round).
-fn calibrate(cell: &Cell, imps: &[&str], target: Duration) -> u64 {
-    const PROBE: u64 = 2_000;
-    const MAX: u64 = 5_000_000;
-    let slowest = |n: u64| {
-        imps.iter()
-            .map(|imp| sample(imp, n, cell).wall)
-            .max()
-            .unwrap_or(Duration::from_millis(1))
-            .max(Duration::from_micros(1))
-    };
-    let scale = |n: u64, took: Duration, to: Duration| {
-        ((n as f64 * to.as_secs_f64() / took.as_secs_f64()) as u64).clamp(PROBE, MAX)
-    };
-    let second = scale(PROBE, slowest(PROBE), target / 10);
-    scale(second, slowest(second), target)
+/// A priority run's item: `v` scrambled, so that the runs do not put sorted items, or
+/// [`STOP`] as it is (the greatest, so it comes out after every item).
+fn priority_item(v: u64) -> u64 {
+    if v == STOP { v } else { scramble(v) }
 }
 
 /// The measured result of one cell.
@@ -430,7 +492,6 @@ fn measure(cell: &Cell, rounds: usize, target: Duration, csv: &mut String) -> Ou
     let mut imps = cell.kind.imps(cell.consumers);
     let peers = imps.len();
     imps.extend(cell.kind.extras(cell.cap));
-    let items = calibrate(cell, &imps, target);
     let mut rates = vec![Vec::new(); imps.len()];
     let mut cpus = vec![Vec::new(); imps.len()];
     let (mut speed, mut cpu) = (Vec::new(), Vec::new());
@@ -439,7 +500,8 @@ fn measure(cell: &Cell, rounds: usize, target: Duration, csv: &mut String) -> Ou
         let mut this = vec![(0.0, 0.0); imps.len()];
         for k in 0..imps.len() {
             let i = (k + round) % imps.len();
-            let s = sample(imps[i], items, cell);
+            let s = sample(imps[i], Amount::For(target), cell);
+            let items = s.ops.max(1);
             let rate = items as f64 / s.wall.as_secs_f64();
             let ns = s.cpu.as_nanos() as f64 / items as f64;
             this[i] = (rate, ns);
@@ -493,27 +555,43 @@ fn oversubscribed(rounds: usize, target: Duration, filter: &Filter, csv: &mut St
     const THREADS: usize = 16;
     const PARTIES: usize = 8;
 
-    fn hammer<L: Sync>(ops: u64, lock: &L, op: fn(&L)) -> Sample {
+    /// `THREADS` threads do `op` on `lock`: `n` times in all, or until the time is up.
+    fn hammer<L: Sync>(amount: Amount, lock: &L, op: fn(&L)) -> Sample {
         let start = Start::new(THREADS);
+        let stop = StopFlag::default();
         std::thread::scope(|s| {
             let hs: Vec<_> = (0..THREADS)
                 .map(|_| {
-                    let start = &start;
+                    let (start, stop) = (&start, &stop);
                     s.spawn(move || {
                         start.wait();
-                        for _ in 0..ops / THREADS as u64 {
-                            op(lock);
+                        match amount {
+                            Amount::Items(n) => {
+                                let n = n / THREADS as u64;
+                                for _ in 0..n {
+                                    op(lock);
+                                }
+                                n
+                            }
+                            Amount::For(_) => {
+                                let mut n = 0;
+                                while !stop.load(Ordering::Relaxed) {
+                                    op(lock);
+                                    n += 1;
+                                }
+                                n
+                            }
                         }
                     })
                 })
                 .collect();
             let (t0, c0) = start.go();
-            for h in hs {
-                h.join().unwrap();
-            }
+            stop_after(amount, &stop);
+            let ops = hs.into_iter().map(|h| h.join().unwrap()).sum();
             Sample {
                 wall: t0.elapsed(),
                 cpu: cpu_time().saturating_sub(c0),
+                ops,
             }
         })
     }
@@ -525,27 +603,44 @@ fn oversubscribed(rounds: usize, target: Duration, filter: &Filter, csv: &mut St
         cap: 64,
     };
 
-    fn cycles(n: u64, wait: &(dyn Fn() + Sync)) -> Sample {
+    /// `PARTIES` threads meet at a barrier, `n` cycles or until the time is up; `wait` is
+    /// true for one party per cycle (the leader). The parties must agree on the last cycle:
+    /// the leader of cycle k (counted from 0) that sees the flag sets `end` to k + 2, so the
+    /// cycle after it is the last. A party may read `end` before that write and go on to
+    /// cycle k + 1, as every party does; after cycle k + 1 every party sees the write (the
+    /// leader made it before it reached that cycle's barrier) and stops.
+    fn cycles(amount: Amount, wait: &(dyn Fn() -> bool + Sync)) -> Sample {
         let start = Start::new(PARTIES);
+        let stop = StopFlag::default();
+        let end = AtomicU64::new(u64::MAX);
         std::thread::scope(|s| {
             let hs: Vec<_> = (0..PARTIES)
                 .map(|_| {
-                    let start = &start;
+                    let (start, stop, end) = (&start, &stop, &end);
                     s.spawn(move || {
                         start.wait();
-                        for _ in 0..n {
-                            wait();
+                        let n = match amount {
+                            Amount::Items(n) => n,
+                            Amount::For(_) => u64::MAX,
+                        };
+                        let mut k = 0;
+                        while k < n && k < end.load(Ordering::Relaxed) {
+                            if wait() && stop.load(Ordering::Relaxed) {
+                                end.fetch_min(k + 2, Ordering::Relaxed);
+                            }
+                            k += 1;
                         }
+                        k
                     })
                 })
                 .collect();
             let (t0, c0) = start.go();
-            for h in hs {
-                h.join().unwrap();
-            }
+            stop_after(amount, &stop);
+            let ops = hs.into_iter().map(|h| h.join().unwrap()).max().unwrap_or(0);
             Sample {
                 wall: t0.elapsed(),
                 cpu: cpu_time().saturating_sub(c0),
+                ops,
             }
         })
     }
@@ -567,15 +662,11 @@ fn oversubscribed(rounds: usize, target: Duration, filter: &Filter, csv: &mut St
     let barrier_rows: [(&str, Run); 2] = [
         ("threadkit", |n| {
             let b = threadkit::Barrier::new(PARTIES).unwrap();
-            cycles(n, &|| {
-                b.wait().unwrap();
-            })
+            cycles(n, &|| b.wait().unwrap() == 0)
         }),
         ("std", |n| {
             let b = std::sync::Barrier::new(PARTIES);
-            cycles(n, &|| {
-                b.wait();
-            })
+            cycles(n, &|| b.wait().is_leader())
         }),
     ];
     let queue_rows: [(&str, Run); 4] = [
@@ -628,10 +719,10 @@ fn oversubscribed(rounds: usize, target: Duration, filter: &Filter, csv: &mut St
 }
 
 /// One run of an implementation in a row of [`extra_rows`], of this many operations.
-type Run = fn(u64) -> Sample;
+type Run = fn(Amount) -> Sample;
 
 /// One row of [`extra_rows`]: (title, unit of one operation, implementations, CSV key,
-/// threads, consumers, capacity, operations per run: 0 to calibrate on `--ms`).
+/// threads, consumers, capacity, operations per run: 0 to run for `--ms` instead).
 type Group<'a> = (
     &'a str,
     &'a str,
@@ -669,26 +760,17 @@ fn extra_rows(
             );
             println!("|---|---|--:|--:|--:|--:|");
         }
-        let n = if fixed > 0 {
-            fixed
-        } else {
-            // Calibrate on the slowest implementation.
-            let probe = 1_600;
-            let slowest = imps
-                .iter()
-                .map(|(_, f)| f(probe).wall)
-                .max()
-                .unwrap_or(Duration::from_millis(1))
-                .max(Duration::from_micros(1));
-            ((probe as f64 * target.as_secs_f64() / slowest.as_secs_f64()) as u64)
-                .clamp(probe, 10_000_000)
+        let amount = match fixed {
+            0 => Amount::For(target),
+            n => Amount::Items(n),
         };
         let mut rate = vec![Vec::new(); imps.len()];
         let mut cpu = vec![Vec::new(); imps.len()];
         for round in 0..rounds {
             for k in 0..imps.len() {
                 let i = (k + round) % imps.len();
-                let s = (imps[i].1)(n);
+                let s = (imps[i].1)(amount);
+                let n = s.ops.max(1);
                 let _ = writeln!(
                     csv,
                     "{prefix}_{key},{threads},{consumers},{cap},{},{},{round},{n},{},{}",

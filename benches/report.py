@@ -20,7 +20,7 @@ In order, it:
 4. builds benches/matrix.rs, which is not a criterion bench but its own program (the queue
    matrix: every queue kind at capacities 1 to unbounded and 1x1 to 8x8 threads, the
    oversubscribed rows and the large backlogs), and runs it once (quick: `--rounds 2 --ms 15`,
-   full: `--rounds 5 --ms 40`) with `--csv` into the results directory; then, with
+   full: `--rounds 7 --ms 100`) with `--csv` into the results directory; then, with
    `--confirm N`, runs the cells and rows within 15% of parity again (`--cell`, N times the
    rounds) and adds their runs to the CSV as later rounds;
 5. reads criterion's `raw.csv` files (<criterion home>/rN/<benchmark>/new/raw.csv: criterion's
@@ -100,7 +100,7 @@ SUITE = [
 # oversubscribed rows). report.py builds it and runs it once per report, after the rounds,
 # with --csv into <results>/matrix/matrix.csv (see MATRIX_MODES: its --rounds and --ms).
 MATRIX = "matrix"
-MATRIX_MODES = {"quick": {"rounds": 2, "ms": 15}, "full": {"rounds": 5, "ms": 40}}
+MATRIX_MODES = {"quick": {"rounds": 2, "ms": 15}, "full": {"rounds": 7, "ms": 100}}
 # The matrix's axes, in the order the tables show them; capacity 0 is unbounded.
 MATRIX_KINDS = [("fifo", "FIFO `Queue`"), ("lifo", "`LifoQueue`"),
                 ("priority", "`PriorityQueue`")]
