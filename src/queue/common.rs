@@ -90,6 +90,21 @@ pub(super) fn spin_until(hint: &impl Fn() -> bool) {
     }
 }
 
+/// Busy-waits the [`spin_until`] rounds that pause (no yields), until `hint` says the wait
+/// may be over; true if it did.
+#[inline]
+pub(super) fn relax_until(hint: &impl Fn() -> bool) -> bool {
+    for round in 1..=SPIN_RELAX {
+        for _ in 0..(1u32 << round) {
+            std::hint::spin_loop();
+        }
+        if hint() {
+            return true;
+        }
+    }
+    false
+}
+
 /// The item iterators' view of a queue, whatever its order.
 pub(crate) trait Source<T>: Sync {
     /// The next item, waiting for one; `None` once the queue is shut down and empty.

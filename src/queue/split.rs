@@ -37,7 +37,9 @@
 //! it. Joiners wait on the tail lock alone, as `unfinished` lives there. Getters do not
 //! spin (a parked consumer lets the producers run ahead and then takes the whole batch),
 //! but before its first park a getter that claims the head's adaptive [`SpinWindow`] looks
-//! at the count, yielding, with both locks released, while the window lasts. The window
+//! at the count, with both locks released, while the window lasts: a FIFO getter first with
+//! a few pauses between looks, then (as a priority getter from the start) yielding between
+//! them. The window
 //! opens only where getters' sleeps are cut short by new items: without it, a consumer that
 //! answers a producer which waits for its answer (a reply queue) slept on every item, and
 //! each exchange cost two wake-ups of a thread whose core had gone idle.
@@ -65,7 +67,9 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use super::common::{PREALLOCATE_MAX, Refused, Wait, put_slack, source_by_get, spin_until};
+use super::common::{
+    PREALLOCATE_MAX, Refused, Wait, put_slack, relax_until, source_by_get, spin_until,
+};
 use super::error::{QueueId, TaskDoneError, queue_id};
 use super::held::{Guarded, Held};
 use super::waiters::{GET, JOIN, PUT, Waiters};
@@ -612,7 +616,15 @@ impl<T, H: Head<Item = T>> Split<T, H> {
                 {
                     drop(tail);
                     drop(head);
-                    claim.yield_until(|| self.qsize() != 0);
+                    // A FIFO getter first busy-waits (30 pauses, checking): where a partner
+                    // answers within a microsecond (a reply queue), a yield per look made
+                    // each exchange wait out a system call. A priority head does not: it
+                    // takes in every batch that waits, and one caught sooner is smaller
+                    // and costs a sort of its own.
+                    let came = || self.qsize() != 0;
+                    if H::EAGER || !relax_until(&came) {
+                        claim.yield_until(came);
+                    }
                     drop(claim);
                     head = self.head_locked();
                     tail = self.tail_locked();
