@@ -1073,7 +1073,9 @@ def matrix_markdown(meta, matrix, other=None):
              + (f"; run as `{m['command']}`" if m.get("command") else "")
              + (f", in {fmt_duration(m['seconds'])}" if m.get("seconds") else "")
              + (f"; run on {other[0]}, its `--csv` output `{Path(other[1]).name}`"
-                if other else "") + ").",
+                if other else "") + "). In each run the producers put for the same time "
+             "(`--ms`) whatever the implementation's speed, then the queue is drained; a run "
+             "counts the items its consumers took.",
              "",
              "Each cell: **threadkit throughput / the best peer's** (above 1.00 threadkit moves "
              "more items per second) **/ threadkit CPU per item / the least peer's** (below 1.00 "
