@@ -646,34 +646,34 @@ fn oversubscribed(rounds: usize, target: Duration, filter: &Filter, csv: &mut St
     }
 
     let lock_rows: [(&str, Run); 3] = [
-        ("threadkit", |n| {
+        ("threadkit", |a| {
             let l = threadkit::Mutex::new(0u64);
-            hammer(n, &l, |l| *l.lock() += 1)
+            hammer(a, &l, |l| *l.lock() += 1)
         }),
-        ("std", |n| {
+        ("std", |a| {
             let l = std::sync::Mutex::new(0u64);
-            hammer(n, &l, |l| *l.lock().unwrap() += 1)
+            hammer(a, &l, |l| *l.lock().unwrap() += 1)
         }),
-        ("parking_lot", |n| {
+        ("parking_lot", |a| {
             let l = parking_lot::Mutex::new(0u64);
-            hammer(n, &l, |l| *l.lock() += 1)
+            hammer(a, &l, |l| *l.lock() += 1)
         }),
     ];
     let barrier_rows: [(&str, Run); 2] = [
-        ("threadkit", |n| {
+        ("threadkit", |a| {
             let b = threadkit::Barrier::new(PARTIES).unwrap();
-            cycles(n, &|| b.wait().unwrap() == 0)
+            cycles(a, &|| b.wait().unwrap() == 0)
         }),
-        ("std", |n| {
+        ("std", |a| {
             let b = std::sync::Barrier::new(PARTIES);
-            cycles(n, &|| b.wait().is_leader())
+            cycles(a, &|| b.wait().is_leader())
         }),
     ];
     let queue_rows: [(&str, Run); 4] = [
-        ("threadkit", |n| sample("threadkit", n, &QUEUE_CELL)),
-        ("crossbeam", |n| sample("crossbeam", n, &QUEUE_CELL)),
-        ("flume", |n| sample("flume", n, &QUEUE_CELL)),
-        ("parking_lot", |n| sample("parking_lot", n, &QUEUE_CELL)),
+        ("threadkit", |a| sample("threadkit", a, &QUEUE_CELL)),
+        ("crossbeam", |a| sample("crossbeam", a, &QUEUE_CELL)),
+        ("flume", |a| sample("flume", a, &QUEUE_CELL)),
+        ("parking_lot", |a| sample("parking_lot", a, &QUEUE_CELL)),
     ];
     let groups: [Group<'_>; 3] = [
         (
@@ -718,7 +718,7 @@ fn oversubscribed(rounds: usize, target: Duration, filter: &Filter, csv: &mut St
     );
 }
 
-/// One run of an implementation in a row of [`extra_rows`], of this many operations.
+/// One run of an implementation in a row of [`extra_rows`], for an [`Amount`].
 type Run = fn(Amount) -> Sample;
 
 /// One row of [`extra_rows`]: (title, unit of one operation, implementations, CSV key,
@@ -822,19 +822,19 @@ fn backlogs(rounds: usize, filter: &Filter, csv: &mut String) {
         cap: 0,
     };
     let priority_1x1: [(&str, Run); 2] = [
-        ("threadkit", |n| sample("threadkit", n, &PRIORITY_1X1)),
-        ("parking_lot", |n| sample("parking_lot", n, &PRIORITY_1X1)),
+        ("threadkit", |a| sample("threadkit", a, &PRIORITY_1X1)),
+        ("parking_lot", |a| sample("parking_lot", a, &PRIORITY_1X1)),
     ];
     let priority_4x4: [(&str, Run); 2] = [
-        ("threadkit", |n| sample("threadkit", n, &PRIORITY_4X4)),
-        ("parking_lot", |n| sample("parking_lot", n, &PRIORITY_4X4)),
+        ("threadkit", |a| sample("threadkit", a, &PRIORITY_4X4)),
+        ("parking_lot", |a| sample("parking_lot", a, &PRIORITY_4X4)),
     ];
     let fifo_1x1: [(&str, Run); 5] = [
-        ("threadkit", |n| sample("threadkit", n, &FIFO_1X1)),
-        ("crossbeam", |n| sample("crossbeam", n, &FIFO_1X1)),
-        ("flume", |n| sample("flume", n, &FIFO_1X1)),
-        ("std_mpsc", |n| sample("std_mpsc", n, &FIFO_1X1)),
-        ("parking_lot", |n| sample("parking_lot", n, &FIFO_1X1)),
+        ("threadkit", |a| sample("threadkit", a, &FIFO_1X1)),
+        ("crossbeam", |a| sample("crossbeam", a, &FIFO_1X1)),
+        ("flume", |a| sample("flume", a, &FIFO_1X1)),
+        ("std_mpsc", |a| sample("std_mpsc", a, &FIFO_1X1)),
+        ("parking_lot", |a| sample("parking_lot", a, &FIFO_1X1)),
     ];
     let n = BACKLOG_ITEMS;
     let groups: [Group<'_>; 3] = [

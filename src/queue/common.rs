@@ -76,22 +76,19 @@ pub(super) fn put_slack(maxsize: usize) -> usize {
 /// Spins [`SPIN_ROUNDS`] rounds at most, until `hint` says the wait may be over.
 #[inline]
 pub(super) fn spin_until(hint: &impl Fn() -> bool) {
-    for round in 1..=SPIN_ROUNDS {
-        if round <= SPIN_RELAX {
-            for _ in 0..(1u32 << round) {
-                std::hint::spin_loop();
-            }
-        } else {
-            std::thread::yield_now();
-        }
+    if relax_until(hint) {
+        return;
+    }
+    for _ in SPIN_RELAX + 1..=SPIN_ROUNDS {
+        std::thread::yield_now();
         if hint() {
             return;
         }
     }
 }
 
-/// Busy-waits the [`spin_until`] rounds that pause (no yields), until `hint` says the wait
-/// may be over; true if it did.
+/// Busy-waits the rounds of [`spin_until`] that pause (rounds `1..=SPIN_RELAX`, no yields),
+/// until `hint` says the wait may be over; true if it did.
 #[inline]
 pub(super) fn relax_until(hint: &impl Fn() -> bool) -> bool {
     for round in 1..=SPIN_RELAX {
