@@ -48,7 +48,9 @@
 //! name (`fifo 4x4 cap 64`) contains the text (`oversubscribed` and `backlog` keep those
 //! sections); `--csv` also writes every run (the oversubscribed rows too, with
 //! kinds `oversubscribed_mutex`, `_barrier`, `_queue`, and the large backlogs, with kinds
-//! `backlog_priority_1x1`, `backlog_priority_4x4`, `backlog_fifo_1x1`);
+//! `backlog_priority_1x1`, `backlog_priority_4x4`, `backlog_fifo_1x1`; every line also
+//! carries `line_ns`, the cache-line round trip between two CPUs measured before its round:
+//! see [`line_round_trip`]);
 //! `--no-oversubscribed` leaves out both sections. `--cell NAME` (repeatable) runs exactly the
 //! cells so named (`fifo 1x1 cap 1`, not `cap 10`) and the extra rows whose CSV kind is NAME
 //! (`oversubscribed_queue`), and nothing else: the report uses it to measure again the cells
@@ -90,6 +92,99 @@ fn cpu_time() -> Duration {
 #[cfg(not(unix))]
 fn cpu_time() -> Duration {
     Duration::ZERO
+}
+
+/// The round trip of one cache line between the first two CPUs this process may run on, in
+/// nanoseconds: two threads, each pinned to one of them, take turns writing it (the best of
+/// five batches of 2 000 turns, so that a preempted batch does not count). Measured before
+/// every round and written with each run (`line_ns`), because on a virtual machine the host
+/// may move the two virtual CPUs between nearby and distant cores for seconds at a time: on
+/// a 2-vCPU EPYC guest this moved between about 70 and about 320 ns, and a queue whose
+/// every operation passes a lock's line between the CPUs runs at half its speed in the slow
+/// phase while a lock-free one hardly changes. 0 where it cannot be measured (fewer than two
+/// CPUs, or not Linux).
+#[cfg(target_os = "linux")]
+fn line_round_trip() -> f64 {
+    // SAFETY: `cpu_set_t` is plain data; sched_getaffinity only writes the set it is given.
+    let mut allowed: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: as above, for the calling thread (pid 0).
+    if unsafe { libc::sched_getaffinity(0, size, &mut allowed) } != 0 {
+        return 0.0;
+    }
+    let mut cpus = (0..libc::CPU_SETSIZE as usize).filter(|&c| {
+        // SAFETY: `c` is below CPU_SETSIZE, the set's size.
+        unsafe { libc::CPU_ISSET(c, &allowed) }
+    });
+    let (Some(a), Some(b)) = (cpus.next(), cpus.next()) else {
+        return 0.0;
+    };
+    // Pins the calling thread to `cpu`; false if the system refused.
+    let pin = |cpu: usize| {
+        // SAFETY: a zeroed set with one CPU added, for the calling thread.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu, &mut set);
+            libc::sched_setaffinity(0, size, &set) == 0
+        }
+    };
+    const TURNS: u64 = 2_000;
+    let line = crossbeam_utils::CachePadded::new(AtomicU64::new(0));
+    // Set by a thread that could not be pinned (or the measuring thread, when it is done
+    // early): the other stops waiting.
+    let give_up = AtomicBool::new(false);
+    // Waits until the line holds `v`; false if the other side gave up.
+    let wait_for = |v: u64| {
+        while line.load(Ordering::Acquire) != v {
+            if give_up.load(Ordering::Relaxed) {
+                return false;
+            }
+            std::hint::spin_loop();
+        }
+        true
+    };
+    let best = std::thread::scope(|s| {
+        s.spawn(|| {
+            if !pin(b) {
+                give_up.store(true, Ordering::Relaxed);
+                return;
+            }
+            // Answers each odd value with the next even one.
+            for i in 0..5 * TURNS {
+                if !wait_for(2 * i + 1) {
+                    return;
+                }
+                line.store(2 * i + 2, Ordering::Release);
+            }
+        });
+        // Its own thread too: a pinned main thread would pass its mask on to every thread
+        // the matrix spawns afterwards.
+        let measuring = s.spawn(|| {
+            if !pin(a) {
+                give_up.store(true, Ordering::Relaxed);
+                return f64::INFINITY;
+            }
+            let mut best = f64::INFINITY;
+            for batch in 0..5 {
+                let t = Instant::now();
+                for i in batch * TURNS..(batch + 1) * TURNS {
+                    line.store(2 * i + 1, Ordering::Release);
+                    if !wait_for(2 * i + 2) {
+                        return f64::INFINITY;
+                    }
+                }
+                best = best.min(t.elapsed().as_nanos() as f64 / TURNS as f64);
+            }
+            best
+        });
+        measuring.join().unwrap_or(f64::INFINITY)
+    });
+    if best.is_finite() { best } else { 0.0 }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn line_round_trip() -> f64 {
+    0.0
 }
 
 /// Wall time, process CPU time and operations (items moved, lock operations, barrier
@@ -497,6 +592,7 @@ fn measure(cell: &Cell, rounds: usize, target: Duration, csv: &mut String) -> Ou
     let (mut speed, mut cpu) = (Vec::new(), Vec::new());
     let mut wins = vec![0usize; imps.len()];
     for round in 0..rounds {
+        let line_ns = line_round_trip();
         let mut this = vec![(0.0, 0.0); imps.len()];
         for k in 0..imps.len() {
             let i = (k + round) % imps.len();
@@ -509,7 +605,7 @@ fn measure(cell: &Cell, rounds: usize, target: Duration, csv: &mut String) -> Ou
             cpus[i].push(ns);
             let _ = writeln!(
                 csv,
-                "{},{},{},{},{},{},{round},{items},{},{}",
+                "{},{},{},{},{},{},{round},{items},{},{},{line_ns:.0}",
                 cell.kind.name(),
                 cell.producers,
                 cell.consumers,
@@ -767,13 +863,14 @@ fn extra_rows(
         let mut rate = vec![Vec::new(); imps.len()];
         let mut cpu = vec![Vec::new(); imps.len()];
         for round in 0..rounds {
+            let line_ns = line_round_trip();
             for k in 0..imps.len() {
                 let i = (k + round) % imps.len();
                 let s = (imps[i].1)(amount);
                 let n = s.ops.max(1);
                 let _ = writeln!(
                     csv,
-                    "{prefix}_{key},{threads},{consumers},{cap},{},{},{round},{n},{},{}",
+                    "{prefix}_{key},{threads},{consumers},{cap},{},{},{round},{n},{},{},{line_ns:.0}",
                     imps[i].0,
                     n as f64 / s.wall.as_secs_f64(),
                     s.wall.as_nanos(),
@@ -997,8 +1094,9 @@ fn main() {
         args.rounds,
         args.target.as_millis()
     );
-    let mut csv =
-        String::from("kind,producers,consumers,cap,imp,items_per_s,round,items,wall_ns,cpu_ns\n");
+    let mut csv = String::from(
+        "kind,producers,consumers,cap,imp,items_per_s,round,items,wall_ns,cpu_ns,line_ns\n",
+    );
     let mut detail = String::new();
     for &kind in &args.kinds {
         let mut table = format!(

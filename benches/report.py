@@ -27,7 +27,9 @@ In order, it:
    `csv_output` feature, the output its user guide documents as stable; the median of the
    samples' time per iteration, divided by the group's throughput elements, which is the
    median criterion prints), the scripts' JSON and the matrix's CSV (each cell: the median of
-   the per-round ratios to the best peer), and writes BENCHMARKS.md and the chart (the
+   the per-round ratios to the best peer; and, where the CSV has the cache-line round trip
+   measured before each round, the ratios of the rounds that ran with the two CPUs far
+   apart, apart from the others), and writes BENCHMARKS.md and the chart (the
    per-operation ratios, and a heat map of each queue kind's matrix).
 
 Crate versions and bench targets come from `cargo metadata` (the resolved dependency graph).
@@ -107,7 +109,12 @@ MATRIX_KINDS = [("fifo", "FIFO `Queue`"), ("lifo", "`LifoQueue`"),
 MATRIX_SHAPES = [(1, 1), (2, 2), (4, 4), (8, 8)]
 MATRIX_CAPS = [1, 2, 10, 16, 64, 1024, 0]
 MATRIX_COLUMNS = ["kind", "producers", "consumers", "cap", "imp", "items_per_s", "round",
-                  "items", "wall_ns", "cpu_ns"]
+                  "items", "wall_ns", "cpu_ns", "line_ns"]
+# A matrix round "ran far" when the cache-line round trip measured before it (line_ns: see
+# line_round_trip in benches/matrix.rs) was above this many times the median of the whole run:
+# a virtual machine whose host had put its two CPUs on distant cores for a while (the median,
+# not the lowest: a host may also put them on one core's two hyperthreads for a while).
+FAR_LINE = 2.0
 # The oversubscribed rows of the matrix binary: CSV kind -> (title, unit of one operation).
 OVERSUBSCRIBED = {
     "oversubscribed_mutex": ("`Mutex<u64>` += 1, 16 threads", "op"),
@@ -807,13 +814,14 @@ def load_matrix(results):
 
 
 def load_matrix_csv(path):
-    """The runs in a CSV written by the matrix binary's --csv:
-    {(kind, producers, consumers, cap): {implementation: {round: (items/s, CPU ns/item)}}}."""
+    """The runs in a CSV written by the matrix binary's --csv: {(kind, producers, consumers,
+    cap): {implementation: {round: (items/s, CPU ns/item, cache-line round trip ns or None)}}}
+    (a CSV from before the line_ns column has no round trips)."""
     samples = {}
     try:
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
-            if reader.fieldnames != MATRIX_COLUMNS:
+            if reader.fieldnames not in (MATRIX_COLUMNS, MATRIX_COLUMNS[:-1]):
                 raise ValueError(f"columns {reader.fieldnames}, expected {MATRIX_COLUMNS}")
             for line, row in enumerate(reader, start=2):
                 try:
@@ -823,9 +831,11 @@ def load_matrix_csv(path):
                     cpu, rnd = float(row["cpu_ns"]), int(row["round"])
                     if not (rate > 0 and items > 0 and cpu >= 0 and float(row["wall_ns"]) > 0):
                         raise ValueError("a rate, item count or time that is not positive")
+                    line_ns = float(row["line_ns"]) if row.get("line_ns") else 0.0
                 except (TypeError, ValueError) as e:
                     raise ValueError(f"line {line}: {e}")
-                samples.setdefault(key, {}).setdefault(row["imp"], {})[rnd] = (rate, cpu / items)
+                samples.setdefault(key, {}).setdefault(row["imp"], {})[rnd] = (
+                    rate, cpu / items, line_ns if line_ns > 0 else None)
     except (OSError, UnicodeDecodeError, csv.Error, ValueError) as e:
         raise ReportError(f"{path}: not the matrix binary's CSV ({e})")
     return samples
@@ -835,30 +845,36 @@ def load_matrix_csv(path):
 # Computing
 
 
-def matrix_cell(imps):
+def matrix_cell(imps, far_above=None):
     """threadkit against its peers in one matrix cell or oversubscribed row: the median over
     the rounds of threadkit's items/s / the best peer's and of its CPU per item / the least
     peer's; the peer fastest in most rounds; each implementation's medians. threadkit's other
     implementations of the cell (`threadkit_simple`: SimpleQueue in the unbounded FIFO cells)
-    are listed with the medians, never taken for a peer."""
+    are listed with the medians, never taken for a peer. With `far_above` (ns), also the
+    throughput ratio's median over the rounds whose cache-line round trip was at most that
+    ("near") and over those above it ("far"), and how many of each."""
     tk = imps.get("threadkit")
     peers = [i for i in imps if not i.startswith("threadkit")]
     if not tk or not peers:
         return None
     speed, cpu, wins = [], [], {}
-    for r, (rate, per) in sorted(tk.items()):
+    phase = {"near": [], "far": []}
+    for r, (rate, per, line) in sorted(tk.items()):
         here = [(imps[p][r], p) for p in peers if r in imps[p]]
         if not here:
             continue
         best_rate, best = max((v[0], p) for v, p in here)
         wins[best] = wins.get(best, 0) + 1
         speed.append(rate / best_rate)
+        if far_above is not None and line is not None:
+            phase["far" if line > far_above else "near"].append(rate / best_rate)
         least = min(v[1] for v, _ in here)
         if least > 0:
             cpu.append(per / least)
     if not speed:
         return None
     return {"speed": med(speed), "cpu": med(cpu), "rounds": len(speed),
+            "phase": {k: {"speed": med(v), "rounds": len(v)} for k, v in phase.items()},
             "best_peer": max(peers, key=lambda p: (wins.get(p, 0), -peers.index(p))),
             "per_imp": {i: {"rate": med([v[0] for v in rounds.values()]),
                             "cpu": med([v[1] for v in rounds.values()])}
@@ -870,16 +886,26 @@ def compute_matrix(samples):
     ("over": the oversubscribed and large-backlog rows)."""
     if samples is None:
         return None
+    # The round trips, once per round of each cell or row (every implementation of a round
+    # carries its round's).
+    per_round = [v[2] for imps in samples.values() for v in next(iter(imps.values())).values()
+                 if v[2] is not None]
+    far_above = FAR_LINE * med(per_round) if per_round else None
     cells, over = {}, {}
     for key, imps in samples.items():
-        cell = matrix_cell(imps)
+        cell = matrix_cell(imps, far_above)
         if cell is None:
             continue
         if key[0] in OVERSUBSCRIBED or key[0] in BACKLOG:
             over[key[0]] = cell
         else:
             cells[key] = cell
-    return {"cells": cells, "over": over}
+    line = None
+    if per_round:
+        line = {"lowest": min(per_round), "median": med(per_round), "highest": max(per_round),
+                "far_above": far_above, "rounds": len(per_round),
+                "far": sum(1 for v in per_round if v > far_above)}
+    return {"cells": cells, "over": over, "line": line}
 
 
 def med(values):
@@ -1084,6 +1110,7 @@ def matrix_markdown(meta, matrix, other=None):
              "Peers: FIFO: crossbeam-channel, flume, std `sync_channel`/`channel` (1 consumer "
              "only), parking_lot `Mutex<VecDeque>` + `Condvar`; LIFO: parking_lot `Mutex<Vec>` "
              "+ `Condvar`; priority: parking_lot `Mutex<BinaryHeap>` + `Condvar`.", ""]
+    lines += line_phases(matrix)
     gaps = []
     for kind, title in MATRIX_KINDS:
         mine = {k: c for k, c in cells.items() if k[0] == kind}
@@ -1162,6 +1189,47 @@ def matrix_markdown(meta, matrix, other=None):
                      "throughput is at "
                      "least the best peer's in every measured cell.", ""]
     return lines, gap_lines
+
+
+def line_phases(matrix):
+    """The matrix section's paragraph on the cache-line round trip measured before each round
+    (none for a CSV without it), and the cells' ratios in its near and far rounds."""
+    line = matrix.get("line")
+    if not line:
+        return []
+    out = [f"Before each round the program measures how long one cache line takes to go from "
+           f"one CPU to another and back (two threads pinned to the first two CPUs take turns "
+           f"writing it): lowest {line['lowest']:.0f} ns, median {line['median']:.0f} ns, "
+           f"highest {line['highest']:.0f} ns over {line['rounds']} rounds. "]
+    if not line["far"]:
+        out[0] += f"No round ran above {FAR_LINE:g} x the median."
+        return out + [""]
+    out[0] += (f"{line['far']} of them ran above {FAR_LINE:g} x the median "
+               f"({line['far_above']:.0f} ns): on a virtual machine, the host had put the two "
+               "CPUs on distant cores. Where every item passes a lock's cache line between "
+               "the CPUs (threadkit's queues, the parking_lot queue), such a round moves fewer "
+               "items than a near one, more than it does for a lock-free queue (crossbeam), "
+               "so the cells whose rounds ran in both phases show threadkit's throughput ratio "
+               "for each below.")
+    rows = []
+    for key, cell in sorted(matrix["cells"].items(),
+                            key=lambda kv: ([k for k, _ in MATRIX_KINDS].index(kv[0][0])
+                                            if kv[0][0] in dict(MATRIX_KINDS) else 9,
+                                            MATRIX_SHAPES.index(kv[0][1:3])
+                                            if kv[0][1:3] in MATRIX_SHAPES else 99,
+                                            kv[0][3] or 1e9)):
+        near, far = cell["phase"]["near"], cell["phase"]["far"]
+        if near["rounds"] and far["rounds"]:
+            rows.append(f"| {key[0]} {key[1]}x{key[2]} {cap_name(key[3])} | "
+                        f"{fmt_ratio(near['speed'])} ({near['rounds']}) | "
+                        f"{fmt_ratio(far['speed'])} ({far['rounds']}) |")
+    out.append("")
+    if rows:
+        out += ["<details><summary>Throughput ratio in near and far rounds "
+                f"({len(rows)} cells ran in both)</summary>", "",
+                "| cell | near rounds (how many) | far rounds (how many) |", "|---|--:|--:|"]
+        out += rows + ["", "</details>", ""]
+    return out
 
 
 def fmt_count(x):

@@ -429,6 +429,51 @@ fn the_queue_matrix_shows_the_median_per_round_ratios_and_marks_gaps() {
 }
 
 #[test]
+fn matrix_rounds_with_a_slow_cache_line_are_shown_apart() {
+    if !have_python() {
+        return;
+    }
+    // The fixture's CSV predates the cache-line column: no paragraph about it.
+    let plain = render_fixture("bench_report_matrix_plain.md");
+    assert!(!plain.contains("Before each round"), "{plain}");
+
+    // The same runs with the column: 60 ns before every round but round 1 of FIFO 1x1
+    // capacity 1, which ran at 400 ns. The median is 60, so "far" is above 120 ns: that one
+    // round. That cell's ratios (see the test above): 1.25 in round 0, 1.55 in round 1.
+    let copy = fixture_copy("bench_report_matrix_line");
+    let csv = copy.join("matrix/matrix.csv");
+    let text = fs::read_to_string(&csv).expect("the fixture has matrix/matrix.csv");
+    let mut lines = text.lines();
+    let header = lines.next().expect("a header");
+    let mut out = vec![format!("{header},line_ns")];
+    for line in lines {
+        let slow = line.starts_with("fifo,1,1,1,") && line.split(',').nth(6) == Some("1");
+        out.push(format!("{line},{}", if slow { 400 } else { 60 }));
+    }
+    fs::write(&csv, out.join("\n") + "\n").expect("write");
+    let md = render_ok(&copy, "bench_report_matrix_line.md");
+    assert!(
+        md.contains("lowest 60 ns, median 60 ns, highest 400 ns")
+            && md.contains("1 of them ran above 2 x the median (120 ns)"),
+        "{md}"
+    );
+    let rows: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| cell | near rounds"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| "))
+        .collect();
+    // Only the cell that ran in both phases is listed.
+    assert_eq!(rows, ["| fifo 1x1 cap 1 | 1.25 (1) | 1.55 (1) |"], "{md}");
+    // The matrix's own tables are as without the column: medians over all rounds.
+    assert_eq!(
+        table_under(&md, "### FIFO `Queue`")[0],
+        "| 1 x 1 | 1.40 / 0.65 | — | — | **0.35** / 7.00 | — | — | — |",
+        "{md}"
+    );
+}
+
+#[test]
 fn a_new_family_gets_its_peers_and_target() {
     if !have_python() {
         return;
