@@ -3,7 +3,8 @@
 //! Every queue kind (FIFO `Queue`, `LifoQueue`, `PriorityQueue`) moves items from P producer
 //! threads to C consumer threads at every capacity a user is likely to pick (1, 2, 10, 16, 64,
 //! 1024 and unbounded) and at 1x1, 2x2, 4x4 and 8x8 threads, side by side with its peers in
-//! the same process, in rotating order, round after round:
+//! the same process, in rotating order, round after round (each round runs every chosen cell
+//! once, so that each cell's rounds spread over the whole run):
 //!
 //! - FIFO: `crossbeam_channel::bounded`/`unbounded`, `flume`, std `sync_channel`/`channel`
 //!   (one consumer only: std's receiver cannot be shared), and a parking_lot
@@ -582,17 +583,41 @@ struct Outcome {
     per_imp: Vec<(&'static str, f64, f64)>,
 }
 
-fn measure(cell: &Cell, rounds: usize, target: Duration, csv: &mut String) -> Outcome {
-    // threadkit at 0, its peers up to `peers`, then threadkit's extras (no ratios).
-    let mut imps = cell.kind.imps(cell.consumers);
-    let peers = imps.len();
-    imps.extend(cell.kind.extras(cell.cap));
-    let mut rates = vec![Vec::new(); imps.len()];
-    let mut cpus = vec![Vec::new(); imps.len()];
-    let (mut speed, mut cpu) = (Vec::new(), Vec::new());
-    let mut wins = vec![0usize; imps.len()];
-    for round in 0..rounds {
+/// One cell's runs so far: [`Measuring::round`] adds a round, [`Measuring::outcome`] sums
+/// them up.
+struct Measuring {
+    /// threadkit at 0, its peers up to `peers`, then threadkit's extras (no ratios).
+    imps: Vec<&'static str>,
+    peers: usize,
+    rates: Vec<Vec<f64>>,
+    cpus: Vec<Vec<f64>>,
+    speed: Vec<f64>,
+    cpu: Vec<f64>,
+    wins: Vec<usize>,
+}
+
+impl Measuring {
+    fn new(cell: &Cell) -> Self {
+        let mut imps = cell.kind.imps(cell.consumers);
+        let peers = imps.len();
+        imps.extend(cell.kind.extras(cell.cap));
+        let n = imps.len();
+        Measuring {
+            imps,
+            peers,
+            rates: vec![Vec::new(); n],
+            cpus: vec![Vec::new(); n],
+            speed: Vec::new(),
+            cpu: Vec::new(),
+            wins: vec![0; n],
+        }
+    }
+
+    /// Runs every implementation of `cell` once (in an order that rotates with `round`),
+    /// after measuring the cache-line round trip, and writes the runs to `csv`.
+    fn round(&mut self, cell: &Cell, round: usize, target: Duration, csv: &mut String) {
         let line_ns = line_round_trip();
+        let imps = &self.imps;
         let mut this = vec![(0.0, 0.0); imps.len()];
         for k in 0..imps.len() {
             let i = (k + round) % imps.len();
@@ -601,8 +626,8 @@ fn measure(cell: &Cell, rounds: usize, target: Duration, csv: &mut String) -> Ou
             let rate = items as f64 / s.wall.as_secs_f64();
             let ns = s.cpu.as_nanos() as f64 / items as f64;
             this[i] = (rate, ns);
-            rates[i].push(rate);
-            cpus[i].push(ns);
+            self.rates[i].push(rate);
+            self.cpus[i].push(ns);
             let _ = writeln!(
                 csv,
                 "{},{},{},{},{},{},{round},{items},{},{},{line_ns:.0}",
@@ -616,30 +641,38 @@ fn measure(cell: &Cell, rounds: usize, target: Duration, csv: &mut String) -> Ou
                 s.cpu.as_nanos()
             );
         }
+        let peers = self.peers;
         let (best, best_i) = this[1..peers]
             .iter()
             .enumerate()
             .map(|(i, t)| (t.0, i + 1))
             .fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a });
-        wins[best_i] += 1;
+        self.wins[best_i] += 1;
         let least_cpu = this[1..peers]
             .iter()
             .map(|t| t.1)
             .fold(f64::INFINITY, f64::min);
-        speed.push(this[0].0 / best);
-        cpu.push(this[0].1 / least_cpu);
+        self.speed.push(this[0].0 / best);
+        self.cpu.push(this[0].1 / least_cpu);
     }
-    let best_peer = (1..peers).max_by_key(|&i| wins[i]).map_or("", |i| imps[i]);
-    let per_imp = imps
-        .iter()
-        .enumerate()
-        .map(|(i, &imp)| (imp, median(&mut rates[i]), median(&mut cpus[i])))
-        .collect();
-    Outcome {
-        speed: median(&mut speed),
-        cpu: median(&mut cpu),
-        best_peer,
-        per_imp,
+
+    fn outcome(mut self) -> Outcome {
+        let wins = &self.wins;
+        let best_peer = (1..self.peers)
+            .max_by_key(|&i| wins[i])
+            .map_or("", |i| self.imps[i]);
+        let per_imp = self
+            .imps
+            .iter()
+            .enumerate()
+            .map(|(i, &imp)| (imp, median(&mut self.rates[i]), median(&mut self.cpus[i])))
+            .collect();
+        Outcome {
+            speed: median(&mut self.speed),
+            cpu: median(&mut self.cpu),
+            best_peer,
+            per_imp,
+        }
     }
 }
 
@@ -1097,8 +1130,49 @@ fn main() {
     let mut csv = String::from(
         "kind,producers,consumers,cap,imp,items_per_s,round,items,wall_ns,cpu_ns,line_ns\n",
     );
+    // Every chosen cell, in the tables' order; then round after round, one round of each
+    // cell in turn, so that a cell's rounds spread over the whole run: a machine that is
+    // slower for a few seconds (see `line_round_trip`) then costs each cell a round or two,
+    // rather than every round of the cells it happens to meet.
+    let cells: Vec<Cell> = args
+        .kinds
+        .iter()
+        .flat_map(|&kind| {
+            SHAPES.into_iter().flat_map(move |(p, c)| {
+                CAPS.into_iter().map(move |cap| Cell {
+                    kind,
+                    producers: p,
+                    consumers: c,
+                    cap,
+                })
+            })
+        })
+        .filter(|cell| args.filter.cell(&cell.name()))
+        .collect();
+    let mut measuring: Vec<Measuring> = cells.iter().map(Measuring::new).collect();
+    for round in 0..if cells.is_empty() { 0 } else { args.rounds } {
+        for (cell, m) in cells.iter().zip(&mut measuring) {
+            m.round(cell, round, args.target, &mut csv);
+        }
+        eprintln!(
+            "round {} of {} done ({} cells)",
+            round + 1,
+            args.rounds,
+            cells.len()
+        );
+    }
+    let outcomes: Vec<(&Cell, Outcome)> = cells
+        .iter()
+        .zip(measuring)
+        .map(|(cell, m)| (cell, m.outcome()))
+        .collect();
     let mut detail = String::new();
     for &kind in &args.kinds {
+        let mine: Vec<&(&Cell, Outcome)> =
+            outcomes.iter().filter(|(c, _)| c.kind == kind).collect();
+        if mine.is_empty() {
+            continue;
+        }
         let mut table = format!(
             "\n## {}\n\n| P x C | {} |\n|---|{}\n",
             kind.title(),
@@ -1110,36 +1184,27 @@ fn main() {
             .join(" | "),
             "--:|".repeat(CAPS.len())
         );
-        let mut any = false;
         for (p, c) in SHAPES {
             let mut line = format!("| {p} x {c} |");
             for cap in CAPS {
-                let cell = Cell {
-                    kind,
-                    producers: p,
-                    consumers: c,
-                    cap,
-                };
-                if !args.filter.cell(&cell.name()) {
+                let found = mine
+                    .iter()
+                    .find(|(cell, _)| (cell.producers, cell.consumers, cell.cap) == (p, c, cap));
+                let Some((cell, o)) = found else {
                     line += " |";
                     continue;
-                }
-                any = true;
-                let o = measure(&cell, args.rounds, args.target, &mut csv);
+                };
                 let _ = write!(line, " {:.2} / {:.2} {} |", o.speed, o.cpu, o.best_peer);
                 let _ = write!(detail, "{}:", cell.name());
                 for (imp, rate, ns) in &o.per_imp {
                     let _ = write!(detail, " {imp} {} /s {ns:.0} ns", si(*rate));
                 }
                 detail.push('\n');
-                eprintln!("{} done", cell.name());
             }
             table += &line;
             table.push('\n');
         }
-        if any {
-            print!("{table}");
-        }
+        print!("{table}");
     }
     if !detail.is_empty() {
         println!("\n## Per implementation (medians: items per second, CPU per item)\n");
