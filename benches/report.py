@@ -1206,11 +1206,10 @@ def line_phases(matrix):
         return out + [""]
     out[0] += (f"{line['far']} of them ran above {FAR_LINE:g} x the median "
                f"({line['far_above']:.0f} ns): on a virtual machine, the host had put the two "
-               "CPUs on distant cores. Where every item passes a lock's cache line between "
-               "the CPUs (threadkit's queues, the parking_lot queue), such a round moves fewer "
-               "items than a near one, more than it does for a lock-free queue (crossbeam), "
-               "so the cells whose rounds ran in both phases show threadkit's throughput ratio "
-               "for each below.")
+               "CPUs on distant cores. In such a round threadkit's queues (its lock-free "
+               "cores as well as its locked ones) move far fewer items than in a near one, "
+               "crossbeam-channel hardly fewer: the cells whose rounds ran in both kinds show "
+               "threadkit's throughput ratio in each below.")
     rows = []
     for key, cell in sorted(matrix["cells"].items(),
                             key=lambda kv: ([k for k, _ in MATRIX_KINDS].index(kv[0][0])
