@@ -50,8 +50,8 @@
 //! sections); `--csv` also writes every run (the oversubscribed rows too, with
 //! kinds `oversubscribed_mutex`, `_barrier`, `_queue`, and the large backlogs, with kinds
 //! `backlog_priority_1x1`, `backlog_priority_4x4`, `backlog_fifo_1x1`; every line also
-//! carries `line_ns`, the cache-line round trip between two CPUs measured before its round:
-//! see [`line_round_trip`]);
+//! carries `line_ns` and `line_after_ns`, the cache-line round trip between two CPUs
+//! measured before and after its round: see [`line_round_trip`]);
 //! `--no-oversubscribed` leaves out both sections. `--cell NAME` (repeatable) runs exactly the
 //! cells so named (`fifo 1x1 cap 1`, not `cap 10`) and the extra rows whose CSV kind is NAME
 //! (`oversubscribed_queue`), and nothing else: the report uses it to measure again the cells
@@ -98,12 +98,12 @@ fn cpu_time() -> Duration {
 /// The round trip of one cache line between the first two CPUs this process may run on, in
 /// nanoseconds: two threads, each pinned to one of them, take turns writing it (the best of
 /// five batches of 2 000 turns, so that a preempted batch does not count). Measured before
-/// every round and written with each run (`line_ns`), because on a virtual machine the host
-/// may move the two virtual CPUs between nearby and distant cores for seconds at a time: on
-/// a 2-vCPU EPYC guest this moved between about 70 and about 320 ns, and a queue whose
-/// every operation passes a lock's line between the CPUs runs at half its speed in the slow
-/// phase while a lock-free one hardly changes. 0 where it cannot be measured (fewer than two
-/// CPUs, or not Linux).
+/// and after every round and written with each run (`line_ns`, `line_after_ns`), because a
+/// virtual machine's host may move its virtual CPUs between one core's hyperthreads, nearby
+/// cores and distant ones for seconds at a time: on a 2-vCPU EPYC guest about 27, 65 or
+/// 320 ns, and in the slow phase threadkit's queues (lock-free cores and locked ones alike)
+/// moved half the items or fewer where crossbeam-channel's list hardly changed. 0 where it
+/// cannot be measured (fewer than two CPUs, or not Linux).
 #[cfg(target_os = "linux")]
 fn line_round_trip() -> f64 {
     // SAFETY: `cpu_set_t` is plain data; sched_getaffinity only writes the set it is given.
@@ -186,6 +186,16 @@ fn line_round_trip() -> f64 {
 #[cfg(not(target_os = "linux"))]
 fn line_round_trip() -> f64 {
     0.0
+}
+
+/// Adds one round's runs to the CSV: `runs` holds a line per run without its last two
+/// columns, which this appends: the round trip `before` the round and one measured now,
+/// after it (a round may start in one phase and end in another).
+fn add_round(csv: &mut String, runs: &str, before: f64) {
+    let after = line_round_trip();
+    for run in runs.lines() {
+        let _ = writeln!(csv, "{run},{before:.0},{after:.0}");
+    }
 }
 
 /// Wall time, process CPU time and operations (items moved, lock operations, barrier
@@ -616,7 +626,8 @@ impl Measuring {
     /// Runs every implementation of `cell` once (in an order that rotates with `round`),
     /// after measuring the cache-line round trip, and writes the runs to `csv`.
     fn round(&mut self, cell: &Cell, round: usize, target: Duration, csv: &mut String) {
-        let line_ns = line_round_trip();
+        let before = line_round_trip();
+        let mut runs = String::new();
         let imps = &self.imps;
         let mut this = vec![(0.0, 0.0); imps.len()];
         for k in 0..imps.len() {
@@ -629,8 +640,8 @@ impl Measuring {
             self.rates[i].push(rate);
             self.cpus[i].push(ns);
             let _ = writeln!(
-                csv,
-                "{},{},{},{},{},{},{round},{items},{},{},{line_ns:.0}",
+                runs,
+                "{},{},{},{},{},{},{round},{items},{},{}",
                 cell.kind.name(),
                 cell.producers,
                 cell.consumers,
@@ -641,6 +652,7 @@ impl Measuring {
                 s.cpu.as_nanos()
             );
         }
+        add_round(csv, &runs, before);
         let peers = self.peers;
         let (best, best_i) = this[1..peers]
             .iter()
@@ -896,14 +908,15 @@ fn extra_rows(
         let mut rate = vec![Vec::new(); imps.len()];
         let mut cpu = vec![Vec::new(); imps.len()];
         for round in 0..rounds {
-            let line_ns = line_round_trip();
+            let before = line_round_trip();
+            let mut runs = String::new();
             for k in 0..imps.len() {
                 let i = (k + round) % imps.len();
                 let s = (imps[i].1)(amount);
                 let n = s.ops.max(1);
                 let _ = writeln!(
-                    csv,
-                    "{prefix}_{key},{threads},{consumers},{cap},{},{},{round},{n},{},{},{line_ns:.0}",
+                    runs,
+                    "{prefix}_{key},{threads},{consumers},{cap},{},{},{round},{n},{},{}",
                     imps[i].0,
                     n as f64 / s.wall.as_secs_f64(),
                     s.wall.as_nanos(),
@@ -912,6 +925,7 @@ fn extra_rows(
                 rate[i].push(n as f64 / s.wall.as_secs_f64());
                 cpu[i].push(s.cpu.as_nanos() as f64 / n as f64);
             }
+            add_round(csv, &runs, before);
         }
         let rates: Vec<f64> = rate.iter_mut().map(|r| median(r)).collect();
         let cpus: Vec<f64> = cpu.iter_mut().map(|c| median(c)).collect();
@@ -1128,7 +1142,8 @@ fn main() {
         args.target.as_millis()
     );
     let mut csv = String::from(
-        "kind,producers,consumers,cap,imp,items_per_s,round,items,wall_ns,cpu_ns,line_ns\n",
+        "kind,producers,consumers,cap,imp,items_per_s,round,items,wall_ns,cpu_ns,line_ns,\
+         line_after_ns\n",
     );
     // Every chosen cell, in the tables' order; then round after round, one round of each
     // cell in turn, so that a cell's rounds spread over the whole run: a machine that is

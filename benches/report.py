@@ -109,9 +109,11 @@ MATRIX_KINDS = [("fifo", "FIFO `Queue`"), ("lifo", "`LifoQueue`"),
 MATRIX_SHAPES = [(1, 1), (2, 2), (4, 4), (8, 8)]
 MATRIX_CAPS = [1, 2, 10, 16, 64, 1024, 0]
 MATRIX_COLUMNS = ["kind", "producers", "consumers", "cap", "imp", "items_per_s", "round",
-                  "items", "wall_ns", "cpu_ns", "line_ns"]
-# A matrix round "ran far" when the cache-line round trip measured before it (line_ns: see
-# line_round_trip in benches/matrix.rs) was above this many times the median of the whole run:
+                  "items", "wall_ns", "cpu_ns", "line_ns", "line_after_ns"]
+# A matrix round "ran far" when the cache-line round trips measured before and after it
+# (line_ns, line_after_ns: see line_round_trip in benches/matrix.rs) were both above this many
+# times the median of the whole run ("near" when both were at most that; a round that began
+# in one phase and ended in the other is neither):
 # a virtual machine whose host had put its two CPUs on distant cores for a while (the median,
 # not the lowest: a host may also put them on one core's two hyperthreads for a while).
 FAR_LINE = 2.0
@@ -815,13 +817,15 @@ def load_matrix(results):
 
 def load_matrix_csv(path):
     """The runs in a CSV written by the matrix binary's --csv: {(kind, producers, consumers,
-    cap): {implementation: {round: (items/s, CPU ns/item, cache-line round trip ns or None)}}}
-    (a CSV from before the line_ns column has no round trips)."""
+    cap): {implementation: {round: (items/s, CPU ns/item, (cache-line round trips before and
+    after the round, ns; after is None in a CSV with line_ns only) or None)}}} (a CSV from
+    before the line columns has no round trips)."""
     samples = {}
     try:
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
-            if reader.fieldnames not in (MATRIX_COLUMNS, MATRIX_COLUMNS[:-1]):
+            if reader.fieldnames not in (MATRIX_COLUMNS, MATRIX_COLUMNS[:-1],
+                                         MATRIX_COLUMNS[:-2]):
                 raise ValueError(f"columns {reader.fieldnames}, expected {MATRIX_COLUMNS}")
             for line, row in enumerate(reader, start=2):
                 try:
@@ -831,11 +835,12 @@ def load_matrix_csv(path):
                     cpu, rnd = float(row["cpu_ns"]), int(row["round"])
                     if not (rate > 0 and items > 0 and cpu >= 0 and float(row["wall_ns"]) > 0):
                         raise ValueError("a rate, item count or time that is not positive")
-                    line_ns = float(row["line_ns"]) if row.get("line_ns") else 0.0
+                    before = float(row["line_ns"]) if row.get("line_ns") else 0.0
+                    after = float(row["line_after_ns"]) if row.get("line_after_ns") else None
                 except (TypeError, ValueError) as e:
                     raise ValueError(f"line {line}: {e}")
                 samples.setdefault(key, {}).setdefault(row["imp"], {})[rnd] = (
-                    rate, cpu / items, line_ns if line_ns > 0 else None)
+                    rate, cpu / items, (before, after) if before > 0 else None)
     except (OSError, UnicodeDecodeError, csv.Error, ValueError) as e:
         raise ReportError(f"{path}: not the matrix binary's CSV ({e})")
     return samples
@@ -851,8 +856,9 @@ def matrix_cell(imps, far_above=None):
     peer's; the peer fastest in most rounds; each implementation's medians. threadkit's other
     implementations of the cell (`threadkit_simple`: SimpleQueue in the unbounded FIFO cells)
     are listed with the medians, never taken for a peer. With `far_above` (ns), also the
-    throughput ratio's median over the rounds whose cache-line round trip was at most that
-    ("near") and over those above it ("far"), and how many of each."""
+    throughput ratio's median over the rounds whose cache-line round trips (before and after)
+    were both at most that ("near") and over those where both were above it ("far"), and how
+    many of each."""
     tk = imps.get("threadkit")
     peers = [i for i in imps if not i.startswith("threadkit")]
     if not tk or not peers:
@@ -866,8 +872,9 @@ def matrix_cell(imps, far_above=None):
         best_rate, best = max((v[0], p) for v, p in here)
         wins[best] = wins.get(best, 0) + 1
         speed.append(rate / best_rate)
-        if far_above is not None and line is not None:
-            phase["far" if line > far_above else "near"].append(rate / best_rate)
+        kind = line_phase(line, far_above)
+        if kind:
+            phase[kind].append(rate / best_rate)
         least = min(v[1] for v, _ in here)
         if least > 0:
             cpu.append(per / least)
@@ -890,7 +897,8 @@ def compute_matrix(samples):
     # carries its round's).
     per_round = [v[2] for imps in samples.values() for v in next(iter(imps.values())).values()
                  if v[2] is not None]
-    far_above = FAR_LINE * med(per_round) if per_round else None
+    far_above = (FAR_LINE * med([t for r in per_round for t in r if t is not None])
+                 if per_round else None)
     cells, over = {}, {}
     for key, imps in samples.items():
         cell = matrix_cell(imps, far_above)
@@ -902,10 +910,25 @@ def compute_matrix(samples):
             cells[key] = cell
     line = None
     if per_round:
-        line = {"lowest": min(per_round), "median": med(per_round), "highest": max(per_round),
+        every = [t for r in per_round for t in r if t is not None]
+        kinds = [line_phase(r, far_above) for r in per_round]
+        line = {"lowest": min(every), "median": med(every), "highest": max(every),
                 "far_above": far_above, "rounds": len(per_round),
-                "far": sum(1 for v in per_round if v > far_above)}
+                "after": any(r[1] is not None for r in per_round),
+                "far": kinds.count("far"), "changed": kinds.count(None)}
     return {"cells": cells, "over": over, "line": line}
+
+
+def line_phase(line, far_above):
+    """"near" or "far" for a round whose cache-line round trips (before, after) were both at
+    most `far_above` or both above it; None if they disagree or were not measured."""
+    if line is None or far_above is None:
+        return None
+    before = line[0] > far_above
+    after = before if line[1] is None else line[1] > far_above
+    if before != after:
+        return None
+    return "far" if before else "near"
 
 
 def med(values):
@@ -1197,18 +1220,23 @@ def line_phases(matrix):
     line = matrix.get("line")
     if not line:
         return []
-    out = [f"Before each round the program measures how long one cache line takes to go from "
-           f"one CPU to another and back (two threads pinned to the first two CPUs take turns "
-           f"writing it): lowest {line['lowest']:.0f} ns, median {line['median']:.0f} ns, "
-           f"highest {line['highest']:.0f} ns over {line['rounds']} rounds. "]
+    when = "Before and after" if line["after"] else "Before"
+    out = [f"{when} each round the program measures how long one cache line takes to "
+           f"go from one CPU to another and back (two threads pinned to the first two CPUs "
+           f"take turns writing it): lowest {line['lowest']:.0f} ns, median "
+           f"{line['median']:.0f} ns, highest {line['highest']:.0f} ns, over "
+           f"{line['rounds']} rounds. "]
+    whole = " from start to end" if line["after"] else ""
+    changed = (f" ({line['changed']} more began on one side of it and ended on the other)"
+               if line["changed"] else "")
     if not line["far"]:
-        out[0] += f"No round ran above {FAR_LINE:g} x the median."
+        out[0] += f"No round ran above {FAR_LINE:g} x the median{whole}{changed}."
         return out + [""]
     out[0] += (f"{line['far']} of them ran above {FAR_LINE:g} x the median "
-               f"({line['far_above']:.0f} ns): on a virtual machine, the host had put the two "
-               "CPUs on distant cores. In such a round threadkit's queues (its lock-free "
-               "cores as well as its locked ones) move far fewer items than in a near one, "
-               "crossbeam-channel hardly fewer: the cells whose rounds ran in both kinds show "
+               f"({line['far_above']:.0f} ns){whole}{changed}: on a virtual "
+               "machine, the host had put the two CPUs on distant cores. Such a round can "
+               "move far fewer items than a near one, for threadkit and its peers alike but "
+               "not by the same factor: the cells whose rounds ran in both kinds show "
                "threadkit's throughput ratio in each below.")
     rows = []
     for key, cell in sorted(matrix["cells"].items(),

@@ -437,24 +437,36 @@ fn matrix_rounds_with_a_slow_cache_line_are_shown_apart() {
     let plain = render_fixture("bench_report_matrix_plain.md");
     assert!(!plain.contains("Before each round"), "{plain}");
 
-    // The same runs with the column: 60 ns before every round but round 1 of FIFO 1x1
-    // capacity 1, which ran at 400 ns. The median is 60, so "far" is above 120 ns: that one
-    // round. That cell's ratios (see the test above): 1.25 in round 0, 1.55 in round 1.
+    // The same runs with the columns: 60 ns before and after every round but two. Round 1 of
+    // FIFO 1x1 capacity 1 ran at 400 ns from start to end; round 0 of capacity 16 began at 60
+    // and ended at 400. The median is 60, so "far" is above 120 ns: the first of those rounds;
+    // the second is neither near nor far. That cell's ratios (see the test above): 1.25 in
+    // round 0, 1.55 in round 1.
     let copy = fixture_copy("bench_report_matrix_line");
     let csv = copy.join("matrix/matrix.csv");
     let text = fs::read_to_string(&csv).expect("the fixture has matrix/matrix.csv");
     let mut lines = text.lines();
     let header = lines.next().expect("a header");
-    let mut out = vec![format!("{header},line_ns")];
+    let mut out = vec![format!("{header},line_ns,line_after_ns")];
     for line in lines {
-        let slow = line.starts_with("fifo,1,1,1,") && line.split(',').nth(6) == Some("1");
-        out.push(format!("{line},{}", if slow { 400 } else { 60 }));
+        let round = line.split(',').nth(6);
+        let far = line.starts_with("fifo,1,1,1,") && round == Some("1");
+        let changed = line.starts_with("fifo,1,1,16,") && round == Some("0");
+        let (before, after) = match (far, changed) {
+            (true, _) => (400, 400),
+            (_, true) => (60, 400),
+            _ => (60, 60),
+        };
+        out.push(format!("{line},{before},{after}"));
     }
     fs::write(&csv, out.join("\n") + "\n").expect("write");
     let md = render_ok(&copy, "bench_report_matrix_line.md");
     assert!(
         md.contains("lowest 60 ns, median 60 ns, highest 400 ns")
-            && md.contains("1 of them ran above 2 x the median (120 ns)"),
+            && md.contains(
+                "1 of them ran above 2 x the median (120 ns) from start to end (1 more began \
+                 on one side of it and ended on the other)"
+            ),
         "{md}"
     );
     let rows: Vec<&str> = md
