@@ -624,7 +624,7 @@ impl Measuring {
     }
 
     /// Runs every implementation of `cell` once (in an order that rotates with `round`),
-    /// after measuring the cache-line round trip, and writes the runs to `csv`.
+    /// between two measures of the cache-line round trip, and writes the runs to `csv`.
     fn round(&mut self, cell: &Cell, round: usize, target: Duration, csv: &mut String) {
         let before = line_round_trip();
         let mut runs = String::new();
@@ -1165,7 +1165,10 @@ fn main() {
         .filter(|cell| args.filter.cell(&cell.name()))
         .collect();
     let mut measuring: Vec<Measuring> = cells.iter().map(Measuring::new).collect();
-    for round in 0..if cells.is_empty() { 0 } else { args.rounds } {
+    for round in 0..args.rounds {
+        if cells.is_empty() {
+            break;
+        }
         for (cell, m) in cells.iter().zip(&mut measuring) {
             m.round(cell, round, args.target, &mut csv);
         }

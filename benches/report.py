@@ -27,9 +27,9 @@ In order, it:
    `csv_output` feature, the output its user guide documents as stable; the median of the
    samples' time per iteration, divided by the group's throughput elements, which is the
    median criterion prints), the scripts' JSON and the matrix's CSV (each cell: the median of
-   the per-round ratios to the best peer; and, where the CSV has the cache-line round trip
-   measured before each round, the ratios of the rounds that ran with the two CPUs far
-   apart, apart from the others), and writes BENCHMARKS.md and the chart (the
+   the per-round ratios to the best peer; and, where the CSV has the cache-line round trips
+   measured before and after each round, the ratios of the rounds that ran with the two
+   CPUs far apart, apart from the others), and writes BENCHMARKS.md and the chart (the
    per-operation ratios, and a heat map of each queue kind's matrix).
 
 Crate versions and bench targets come from `cargo metadata` (the resolved dependency graph).
@@ -110,12 +110,12 @@ MATRIX_SHAPES = [(1, 1), (2, 2), (4, 4), (8, 8)]
 MATRIX_CAPS = [1, 2, 10, 16, 64, 1024, 0]
 MATRIX_COLUMNS = ["kind", "producers", "consumers", "cap", "imp", "items_per_s", "round",
                   "items", "wall_ns", "cpu_ns", "line_ns", "line_after_ns"]
-# A matrix round "ran far" when the cache-line round trips measured before and after it
-# (line_ns, line_after_ns: see line_round_trip in benches/matrix.rs) were both above this many
-# times the median of the whole run ("near" when both were at most that; a round that began
-# in one phase and ended in the other is neither):
-# a virtual machine whose host had put its two CPUs on distant cores for a while (the median,
-# not the lowest: a host may also put them on one core's two hyperthreads for a while).
+# A matrix round "ran far" (a virtual machine whose host had put its two CPUs on distant cores
+# for a while) when the cache-line round trips measured before and after it (line_ns,
+# line_after_ns: see line_round_trip in benches/matrix.rs) were both above this many times
+# the median of the whole run; "near" when both were at most that; neither when they
+# disagree. The median, not the lowest: a host may also put them on one core's two
+# hyperthreads for a while.
 FAR_LINE = 2.0
 # The oversubscribed rows of the matrix binary: CSV kind -> (title, unit of one operation).
 OVERSUBSCRIBED = {
@@ -897,8 +897,8 @@ def compute_matrix(samples):
     # carries its round's).
     per_round = [v[2] for imps in samples.values() for v in next(iter(imps.values())).values()
                  if v[2] is not None]
-    far_above = (FAR_LINE * med([t for r in per_round for t in r if t is not None])
-                 if per_round else None)
+    every = [t for r in per_round for t in r if t is not None]
+    far_above = FAR_LINE * med(every) if every else None
     cells, over = {}, {}
     for key, imps in samples.items():
         cell = matrix_cell(imps, far_above)
@@ -910,7 +910,6 @@ def compute_matrix(samples):
             cells[key] = cell
     line = None
     if per_round:
-        every = [t for r in per_round for t in r if t is not None]
         kinds = [line_phase(r, far_above) for r in per_round]
         line = {"lowest": min(every), "median": med(every), "highest": max(every),
                 "far_above": far_above, "rounds": len(per_round),
@@ -1159,8 +1158,7 @@ def matrix_markdown(meta, matrix, other=None):
         lines += ["<details><summary>Each implementation (medians over the rounds)</summary>",
                   "", "| cell | best peer | implementation | items per second | CPU per item |",
                   "|---|---|---|--:|--:|"]
-        for key in sorted(mine, key=lambda k: (MATRIX_SHAPES.index(k[1:3])
-                                               if k[1:3] in MATRIX_SHAPES else 99, k[3] or 1e9)):
+        for key in sorted(mine, key=cell_order):
             cell = mine[key]
             name = f"{key[1]}x{key[2]} {cap_name(key[3])}"
             for imp, v in cell["per_imp"].items():
@@ -1214,9 +1212,18 @@ def matrix_markdown(meta, matrix, other=None):
     return lines, gap_lines
 
 
+def cell_order(key):
+    """Sort key of a matrix cell (kind, producers, consumers, cap): the tables' order, kind by
+    kind, shapes down, capacities across with unbounded last."""
+    kinds = [k for k, _ in MATRIX_KINDS]
+    return (kinds.index(key[0]) if key[0] in kinds else len(kinds),
+            MATRIX_SHAPES.index(key[1:3]) if key[1:3] in MATRIX_SHAPES else 99, key[3] or 1e9)
+
+
 def line_phases(matrix):
-    """The matrix section's paragraph on the cache-line round trip measured before each round
-    (none for a CSV without it), and the cells' ratios in its near and far rounds."""
+    """The matrix section's paragraph on the cache-line round trips measured before (and
+    after) each round (none for a CSV without them), and the cells' ratios in near and far
+    rounds."""
     line = matrix.get("line")
     if not line:
         return []
@@ -1239,13 +1246,8 @@ def line_phases(matrix):
                "not by the same factor: the cells whose rounds ran in both kinds show "
                "threadkit's throughput ratio in each below.")
     rows = []
-    for key, cell in sorted(matrix["cells"].items(),
-                            key=lambda kv: ([k for k, _ in MATRIX_KINDS].index(kv[0][0])
-                                            if kv[0][0] in dict(MATRIX_KINDS) else 9,
-                                            MATRIX_SHAPES.index(kv[0][1:3])
-                                            if kv[0][1:3] in MATRIX_SHAPES else 99,
-                                            kv[0][3] or 1e9)):
-        near, far = cell["phase"]["near"], cell["phase"]["far"]
+    for key in sorted(matrix["cells"], key=cell_order):
+        near, far = (matrix["cells"][key]["phase"][k] for k in ("near", "far"))
         if near["rounds"] and far["rounds"]:
             rows.append(f"| {key[0]} {key[1]}x{key[2]} {cap_name(key[3])} | "
                         f"{fmt_ratio(near['speed'])} ({near['rounds']}) | "
