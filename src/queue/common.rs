@@ -1,8 +1,8 @@
 //! What every queue core shares: how long an operation may wait ([`Wait`], and its deadline:
 //! [`Wait::deadline`]), why it did not
 //! happen ([`Refused`]), the iterators' view of a queue ([`Source`]), the buffers' up-front
-//! reservation ([`PREALLOCATE_MAX`]), and the short spin before a lock-based core parks
-//! ([`spin_until`]).
+//! reservation ([`PREALLOCATE_MAX`]), and the short spins before a lock-based core parks
+//! ([`spin_until`], and a getter's [`look_until`]).
 
 use std::panic::Location;
 use std::time::{Duration, Instant};
@@ -85,6 +85,31 @@ pub(super) fn spin_until(hint: &impl Fn() -> bool) {
             return;
         }
     }
+}
+
+/// The yields an idle getter of the two-lock core looks between after the pauses of
+/// [`relax_until`], before it parks (see [`look_until`]).
+const LOOK_YIELDS: u32 = 10;
+
+/// Before an idle getter parks: the pauses of [`relax_until`], then up to [`LOOK_YIELDS`]
+/// yields, until `hint` says an item came or `deadline` passes; true if one came. About
+/// crossbeam-channel's receivers' backoff: a consumer that sleeps after one empty look pays
+/// a wake-up (and its producer the system call that wakes it) for every batch, which costs
+/// most where a cache line takes long to cross between the cores.
+pub(super) fn look_until(hint: &impl Fn() -> bool, deadline: Option<Instant>) -> bool {
+    if relax_until(hint) {
+        return true;
+    }
+    for _ in 0..LOOK_YIELDS {
+        std::thread::yield_now();
+        if hint() {
+            return true;
+        }
+        if deadline.is_some_and(|t| Instant::now() >= t) {
+            return false;
+        }
+    }
+    false
 }
 
 /// Busy-waits the rounds of [`spin_until`] that pause (rounds `1..=SPIN_RELAX`, no yields),

@@ -34,12 +34,13 @@
 //! sets its parked bit in `validate` (tail lock held), and releases both locks in
 //! `before_sleep`. Items reach the head only from the tail, and a put into the tail reads
 //! the bit under the tail lock after pushing, so no put after the getter's check can miss
-//! it. Joiners wait on the tail lock alone, as `unfinished` lives there. Getters do not
-//! spin (a parked consumer lets the producers run ahead and then takes the whole batch),
-//! but before its first park a getter that claims the head's adaptive [`SpinWindow`] looks
-//! at the count, with both locks released, while the window lasts: a FIFO getter first with
-//! a few pauses between looks, then (as a priority getter from the start) yielding between
-//! them. The window
+//! it. Joiners wait on the tail lock alone, as `unfinished` lives there. Before its first
+//! park a getter looks at the count, with both locks released: one that claims the head's
+//! adaptive [`SpinWindow`] while the window lasts, a FIFO getter first with a few pauses
+//! between looks, then (as a priority getter from the start) yielding between them; a FIFO
+//! getter without the window for a few pauses and ten yields ([`look_until`]). A priority
+//! getter without the window parks at once (it takes in every batch that waits, and one
+//! caught sooner is smaller and costs a sort of its own). The window
 //! opens only where getters' sleeps are cut short by new items: without it, a consumer that
 //! answers a producer which waits for its answer (a reply queue) slept on every item, and
 //! each exchange cost two wake-ups of a thread whose core had gone idle.
@@ -68,7 +69,7 @@ use std::time::Instant;
 use crossbeam_utils::CachePadded;
 
 use super::common::{
-    PREALLOCATE_MAX, Refused, Wait, put_slack, relax_until, source_by_get, spin_until,
+    PREALLOCATE_MAX, Refused, Wait, look_until, put_slack, relax_until, source_by_get, spin_until,
 };
 use super::error::{QueueId, TaskDoneError, queue_id};
 use super::held::{Guarded, Held};
@@ -626,6 +627,17 @@ impl<T, H: Head<Item = T>> Split<T, H> {
                         claim.yield_until(came);
                     }
                     drop(claim);
+                    head = self.head_locked();
+                    tail = self.tail_locked();
+                    continue;
+                }
+                if !H::EAGER && !cfg!(loom) {
+                    // Without the window, a FIFO getter still looks a little, spinning then
+                    // yielding, as crossbeam-channel's receivers do (not under loom: a model
+                    // explores every look).
+                    drop(tail);
+                    drop(head);
+                    look_until(&|| self.qsize() != 0, deadline);
                     head = self.head_locked();
                     tail = self.tail_locked();
                     continue;
