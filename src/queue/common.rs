@@ -76,15 +76,7 @@ pub(super) fn put_slack(maxsize: usize) -> usize {
 /// Spins [`SPIN_ROUNDS`] rounds at most, until `hint` says the wait may be over.
 #[inline]
 pub(super) fn spin_until(hint: &impl Fn() -> bool) {
-    if relax_until(hint) {
-        return;
-    }
-    for _ in SPIN_RELAX + 1..=SPIN_ROUNDS {
-        std::thread::yield_now();
-        if hint() {
-            return;
-        }
-    }
+    relax_then_yield(hint, SPIN_ROUNDS - SPIN_RELAX, None);
 }
 
 /// The yields an idle getter of the two-lock core looks between after the pauses of
@@ -92,24 +84,27 @@ pub(super) fn spin_until(hint: &impl Fn() -> bool) {
 const LOOK_YIELDS: u32 = 10;
 
 /// Before an idle getter parks: the pauses of [`relax_until`], then up to [`LOOK_YIELDS`]
-/// yields, until `hint` says an item came or `deadline` passes; true if one came. About
-/// crossbeam-channel's receivers' backoff: a consumer that sleeps after one empty look pays
-/// a wake-up (and its producer the system call that wakes it) for every batch, which costs
-/// most where a cache line takes long to cross between the cores.
-pub(super) fn look_until(hint: &impl Fn() -> bool, deadline: Option<Instant>) -> bool {
+/// yields, until `hint` says an item came or `deadline` passes. About crossbeam-channel's
+/// receivers' backoff: a consumer that sleeps after one empty look pays a wake-up (and its
+/// producer the system call that wakes it) for every batch, which costs most where a cache
+/// line takes long to cross between the cores.
+pub(super) fn look_until(hint: &impl Fn() -> bool, deadline: Option<Instant>) {
+    relax_then_yield(hint, LOOK_YIELDS, deadline);
+}
+
+/// The pauses of [`relax_until`], then up to `yields` yields, until `hint` holds or
+/// `deadline` passes.
+#[inline]
+fn relax_then_yield(hint: &impl Fn() -> bool, yields: u32, deadline: Option<Instant>) {
     if relax_until(hint) {
-        return true;
+        return;
     }
-    for _ in 0..LOOK_YIELDS {
+    for _ in 0..yields {
         std::thread::yield_now();
-        if hint() {
-            return true;
-        }
-        if deadline.is_some_and(|t| Instant::now() >= t) {
-            return false;
+        if hint() || deadline.is_some_and(|t| Instant::now() >= t) {
+            return;
         }
     }
-    false
 }
 
 /// Busy-waits the rounds of [`spin_until`] that pause (rounds `1..=SPIN_RELAX`, no yields),

@@ -612,32 +612,31 @@ impl<T, H: Head<Item = T>> Split<T, H> {
             if first {
                 first = false;
                 deadline = wait.deadline().ok_or(Refused::NotNow)?;
-                if !self.waiters().any(GET)
-                    && let Some(claim) = self.head.window.claim(deadline)
-                {
+                let claim = if self.waiters().any(GET) {
+                    None
+                } else {
+                    self.head.window.claim(deadline)
+                };
+                // Without the window a FIFO getter still looks a little, as
+                // crossbeam-channel's receivers do; a priority one parks at once (not under
+                // loom either: a model would explore every look).
+                if claim.is_some() || (!H::EAGER && !cfg!(loom)) {
                     drop(tail);
                     drop(head);
-                    // A FIFO getter first busy-waits (30 pauses, checking): where a partner
-                    // answers within a microsecond (a reply queue), a yield per look made
-                    // each exchange wait out a system call. A priority head does not: it
-                    // takes in every batch that waits, and one caught sooner is smaller
-                    // and costs a sort of its own.
                     let came = || self.qsize() != 0;
-                    if H::EAGER || !relax_until(&came) {
-                        claim.yield_until(came);
+                    match claim {
+                        // A FIFO getter first busy-waits (30 pauses, checking): where a
+                        // partner answers within a microsecond (a reply queue), a yield per
+                        // look made each exchange wait out a system call. A priority head
+                        // does not: it takes in every batch that waits, and one caught
+                        // sooner is smaller and costs a sort of its own.
+                        Some(claim) => {
+                            if H::EAGER || !relax_until(&came) {
+                                claim.yield_until(came);
+                            }
+                        }
+                        None => look_until(&came, deadline),
                     }
-                    drop(claim);
-                    head = self.head_locked();
-                    tail = self.tail_locked();
-                    continue;
-                }
-                if !H::EAGER && !cfg!(loom) {
-                    // Without the window, a FIFO getter still looks a little, spinning then
-                    // yielding, as crossbeam-channel's receivers do (not under loom: a model
-                    // explores every look).
-                    drop(tail);
-                    drop(head);
-                    look_until(&|| self.qsize() != 0, deadline);
                     head = self.head_locked();
                     tail = self.tail_locked();
                     continue;
