@@ -31,8 +31,6 @@ use std::sync::atomic::AtomicUsize as StdAtomicUsize;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crossbeam_utils::Backoff;
-
 use super::collector::Collector;
 use super::error::{FutureError, InvalidStateError, SetError, TaskException};
 use crate::primitive::{AtomicBool, AtomicU8, AtomicU64, Ordering};
@@ -440,9 +438,8 @@ impl<T> Shared<T> {
         if !pending() {
             return true;
         }
-        let backoff = Backoff::new();
         for _ in 0..FUTURE_SPINS {
-            backoff.spin();
+            std::hint::spin_loop();
             if !pending() {
                 return true;
             }
@@ -566,10 +563,16 @@ impl<'a> IdleToken<'a> {
     }
 }
 
-/// How many of crossbeam's doubling spins (127 pauses in all) a thread waiting for a future makes
-/// before the wait path's own spin, yields and park: a short task's result (a submit +
-/// result round trip on an idle pool takes a few hundred nanoseconds) then comes while the
-/// waiter still spins, where a yield would add a system call to its latency.
+/// How many times a thread waiting for a future looks, a pause apart, before the wait path's
+/// own spin, yields and park (127 pauses, as many as crossbeam's seven doubling spins): a
+/// short task's result (a submit + result round trip on an idle pool takes a few hundred
+/// nanoseconds) then comes while the waiter still spins, where a yield would add a system
+/// call to its latency. A pause apart, not doubling, for the reason the pool's searcher looks
+/// so (`pool::IDLE_SPINS`): the result is seen within a pause of its publication.
+#[cfg(not(loom))]
+const FUTURE_SPINS: u32 = 127;
+/// Under loom, where every look is a step to explore: as many looks as the doubling spins had.
+#[cfg(loom)]
 const FUTURE_SPINS: u32 = 7;
 
 /// The id a wait for one of a pool's futures records (`Blocked::of_pool`): the address of the
