@@ -270,11 +270,12 @@ impl Start {
 /// Moves items from `producers` threads to one consumer per receiving end in `rxs`. With
 /// [`Amount::Items`], each producer puts and each consumer takes its known share; with
 /// [`Amount::For`], the producers put until the time is up, then the last of them to stop
-/// puts one [`STOP`] per consumer, and each consumer takes until it gets one (a FIFO or
-/// priority queue hands them out after every item; a LIFO queue first, so its consumers stop
-/// with items left, which are not counted). `ops` is the items the consumers took, which is
-/// what the throughput and CPU per item divide by. Every kind of queue (FIFO, LIFO, priority)
-/// runs the same program.
+/// puts one [`STOP`] per consumer, and each consumer takes until it gets one. A FIFO or
+/// priority queue hands the stops out after every item; a LIFO queue would hand them out
+/// first, so for it (`empty` given) the last producer waits until the consumers have drained
+/// the queue before it puts them. Every item put is taken and counted, whatever the kind (the
+/// run checks it): `ops` is the items the consumers took, which is what the throughput and
+/// CPU per item divide by. Every kind of queue (FIFO, LIFO, priority) runs the same program.
 fn run<S, R>(
     amount: Amount,
     producers: usize,
@@ -282,6 +283,7 @@ fn run<S, R>(
     rxs: Vec<R>,
     send: fn(&S, u64),
     recv: fn(&R) -> u64,
+    empty: Option<fn(&S) -> bool>,
 ) -> Sample
 where
     S: Clone + Send,
@@ -302,9 +304,11 @@ where
                 start.wait();
                 match amount {
                     Amount::Items(items) => {
-                        for i in 0..share(items, producers, p) {
+                        let mine = share(items, producers, p);
+                        for i in 0..mine {
                             send(&tx, i);
                         }
+                        mine
                     }
                     Amount::For(_) => {
                         let mut i = 0;
@@ -313,10 +317,19 @@ where
                             i += 1;
                         }
                         if left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                            // A LIFO queue hands out its newest item first: a stop put on
+                            // top of a backlog would end the consumers before the backlog
+                            // (which they would never count), so it waits for the drain.
+                            if let Some(empty) = empty {
+                                while !empty(&tx) {
+                                    std::thread::yield_now();
+                                }
+                            }
                             for _ in 0..consumers {
                                 send(&tx, STOP);
                             }
                         }
+                        i
                     }
                 }
             }));
@@ -350,10 +363,12 @@ where
         }
         let (t0, c0) = start.go();
         stop_after(amount, &stop);
-        for h in producing {
-            h.join().unwrap();
-        }
+        let put: u64 = producing.into_iter().map(|h| h.join().unwrap()).sum();
         let ops = consuming.into_iter().map(|h| h.join().unwrap()).sum();
+        assert_eq!(
+            ops, put,
+            "the consumers took {ops} items of the {put} put: a run must drain its queue"
+        );
         Sample {
             wall: t0.elapsed(),
             cpu: cpu_time().saturating_sub(c0),
@@ -439,9 +454,10 @@ fn run_shared<Q: Clone + Send>(
     q: Q,
     send: fn(&Q, u64),
     recv: fn(&Q) -> u64,
+    empty: Option<fn(&Q) -> bool>,
 ) -> Sample {
     let rxs = (0..consumers).map(|_| q.clone()).collect();
-    run(amount, producers, q, rxs, send, recv)
+    run(amount, producers, q, rxs, send, recv, empty)
 }
 
 /// One run of `imp` in `cell`.
@@ -461,6 +477,7 @@ fn sample(imp: &str, amount: Amount, cell: &Cell) -> Sample {
             Queue::new(cap),
             |q, v| q.put(v).unwrap(),
             |q| q.get().unwrap(),
+            None,
         ),
         ("threadkit_simple", Kind::Fifo) => run_shared(
             amount,
@@ -469,6 +486,7 @@ fn sample(imp: &str, amount: Amount, cell: &Cell) -> Sample {
             SimpleQueue::new(),
             |q, v| q.put(v).unwrap(),
             |q| q.get().unwrap(),
+            None,
         ),
         ("threadkit", Kind::Lifo) => run_shared(
             amount,
@@ -477,6 +495,7 @@ fn sample(imp: &str, amount: Amount, cell: &Cell) -> Sample {
             LifoQueue::new(cap),
             |q, v| q.put(v).unwrap(),
             |q| q.get().unwrap(),
+            Some(|q| q.empty()),
         ),
         ("threadkit", Kind::Priority) => run_shared(
             amount,
@@ -485,6 +504,7 @@ fn sample(imp: &str, amount: Amount, cell: &Cell) -> Sample {
             PriorityQueue::new(cap),
             |q, v| q.put(priority_item(v)).unwrap(),
             |q| q.get().unwrap(),
+            None,
         ),
         ("parking_lot", Kind::Fifo) => run_shared(
             amount,
@@ -493,6 +513,7 @@ fn sample(imp: &str, amount: Amount, cell: &Cell) -> Sample {
             PlQueue::new(VecDeque::with_capacity(pre), cap),
             |q, v| q.put(v),
             |q| q.get(),
+            None,
         ),
         ("parking_lot", Kind::Lifo) => run_shared(
             amount,
@@ -501,6 +522,7 @@ fn sample(imp: &str, amount: Amount, cell: &Cell) -> Sample {
             PlQueue::new(Vec::with_capacity(pre), cap),
             |q, v| q.put(v),
             |q| q.get(),
+            Some(|q| q.is_empty()),
         ),
         ("parking_lot", Kind::Priority) => run_shared(
             amount,
@@ -509,6 +531,7 @@ fn sample(imp: &str, amount: Amount, cell: &Cell) -> Sample {
             PlQueue::new(BinaryHeap::with_capacity(pre), cap),
             |q, v| q.put(priority_item(v)),
             |q| q.get(),
+            None,
         ),
         ("crossbeam", _) => {
             let (tx, rx) = match cap {
@@ -523,6 +546,7 @@ fn sample(imp: &str, amount: Amount, cell: &Cell) -> Sample {
                 rxs,
                 |t, v| t.send(v).unwrap(),
                 |r| r.recv().unwrap(),
+                None,
             )
         }
         ("flume", _) => {
@@ -538,6 +562,7 @@ fn sample(imp: &str, amount: Amount, cell: &Cell) -> Sample {
                 rxs,
                 |t, v| t.send(v).unwrap(),
                 |r| r.recv().unwrap(),
+                None,
             )
         }
         ("std_mpsc", _) if cap == 0 => {
@@ -549,6 +574,7 @@ fn sample(imp: &str, amount: Amount, cell: &Cell) -> Sample {
                 vec![rx],
                 |t, v| t.send(v).unwrap(),
                 |r| r.recv().unwrap(),
+                None,
             )
         }
         ("std_mpsc", _) => {
@@ -560,6 +586,7 @@ fn sample(imp: &str, amount: Amount, cell: &Cell) -> Sample {
                 vec![rx],
                 |t, v| t.send(v).unwrap(),
                 |r| r.recv().unwrap(),
+                None,
             )
         }
         _ => unreachable!("no implementation {imp} for {kind:?}"),

@@ -95,6 +95,13 @@ impl<C: PlBuf> PlQueue<C> {
         }
     }
 
+    /// True if no item is queued (a snapshot). The matrix's LIFO runs wait for it before
+    /// their stop items; the criterion benches do not need it.
+    #[allow(dead_code)]
+    pub fn is_empty(&self) -> bool {
+        self.state.lock().buf.len() == 0
+    }
+
     pub fn get(&self) -> u64 {
         let mut g = self.state.lock();
         loop {
