@@ -64,6 +64,14 @@ pub(crate) enum Refused {
     ShutDown,
 }
 
+/// Whether a lock-based queue of `maxsize` takes its lock at `SpinWait`'s pace
+/// (`Lock::acquire_handoff`): at capacity 1 and 2 every put waits for a get and every get
+/// for a put, and a waiter that looked less often than that moved 0.6-0.9x the items.
+#[inline]
+pub(super) fn handoff(maxsize: usize) -> bool {
+    matches!(maxsize, 1 | 2)
+}
+
 /// The room a producer blocked on a full lock-based queue of `maxsize` spins (and looks) for
 /// before it tries again: an eighth of the queue, at least one slot. It then refills in a
 /// burst while the consumers run alone, instead of meeting them at every item of a full

@@ -33,11 +33,16 @@ pub(super) struct Held<'a, G: Guarded> {
 }
 
 impl<'a, G: Guarded> Held<'a, G> {
-    /// Takes `owner`'s lock, waiting for it.
+    /// Takes `owner`'s lock, waiting for it at `SpinWait`'s pace where `handoff` (a queue
+    /// of capacity 1 or 2: see `Lock::acquire_handoff`), at a lock's own otherwise.
     #[inline]
     #[track_caller]
-    pub(super) fn acquire(owner: &'a G) -> Self {
-        owner.lock().acquire();
+    pub(super) fn acquire(owner: &'a G, handoff: bool) -> Self {
+        if handoff {
+            owner.lock().acquire_handoff();
+        } else {
+            owner.lock().acquire();
+        }
         Held { owner }
     }
 
@@ -124,7 +129,7 @@ mod tests {
             lock: Lock::new(),
             state: UnsafeCell::new(0),
         };
-        let held = Held::acquire(&g);
+        let held = Held::acquire(&g, false);
         assert!(Held::try_acquire(&g).is_none());
         // The failed attempt must not have released the holder's lock (a queue's `Debug`
         // uses it while other threads work on the queue).

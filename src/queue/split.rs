@@ -69,7 +69,8 @@ use std::time::Instant;
 use crossbeam_utils::CachePadded;
 
 use super::common::{
-    PREALLOCATE_MAX, Refused, Wait, look_until, put_slack, relax_until, source_by_get, spin_until,
+    PREALLOCATE_MAX, Refused, Wait, handoff, look_until, put_slack, relax_until, source_by_get,
+    spin_until,
 };
 use super::error::{QueueId, TaskDoneError, queue_id};
 use super::held::{Guarded, Held};
@@ -345,13 +346,13 @@ impl<T, H: Head<Item = T>> Split<T, H> {
     #[inline]
     #[track_caller]
     fn tail_locked(&self) -> TailGuard<'_, T> {
-        Held::acquire(&*self.tail)
+        Held::acquire(&*self.tail, handoff(self.maxsize))
     }
 
     #[inline]
     #[track_caller]
     fn head_locked(&self) -> HeadGuard<'_, H> {
-        Held::acquire(&*self.head)
+        Held::acquire(&*self.head, handoff(self.maxsize))
     }
 
     pub(crate) fn maxsize(&self) -> usize {

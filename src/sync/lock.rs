@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use super::error::{ReleaseError, ReleaseErrorKind};
 use super::held;
-use super::wait::{self, Attempt, Blocked, ObjectId, ObjectKind, Owner, ParkWord, WaitKind};
+use super::wait::{
+    self, Attempt, Blocked, EXCLUSION_PAUSES, ObjectId, ObjectKind, Owner, ParkWord, WaitKind,
+};
 use crate::Thread;
 use crate::primitive::parking_lot_core::{self, UnparkResult};
 use crate::primitive::{AtomicU64, AtomicUsize, Ordering};
@@ -193,11 +195,31 @@ impl Lock {
     #[cold]
     #[inline(never)]
     fn acquire_tracked(&self, location: &'static Location<'static>) {
+        self.acquire_tracked_paced(location, EXCLUSION_PAUSES);
+    }
+
+    /// [`acquire_tracked`](Lock::acquire_tracked), its waiter spinning at `pace`.
+    fn acquire_tracked_paced(&self, location: &'static Location<'static>, pace: u32) {
         held::acquiring(self.id(), location);
         if !self.try_acquire_fast() {
-            self.acquire_slow(WaitKind::Lock, self.id(), None, location);
+            self.acquire_slow_paced(WaitKind::Lock, self.id(), location, pace);
         }
         held::acquired(|| self.id(), location);
+    }
+
+    /// [`acquire`](Lock::acquire) for a lock taken to hand over one thing at a time (a queue
+    /// of capacity 1 or 2, whose every put waits for a get and every get for a put): a waiter
+    /// looks at the lock as often as `SpinWait` says, not at a lock's slower pace (see
+    /// [`EXCLUSION_PAUSES`]), as the thread it waits for is about to hand over.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn acquire_handoff(&self) {
+        if held::active() {
+            return self.acquire_tracked_paced(Location::caller(), 1);
+        }
+        if !self.try_acquire_fast() {
+            self.acquire_slow_paced(WaitKind::Lock, self.id(), Location::caller(), 1);
+        }
     }
 
     /// Acquires the lock if it is free, without blocking; true if it did. Python's
@@ -487,7 +509,28 @@ impl Lock {
         deadline: Option<Instant>,
         location: &'static Location<'static>,
     ) -> bool {
-        self.acquire_slow_with(kind, id, deadline, location, std::ptr::null())
+        self.acquire_slow_with(
+            kind,
+            id,
+            deadline,
+            location,
+            std::ptr::null(),
+            EXCLUSION_PAUSES,
+        )
+    }
+
+    /// [`acquire_slow`](Lock::acquire_slow) without a deadline, the waiter spinning at `pace`
+    /// ([`ParkWord::pace`]).
+    #[cold]
+    #[inline(never)]
+    fn acquire_slow_paced(
+        &self,
+        kind: WaitKind,
+        id: ObjectId,
+        location: &'static Location<'static>,
+        pace: u32,
+    ) -> bool {
+        self.acquire_slow_with(kind, id, None, location, std::ptr::null(), pace)
     }
 
     /// [`acquire_slow`](Lock::acquire_slow) for an `RLock`: the record also shows the
@@ -502,7 +545,7 @@ impl Lock {
         location: &'static Location<'static>,
         count: &AtomicUsize,
     ) -> bool {
-        self.acquire_slow_with(kind, id, deadline, location, count)
+        self.acquire_slow_with(kind, id, deadline, location, count, EXCLUSION_PAUSES)
     }
 
     #[inline]
@@ -513,6 +556,7 @@ impl Lock {
         deadline: Option<Instant>,
         location: &'static Location<'static>,
         count: *const AtomicUsize,
+        pace: u32,
     ) -> bool {
         let acquiring = Acquiring {
             lock: self,
@@ -521,6 +565,7 @@ impl Lock {
             id,
             location,
             count,
+            pace,
         };
         wait::spin_mark_park(&acquiring, self.state.load(Ordering::Relaxed), deadline).is_ok()
     }
@@ -552,6 +597,8 @@ struct Acquiring<'a> {
     location: &'static Location<'static>,
     /// An `RLock`'s recursion count (its holder's depth in the record), or null.
     count: *const AtomicUsize,
+    /// See [`ParkWord::pace`].
+    pace: u32,
 }
 
 impl ParkWord for Acquiring<'_> {
@@ -594,6 +641,10 @@ impl ParkWord for Acquiring<'_> {
 
     fn marked(s: u64) -> bool {
         s & PARKED != 0
+    }
+
+    fn pace(&self) -> u32 {
+        self.pace
     }
 
     fn mark(&self, s: u64) -> Result<(), u64> {
