@@ -38,7 +38,9 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::held;
-use super::wait::{self, Blocked, ObjectId, ObjectKind, Owner, WaitKind, Waiting};
+use super::wait::{
+    self, Blocked, EXCLUSION_PAUSES, ObjectId, ObjectKind, Owner, WaitKind, Waiting,
+};
 use crate::primitive::parking_lot_core::{self, ParkResult, SpinWait, UnparkResult};
 use crate::primitive::{AtomicU64, AtomicUsize, Ordering};
 use crate::threading::record::{WORD_LOCKED, WORD_OWNER_SHIFT, word_holder};
@@ -362,6 +364,7 @@ impl RawRwLock {
         wait::contended(self.id());
         let mut rec: Option<Waiting> = None;
         let mut spin = SpinWait::new();
+        let mut spins = 0u32;
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
             if s & WRITER == 0 {
@@ -383,6 +386,9 @@ impl RawRwLock {
                 continue;
             }
             if s & READERS_PARKED == 0 && spin.spin() {
+                // At a lock's pace: see `EXCLUSION_PAUSES`.
+                wait::pace_spin(spins, EXCLUSION_PAUSES);
+                spins += 1;
                 s = self.state.load(Ordering::Relaxed);
                 continue;
             }
@@ -436,6 +442,7 @@ impl RawRwLock {
         wait::contended(self.id());
         let mut rec: Option<Waiting> = None;
         let mut spin = SpinWait::new();
+        let mut spins = 0u32;
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
             if s & (WRITER | UPGRADABLE | TOO_MANY) == 0 {
@@ -460,6 +467,9 @@ impl RawRwLock {
                 continue;
             }
             if s & WRITERS_PARKED == 0 && spin.spin() {
+                // At a lock's pace: see `EXCLUSION_PAUSES`.
+                wait::pace_spin(spins, EXCLUSION_PAUSES);
+                spins += 1;
                 s = self.state.load(Ordering::Relaxed);
                 continue;
             }

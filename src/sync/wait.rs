@@ -393,12 +393,17 @@ pub(crate) trait ParkWord {
 /// time per operation; a `Condition` and a `Condvar` ping-pong 0.68-0.84x. At capacity 1 and
 /// 2, where every item is a hand-off, the queues moved 0.6-0.9x as many: such a queue keeps
 /// `SpinWait`'s pace (`Lock::acquire_handoff`).
+///
+/// An `RwLock`'s readers and writers that find a writer inside pace the same way (not the
+/// writer waiting for the readers to drain): 4 threads writing every other operation took
+/// 0.70-0.71x the time per operation, 2 threads writing every 100th 0.38-0.76x, 16 threads
+/// 0.82-1.11x (in-process A/B, 10 rounds each, three sittings).
 pub(crate) const EXCLUSION_PAUSES: u32 = 4;
 
 /// `round`'s spin (counted from 0) as [`ParkWord::pace`] wants it: the pauses beyond the ones
 /// `SpinWait::spin` just made (2 << `round`, for its first three).
 #[inline]
-fn pace_spin(round: u32, pace: u32) {
+pub(crate) fn pace_spin(round: u32, pace: u32) {
     #[cfg(not(loom))]
     if round < 3 && pace > 1 {
         for _ in 0..((pace - 1) * (2u32 << round)) {
