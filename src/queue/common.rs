@@ -8,7 +8,7 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::error::QueueId;
-use crate::sync::wait;
+use crate::sync::wait::{self, EXCLUSION_PAUSES};
 
 /// The most a bounded queue's buffers reserve up front; they grow past this on demand.
 pub(super) const PREALLOCATE_MAX: usize = 1024;
@@ -64,12 +64,17 @@ pub(crate) enum Refused {
     ShutDown,
 }
 
-/// Whether a lock-based queue of `maxsize` takes its lock at `SpinWait`'s pace
-/// (`Lock::acquire_handoff`): at capacity 1 and 2 every put waits for a get and every get
-/// for a put, and a waiter that looked less often than that moved 0.6-0.9x the items.
+/// The pace at which a lock-based queue of `maxsize` waits for its lock
+/// (`Lock::acquire_paced`): a lock's own ([`EXCLUSION_PAUSES`]), but `SpinWait`'s (1) at
+/// capacity 1 and 2, where every put waits for a get and every get for a put, and a waiter
+/// that looked less often than that moved 0.6-0.9x the items.
 #[inline]
-pub(super) fn handoff(maxsize: usize) -> bool {
-    matches!(maxsize, 1 | 2)
+pub(super) fn lock_pace(maxsize: usize) -> u32 {
+    if matches!(maxsize, 1 | 2) {
+        1
+    } else {
+        EXCLUSION_PAUSES
+    }
 }
 
 /// The room a producer blocked on a full lock-based queue of `maxsize` spins (and looks) for

@@ -33,16 +33,12 @@ pub(super) struct Held<'a, G: Guarded> {
 }
 
 impl<'a, G: Guarded> Held<'a, G> {
-    /// Takes `owner`'s lock, waiting for it at `SpinWait`'s pace where `handoff` (a queue
-    /// of capacity 1 or 2: see `Lock::acquire_handoff`), at a lock's own otherwise.
+    /// Takes `owner`'s lock, a waiter spinning at `pace` (see `Lock::acquire_paced`; the
+    /// queue cores' [`lock_pace`](super::common::lock_pace)).
     #[inline]
     #[track_caller]
-    pub(super) fn acquire(owner: &'a G, handoff: bool) -> Self {
-        if handoff {
-            owner.lock().acquire_handoff();
-        } else {
-            owner.lock().acquire();
-        }
+    pub(super) fn acquire(owner: &'a G, pace: u32) -> Self {
+        owner.lock().acquire_paced(pace);
         Held { owner }
     }
 
@@ -106,6 +102,7 @@ mod tests {
 
     use super::{Guarded, Held};
     use crate::Lock;
+    use crate::sync::wait::EXCLUSION_PAUSES;
 
     struct Guard {
         lock: Lock,
@@ -129,7 +126,7 @@ mod tests {
             lock: Lock::new(),
             state: UnsafeCell::new(0),
         };
-        let held = Held::acquire(&g, false);
+        let held = Held::acquire(&g, EXCLUSION_PAUSES);
         assert!(Held::try_acquire(&g).is_none());
         // The failed attempt must not have released the holder's lock (a queue's `Debug`
         // uses it while other threads work on the queue).

@@ -55,7 +55,7 @@ use std::time::Instant;
 
 use crate::primitive::parking_lot_core::ParkResult;
 
-use super::common::{Refused, Wait, handoff, put_slack, source_by_get, spin_until};
+use super::common::{Refused, Wait, lock_pace, put_slack, source_by_get, spin_until};
 use super::error::{QueueId, TaskDoneError, queue_id};
 use super::held::{Guarded, Held};
 use super::waiters::{GET, JOIN, PUT, Waiters};
@@ -198,7 +198,7 @@ impl<B: Buffer> OneLock<B> {
     #[inline]
     #[track_caller]
     fn locked(&self) -> Locked<'_, B> {
-        Held::acquire(self, handoff(self.maxsize))
+        Held::acquire(self, lock_pace(self.maxsize))
     }
 
     pub(crate) fn maxsize(&self) -> usize {

@@ -69,7 +69,7 @@ use std::time::Instant;
 use crossbeam_utils::CachePadded;
 
 use super::common::{
-    PREALLOCATE_MAX, Refused, Wait, handoff, look_until, put_slack, relax_until, source_by_get,
+    PREALLOCATE_MAX, Refused, Wait, lock_pace, look_until, put_slack, relax_until, source_by_get,
     spin_until,
 };
 use super::error::{QueueId, TaskDoneError, queue_id};
@@ -346,13 +346,13 @@ impl<T, H: Head<Item = T>> Split<T, H> {
     #[inline]
     #[track_caller]
     fn tail_locked(&self) -> TailGuard<'_, T> {
-        Held::acquire(&*self.tail, handoff(self.maxsize))
+        Held::acquire(&*self.tail, lock_pace(self.maxsize))
     }
 
     #[inline]
     #[track_caller]
     fn head_locked(&self) -> HeadGuard<'_, H> {
-        Held::acquire(&*self.head, handoff(self.maxsize))
+        Held::acquire(&*self.head, lock_pace(self.maxsize))
     }
 
     pub(crate) fn maxsize(&self) -> usize {

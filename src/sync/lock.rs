@@ -182,44 +182,35 @@ impl Lock {
     #[inline]
     #[track_caller]
     pub fn acquire(&self) {
+        self.acquire_paced(EXCLUSION_PAUSES);
+    }
+
+    /// [`acquire`](Lock::acquire), a waiter spinning at `pace` ([`ParkWord::pace`]): a lock's
+    /// own ([`EXCLUSION_PAUSES`]), or `SpinWait`'s (1) for a lock taken to hand over one thing
+    /// at a time (a queue of capacity 1 or 2, whose every put waits for a get and every get
+    /// for a put: the thread waited for is about to hand over).
+    #[inline]
+    #[track_caller]
+    pub(crate) fn acquire_paced(&self, pace: u32) {
         if held::active() {
-            return self.acquire_tracked(Location::caller());
+            return self.acquire_tracked(Location::caller(), pace);
         }
         if !self.try_acquire_fast() {
-            self.acquire_slow(WaitKind::Lock, self.id(), None, Location::caller());
+            self.acquire_slow_paced(WaitKind::Lock, self.id(), Location::caller(), pace);
         }
     }
 
-    /// [`acquire`](Lock::acquire) while held locks are tracked: the lock order is checked
-    /// first (it may panic before anything is taken), the lock is listed once taken.
+    /// [`acquire_paced`](Lock::acquire_paced) while held locks are tracked: the lock order
+    /// is checked first (it may panic before anything is taken), the lock is listed once
+    /// taken.
     #[cold]
     #[inline(never)]
-    fn acquire_tracked(&self, location: &'static Location<'static>) {
-        self.acquire_tracked_paced(location, EXCLUSION_PAUSES);
-    }
-
-    /// [`acquire_tracked`](Lock::acquire_tracked), its waiter spinning at `pace`.
-    fn acquire_tracked_paced(&self, location: &'static Location<'static>, pace: u32) {
+    fn acquire_tracked(&self, location: &'static Location<'static>, pace: u32) {
         held::acquiring(self.id(), location);
         if !self.try_acquire_fast() {
             self.acquire_slow_paced(WaitKind::Lock, self.id(), location, pace);
         }
         held::acquired(|| self.id(), location);
-    }
-
-    /// [`acquire`](Lock::acquire) for a lock taken to hand over one thing at a time (a queue
-    /// of capacity 1 or 2, whose every put waits for a get and every get for a put): a waiter
-    /// looks at the lock as often as `SpinWait` says, not at a lock's slower pace (see
-    /// [`EXCLUSION_PAUSES`]), as the thread it waits for is about to hand over.
-    #[inline]
-    #[track_caller]
-    pub(crate) fn acquire_handoff(&self) {
-        if held::active() {
-            return self.acquire_tracked_paced(Location::caller(), 1);
-        }
-        if !self.try_acquire_fast() {
-            self.acquire_slow_paced(WaitKind::Lock, self.id(), Location::caller(), 1);
-        }
     }
 
     /// Acquires the lock if it is free, without blocking; true if it did. Python's

@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use super::held;
 use super::wait::{
-    self, Blocked, EXCLUSION_PAUSES, ObjectId, ObjectKind, Owner, WaitKind, Waiting,
+    self, Blocked, EXCLUSION_PAUSES, ObjectId, ObjectKind, Owner, PacedSpin, WaitKind, Waiting,
 };
 use crate::primitive::parking_lot_core::{self, ParkResult, SpinWait, UnparkResult};
 use crate::primitive::{AtomicU64, AtomicUsize, Ordering};
@@ -363,8 +363,8 @@ impl RawRwLock {
     ) -> bool {
         wait::contended(self.id());
         let mut rec: Option<Waiting> = None;
-        let mut spin = SpinWait::new();
-        let mut spins = 0u32;
+        // At a lock's pace: see `EXCLUSION_PAUSES`.
+        let mut spin = PacedSpin::new(EXCLUSION_PAUSES);
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
             if s & WRITER == 0 {
@@ -386,9 +386,6 @@ impl RawRwLock {
                 continue;
             }
             if s & READERS_PARKED == 0 && spin.spin() {
-                // At a lock's pace: see `EXCLUSION_PAUSES`.
-                wait::pace_spin(spins, EXCLUSION_PAUSES);
-                spins += 1;
                 s = self.state.load(Ordering::Relaxed);
                 continue;
             }
@@ -441,8 +438,8 @@ impl RawRwLock {
     ) -> bool {
         wait::contended(self.id());
         let mut rec: Option<Waiting> = None;
-        let mut spin = SpinWait::new();
-        let mut spins = 0u32;
+        // At a lock's pace: see `EXCLUSION_PAUSES`.
+        let mut spin = PacedSpin::new(EXCLUSION_PAUSES);
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
             if s & (WRITER | UPGRADABLE | TOO_MANY) == 0 {
@@ -467,9 +464,6 @@ impl RawRwLock {
                 continue;
             }
             if s & WRITERS_PARKED == 0 && spin.spin() {
-                // At a lock's pace: see `EXCLUSION_PAUSES`.
-                wait::pace_spin(spins, EXCLUSION_PAUSES);
-                spins += 1;
                 s = self.state.load(Ordering::Relaxed);
                 continue;
             }

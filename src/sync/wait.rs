@@ -392,7 +392,7 @@ pub(crate) trait ParkWord {
 /// (0.81x). A `Mutex` hammered by 2, 4 and 16 threads took 0.65-0.7x, 0.8x and 0.97x the
 /// time per operation; a `Condition` and a `Condvar` ping-pong 0.68-0.84x. At capacity 1 and
 /// 2, where every item is a hand-off, the queues moved 0.6-0.9x as many: such a queue keeps
-/// `SpinWait`'s pace (`Lock::acquire_handoff`).
+/// `SpinWait`'s pace (`Lock::acquire_paced` with 1).
 ///
 /// An `RwLock`'s readers and writers that find a writer inside pace the same way (not the
 /// writer waiting for the readers to drain): 4 threads writing every other operation took
@@ -400,18 +400,50 @@ pub(crate) trait ParkWord {
 /// 0.82-1.11x (in-process A/B, 10 rounds each, three sittings).
 pub(crate) const EXCLUSION_PAUSES: u32 = 4;
 
-/// `round`'s spin (counted from 0) as [`ParkWord::pace`] wants it: the pauses beyond the ones
-/// `SpinWait::spin` just made (2 << `round`, for its first three).
-#[inline]
-pub(crate) fn pace_spin(round: u32, pace: u32) {
-    #[cfg(not(loom))]
-    if round < 3 && pace > 1 {
-        for _ in 0..((pace - 1) * (2u32 << round)) {
-            std::hint::spin_loop();
+/// `SpinWait` at a [`ParkWord::pace`]: each of the wait's first three spins made `pace` times
+/// as long (the pauses beyond `SpinWait::spin`'s own 2 << round), then its yields as they are.
+pub(crate) struct PacedSpin {
+    spin: SpinWait,
+    round: u32,
+    pace: u32,
+}
+
+impl PacedSpin {
+    pub(crate) fn new(pace: u32) -> Self {
+        PacedSpin {
+            spin: SpinWait::new(),
+            round: 0,
+            pace,
         }
     }
-    #[cfg(loom)]
-    let _ = (round, pace);
+
+    /// Spins (or yields) once and returns true, or returns false once it is time to park,
+    /// as `SpinWait::spin`.
+    pub(crate) fn spin(&mut self) -> bool {
+        if !self.spin.spin() {
+            return false;
+        }
+        let extra = if self.round < 3 {
+            self.pace.saturating_sub(1) * (2u32 << self.round)
+        } else {
+            0
+        };
+        // Under loom a spin is one yield (the shim's `SpinWait`): no pauses to add.
+        #[cfg(not(loom))]
+        for _ in 0..extra {
+            std::hint::spin_loop();
+        }
+        #[cfg(loom)]
+        let _ = extra;
+        self.round += 1;
+        true
+    }
+
+    /// Starts `SpinWait` over (after a park); the pace stays spent: only the wait's first
+    /// three spins are lengthened, as measured.
+    pub(crate) fn reset(&mut self) {
+        self.spin.reset();
+    }
 }
 
 /// The slow path of a primitive with a [`ParkWord`]: counts the contention, spins a little
@@ -426,10 +458,9 @@ pub(crate) fn spin_mark_park<W: ParkWord>(
     deadline: Option<Instant>,
 ) -> Result<W::State, W::State> {
     contended(w.blocked().object);
-    let mut spin = SpinWait::new();
+    let mut spin = PacedSpin::new(w.pace());
     let mut waiting: Option<Waiting> = None;
     let mut looked = !W::LOOKS;
-    let mut spins = 0;
     loop {
         match w.attempt(s) {
             Attempt::Done => return Ok(s),
@@ -444,8 +475,6 @@ pub(crate) fn spin_mark_park<W: ParkWord>(
         }
         if !W::marked(s) {
             if spin.spin() {
-                pace_spin(spins, w.pace());
-                spins += 1;
                 s = w.load();
                 continue;
             }
