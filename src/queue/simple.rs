@@ -20,9 +20,13 @@ use super::list::List;
 /// producers and consumers do not queue up behind one another, and one that loses its
 /// processor mid-operation holds up nobody but the get of its own item. The thread pool keeps
 /// its jobs in one, as Python's does. An unbounded [`Queue`](super::Queue) has two locks
-/// instead, and its consumer takes every item queued since its last look in one step: with
-/// one producer and one consumer that streams faster (1.3 to 1.8 times crossbeam's or std's
-/// channel on 2 cores, where this queue runs level with them), with many it is less steady.
+/// instead, and its consumer takes every item queued since its last look in one step: in a
+/// stream of items it moves more per second (BENCHMARKS.md's queue matrix, 2 cores: level
+/// with this queue with one producer and one consumer, both about 1.9 times crossbeam's
+/// channel; 1.2-1.4 times this queue with 2 to 8 of each, where this one runs at 0.86-0.93
+/// of crossbeam's), while this queue answers a request sooner (a request and its reply
+/// through two queues: 0.74 of `Queue`'s time) and never makes a thread wait for a lock
+/// holder that lost its processor.
 ///
 /// # Differences from Python
 ///
