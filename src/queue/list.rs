@@ -256,6 +256,15 @@ impl<T> Spares<T> {
         std::ptr::null_mut()
     }
 
+    /// How many blocks are kept now.
+    #[cfg(all(test, not(loom)))]
+    fn kept(&self) -> usize {
+        let places = self.0.iter();
+        places
+            .filter(|p| !p.load(Ordering::Relaxed).is_null())
+            .count()
+    }
+
     /// Keeps `block` (ours alone, its items all taken); false if every place is taken.
     fn give(&self, block: *mut Block<T>) -> bool {
         self.0[..Self::places()].iter().any(|place| {
@@ -732,12 +741,7 @@ mod tests {
 
     #[test]
     fn blocks_freed_by_gets_are_kept_up_to_the_places_and_taken_back_new() {
-        let kept = |q: &List<u64>| {
-            let places = q.spares.0.iter();
-            places
-                .filter(|p| !p.load(Ordering::Relaxed).is_null())
-                .count()
-        };
+        let kept = |q: &List<u64>| q.spares.kept();
         let q = List::<u64>::new("SimpleQueue");
         // Each round's gets free ten blocks: the places keep what they can hold, the rest go
         // back to the allocator; the next round's puts take the kept ones before allocating.
@@ -774,12 +778,7 @@ mod tests {
         for _ in 0..3 * BLOCK_CAP {
             assert_eq!(q.get(Wait::Poll, here()), Ok([7; 1024]));
         }
-        let kept = q
-            .spares
-            .0
-            .iter()
-            .filter(|p| !p.load(Ordering::Relaxed).is_null());
-        assert_eq!(kept.count(), 1);
+        assert_eq!(q.spares.kept(), 1);
     }
 
     #[test]
