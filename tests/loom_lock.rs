@@ -26,7 +26,7 @@ use lock_api::RawMutexTimed;
 use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::thread;
-use loom_support::{bounded, exhaustive};
+use loom_support::{Handle, bounded, exhaustive};
 use threadkit::{Lock, Mutex};
 
 /// A counter that only the holder of `lock` may touch. loom's `UnsafeCell` fails the model if
@@ -288,5 +288,33 @@ fn raw_mutex_timed_until_is_woken_by_release() {
         lock.release().unwrap();
         t.join().unwrap();
         assert!(!lock.locked());
+    });
+}
+
+#[test]
+fn mutex_unlock_wakes_a_parked_locker() {
+    // A `Mutex` guard's unlock subtracts what the acquisition added instead of swapping the
+    // word free: a locker that marked the word parked, before the unlock read it or between
+    // that read and the subtraction, must still be woken (loom fails an execution where it
+    // sleeps forever), and the lock must end free.
+    exhaustive(|| {
+        let m = Arc::new(Mutex::from_raw(Lock::new(), UnsafeCell::new(0usize)));
+        let guard = m.lock();
+        let h = Handle::default();
+        let (m2, h2) = (m.clone(), h.clone());
+        let t = thread::spawn(move || {
+            h2.publish();
+            let guard = m2.lock();
+            // SAFETY: the guard excludes every other access (loom checks it).
+            guard.with_mut(|v| unsafe { *v += 1 });
+        });
+        h.until_waiting();
+        // SAFETY: as above.
+        guard.with_mut(|v| unsafe { *v += 1 });
+        drop(guard);
+        t.join().unwrap();
+        // SAFETY: both threads are done.
+        assert_eq!(m.lock().with(|v| unsafe { *v }), 2);
+        assert!(!m.is_locked());
     });
 }

@@ -92,7 +92,7 @@ impl<G: Guarded> DerefMut for Held<'_, G> {
 impl<G: Guarded> Drop for Held<'_, G> {
     #[inline]
     fn drop(&mut self) {
-        self.owner.lock().release_held();
+        self.owner.lock().release_shared();
     }
 }
 

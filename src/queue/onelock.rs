@@ -507,7 +507,7 @@ impl<B: Buffer> OneLock<B> {
             // always agrees to sleep (the condition cannot change while we hold the lock), so
             // `before_sleep` always runs.
             std::mem::forget(st);
-            let release = || self.lock.release_held();
+            let release = || self.lock.release_shared();
             let mut park = || {
                 self.waiters()
                     .park(&mut waiting, bit, (kind, location), deadline, release)

@@ -671,8 +671,8 @@ impl<T, H: Head<Item = T>> Split<T, H> {
         std::mem::forget(head);
         std::mem::forget(tail);
         let release = || {
-            self.tail.lock.release_held();
-            self.head.lock.release_held();
+            self.tail.lock.release_shared();
+            self.head.lock.release_shared();
         };
         let result = waiters.park(waiting, bit, (kind, location), deadline, release);
         if result == ParkResult::Invalid {
@@ -736,7 +736,7 @@ impl<T, H: Head<Item = T>> Split<T, H> {
                 return false;
             }
             std::mem::forget(tail);
-            let release = || self.tail.lock.release_held();
+            let release = || self.tail.lock.release_shared();
             let result = self.waiters().park(
                 &mut waiting,
                 JOIN,

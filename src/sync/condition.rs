@@ -189,7 +189,7 @@ impl sealed::Sealed for Lock {
     }
 
     fn release_for_wait(&self) {
-        self.release_held();
+        self.release_shared();
     }
 
     fn acquire_restore(&self, _count: usize, location: &'static Location<'static>) {

@@ -549,10 +549,11 @@ impl RLock {
     /// Releases every level at once; the caller holds the lock.
     #[inline]
     fn release_all(&self) {
+        let me = self.owner.load(Ordering::Relaxed);
         self.count.store(0, Ordering::Relaxed);
         self.owner.store(0, Ordering::Relaxed);
         held::released(self.addr());
-        self.lock.release_raw();
+        self.lock.release_as(me);
     }
 
     /// A release whose quick check failed: an error, or a holder without a thread number.

@@ -24,13 +24,15 @@
 //! kept in `holder`, beside the word, in the layout of a `Lock`'s word, so a reader of the
 //! record finds the holder at the time it reads.
 //!
-//! What that costs, uncontended (a write and its unlock, beside parking_lot's pair, which is
-//! the same compare-exchange and `fetch_sub`; measured in one program on an Intel Xeon):
-//! without the holder's two stores and the lock-order checks' two loads of the tracking mode
-//! the pair ties parking_lot's; with either one it is about 5% slower, and with both no more
-//! than that within the probe's noise (3%). The writer's ident
-//! in the high half of `state` instead (one compare-exchange of `WRITER | ident`, no stores)
-//! measured 1.2x: the compare-exchange then waits for the thread-local read of the ident.
+//! What that costs, uncontended (a write and its unlock beside parking_lot's pair, which is
+//! the same compare-exchange and a `fetch_sub`; criterion, builds alternating, AMD Zen 4):
+//! the holder's two stores and the lock-order checks' two loads of the tracking mode made
+//! the pair 1.05x parking_lot's time while both unlocked with a `lock xadd` (a `fetch_sub`
+//! whose old value is kept), 1.00x without them. This unlock only compares the old value
+//! with `WRITER`, which x86 does as a `lock dec` and a flag test: the pair, bookkeeping and
+//! all, then takes 0.92-0.95x parking_lot's time. The writer's ident in the high half of
+//! `state` instead of the stores (one compare-exchange of `WRITER | ident`) measured 1.2x on
+//! an Intel Xeon: the compare-exchange then waits for the thread-local read of the ident.
 //! BENCHMARKS.md has the ratios to std and parking_lot.
 
 use std::fmt;
@@ -618,10 +620,24 @@ impl RawRwLock {
     #[inline]
     fn unlock_exclusive_inner(&self) {
         self.clear_holder();
-        // One `fetch_sub` (as parking_lot's writer unlock), then a wake-up only if someone
-        // sleeps: a compare-and-swap from exactly `WRITER` measured 4% slower uncontended.
-        let old = self.state.fetch_sub(WRITER, Ordering::Release);
-        self.wake_waiters(old);
+        // One `fetch_sub` whose old value is only compared with `WRITER`: on x86 a `lock dec`
+        // and a test of its flags, where a `lock xadd` (which returns the old value) made
+        // the uncontended pair 1.1x as long on AMD Zen 4. A compare-and-swap from exactly
+        // `WRITER` measured slower than the `lock xadd`.
+        if self.state.fetch_sub(WRITER, Ordering::Release) != WRITER {
+            self.unlock_exclusive_slow();
+        }
+    }
+
+    /// Someone else was in the word when the writer left: wakes whoever is parked. The old
+    /// value is gone, but the word now still has every parked bit that was set before the
+    /// release, unless a waker cleared it since (a waker clears, then wakes) or the last
+    /// waiter left on a timeout; a bit set since is woken needlessly, and that waiter parks
+    /// again.
+    #[cold]
+    #[inline(never)]
+    fn unlock_exclusive_slow(&self) {
+        self.wake_waiters(self.state.load(Ordering::Relaxed));
     }
 
     #[inline]
@@ -721,8 +737,9 @@ impl RawRwLock {
 
     // ---- wake-ups ----
 
-    /// `old` is the state just before the caller cleared `WRITER` or `UPGRADABLE`: clears the
-    /// parked bits it shows and wakes those threads (every reader, one writer).
+    /// `old` is the state just before the caller cleared `WRITER` or `UPGRADABLE` (after a
+    /// writer's unlock: just after): clears the parked bits it shows and wakes those threads
+    /// (every reader, one writer).
     #[inline]
     fn wake_waiters(&self, old: usize) {
         let bits = old & (READERS_PARKED | WRITERS_PARKED);
