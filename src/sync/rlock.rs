@@ -22,7 +22,8 @@ use crate::threading::registry;
 ///
 /// An `RLock` is a [`Lock`] whose state word names its holder, plus a recursion count that
 /// only the holder touches. Uncontended, `acquire` is one compare-exchange and the last
-/// `release` one swap; a recursive `acquire` or an inner `release` is a plain load and store.
+/// `release` one subtraction; a recursive `acquire` or an inner `release` is a plain load and
+/// store.
 /// None of them allocates, reads the clock or touches global state. A thread that must wait
 /// spins briefly, then parks, and while parked its registry entry records the lock (as
 /// [`WaitKind::RLock`]), its holder and the caller's source line (see
