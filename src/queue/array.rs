@@ -73,14 +73,13 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use super::common::{Refused, Wait, source_by_get};
+use super::common::{QueueLock, QueueMutex, Refused, Wait, source_by_get};
 use super::error::{QueueId, TaskDoneError};
 use super::lockfree::{Backoff, ItemCell, Sleepers, loom_fence, loom_yield, spun, unshared};
 use super::waiters::PUT;
 use crate::primitive::parking_lot_core::ParkResult;
 use crate::primitive::{AtomicBool, AtomicUsize, Ordering};
 use crate::sync::wait::{self, WaitKind, Waiting};
-use crate::{Lock, Mutex};
 
 /// The largest capacity served by this core: the ring is allocated whole up front (a stamp
 /// and an item per slot), so larger bounds use the two-lock core, which grows on demand.
@@ -131,7 +130,7 @@ pub(crate) struct Array<T> {
     /// that frees a slot puts the first one's item for it (so the consumers need not wait
     /// for a putter to wake up to find the next item). The `PUT` bit of `parked` says "not
     /// empty", set and cleared with the lock held.
-    putters: CachePadded<Mutex<VecDeque<Handed<T>>>>,
+    putters: CachePadded<QueueMutex<VecDeque<Handed<T>>>>,
     // ---- read-only from here on ----
     slots: Box<[Slot<T>]>,
     cap: usize,
@@ -168,7 +167,7 @@ impl<T> Array<T> {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
             sleepers: Sleepers::new(kind),
-            putters: CachePadded::new(Mutex::from_raw(Lock::new(), VecDeque::new())),
+            putters: CachePadded::new(QueueMutex::from_raw(QueueLock::new(), VecDeque::new())),
             slots,
             cap,
             mark_bit,
